@@ -1,0 +1,61 @@
+"""Provides the `workbench` command line: `workbench [PATH...]` opens the case, subcommands do the rest.
+
+Each subcommand is a module of `workbench.commands` with `HELP`, `add_arguments(parser)` and
+`run(args) -> int`; the module `open` is also what runs when no subcommand is named.
+"""
+
+import argparse
+import os
+import pkgutil
+import sys
+from importlib import import_module
+
+import workbench.commands
+from workbench import __version__
+from workbench.commands.common import UsageError
+from workbench.core.config import ConfigError
+from workbench.core.formats import NotAnAuditLog
+
+DEFAULT_COMMAND = "open"
+
+
+def command_names() -> list[str]:
+    """The subcommands: every module of workbench.commands except the shared one."""
+    return sorted(m.name for m in pkgutil.iter_modules(workbench.commands.__path__) if m.name != "common")
+
+
+def _parser(command: str, named: bool) -> tuple[argparse.ArgumentParser, object]:
+    module = import_module(f"workbench.commands.{command}")
+    if named:
+        parser = argparse.ArgumentParser(prog=f"workbench {command}", description=module.HELP)
+    else:
+        parser = argparse.ArgumentParser(
+            prog="workbench",
+            description=f"Microsoft 365 BEC workbench. `workbench PATH...` {module.HELP}. "
+            f"Subcommands (each with --help): {', '.join(command_names())}.",
+        )
+        parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad usage or input, 1 other failure)."""
+    argv = sys.argv[1:] if argv is None else argv
+    named = bool(argv) and argv[0] in command_names()
+    parser, module = _parser(argv[0] if named else DEFAULT_COMMAND, named)
+    args = parser.parse_args(argv[1:] if named else argv)
+    try:
+        return module.run(args)
+    except (UsageError, NotAnAuditLog, ConfigError) as error:
+        print(f"workbench: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a user sees one line, never a traceback
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench: failed: {type(error).__name__}: {error} (set WORKBENCH_DEBUG=1 for details)", file=sys.stderr)
+        return 1

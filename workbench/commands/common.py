@@ -1,0 +1,59 @@
+"""Provides what every command that reads audit logs shares: input arguments and opening the case."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.core.case import Case, case_name_for
+from workbench.core.config import load_config
+from workbench.core.load import LoadReport
+
+
+class UsageError(Exception):
+    """Bad usage or unreadable input: exit status 2 with the message on stderr."""
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, paths_required: bool = True) -> None:
+    """PATH..., --case, --case-dir and --config."""
+    parser.add_argument("paths", nargs="+" if paths_required else "*", type=Path, metavar="PATH",
+                        help="audit log files or folders (searched recursively; .gz accepted)")
+    add_case_arguments(parser)
+
+
+def add_case_arguments(parser: argparse.ArgumentParser) -> None:
+    """--case, --case-dir and --config."""
+    parser.add_argument("--case", metavar="NAME", help="case name (default: derived from the paths)")
+    parser.add_argument("--case-dir", metavar="DIR", help="folder holding the cases (default: user data dir)")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="config file (default: user config dir)")
+
+
+def add_format_argument(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")) -> None:
+    """--format with the given choices; table by default."""
+    parser.add_argument("--format", choices=choices, default="table", help="output format (default: table)")
+
+
+def case_from_args(args: argparse.Namespace) -> Case:
+    """The case named by --case (or derived from the paths) under --case-dir."""
+    config = load_config(args.config)
+    paths = getattr(args, "paths", []) or []
+    if not args.case and not paths:
+        raise UsageError("give PATH... to load, or --case NAME to reopen a case")
+    try:
+        return Case.named(args.case or case_name_for(paths), args.case_dir, config)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, LoadReport]:
+    """Open (loading or reusing) the case for the command's inputs, with progress on stderr."""
+    case = case_from_args(args)
+    paths = getattr(args, "paths", []) or []
+
+    def progress(done: int, total: int, rows: int, current: str) -> None:
+        if current and not quiet and sys.stderr.isatty():
+            print(f"\rloading {done + 1}/{total}: {current} ({rows:,} rows read)\x1b[K", end="", file=sys.stderr)
+
+    report, _reused = case.open(paths, progress)
+    if not quiet and sys.stderr.isatty():
+        print("\r\x1b[K", end="", file=sys.stderr)
+    return case, report

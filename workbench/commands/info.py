@@ -1,0 +1,66 @@
+"""Provides `workbench info`: the load report of the inputs, as a Rich table or JSON."""
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from workbench.commands.common import add_format_argument, add_input_arguments, open_case
+from workbench.core.summary import summarise
+
+HELP = "load report: per file format, loaded / duplicate / rejected, time range, workloads"
+
+
+def add_arguments(parser: argparse.ArgumentParser, paths_required: bool = True) -> None:
+    """Arguments of `info`."""
+    add_input_arguments(parser, paths_required)
+    add_format_argument(parser, ("table", "json"))
+    parser.add_argument("--top", type=int, default=15, metavar="N", help="operations to list (default 15)")
+
+
+def _plain(value: object) -> Text:
+    return Text(str(value))
+
+
+def render(summary: dict, case_name: str, console: Console) -> None:
+    """Print the summary as Rich tables; all log text goes in as plain Text, never markup."""
+    files = Table(title=Text(f"Case {case_name}: load report"), show_footer=True)
+    totals = summary["totals"]
+    files.add_column("file", footer="total")
+    files.add_column("format")
+    for key in ("rows", "loaded", "duplicates", "rejected"):
+        files.add_column(key, justify="right", footer=f"{totals[key]:,}")
+    for file in summary["files"]:
+        files.add_row(_plain(file["path"]), file["format"], *(f"{file[key]:,}" for key in ("rows", "loaded", "duplicates", "rejected")))
+    console.print(files)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("time range (UTC)", _plain(f"{summary['first_event']} .. {summary['last_event']}"))
+    facts.add_row("users", str(summary["users"]))
+    facts.add_row("distinct client IPs", str(summary["client_ips"]))
+    facts.add_row("tenants", _plain(", ".join(summary["tenants"]) or "-"))
+    console.print(facts)
+    for title, counts in (("workload", summary["workloads"]), ("operation (top)", summary["operations"])):
+        table = Table(title=title)
+        table.add_column(title.split()[0])
+        table.add_column("events", justify="right")
+        for name, count in counts.items():
+            table.add_row(_plain(name), f"{count:,}")
+        console.print(table)
+    if totals["rejected"]:
+        console.print(Text(f"{totals['rejected']:,} rows rejected: see the case's rejects.jsonl (file, row, reason)"))
+    for warning in summary["warnings"][:10]:
+        console.print(Text(f"warning: {warning['file']} row {warning['row']}: {warning['reason']}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load (or reuse) the case and print its report."""
+    case, report = open_case(args, quiet=args.format == "json")
+    summary = summarise(case.events(), report, top=args.top)
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        render(summary, case.name, Console())
+        print(f"case folder: {case.root}")
+    return 0

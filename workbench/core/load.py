@@ -1,0 +1,132 @@
+"""Provides loading of audit exports into Parquet parts of the events frame, accounting for every row.
+
+Every input row ends as exactly one of: loaded, duplicate (a record `Id` seen before, in this file
+or an earlier one) or rejected (written to the rejects file with file, row and reason).
+"""
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths, plain_file
+from workbench.core.normalise import normalise
+from workbench.core.readers import read_raw_chunks, records_frame
+
+MAX_LISTED_WARNINGS = 200
+PARQUET_COMPRESSION = "lz4"
+
+#: progress(files_done, files_total, rows_read_so_far, current_file)
+Progress = Callable[[int, int, int, str], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to the rows of one input file."""
+
+    path: str
+    format: str
+    rows: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    note: str | None = None
+
+
+@dataclass
+class LoadReport:
+    """The accounting of one load: per file counts and the first warnings."""
+
+    files: list[FileReport] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """Summed rows, loaded, duplicates and rejected over all files."""
+        keys = ("rows", "loaded", "duplicates", "rejected", "warnings")
+        return {key: sum(getattr(report, key) for report in self.files) for key in keys}
+
+    def to_dict(self) -> dict:
+        """The report as plain data, for JSON."""
+        return {"files": [asdict(report) for report in self.files], "totals": self.totals(), "warnings": self.warnings}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LoadReport":
+        """Rebuild a report saved by `to_dict`."""
+        return cls([FileReport(**report) for report in data["files"]], data.get("warnings", []))
+
+
+class EventSink:
+    """Writes loaded rows as numbered Parquet parts and rejects as JSON Lines, dropping duplicate ids."""
+
+    def __init__(self, events_dir: Path, rejects_path: Path):
+        self.events_dir = events_dir
+        self.rejects_path = rejects_path
+        self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
+        self.parts = 0
+        events_dir.mkdir(parents=True, exist_ok=True)
+        rejects_path.write_bytes(b"")
+
+    def add(self, events: pl.DataFrame, rejects: pl.DataFrame, source_file: str) -> tuple[int, int]:
+        """Store one chunk; returns (loaded, duplicates)."""
+        ids = events["record_id"]
+        duplicate = ids.is_in(self.seen_ids) | ~ids.is_first_distinct()
+        fresh = events.filter(~duplicate)
+        if fresh.height:
+            fresh.write_parquet(self.events_dir / f"part-{self.parts:05d}.parquet", compression=PARQUET_COMPRESSION)
+            self.parts += 1
+            self.seen_ids = pl.concat([self.seen_ids, fresh["record_id"]])
+        if rejects.height:
+            with open(self.rejects_path, "ab") as handle:
+                rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason", "text").write_ndjson(handle)
+        return fresh.height, events.height - fresh.height
+
+
+def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
+    """Load every file under `paths` into `sink`; raises NotAnAuditLog before loading if any file is not one."""
+    files = expand_paths(paths)
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        raise NotAnAuditLog(missing[0], "no such file or folder")
+    if not files:
+        raise NotAnAuditLog(paths[0] if paths else Path("."), "no files found")
+    shapes = [detect_shape(path) for path in files]
+    report = LoadReport()
+    rows_read = 0
+    for done, (path, shape) in enumerate(zip(files, shapes)):
+        if progress:
+            progress(done, len(files), rows_read, str(path))
+        file_report = FileReport(str(path), shape.value)
+        report.files.append(file_report)
+        if shape is Shape.EMPTY:
+            file_report.note = "empty file: no records"
+            continue
+        with plain_file(path, scratch) as plain:
+            for raw in read_raw_chunks(plain, shape):
+                result = normalise(raw, case, str(path))
+                loaded, duplicates = sink.add(result.events, result.rejects, str(path))
+                file_report.rows += raw.height
+                file_report.loaded += loaded
+                file_report.duplicates += duplicates
+                file_report.rejected += result.rejects.height
+                file_report.warnings += result.warnings.height
+                room = MAX_LISTED_WARNINGS - len(report.warnings)
+                if room > 0:
+                    report.warnings += [
+                        {"file": str(path), "row": row["source_row"], "reason": row["reason"]}
+                        for row in result.warnings.head(room).to_dicts()
+                    ]
+                rows_read += raw.height
+    if progress:
+        progress(len(files), len(files), rows_read, "")
+    return report
+
+
+def events_from_records(records: list[dict], case: str = "inline", source_file: str = "<inline>") -> pl.DataFrame:
+    """The events frame (with `audit_data`) of raw AuditData records given as dicts, e.g. a hunt's test events."""
+    result = normalise(records_frame(records), case, source_file)
+    if result.rejects.height:
+        first = result.rejects.row(0, named=True)
+        raise ValueError(f"record {first['source_row']}: {first['reason']}")
+    return result.events

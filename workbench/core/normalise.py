@@ -1,0 +1,168 @@
+"""Provides the step from raw chunks to rows of the events frame, with per-row rejects and warnings.
+
+All work is Polars expressions over the chunk; Python runs per row only to explain a chunk that
+holds broken JSON, and per distinct value for IP canonicalisation.
+"""
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+import polars as pl
+
+from workbench.core.ipaddr import normalise_client_ip_column
+from workbench.core.schema import AUDIT_SCHEMA, EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
+
+REJECT_SCHEMA = {"source_row": pl.Int64, "reason": pl.String, "text": pl.String}
+REJECT_TEXT_CHARS = 4000
+
+
+@dataclass
+class Normalised:
+    """Rows of one chunk: loaded events, rejected rows and warnings (loaded but worth saying)."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    warnings: pl.DataFrame
+
+
+def _reject_frame(rows: pl.DataFrame, reason: pl.Expr | str) -> pl.DataFrame:
+    reason = pl.lit(reason) if isinstance(reason, str) else reason
+    return rows.select(
+        pl.col("source_row"), reason.alias("reason"), pl.col("audit_data").str.slice(0, REJECT_TEXT_CHARS).alias("text")
+    ).cast(REJECT_SCHEMA)
+
+
+def _json_problem(text: str) -> str | None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"broken JSON in AuditData: {error.msg} at character {error.pos}"
+    return None if isinstance(value, dict) else f"AuditData is a JSON {type(value).__name__}, not an object"
+
+
+def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Decode AuditData text into the declared text fields; rows that are not JSON objects are rejected."""
+    empty = raw.filter(pl.col("audit_data").is_null() | (pl.col("audit_data").str.strip_chars() == ""))
+    rejects = [_reject_frame(empty, "empty AuditData")]
+    rows = raw.filter(pl.col("audit_data").str.strip_chars() != "")
+    text = rows["audit_data"]
+    if text.str.contains("\n", literal=True).any():
+        text = text.str.replace_all(r"[\r\n]", " ")
+    try:
+        fields = pl.read_ndjson(io.BytesIO(text.str.join("\n").item().encode()), schema=AUDIT_SCHEMA)
+        if fields.height != rows.height:
+            raise pl.exceptions.ComputeError("row count changed while decoding")
+    except pl.exceptions.PolarsError:
+        problems = pl.Series("reason", [_json_problem(value) for value in text.to_list()], dtype=pl.String)
+        bad = rows.with_columns(problems)
+        rejects.append(_reject_frame(bad.filter(pl.col("reason").is_not_null()), pl.col("reason")))
+        rows = bad.filter(pl.col("reason").is_null()).drop("reason")
+        text = text.filter(problems.is_null())
+        fields = pl.read_ndjson(io.BytesIO(text.str.join("\n").item().encode()), schema=AUDIT_SCHEMA)
+    return rows.hstack(fields), pl.concat(rejects)
+
+
+def _parse_time(column: str) -> pl.Expr:
+    text = pl.col(column).str.strip_chars(' "\t')
+    return pl.coalesce(
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False, time_unit="us", time_zone="UTC"),
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
+        text.str.to_datetime("%m/%d/%Y %I:%M:%S %p", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+    ).cast(UTC_TIME)
+
+
+def _name_value(column: str, name: str) -> pl.Expr:
+    """The Value of the `{Name, Value}` entry called `name` in a JSON list held as text."""
+    return pl.col(column).str.json_path_match(f"$[?(@.Name=='{name}')].Value")
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.strip_chars() == "").then(None).otherwise(expr)
+
+
+def _record_ids(frame: pl.DataFrame) -> pl.Series:
+    """`Id`, else the envelope's id, else a stable SHA-256 of the record text."""
+    ids = frame.select(pl.coalesce(_blank_to_null(pl.col("Id")), _blank_to_null(pl.col("env_id")))).to_series()
+    if ids.null_count():
+        hashed = [
+            None if value is not None else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+            for value, text in zip(ids.to_list(), frame["audit_data"].to_list())
+        ]
+        ids = ids.fill_null(pl.Series(hashed, dtype=pl.String))
+    return ids.str.to_lowercase().alias("record_id")
+
+
+def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
+    """Turn one raw chunk into events-frame rows, rejects and warnings."""
+    decoded, rejects = _decode(raw)
+    record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
+    frame = decoded.with_columns(
+        _record_ids(decoded),
+        pl.coalesce(_parse_time("CreationTime"), _parse_time("env_time")).alias("creation_time"),
+        pl.coalesce(_blank_to_null(pl.col("Operation")), _blank_to_null(pl.col("env_operation"))).alias("operation"),
+        pl.coalesce(
+            record_type_text.cast(pl.Int64, strict=False),
+            record_type_text.str.to_lowercase().replace_strict(RECORD_TYPE_IDS, default=None, return_dtype=pl.Int64),
+        ).alias("record_type"),
+        record_type_text.alias("record_type_text"),
+    )
+    problems = (
+        pl.when(pl.col("creation_time").is_null() & pl.coalesce("CreationTime", "env_time").is_null())
+        .then(pl.lit("missing CreationTime"))
+        .when(pl.col("creation_time").is_null())
+        .then(pl.format("unreadable CreationTime {}", pl.coalesce("CreationTime", "env_time")))
+        .when(pl.col("operation").is_null())
+        .then(pl.lit("missing Operation"))
+        .when(pl.col("record_type").is_null() & pl.col("record_type_text").is_not_null())
+        .then(pl.format("RecordType {} is not a record type number", pl.col("record_type_text")))
+    )
+    frame = frame.with_columns(problems.alias("problem"))
+    rejects = pl.concat([rejects, _reject_frame(frame.filter(pl.col("problem").is_not_null()), pl.col("problem"))])
+    frame = frame.filter(pl.col("problem").is_null())
+
+    user_id = pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user")))
+    client_ip_raw = pl.coalesce(
+        *(_blank_to_null(pl.col(name)) for name in ("ClientIP", "ClientIPAddress", "ActorIpAddress", "env_client_ip"))
+    )
+    events = frame.with_columns(
+        pl.col("Workload").alias("workload"),
+        pl.col("record_type").replace_strict(RECORD_TYPES, default=None, return_dtype=pl.String).alias("record_type_name"),
+        user_id.alias("user_id"),
+        user_id.str.to_lowercase().alias("user_key"),
+        pl.col("UserType").cast(pl.Int64, strict=False).alias("user_type"),
+        client_ip_raw.alias("client_ip_raw"),
+        pl.col("ResultStatus").alias("result_status"),
+        pl.col("ObjectId").alias("object_id"),
+        pl.col("MailboxOwnerUPN").alias("mailbox_owner_upn"),
+        pl.col("Target").alias("target"),
+        pl.col("Parameters").alias("parameters"),
+        pl.col("ModifiedProperties").alias("modified_properties"),
+        pl.col("AffectedItems").alias("affected_items"),
+        pl.col("Item").alias("item"),
+        pl.col("ExtendedProperties").alias("extended_properties"),
+        pl.col("DeviceProperties").alias("device_properties"),
+        pl.col("Actor").alias("actor"),
+        pl.coalesce(
+            _blank_to_null(_name_value("ExtendedProperties", "UserAgent")),
+            _blank_to_null(pl.col("ClientInfoString")),
+            _blank_to_null(pl.col("UserAgent")),
+        ).alias("user_agent"),
+        pl.coalesce(
+            _blank_to_null(pl.col("SessionId")),
+            _blank_to_null(_name_value("DeviceProperties", "SessionId")),
+            _blank_to_null(pl.col("AppAccessContext").str.json_path_match("$.AADSessionId")),
+        ).alias("session_id"),
+        pl.col("OrganizationId").str.to_lowercase().alias("organization_id"),
+        pl.lit(case, pl.String).alias("case"),
+        pl.lit(source_file, pl.String).alias("source_file"),
+    )
+    events = events.with_columns(normalise_client_ip_column(events["client_ip_raw"]))
+    events = events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
+    warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
+        "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")
+    )
+    return Normalised(events, rejects, warnings)

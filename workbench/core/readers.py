@@ -1,0 +1,171 @@
+"""Provides readers that turn each input shape into raw chunks: one row per input record.
+
+A raw chunk has `source_row` (line for JSON Lines, record number for CSV with the header as row 1,
+position for JSON arrays), `audit_data` (the record's JSON text) and the envelope columns some shapes
+carry beside it (`env_*`, all text). Nothing here decodes AuditData; `normalise` does that.
+"""
+
+import csv
+import json
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+from workbench.core.formats import NotAnAuditLog, Shape
+
+CHUNK_BYTES = 48 << 20
+CHUNK_ROWS = 50_000
+ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip")
+
+PURVIEW_COLUMNS = {
+    "RecordId": "env_id", "CreationDate": "env_time", "RecordType": "env_record_type",
+    "Operation": "env_operation", "UserId": "env_user", "AuditData": "audit_data",
+}
+LEGACY_COLUMNS = {
+    "CreationDate": "env_time", "RecordType": "env_record_type", "Operations": "env_operation",
+    "UserIds": "env_user", "AuditData": "audit_data",
+}
+GRAPH_ENVELOPE = {
+    "id": "env_id", "createdDateTime": "env_time", "auditLogRecordType": "env_record_type",
+    "operation": "env_operation", "userPrincipalName": "env_user", "clientIp": "env_client_ip",
+}
+
+
+def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
+    missing = [pl.lit(None, pl.String).alias(name) for name in ENVELOPE if name not in frame.columns]
+    return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
+
+
+def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
+    """Management API JSON Lines: one AuditData object per line, read in byte chunks."""
+    line_offset = 0
+    rest = b""
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            data = rest + block
+            if not block:
+                rest = b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = data
+                    continue
+                data, rest = data[:cut], data[cut:]
+            if not data:
+                break
+            if line_offset == 0 and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            lines = data.split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            text = pl.Series("audit_data", lines, dtype=pl.Binary).cast(pl.String, strict=False)
+            text = text.str.strip_suffix("\r")
+            yield _with_envelope(pl.DataFrame([
+                pl.int_range(line_offset + 1, line_offset + 1 + len(lines), eager=True).alias("source_row"),
+                text,
+            ]))
+            line_offset += len(lines)
+            if not block:
+                break
+
+
+def read_csv_export(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
+    """Purview or legacy CSV exports, RFC 4180, streamed in row batches.
+
+    Polars reads well-formed files; when it stops on a malformed one (an unterminated quote, say),
+    the rest of the file is read by the `csv` module, which keeps every row it can find.
+    """
+    columns = PURVIEW_COLUMNS if shape is Shape.PURVIEW_CSV else LEGACY_COLUMNS
+    scan = pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
+    header = scan.collect_schema().names()
+    renames = {name: columns[name.strip()] for name in header if name.strip() in columns}
+    scan = scan.with_row_index("source_row", offset=2).select(
+        pl.col("source_row").cast(pl.Int64), *[pl.col(k).alias(v) for k, v in renames.items()]
+    )
+    last_row = 1
+    try:
+        for batch in scan.collect_batches(chunk_size=CHUNK_ROWS):
+            yield _with_envelope(batch)
+            last_row = batch["source_row"].max() or last_row
+    except pl.exceptions.PolarsError:
+        yield from _read_csv_slowly(path, columns, after_row=last_row)
+
+
+def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> Iterator[pl.DataFrame]:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        rows: list[dict] = []
+        for number, values in enumerate(reader, start=2):
+            if number <= after_row:
+                continue
+            record = dict(zip(header, values))
+            rows.append({"source_row": number, **{column: record.get(name) for name, column in columns.items()}})
+    if rows:
+        yield _with_envelope(pl.DataFrame(rows, schema={"source_row": pl.Int64, **{c: pl.String for c in columns.values()}}))
+
+
+def records_frame(records: list, first_row: int = 1, envelope: bool = False) -> pl.DataFrame:
+    """A raw chunk of records already parsed from JSON (AuditData objects, or Graph records when `envelope`)."""
+    if envelope:
+        rows = {name: [] for name in ("audit_data", *GRAPH_ENVELOPE.values())}
+        for record in records:
+            record = record if isinstance(record, dict) else {}
+            audit = record.get("auditData")
+            rows["audit_data"].append(json.dumps(audit) if isinstance(audit, dict) else None)
+            for key, column in GRAPH_ENVELOPE.items():
+                value = record.get(key)
+                rows[column].append(None if value is None else str(value))
+    else:
+        rows = {"audit_data": [json.dumps(record) for record in records]}
+    frame = pl.DataFrame(rows, schema={name: pl.String for name in rows})
+    index = pl.int_range(first_row, first_row + len(records), eager=True, dtype=pl.Int64)
+    return _with_envelope(frame.with_columns(index.alias("source_row")))
+
+
+def read_json_document(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
+    """A whole JSON document: a Management API array, one AuditData object, or Graph `{"value": [...]}`.
+
+    These documents are API pages (small by construction), so they are parsed with `json` and each
+    record is written back as JSON text; large exports arrive as JSON Lines or CSV.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+    except json.JSONDecodeError as error:
+        raise NotAnAuditLog(path, f"broken JSON document at line {error.lineno} column {error.colno}: {error.msg}") from error
+    if isinstance(document, dict) and isinstance(document.get("value"), list):
+        records, envelope = document["value"], True
+    elif isinstance(document, list):
+        records = document
+        envelope = bool(records) and isinstance(records[0], dict) and "auditData" in records[0]
+    else:
+        records, envelope = [document], shape is Shape.GRAPH_JSON
+    for start in range(0, len(records), CHUNK_ROWS):
+        yield records_frame(records[start:start + CHUNK_ROWS], start + 1, envelope)
+
+
+def read_graph_lines(path: Path) -> Iterator[pl.DataFrame]:
+    """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
+    for chunk in read_json_lines(path):
+        lines = chunk["audit_data"]
+        envelope = {
+            column: lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()
+        }
+        audit = lines.str.json_path_match("$.auditData").alias("audit_data")
+        # A line that is not JSON keeps its text so that the reject shows it.
+        audit = pl.select(pl.when(audit.is_null()).then(lines).otherwise(audit)).to_series().alias("audit_data")
+        yield _with_envelope(chunk.select("source_row").with_columns(audit, *envelope.values()))
+
+
+def read_raw_chunks(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
+    """Raw chunks of the plain file at `path`, which has the given shape."""
+    if shape in (Shape.PURVIEW_CSV, Shape.LEGACY_CSV):
+        yield from read_csv_export(path, shape)
+    elif shape is Shape.MGMT_JSONL:
+        yield from read_json_lines(path)
+    elif shape is Shape.GRAPH_JSONL:
+        yield from read_graph_lines(path)
+    elif shape in (Shape.MGMT_JSON, Shape.GRAPH_JSON):
+        yield from read_json_document(path, shape)

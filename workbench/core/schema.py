@@ -1,0 +1,98 @@
+"""Provides the declared schema of the events frame (DESIGN.md §3) and the RecordType names."""
+
+import polars as pl
+
+UTC_TIME = pl.Datetime("us", "UTC")
+
+#: Columns of the events frame, in order, with their declared dtypes.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "creation_time": UTC_TIME,
+    "operation": pl.String(),
+    "workload": pl.String(),
+    "record_type": pl.Int64(),
+    "record_type_name": pl.String(),
+    "user_id": pl.String(),
+    "user_key": pl.String(),
+    "user_type": pl.Int64(),
+    "client_ip": pl.String(),
+    "client_ip_raw": pl.String(),
+    "result_status": pl.String(),
+    "object_id": pl.String(),
+    "mailbox_owner_upn": pl.String(),
+    "target": pl.String(),
+    "parameters": pl.String(),
+    "modified_properties": pl.String(),
+    "affected_items": pl.String(),
+    "item": pl.String(),
+    "extended_properties": pl.String(),
+    "device_properties": pl.String(),
+    "actor": pl.String(),
+    "user_agent": pl.String(),
+    "session_id": pl.String(),
+    "organization_id": pl.String(),
+    "case": pl.String(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "audit_data": pl.String(),
+}
+
+#: Bulky columns kept on disk in the case's Parquet and read when an event is opened.
+ON_DISK_COLUMNS = ("audit_data",)
+
+#: Fields read from each AuditData record, all as text: nested values arrive as JSON text,
+#: so no first row ever decides a type (DESIGN.md §2).
+AUDIT_FIELDS = (
+    "Id", "CreationTime", "Operation", "Workload", "RecordType", "UserId", "UserType",
+    "ClientIP", "ClientIPAddress", "ActorIpAddress", "ResultStatus", "ObjectId",
+    "MailboxOwnerUPN", "Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item",
+    "ExtendedProperties", "DeviceProperties", "Actor", "ClientInfoString", "UserAgent",
+    "SessionId", "AppAccessContext", "OrganizationId",
+)
+AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS}
+
+#: AuditLogRecordType values of the Office 365 Management Activity API schema.
+RECORD_TYPES: dict[int, str] = {
+    1: "ExchangeAdmin", 2: "ExchangeItem", 3: "ExchangeItemGroup", 4: "SharePoint",
+    6: "SharePointFileOperation", 7: "OneDrive", 8: "AzureActiveDirectory",
+    9: "AzureActiveDirectoryAccountLogon", 10: "DataCenterSecurityCmdlet",
+    11: "ComplianceDLPSharePoint", 13: "ComplianceDLPExchange", 14: "SharePointSharingOperation",
+    15: "AzureActiveDirectoryStsLogon", 16: "SkypeForBusinessPSTNUsage",
+    17: "SkypeForBusinessUsersBlocked", 18: "SecurityComplianceCenterEOPCmdlet",
+    19: "ExchangeAggregatedOperation", 20: "PowerBIAudit", 21: "CRM", 22: "Yammer",
+    23: "SkypeForBusinessCmdlets", 24: "Discovery", 25: "MicrosoftTeams", 28: "ThreatIntelligence",
+    29: "MailSubmission", 30: "MicrosoftFlow", 31: "AeD", 32: "MicrosoftStream",
+    33: "ComplianceDLPSharePointClassification", 34: "ThreatFinder", 35: "Project",
+    36: "SharePointListOperation", 37: "SharePointCommentOperation", 38: "DataGovernance",
+    39: "Kaizala", 40: "SecurityComplianceAlerts", 41: "ThreatIntelligenceUrl",
+    42: "SecurityComplianceInsights", 43: "MIPLabel", 44: "WorkplaceAnalytics",
+    45: "PowerAppsApp", 46: "PowerAppsPlan", 47: "ThreatIntelligenceAtpContent",
+    48: "LabelContentExplorer", 49: "TeamsHealthcare", 50: "ExchangeItemAggregated",
+    51: "HygieneEvent", 52: "DataInsightsRestApiAudit", 53: "InformationBarrierPolicyApplication",
+    54: "SharePointListItemOperation", 55: "SharePointContentTypeOperation",
+    56: "SharePointFieldOperation", 57: "MicrosoftTeamsAdmin", 58: "HRSignal",
+    59: "MicrosoftTeamsDevice", 60: "MicrosoftTeamsAnalytics", 61: "InformationWorkerProtection",
+    62: "Campaign", 63: "DLPEndpoint", 64: "AirInvestigation", 65: "Quarantine",
+    66: "MicrosoftForms", 67: "ApplicationAudit", 68: "ComplianceSupervisionExchange",
+    69: "CustomerKeyServiceEncryption", 70: "OfficeNative", 71: "MipAutoLabelSharePointItem",
+    72: "MipAutoLabelSharePointPolicyLocation", 73: "MicrosoftTeamsShifts",
+    75: "MipAutoLabelExchangeItem", 76: "CortanaBriefing", 78: "WDATPAlerts",
+    82: "SensitivityLabelPolicyMatch", 83: "SensitivityLabelAction",
+    84: "SensitivityLabeledFileAction", 85: "AttackSim", 86: "AirManualInvestigation",
+    87: "SecurityComplianceRBAC", 88: "UserTraining", 89: "AirAdminActionInvestigation",
+    90: "MSTIC", 91: "PhysicalBadgingSignal", 93: "AipDiscover", 94: "AipSensitivityLabelAction",
+    95: "AipProtectionAction", 96: "AipFileDeleted", 97: "AipHeartBeat", 98: "MCASAlerts",
+    99: "OnPremisesFileShareScannerDlp", 100: "OnPremisesSharePointScannerDlp",
+    101: "ExchangeSearch", 102: "SharePointSearch", 103: "PrivacyInsights",
+    105: "MyAnalyticsSettings", 106: "SecurityComplianceUserChange",
+    107: "ComplianceDLPExchangeClassification", 109: "MipExactDataMatch",
+    113: "MS365DCustomDetection", 147: "CoreReportingSettings", 148: "ComplianceConnector",
+    174: "DataShareOperation", 181: "EduDataLake", 216: "PowerPlatformAdminDlp",
+    261: "CopilotInteraction",
+}
+RECORD_TYPE_IDS: dict[str, int] = {name.lower(): number for number, name in RECORD_TYPES.items()}
+
+
+def empty_events() -> pl.DataFrame:
+    """An events frame with no rows and the declared schema."""
+    return pl.DataFrame(schema=EVENT_SCHEMA)

@@ -1,0 +1,31 @@
+"""Provides the summary of a loaded case that `workbench info` prints (DESIGN.md §4 `info` shape)."""
+
+import polars as pl
+
+from workbench.core.load import LoadReport
+
+
+def _counts(events: pl.DataFrame, column: str, top: int | None) -> dict[str, int]:
+    counted = events.group_by(column).len().sort(["len", column], descending=[True, False])
+    if top:
+        counted = counted.head(top)
+    return {str(name): count for name, count in counted.iter_rows()}
+
+
+def summarise(events: pl.DataFrame, report: LoadReport, top: int = 20) -> dict:
+    """The load report plus time range, workloads, top operations, users, client IPs and tenants."""
+    first, last = (events["creation_time"].min(), events["creation_time"].max()) if events.height else (None, None)
+    return {
+        "files": [
+            {key: value for key, value in vars(file).items()} for file in report.files
+        ],
+        "totals": report.totals(),
+        "first_event": first.isoformat() if first else None,
+        "last_event": last.isoformat() if last else None,
+        "workloads": _counts(events, "workload", None),
+        "operations": _counts(events, "operation", top),
+        "users": events["user_key"].n_unique() if events.height else 0,
+        "client_ips": events["client_ip"].drop_nulls().n_unique(),
+        "tenants": sorted(events["organization_id"].drop_nulls().unique().to_list()),
+        "warnings": report.warnings,
+    }
