@@ -119,6 +119,9 @@ class RdapClient:
         self.retries = retries
         self.backoff = backoff
         self.asn_methods = tuple(asn_methods)
+        unknown = set(self.asn_methods) - set(ASN_METHODS)
+        if unknown:
+            raise ValueError(f"unknown ASN lookup methods {sorted(unknown)}; expected some of {list(ASN_METHODS)}")
         self.dns_server = parse_dns_server(asn_dns_server) if asn_dns_server else None
 
     def lookup(self, ip: str) -> RdapRecord:

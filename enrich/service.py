@@ -184,10 +184,14 @@ class _Run:
         if not rdap.todo:
             return
         s = self.settings
-        client = RdapClient(
-            s.rdap_url, timeout=s.timeout, retries=s.retries, backoff=s.backoff,
-            asn_methods=s.asn_methods, asn_dns_server=s.asn_dns_server,
-        )
+        try:
+            client = RdapClient(
+                s.rdap_url, timeout=s.timeout, retries=s.retries, backoff=s.backoff,
+                asn_methods=s.asn_methods, asn_dns_server=s.asn_dns_server,
+            )
+        except ValueError as error:
+            self.messages.append(f"RDAP: {error}; not looked up")
+            return
         stop: list[RdapUnavailable] = []
         done = looked_up = 0
         self.progress(Progress("rdap", 0, len(rdap.todo)))

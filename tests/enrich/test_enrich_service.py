@@ -182,6 +182,23 @@ def test_progress_is_reported_per_source(make_settings, reference_events):
     assert Progress("rdap", 0, 3) in seen
 
 
+def test_ipv6_addresses_are_enriched(make_settings):
+    summary = ip_summary(events_frame([("2a01:4f8:c17:b8f::2", "u@example.com", "c", "2023-09-20T00:00:00")]))
+
+    row = enrich(summary, make_settings()).records()[0]
+
+    assert (row["asn"], row["as_name"], row["org"], row["hosting"]) == (24940, "HETZNER-AS", "Hetzner Online GmbH", True)
+    assert "origin AS24940 (HETZNER-AS) is a hosting provider" in row["reasons"]
+
+
+def test_bad_direct_settings_give_a_message_not_a_crash(make_settings, reference_events, rdap_server):
+    result = enrich(ip_summary(reference_events), make_settings(asn_methods=("carrier-pigeon",), abuseipdb_url="http://abuse.example"))
+
+    assert rdap_server.requests == []
+    assert any(m.startswith("RDAP: unknown ASN lookup methods ['carrier-pigeon']") for m in result.messages)
+    assert "AbuseIPDB: refusing to send the AbuseIPDB key over http to abuse.example; use https" in result.messages
+
+
 def test_empty_events_give_an_empty_frame(make_settings):
     result = enrich(ip_summary(events_frame([])), make_settings())
 

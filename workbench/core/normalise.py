@@ -152,9 +152,9 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
             _blank_to_null(pl.col("UserAgent")),
         ).alias("user_agent"),
         pl.coalesce(
-            _blank_to_null(pl.col("SessionId")),
-            _blank_to_null(_name_value("DeviceProperties", "SessionId")),
             _blank_to_null(pl.col("AppAccessContext").str.json_path_match("$.AADSessionId")),
+            _blank_to_null(_name_value("DeviceProperties", "SessionId")),
+            _blank_to_null(pl.col("SessionId")),
         ).alias("session_id"),
         pl.col("OrganizationId").str.to_lowercase().alias("organization_id"),
         pl.lit(case, pl.String).alias("case"),
