@@ -4,8 +4,12 @@ import argparse
 import sys
 from pathlib import Path
 
+import polars as pl
+
 from workbench.core.case import Case, case_name_for
 from workbench.core.config import load_config
+from workbench.core.export import to_text
+from workbench.core.inert import visible
 from workbench.core.load import LoadReport
 
 
@@ -13,10 +17,11 @@ class UsageError(Exception):
     """Bad usage or unreadable input: exit status 2 with the message on stderr."""
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, paths_required: bool = True) -> None:
-    """PATH..., --case, --case-dir and --config."""
-    parser.add_argument("paths", nargs="+" if paths_required else "*", type=Path, metavar="PATH",
-                        help="audit log files or folders (searched recursively; .gz accepted)")
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """PATH... (optional when --case names a loaded case), --case, --case-dir and --config."""
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="audit log files or folders (searched recursively; .gz accepted); "
+                        "none: reopen --case NAME")
     add_case_arguments(parser)
 
 
@@ -57,3 +62,20 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
     if not quiet and sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)
     return case, report
+
+
+def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None) -> None:
+    """Print a result frame to stdout as a Rich table (log text inert), JSON array or formula-safe CSV."""
+    if fmt in ("json", "csv", "jsonl"):
+        sys.stdout.write(to_text(frame, fmt))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None)
+    for name in frame.columns:
+        table.add_column(Text(name))
+    for row in frame.iter_rows():
+        table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
+    Console().print(table)

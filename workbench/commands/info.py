@@ -13,9 +13,9 @@ from workbench.core.summary import summarise
 HELP = "load report: per file format, loaded / duplicate / rejected, time range, workloads"
 
 
-def add_arguments(parser: argparse.ArgumentParser, paths_required: bool = True) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `info`."""
-    add_input_arguments(parser, paths_required)
+    add_input_arguments(parser)
     add_format_argument(parser, ("table", "json"))
     parser.add_argument("--top", type=int, default=15, metavar="N", help="operations to list (default 15)")
 

@@ -9,7 +9,7 @@ HELP = "opens the case (loading PATH... or reopening --case NAME) and prints its
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of the default command: PATH... optional (reopen --case)."""
-    info.add_arguments(parser, paths_required=False)
+    info.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -86,15 +86,15 @@ def detect_shape(path: Path) -> Shape:
         return Shape.EMPTY
     if text[0] == "[":
         return Shape.MGMT_JSON
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in lines[:20]:
+        try:
+            shape = _shape_of_object(json.loads(line))
+        except ValueError:
+            continue
+        if shape is not None:
+            return shape
     if text[0] == "{":
-        lines = [line for line in text.splitlines() if line.strip()]
-        for line in lines[:5]:
-            try:
-                shape = _shape_of_object(json.loads(line))
-            except ValueError:
-                continue
-            if shape is not None:
-                return shape
         if '"value"' in text and '"auditData"' in text:
             return Shape.GRAPH_JSON
         if len(lines) > 1 and lines[0].strip() == "{":

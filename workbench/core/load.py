@@ -71,7 +71,7 @@ class EventSink:
     def add(self, events: pl.DataFrame, rejects: pl.DataFrame, source_file: str) -> tuple[int, int]:
         """Store one chunk; returns (loaded, duplicates)."""
         ids = events["record_id"]
-        duplicate = ids.is_in(self.seen_ids) | ~ids.is_first_distinct()
+        duplicate = ids.is_in(self.seen_ids.implode()) | ~ids.is_first_distinct()
         fresh = events.filter(~duplicate)
         if fresh.height:
             fresh.write_parquet(self.events_dir / f"part-{self.parts:05d}.parquet", compression=PARQUET_COMPRESSION)

@@ -110,11 +110,12 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         ).alias("record_type"),
         record_type_text.alias("record_type_text"),
     )
+    time_text = pl.coalesce(_blank_to_null(pl.col("CreationTime")), _blank_to_null(pl.col("env_time")))
     problems = (
-        pl.when(pl.col("creation_time").is_null() & pl.coalesce("CreationTime", "env_time").is_null())
+        pl.when(pl.col("creation_time").is_null() & time_text.is_null())
         .then(pl.lit("missing CreationTime"))
         .when(pl.col("creation_time").is_null())
-        .then(pl.format("unreadable CreationTime {}", pl.coalesce("CreationTime", "env_time")))
+        .then(pl.format("unreadable CreationTime {}", time_text))
         .when(pl.col("operation").is_null())
         .then(pl.lit("missing Operation"))
         .when(pl.col("record_type").is_null() & pl.col("record_type_text").is_not_null())

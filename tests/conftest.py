@@ -1,0 +1,36 @@
+"""Shared fixtures: the sample logs, the generator module, and case folders in tmp dirs."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_LOGS = ROOT / "sample_logs"
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path_factory, monkeypatch):
+    """No test writes into the user's real data, cache or config folders."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("WORKBENCH_CASE_DIR", str(base / "cases-default"))
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(base / "cache-default"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config-home"))
+    monkeypatch.delenv("ABUSEIPDB_API_KEY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """The sample-log generator, imported from its file."""
+    spec = importlib.util.spec_from_file_location("sample_generate", SAMPLE_LOGS / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sample_generate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def sample_logs() -> Path:
+    """The bundled sample logs folder."""
+    return SAMPLE_LOGS

@@ -1,0 +1,93 @@
+"""Accounting: loaded + duplicates + rejected = rows read, on broken inputs; rejects name file, row and reason."""
+
+import json
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.core.case import Case
+
+GOOD = {"Id": "g1", "CreationTime": "2023-02-21T14:03:11", "Operation": "UserLoggedIn", "RecordType": 15,
+        "UserId": "u@x.com", "Workload": "AzureActiveDirectory"}
+
+
+def good(n: int) -> str:
+    return json.dumps({**GOOD, "Id": f"g{n}"})
+
+
+def open_case(tmp_path, *paths):
+    case = Case.named("acct", tmp_path / "cases")
+    case.open(list(paths))
+    return case
+
+
+def test_sample_broken_file_rejects_each_bad_row_with_its_reason(tmp_path, sample_logs):
+    case = open_case(tmp_path, sample_logs / "broken")
+    report = case.load_report().files[0]
+    assert report.rows == report.loaded + report.duplicates + report.rejected
+    rejects = case.rejects()
+    assert rejects["file"].str.ends_with("broken_rows.csv").all()
+    reasons = dict(zip(rejects["row"].to_list(), rejects["reason"].to_list()))
+    assert reasons[3].startswith("broken JSON in AuditData")
+    assert reasons[5] == "missing CreationTime"
+    assert reasons[6] == "empty AuditData"
+    assert reasons[9].startswith("broken JSON in AuditData")  # the truncated last line
+    assert 4 not in reasons  # unknown RecordType: loaded, with a warning
+    assert case.load_report().warnings[0]["row"] == 4
+    assert "unknown RecordType 99999" in case.load_report().warnings[0]["reason"]
+    assert case.events().filter(pl.col("record_type") == 99999).height == 1
+
+
+def test_jsonl_with_every_kind_of_bad_line(tmp_path):
+    lines = [
+        good(1), "", good(2), "{broken", "[1, 2]", json.dumps({**GOOD, "Id": "x", "CreationTime": None}),
+        json.dumps({k: v for k, v in GOOD.items() if k != "CreationTime"} | {"Id": "y"}),
+        json.dumps({**GOOD, "Id": "z", "CreationTime": "yesterday"}),
+        json.dumps({**GOOD, "Id": "w", "RecordType": "abc"}),
+        good(1), good(3)[:40],
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines))  # no final newline: the last line is truncated
+    case = open_case(tmp_path, path)
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.duplicates) == (11, 2, 1)
+    assert report.rejected == 8
+    reasons = dict(zip(case.rejects()["row"].to_list(), case.rejects()["reason"].to_list()))
+    assert reasons[2] == "empty AuditData"
+    assert reasons[4].startswith("broken JSON")
+    assert reasons[5] == "AuditData is a JSON list, not an object"
+    assert reasons[6] == reasons[7] == "missing CreationTime"
+    assert reasons[8] == "unreadable CreationTime yesterday"
+    assert reasons[9] == "RecordType abc is not a record type number"
+    assert reasons[11].startswith("broken JSON")
+
+
+def test_empty_file_is_reported_not_a_crash(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    other = tmp_path / "one.jsonl"
+    other.write_text(good(1) + "\n")
+    case = open_case(tmp_path, path, other)
+    files = {f.path: f for f in case.load_report().files}
+    assert files[str(path)].format == "empty" and files[str(path)].note == "empty file: no records"
+    assert case.events().height == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(
+    st.integers(0, 30).map(good),
+    st.text(max_size=40).filter(lambda s: "\n" not in s and "\r" not in s),
+    st.integers(0, 30).map(lambda n: good(n)[: n + 5]),
+), min_size=1, max_size=40))
+def test_every_row_is_loaded_duplicate_or_rejected(tmp_path_factory, lines):
+    tmp_path = tmp_path_factory.mktemp("fuzz")
+    path = tmp_path / "fuzz.jsonl"
+    lines = [good(0), *lines]  # a first record that says what the file is
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    case = open_case(tmp_path, path)
+    totals = case.load_report().totals()
+    assert totals["rows"] == len(lines)
+    assert totals["loaded"] + totals["duplicates"] + totals["rejected"] == totals["rows"]
+    assert case.rejects().height == totals["rejected"]
+    assert case.events().height == totals["loaded"]

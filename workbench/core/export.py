@@ -1,0 +1,154 @@
+"""Provides the one writer of tables to CSV, JSON (array) and JSON Lines: atomic, formula-safe CSV.
+
+Log text is attacker-controlled: a CSV cell that starts with `= + - @`, a tab or a carriage return
+is prefixed with `'` so that a spreadsheet shows it as text instead of evaluating it.
+"""
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import polars as pl
+
+from workbench.core import decode
+
+if TYPE_CHECKING:
+    from workbench.core.case import Case
+
+FORMULA_START = r"^[=+\-@\t\r]"
+FORMATS = ("csv", "json", "jsonl")
+
+
+def format_for_path(path: Path) -> str:
+    """The export format named by a file's suffix: .csv, .json, .jsonl/.ndjson."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json":
+        return "json"
+    raise ValueError(f"{path}: export to .csv, .json or .jsonl")
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell that a spreadsheet would evaluate, prefixed with `'`."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name)
+        for name in text
+    )
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested and temporal columns as text, for CSV; times in ISO 8601."""
+    converted = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, (pl.List, pl.Struct, pl.Array)):
+            converted.append(pl.col(name).map_batches(_json_texts, return_dtype=pl.String))  # per value: exports are small
+        elif isinstance(dtype, pl.Datetime):
+            converted.append(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
+    return frame.with_columns(converted) if converted else frame
+
+
+def _json_texts(series: pl.Series) -> pl.Series:
+    return pl.Series([None if v is None else json.dumps(v, default=str) for v in series.to_list()], dtype=pl.String)
+
+
+def write_stream(frame: pl.DataFrame, handle: IO[str], fmt: str) -> None:
+    """Write `frame` to an open text stream in `fmt` (csv, json or jsonl)."""
+    if fmt == "csv":
+        handle.write(neutralise_formulas(_plain(frame)).write_csv())
+    elif fmt == "json":
+        handle.write(frame.write_json() + "\n")
+    elif fmt == "jsonl":
+        handle.write(frame.write_ndjson())
+    else:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
+    """Write `frame` to `path` atomically (temp file in the same folder, then rename)."""
+    fmt = fmt or format_for_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            write_stream(frame, handle, fmt)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_text(frame: pl.DataFrame, fmt: str) -> str:
+    """`frame` rendered in `fmt` as one string (for stdout)."""
+    buffer = io.StringIO()
+    write_stream(frame, buffer, fmt)
+    return buffer.getvalue()
+
+
+#: The leading columns of an events export, in order.
+EXPORT_KEY_COLUMNS = (
+    "record_id", "creation_time", "user_id", "operation", "client_ip", "workload", "record_type_name",
+    "result_status", "object_id", "session_id", "user_agent",
+)
+
+
+def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
+    """Readable text of the nested fields: one Python decode per exported event (a chosen set, not the case)."""
+    rows = frame.select("object_id", "item", "affected_items", "parameters", "modified_properties").rows()
+    return pl.DataFrame(
+        {
+            "summary": [decode.summary(*row[:4]) for row in rows],
+            "parameters_text": [decode.readable(decode.name_values(row[3])) for row in rows],
+            "modified_properties_text": [decode.readable_changes(decode.modified_properties(row[4])) for row in rows],
+        },
+        schema={"summary": pl.String, "parameters_text": pl.String, "modified_properties_text": pl.String},
+    )
+
+
+def annotated_events(
+    events: pl.DataFrame,
+    marks: set[str],
+    notes: dict[str, str],
+    tags: dict[str, list[str]],
+    audit_data: dict[str, str],
+    by_record: pl.DataFrame | None = None,
+    by_ip: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The export table of `events`: key columns, decoded text, mark, note, tags, extra columns, the raw record.
+
+    `by_record` (keyed by `record_id`, e.g. hunt hits) and `by_ip` (keyed by `client_ip`, e.g.
+    enrichment) add their columns when given.
+    """
+    ids = pl.col("record_id")
+    table = pl.concat([events.select(EXPORT_KEY_COLUMNS), _decoded(events)], how="horizontal").with_columns(
+        ids.is_in(list(marks)).alias("marked"),
+        ids.replace_strict(notes, default=None, return_dtype=pl.String).alias("note"),
+        ids.replace_strict({k: ", ".join(v) for k, v in tags.items()}, default=None, return_dtype=pl.String).alias("tags"),
+    )
+    if by_record is not None:
+        table = table.join(by_record, on="record_id", how="left", maintain_order="left")
+    if by_ip is not None:
+        table = table.join(by_ip, on="client_ip", how="left", maintain_order="left")
+    return table.with_columns(
+        events["case"], events["source_file"], events["source_row"],
+        ids.replace_strict(audit_data, default=None, return_dtype=pl.String).alias("audit_data"),
+    )
+
+
+def export_case_events(case: "Case", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
+    """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`; returns the row count."""
+    store = case.store
+    marks = store.marks()
+    if marked_only:
+        events = events.filter(pl.col("record_id").is_in(list(marks)))
+    audit = case.audit_data(events["record_id"].to_list()) if events.height else {}
+    table = annotated_events(events, marks, store.notes(), store.tags(), audit, **extra)
+    write_frame(table, path)
+    return table.height

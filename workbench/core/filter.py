@@ -1,0 +1,149 @@
+"""Provides the filter-bar syntax, parsed into one Polars expression over the events frame.
+
+    op:Add-MailboxPermission user:admin ip:104.161.20.102 after:2023-02-20 -op:UserLoggedIn "passcode"
+
+Terms are ANDed. `field:value` matches one column (case-insensitive; `*` is a wildcard; commas
+give alternatives: `op:HardDelete,SoftDelete`), a leading `-` negates a term, `after:`/`before:`
+bound the time (UTC; a date or `2023-02-20T08:00`), and bare or quoted words are free text searched
+in subjects, parameters, modified properties, targets and object ids. Every bad term is reported.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import polars as pl
+
+#: field name (and aliases) -> (column, how): "exact" equality, "contains" substring.
+FIELDS: dict[str, tuple[str, str]] = {
+    "op": ("operation", "exact"),
+    "operation": ("operation", "exact"),
+    "user": ("user_id", "contains"),
+    "ip": ("client_ip", "exact"),
+    "workload": ("workload", "exact"),
+    "wl": ("workload", "exact"),
+    "type": ("record_type_name", "exact"),
+    "session": ("session_id", "exact"),
+    "id": ("record_id", "exact"),
+    "status": ("result_status", "exact"),
+    "object": ("object_id", "contains"),
+    "obj": ("object_id", "contains"),
+    "mailbox": ("mailbox_owner_upn", "contains"),
+    "agent": ("user_agent", "contains"),
+    "ua": ("user_agent", "contains"),
+    "case": ("case", "exact"),
+    "tenant": ("organization_id", "exact"),
+}
+TIME_FIELDS = ("after", "before")
+#: Columns searched by free text.
+TEXT_COLUMNS = ("object_id", "item", "affected_items", "parameters", "modified_properties", "target")
+
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S+)')
+
+
+class FilterError(ValueError):
+    """One or more terms of a filter could not be understood; `problems` lists each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Term:
+    """One parsed term: `field` is None for free text."""
+
+    field: str | None
+    value: str
+    negated: bool
+
+
+def tokenize(text: str) -> tuple[list[Term], list[str]]:
+    """The terms of `text` and the problems found while splitting it."""
+    terms, problems = [], []
+    for match in _TOKEN.finditer(text):
+        negated, field, raw = match.group(1) == "-", match.group(2), match.group(3)
+        if raw.startswith('"'):
+            if len(raw) < 2 or not raw.endswith('"') or raw.endswith('\\"'):
+                problems.append(f"unterminated quote in {match.group().strip()!r}")
+                continue
+            value = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        else:
+            value = raw
+        if field is not None and not value:
+            problems.append(f"{field}: needs a value")
+            continue
+        terms.append(Term(field.lower() if field else None, value, negated))
+    return terms, problems
+
+
+def _pattern(value: str) -> str:
+    """A case-insensitive regex for one value; `*` matches anything."""
+    return "(?i)" + ".*".join(re.escape(part) for part in value.split("*"))
+
+
+def _field_expr(column: str, how: str, value: str) -> pl.Expr:
+    alternatives = []
+    for option in (v for v in value.split(",") if v):
+        if "*" in option:
+            alternatives.append(pl.col(column).str.contains("^" + _pattern(option) + "$"))
+        elif how == "exact":
+            alternatives.append(pl.col(column).str.to_lowercase() == option.lower())
+        else:
+            alternatives.append(pl.col(column).str.contains(_pattern(option)))
+    return pl.any_horizontal(alternatives)
+
+
+def _text_expr(value: str) -> pl.Expr:
+    pattern = _pattern(value)
+    return pl.any_horizontal(pl.col(column).str.contains(pattern).fill_null(False) for column in TEXT_COLUMNS)
+
+
+def parse_time(value: str) -> datetime:
+    """A UTC time from `2023-02-20`, `2023-02-20T08:00`, `2023-02-20 08:00:05` (a trailing Z allowed)."""
+    text = value.strip().rstrip("Zz").replace(" ", "T")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time (use 2023-02-20 or 2023-02-20T08:00)") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _term_expr(term: Term) -> pl.Expr:
+    if term.field is None:
+        return _text_expr(term.value)
+    if term.field in TIME_FIELDS:
+        try:
+            moment = parse_time(term.value)
+        except ValueError as error:
+            raise ValueError(f"{term.field}: {error}") from None
+        column = pl.col("creation_time")
+        return column >= moment if term.field == "after" else column < moment
+    if term.field not in FIELDS:
+        known = ", ".join(sorted(FIELDS) + list(TIME_FIELDS))
+        raise ValueError(f"unknown field {term.field!r} in {term.field}:{term.value} (fields: {known})")
+    column, how = FIELDS[term.field]
+    return _field_expr(column, how, term.value)
+
+
+def parse_filter(text: str) -> pl.Expr | None:
+    """The expression selecting the events that match `text` (None for an empty filter)."""
+    terms, problems = tokenize(text)
+    expressions = []
+    for term in terms:
+        try:
+            expression = _term_expr(term).fill_null(False)
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        expressions.append(~expression if term.negated else expression)
+    if problems:
+        raise FilterError(problems)
+    return pl.all_horizontal(expressions) if expressions else None
+
+
+def quote(value: str) -> str:
+    """`value` as a filter value (quoted when it holds spaces, quotes or commas)."""
+    if value and re.fullmatch(r"[^\s\",]+", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

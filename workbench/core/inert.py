@@ -1,0 +1,26 @@
+"""Provides `visible`: attacker-controlled log text made inert for display.
+
+Control characters (escape sequences, carriage returns, bells), bidirectional overrides and
+zero-width characters are shown as visible escapes such as `\\x1b` or `\\u200b`, so nothing in a log
+can move the cursor, set the clipboard or hide text. Markup is a separate matter: callers put the
+result into `rich.text.Text` (or widgets with markup off), never into a markup string.
+"""
+
+import re
+
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, keep_newlines: bool = False) -> str:
+    """`text` with every control, format and zero-width character replaced by a visible escape."""
+    if keep_newlines:
+        return "\n".join(_INVISIBLE.sub(_escape, line).replace("\t", "\\t") for line in text.split("\n"))
+    escaped = _INVISIBLE.sub(_escape, text.replace("\n", "\\n").replace("\t", "\\t"))
+    if escaped.isprintable():
+        return escaped
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped)
