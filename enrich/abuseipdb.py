@@ -187,12 +187,11 @@ class AbuseIPDBClient:
         self._url = base + ("/check" if base.endswith("/api/v2") else "/api/v2/check")
         parts = urlsplit(self._url)
         if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
-            raise ValueError(f"refusing to send the AbuseIPDB key over {parts.scheme or 'an unknown scheme'} to {parts.hostname}; use https")
+            scheme = parts.scheme or "an unknown scheme"
+            raise ValueError(f"refusing to send the AbuseIPDB key over {scheme} to {parts.hostname}; use https")
         self._host = parts.netloc
         self._lock = threading.Lock()
-        self._http = httpx.Client(
-            timeout=self.timeout, follow_redirects=False, headers={"Accept": "application/json"}
-        )
+        self._http = httpx.Client(timeout=self.timeout, follow_redirects=False, headers={"Accept": "application/json"})
         now = datetime.now(UTC)
         self.quota.roll(now)
         if self.quota.blocked_until:
@@ -205,7 +204,8 @@ class AbuseIPDBClient:
     def check(self, ip: str) -> AbuseRecord:
         """Check one address; raise AbuseIPDBError, or an AbuseIPDBStop subclass for the whole run."""
         self._reserve()
-        query = f"?ipAddress={quote(ip, safe='')}&maxAgeInDays={self.max_age_days}" + ("&verbose" if self.verbose else "")
+        query = f"?ipAddress={quote(ip, safe='')}&maxAgeInDays={self.max_age_days}"
+        query += "&verbose" if self.verbose else ""
         problem, unreachable = "no attempt", False
         for attempt in range(self.retries + 1):
             if attempt:

@@ -164,12 +164,13 @@ def _read_export(path: Path) -> list[tuple[str, str, datetime, dict]]:
     except ValueError as error:
         raise CacheFileError(f"{path}: not JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-        raise CacheFileError(f"{path}: not an enrichment export (expected \"format\": \"{EXPORT_FORMAT}\")")
+        raise CacheFileError(f'{path}: not an enrichment export (expected "format": "{EXPORT_FORMAT}")')
     if document.get("version") != EXPORT_VERSION:
-        raise CacheFileError(f"{path}: export version {document.get('version')!r} is not supported (expected {EXPORT_VERSION})")
+        version = document.get("version")
+        raise CacheFileError(f"{path}: export version {version!r} is not supported (expected {EXPORT_VERSION})")
     sources = document.get("sources")
     if not isinstance(sources, dict):
-        raise CacheFileError(f"{path}: \"sources\" must be an object")
+        raise CacheFileError(f'{path}: "sources" must be an object')
     entries, problems = [], []
     for source, rows in sources.items():
         if source not in SOURCES:
@@ -203,7 +204,9 @@ def _entry(row: object) -> tuple[str, datetime, dict] | str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent or ".", prefix=f".{path.name}.", delete=False)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place below
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    )
     try:
         with handle:
             handle.write(text)

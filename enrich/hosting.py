@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,11 @@ class Provider:
     domains: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     leasing: bool = False
-    _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def _pattern(self) -> re.Pattern | None:
+        words = [rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])" for n in self.names]
+        return re.compile("|".join(words), re.IGNORECASE) if words else None
 
     def matches_domain(self, host: str) -> bool:
         """True when `host` is one of the provider's domains or a name under one."""
@@ -62,21 +66,14 @@ def parse_providers(entries: Iterable[Mapping], origin: str = "provider") -> tup
             label = f"{where} ({entry['name']})" if isinstance(entry.get("name"), str) else where
             problems.extend(f"{label}: {p}" for p in entry_problems)
             continue
-        names = tuple(entry.get("names", ()))
-        pattern = (
-            re.compile("|".join(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])" for n in names), re.IGNORECASE)
-            if names
-            else None
-        )
         providers.append(
             Provider(
                 name=entry["name"],
                 kind=entry["kind"],
                 asns=frozenset(entry.get("asns", ())),
                 domains=tuple(d.lower().rstrip(".") for d in entry.get("domains", ())),
-                names=names,
+                names=tuple(entry.get("names", ())),
                 leasing=entry.get("leasing", False),
-                _pattern=pattern,
             )
         )
     if problems:

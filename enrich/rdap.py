@@ -89,8 +89,15 @@ class RdapRecord:
 
 
 _TEXT_FIELDS = (
-    "asn_description", "asn_cidr", "asn_country", "network_name", "network_cidr",
-    "registrant_org", "country", "abuse_email", "registry",
+    "asn_description",
+    "asn_cidr",
+    "asn_country",
+    "network_name",
+    "network_cidr",
+    "registrant_org",
+    "country",
+    "abuse_email",
+    "registry",
 )
 
 
@@ -141,10 +148,7 @@ class RdapClient:
         if self.dns_server:
             whois.net.dns_resolver.nameservers = [self.dns_server[0]]
             whois.net.dns_resolver.port = self.dns_server[1]
-        options = dict(
-            retry_count=self.retries, rate_limit_timeout=self.backoff, inc_raw=True, inc_nir=False, depth=0
-        )
-        failure = None
+        options = dict(retry_count=self.retries, rate_limit_timeout=self.backoff, inc_raw=True, inc_nir=False, depth=0)
         try:
             result = None
             if self.asn_methods:
@@ -156,12 +160,11 @@ class RdapClient:
                 result = whois.lookup_rdap(bootstrap=True, **options)
             return _record(ip, result)
         except HTTPRateLimitError:
-            failure = RdapUnavailable("the server is rate-limiting this host; try again later")
+            raise RdapUnavailable("the server is rate-limiting this host; try again later") from None
         except HTTPLookupError as error:
-            failure = _lookup_failure(error, opener.last_error, self.retries)
+            raise _lookup_failure(error, opener.last_error, self.retries) from None
         except (BaseIpwhoisException, KeyError, TypeError, ValueError, AttributeError) as error:
-            failure = RdapError(f"malformed RDAP answer ({type(error).__name__})")
-        raise failure
+            raise RdapError(f"malformed RDAP answer ({type(error).__name__})") from None
 
 
 def _lookup_failure(error: HTTPLookupError, cause: BaseException | None, retries: int) -> RdapError:
@@ -205,7 +208,7 @@ class _RedirectToBase(urllib.request.BaseHandler):
         prefix = next((p for p in _IPWHOIS_BASES if url.startswith(p + "/")), None)
         if prefix is None or prefix == self.base:
             return None
-        moved = urllib.request.Request(self.base + url[len(prefix):], headers=dict(request.headers))
+        moved = urllib.request.Request(self.base + url[len(prefix) :], headers=dict(request.headers))
         return self.parent.open(moved, timeout=request.timeout)
 
     http_open = https_open = _rewrite
@@ -286,8 +289,10 @@ def _contact(entities: list[dict], objects: list[dict], role: str, field: str) -
         contact = obj.get("contact") or {}
         raw_roles = (obj.get("raw") or {}).get("roles") if isinstance(obj.get("raw"), dict) else None
         if role in (obj.get("roles") or raw_roles or ()):
-            value = contact.get("name") if field == "fn" else next(
-                (e.get("value") for e in contact.get("email") or () if isinstance(e, dict)), None
+            value = (
+                contact.get("name")
+                if field == "fn"
+                else next((e.get("value") for e in contact.get("email") or () if isinstance(e, dict)), None)
             )
             if _clean(value):
                 return _clean(value)
@@ -323,4 +328,3 @@ def _clean(value) -> str | None:
 
 def _optional_str(value) -> str | None:
     return value if isinstance(value, str) else None
-

@@ -120,14 +120,14 @@ def enrich(
         for cached in (rdap, abuse):
             if cached.stale_used:
                 run.messages.append(f"{cached.label}: used older cached results for {cached.stale_used} addresses")
-    if settings.api_key is not None or quota.used:
-        run.messages.append(f"AbuseIPDB: {quota.left()} checks left today{_server_quota(quota)}")
-    frame = _frame(summary, run, rdap.records, abuse.records)
+    quota_left = quota.left() if settings.api_key is not None or quota.used else None
+    if quota_left is not None:
+        run.messages.append(f"AbuseIPDB: {quota_left} checks left today{_server_quota(quota)}")
     return EnrichResult(
-        frame=frame,
+        frame=_frame(summary, run, rdap.records, abuse.records),
         messages=tuple(run.messages),
         errors={ip: tuple(e) for ip, e in run.errors.items()},
-        quota_left=quota.left() if settings.api_key is not None or quota.used else None,
+        quota_left=quota_left,
         rate_limited_until=quota.blocked_until,
     )
 
@@ -168,6 +168,7 @@ class _Run:
         return public
 
     def load_cached(self, cache: EnrichmentCache, source: str, ips: list[str], parse, ttl: timedelta) -> _Cached:
+        """Cached records of any age; those older than `ttl` (or unreadable) are to be looked up again."""
         now = datetime.now(UTC)
         records, fresh = {}, set()
         for ip, cached in cache.get_many(source, ips).items():
@@ -181,22 +182,27 @@ class _Run:
         return _Cached(label, records, [ip for ip in ips if ip not in fresh])
 
     def refresh_rdap(self, cache: EnrichmentCache, rdap: _Cached) -> None:
+        """Look up what is missing or stale; stop when RDAP cannot work from this host."""
+        s = self.settings
         if not rdap.todo:
             return
-        s = self.settings
         try:
             client = RdapClient(
-                s.rdap_url, timeout=s.timeout, retries=s.retries, backoff=s.backoff,
-                asn_methods=s.asn_methods, asn_dns_server=s.asn_dns_server,
+                s.rdap_url,
+                timeout=s.timeout,
+                retries=s.retries,
+                backoff=s.backoff,
+                asn_methods=s.asn_methods,
+                asn_dns_server=s.asn_dns_server,
             )
         except ValueError as error:
             self.messages.append(f"RDAP: {error}; not looked up")
             return
         stop: list[RdapUnavailable] = []
-        done = looked_up = 0
+        looked_up = failed = 0
         self.progress(Progress("rdap", 0, len(rdap.todo)))
-        for ip, outcome in run_bounded(rdap.todo, client.lookup, s.concurrency, stop=lambda: bool(stop)):
-            done += 1
+        outcomes = run_bounded(rdap.todo, client.lookup, s.concurrency, stop=lambda: bool(stop))
+        for done, (ip, outcome) in enumerate(outcomes, start=1):
             if isinstance(outcome, RdapRecord):
                 cache.put("rdap", ip, outcome.to_dict())
                 rdap.records[ip] = outcome
@@ -205,15 +211,12 @@ class _Run:
                 stop.append(outcome)
             else:
                 self.errors[ip].append(f"RDAP: {_failure(outcome, RdapError)}")
+                failed += 1
             self.progress(Progress("rdap", done, len(rdap.todo)))
-        rdap.stale_used = sum(1 for ip in rdap.todo if ip in rdap.records) - looked_up
-        failed = sum(1 for ip in rdap.todo if any(e.startswith("RDAP:") for e in self.errors.get(ip, ())))
-        text = f"RDAP: looked up {looked_up} of {len(rdap.todo)}" + (f", {failed} failed" if failed else "")
-        if stop:
-            text += f"; stopped: {stop[0]}"
-        self.messages.append(text)
+        self._report(rdap, "looked up", looked_up, failed, stop[0] if stop else None)
 
     def refresh_abuseipdb(self, cache: EnrichmentCache, abuse: _Cached, quota: Quota) -> Quota:
+        """Check what is missing or stale, most events first, within the quota; save the quota state."""
         s = self.settings
         if not abuse.todo:
             return quota
@@ -222,36 +225,45 @@ class _Run:
             return quota
         try:
             client = AbuseIPDBClient(
-                api_key=s.api_key.reveal(), base_url=s.abuseipdb_url, timeout=s.timeout, retries=s.retries,
-                backoff=s.backoff, max_age_days=s.max_age_days, verbose=s.verbose, quota=quota,
+                api_key=s.api_key.reveal(),
+                base_url=s.abuseipdb_url,
+                timeout=s.timeout,
+                retries=s.retries,
+                backoff=s.backoff,
+                max_age_days=s.max_age_days,
+                verbose=s.verbose,
+                quota=quota,
             )
         except ValueError as error:
             self.messages.append(f"AbuseIPDB: {error}")
             return quota
-        done = checked = 0
+        checked = failed = 0
         self.progress(Progress("abuseipdb", 0, len(abuse.todo)))
         try:
             with client:
-                stopped = lambda: client.stopped is not None  # noqa: E731
-                for ip, outcome in run_bounded(abuse.todo, client.check, s.concurrency, stop=stopped):
-                    done += 1
+                outcomes = run_bounded(abuse.todo, client.check, s.concurrency, stop=lambda: client.stopped is not None)
+                for done, (ip, outcome) in enumerate(outcomes, start=1):
                     if isinstance(outcome, AbuseRecord):
                         cache.put("abuseipdb", ip, outcome.to_dict())
                         abuse.records[ip] = outcome
                         checked += 1
                     elif not isinstance(outcome, AbuseIPDBStop):
                         self.errors[ip].append(f"AbuseIPDB: {_failure(outcome, AbuseIPDBError)}")
+                        failed += 1
                     self.progress(Progress("abuseipdb", done, len(abuse.todo)))
         finally:
             cache.put_state(QUOTA_STATE, client.quota.to_dict())
-        abuse.stale_used = sum(1 for ip in abuse.todo if ip in abuse.records) - checked
-        failed = sum(1 for ip in abuse.todo if any(e.startswith("AbuseIPDB:") for e in self.errors.get(ip, ())))
-        text = f"AbuseIPDB: checked {checked} of {len(abuse.todo)}" + (f", {failed} failed" if failed else "")
-        if client.stopped is not None:
-            skipped = len(abuse.todo) - checked - failed
-            text += f"; stopped: {client.stopped}; {skipped} addresses with fewer events not checked"
-        self.messages.append(text)
+        self._report(abuse, "checked", checked, failed, client.stopped)
         return client.quota
+
+    def _report(self, source: _Cached, verb: str, succeeded: int, failed: int, stopped: Exception | None) -> None:
+        """One status line per source, saying how far it got and why it stopped."""
+        source.stale_used = sum(1 for ip in source.todo if ip in source.records) - succeeded
+        text = f"{source.label}: {verb} {succeeded} of {len(source.todo)}" + (f", {failed} failed" if failed else "")
+        if stopped is not None:
+            skipped = len(source.todo) - succeeded - failed
+            text += f"; stopped: {stopped}; {skipped} addresses not {verb}"
+        self.messages.append(text)
 
 
 def _failure(error: BaseException, expected: type[Exception]) -> str:

@@ -135,7 +135,8 @@ def settings_from_env(config: Mapping, environ: Mapping[str, str] | None = None)
         value = table.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        number = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number:
             problems.append(f"enrich.{name}: expected {'an integer' if kind is int else 'a number'}, got {value!r}")
         elif value < minimum:
             problems.append(f"enrich.{name}: must be at least {minimum}, got {value!r}")

@@ -1,4 +1,4 @@
-"""Fixtures for the enrichment tests: the fake servers, settings pointing at them, and a guard that keeps every test off the internet."""
+"""Fixtures for the enrichment tests: fake servers, settings pointing at them, and a guard that keeps tests offline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from enrich_fakes import KEY, FakeAbuseIPDB, FakeCymruDns, FakeRdap, events_frame
 
 from enrich.settings import EnrichSettings
-
 
 # ---------------------------------------------------------------- no internet
 
@@ -56,7 +55,16 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket.socket, "sendto", sendto)
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -146,10 +146,20 @@ class FakeAbuseIPDB(_FakeServer):
             return json.loads((folder / name).read_text())
         return {
             "data": {
-                "ipAddress": ip, "isPublic": True, "ipVersion": 6 if ":" in ip else 4, "isWhitelisted": False,
-                "abuseConfidenceScore": 0, "countryCode": "DE", "usageType": "Fixed Line ISP",
-                "isp": "Example Broadband", "domain": "broadband.example", "hostnames": [], "isTor": False,
-                "totalReports": 0, "numDistinctUsers": 0, "lastReportedAt": None,
+                "ipAddress": ip,
+                "isPublic": True,
+                "ipVersion": 6 if ":" in ip else 4,
+                "isWhitelisted": False,
+                "abuseConfidenceScore": 0,
+                "countryCode": "DE",
+                "usageType": "Fixed Line ISP",
+                "isp": "Example Broadband",
+                "domain": "broadband.example",
+                "hostnames": [],
+                "isTor": False,
+                "totalReports": 0,
+                "numDistinctUsers": 0,
+                "lastReportedAt": None,
             }
         }
 
@@ -183,7 +193,9 @@ class FakeCymruDns:
     """A UDP DNS server answering Team Cymru TXT queries from `fixtures/cymru-dns.json`."""
 
     def __init__(self) -> None:
-        self.answers = {k: v for k, v in json.loads((FIXTURES / "cymru-dns.json").read_text()).items() if k.endswith(".")}
+        self.answers = {
+            k: v for k, v in json.loads((FIXTURES / "cymru-dns.json").read_text()).items() if k.endswith(".")
+        }
         self.queries: list[str] = []
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -229,5 +241,10 @@ def events_frame(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
             "case": [r[2] for r in rows],
             "creation_time": [datetime.fromisoformat(r[3]).replace(tzinfo=UTC) for r in rows],
         },
-        schema={"client_ip": pl.String, "user_key": pl.String, "case": pl.String, "creation_time": pl.Datetime("us", "UTC")},
+        schema={
+            "client_ip": pl.String,
+            "user_key": pl.String,
+            "case": pl.String,
+            "creation_time": pl.Datetime("us", "UTC"),
+        },
     )

@@ -78,7 +78,19 @@ def test_malformed_answer_is_an_error_for_that_address(client, abuse_server, bod
 
 
 def test_401_stops_the_run_with_a_clear_error(client, abuse_server):
-    abuse_server.default = [Reply(401, {"errors": [{"detail": "Authentication failed. Your API key is either missing, incorrect, or revoked.", "status": 401}]})]
+    abuse_server.default = [
+        Reply(
+            401,
+            {
+                "errors": [
+                    {
+                        "detail": "Authentication failed. Your API key is either missing, incorrect, or revoked.",
+                        "status": 401,
+                    }
+                ]
+            },
+        )
+    ]
 
     with pytest.raises(AbuseIPDBAuthError, match=r"API key was rejected \(HTTP 401\): Authentication failed"):
         client.check("45.33.32.156")
@@ -88,7 +100,20 @@ def test_401_stops_the_run_with_a_clear_error(client, abuse_server):
 
 
 def test_422_is_an_error_for_that_address_only(client, abuse_server):
-    abuse_server.script["45.33.32.156"] = [Reply(422, {"errors": [{"detail": "The ip address must be a valid IPv4 or IPv6 address (e.g. 8.8.8.8 or 2001:4860:4860::8888).", "status": 422, "source": {"parameter": "ipAddress"}}]})]
+    abuse_server.script["45.33.32.156"] = [
+        Reply(
+            422,
+            {
+                "errors": [
+                    {
+                        "detail": "The ip address must be a valid IPv4 or IPv6 address (e.g. 8.8.8.8 or 2001:4860:4860::8888).",
+                        "status": 422,
+                        "source": {"parameter": "ipAddress"},
+                    }
+                ]
+            },
+        )
+    ]
 
     with pytest.raises(AbuseIPDBError, match="HTTP 422.*valid IPv4 or IPv6"):
         client.check("45.33.32.156")
@@ -97,8 +122,23 @@ def test_422_is_an_error_for_that_address_only(client, abuse_server):
 
 def test_429_honours_retry_after_and_stops(client, abuse_server):
     abuse_server.default = [
-        Reply(429, {"errors": [{"detail": "Daily rate limit of 1000 requests exceeded for this endpoint. See headers for additional details.", "status": 429}]},
-              {"Retry-After": "29241", "X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1545973200"})
+        Reply(
+            429,
+            {
+                "errors": [
+                    {
+                        "detail": "Daily rate limit of 1000 requests exceeded for this endpoint. See headers for additional details.",
+                        "status": 429,
+                    }
+                ]
+            },
+            {
+                "Retry-After": "29241",
+                "X-RateLimit-Limit": "1000",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "1545973200",
+            },
+        )
     ]
 
     before = datetime.now(UTC)
@@ -182,7 +222,9 @@ def test_unreachable_server_stops_the_run(abuse_server):
 
 def test_no_resolver_or_network_gives_a_clear_stop():
     with AbuseIPDBClient(api_key=KEY, retries=0) as public:
-        with pytest.raises(AbuseIPDBUnavailable, match=r"cannot reach AbuseIPDB at api.abuseipdb.com .*Name or service not known"):
+        with pytest.raises(
+            AbuseIPDBUnavailable, match=r"cannot reach AbuseIPDB at api.abuseipdb.com .*Name or service not known"
+        ):
             public.check("45.33.32.156")
 
 
@@ -199,7 +241,9 @@ def test_base_url_may_already_name_the_api_version(abuse_server):
 
 def test_quota_rolls_over_when_the_server_reset_time_passes():
     now = datetime(2024, 5, 1, 12, tzinfo=UTC)
-    quota = Quota(daily_quota=1000, used=990, day="2024-05-01", server_remaining=3, resets_at=now - timedelta(minutes=1))
+    quota = Quota(
+        daily_quota=1000, used=990, day="2024-05-01", server_remaining=3, resets_at=now - timedelta(minutes=1)
+    )
 
     quota.roll(now)
 

@@ -86,7 +86,10 @@ def test_import_keeps_the_newer_result(tmp_path):
     [
         ("{oops", "not JSON"),
         ('{"format": "something else"}', "not an enrichment export"),
-        ('{"format": "m365-bec-workbench enrichment results", "version": 9, "sources": {}}', "version 9 is not supported"),
+        (
+            '{"format": "m365-bec-workbench enrichment results", "version": 9, "sources": {}}',
+            "version 9 is not supported",
+        ),
     ],
 )
 def test_unusable_import_files_are_named_with_the_problem(tmp_path, content, message):
@@ -99,17 +102,22 @@ def test_unusable_import_files_are_named_with_the_problem(tmp_path, content, mes
 
 def test_bad_entries_are_all_listed_and_nothing_is_imported(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({
-        "format": "m365-bec-workbench enrichment results", "version": 1,
-        "sources": {
-            "rdap": [
-                {"ip": "104.161.20.102", "fetched_at": "2024-01-01T00:00:00+00:00", "result": RDAP},
-                {"ip": "not-an-ip", "fetched_at": "2024-01-01T00:00:00+00:00", "result": {"ip": "not-an-ip"}},
-                {"ip": "20.232.202.245", "fetched_at": "yesterday", "result": {"ip": "20.232.202.245"}},
-            ],
-            "whois": [],
-        },
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "m365-bec-workbench enrichment results",
+                "version": 1,
+                "sources": {
+                    "rdap": [
+                        {"ip": "104.161.20.102", "fetched_at": "2024-01-01T00:00:00+00:00", "result": RDAP},
+                        {"ip": "not-an-ip", "fetched_at": "2024-01-01T00:00:00+00:00", "result": {"ip": "not-an-ip"}},
+                        {"ip": "20.232.202.245", "fetched_at": "yesterday", "result": {"ip": "20.232.202.245"}},
+                    ],
+                    "whois": [],
+                },
+            }
+        )
+    )
     with EnrichmentCache(tmp_path / "cache") as cache:
         with pytest.raises(CacheFileError) as raised:
             cache.import_results(path)

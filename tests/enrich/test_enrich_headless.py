@@ -15,8 +15,11 @@ def test_enrich_imports_only_the_allowed_packages():
     offenders = []
     for path in sorted(ENRICH.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            )
             offenders += [f"{path.name}:{node.lineno}: {n}" for n in names if n.split(".")[0] not in ALLOWED]
     assert offenders == []
 

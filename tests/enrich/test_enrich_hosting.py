@@ -9,21 +9,61 @@ from pathlib import Path
 import pytest
 
 from enrich.abuseipdb import AbuseRecord
-from enrich.hosting import ProviderError, builtin_providers, classify, load_providers, parse_providers
+from enrich.hosting import (
+    ProviderError,
+    builtin_providers,
+    classify,
+    load_providers,
+    parse_providers,
+)
 from enrich.rdap import RdapRecord
 
-IOFLOOD = RdapRecord(ip="104.161.20.102", asn=53755, asn_description="IOFLOOD, US", network_name="IOFLOOD",
-                     registrant_org="Input Output Flood LLC", abuse_email="abuse@ioflood.com", registry="arin")
-IOFLOOD_ABUSE = AbuseRecord(ip="104.161.20.102", usage_type="Data Center/Web Hosting/Transit", isp="IOFlood.com",
-                            domain="ioflood.com", total_reports=7)
-AZURE = RdapRecord(ip="20.232.202.245", asn=8075, asn_description="MICROSOFT-CORP-MSN-AS-BLOCK, US",
-                   network_name="MSFT", registrant_org="Microsoft Corporation", registry="arin")
-LEASED = RdapRecord(ip="185.241.149.122", asn=397423, asn_description="TIER-NET, US", network_name="IPXO-185-241-149",
-                    registrant_org="Internet Utilities Europe and Asia Limited", abuse_email="abuse@ipxo.com",
-                    registry="ripencc", handles=("ORG-IUEA1-RIPE", "IPXO-MNT"))
-HOME = RdapRecord(ip="81.2.69.160", asn=64500, asn_description="EXAMPLE-BROADBAND, GB", network_name="EXAMPLE-DSL-POOL",
-                  registrant_org="Example Broadband plc", abuse_email="abuse@broadband.example", registry="ripencc")
-HOME_ABUSE = AbuseRecord(ip="81.2.69.160", usage_type="Fixed Line ISP", isp="Example Broadband", domain="broadband.example")
+IOFLOOD = RdapRecord(
+    ip="104.161.20.102",
+    asn=53755,
+    asn_description="IOFLOOD, US",
+    network_name="IOFLOOD",
+    registrant_org="Input Output Flood LLC",
+    abuse_email="abuse@ioflood.com",
+    registry="arin",
+)
+IOFLOOD_ABUSE = AbuseRecord(
+    ip="104.161.20.102",
+    usage_type="Data Center/Web Hosting/Transit",
+    isp="IOFlood.com",
+    domain="ioflood.com",
+    total_reports=7,
+)
+AZURE = RdapRecord(
+    ip="20.232.202.245",
+    asn=8075,
+    asn_description="MICROSOFT-CORP-MSN-AS-BLOCK, US",
+    network_name="MSFT",
+    registrant_org="Microsoft Corporation",
+    registry="arin",
+)
+LEASED = RdapRecord(
+    ip="185.241.149.122",
+    asn=397423,
+    asn_description="TIER-NET, US",
+    network_name="IPXO-185-241-149",
+    registrant_org="Internet Utilities Europe and Asia Limited",
+    abuse_email="abuse@ipxo.com",
+    registry="ripencc",
+    handles=("ORG-IUEA1-RIPE", "IPXO-MNT"),
+)
+HOME = RdapRecord(
+    ip="81.2.69.160",
+    asn=64500,
+    asn_description="EXAMPLE-BROADBAND, GB",
+    network_name="EXAMPLE-DSL-POOL",
+    registrant_org="Example Broadband plc",
+    abuse_email="abuse@broadband.example",
+    registry="ripencc",
+)
+HOME_ABUSE = AbuseRecord(
+    ip="81.2.69.160", usage_type="Fixed Line ISP", isp="Example Broadband", domain="broadband.example"
+)
 
 
 def test_ioflood_is_a_dedicated_server_host():
@@ -56,13 +96,21 @@ def test_leased_space_names_both_parties():
 
 
 def test_leased_remark_without_a_known_broker():
-    record = RdapRecord(ip="192.0.2.1", asn=64501, asn_description="SMALLHOST, US", network_name="NET-EXAMPLE",
-                        registrant_org="Example Address Holdings SRL", remarks=("Subnet leased to SmallHost",))
+    record = RdapRecord(
+        ip="192.0.2.1",
+        asn=64501,
+        asn_description="SMALLHOST, US",
+        network_name="NET-EXAMPLE",
+        registrant_org="Example Address Holdings SRL",
+        remarks=("Subnet leased to SmallHost",),
+    )
 
     hosting, reasons = classify(record, None)
 
     assert hosting
-    assert reasons == ["leased space: registrant Example Address Holdings SRL (network NET-EXAMPLE) announced by AS64501 (SMALLHOST, US), a different party"]
+    assert reasons == [
+        "leased space: registrant Example Address Holdings SRL (network NET-EXAMPLE) announced by AS64501 (SMALLHOST, US), a different party"
+    ]
 
 
 def test_an_ordinary_broadband_address_is_not_flagged():
@@ -91,7 +139,9 @@ def test_names_match_whole_words_only():
 
 
 def test_extra_providers_from_config_extend_the_list():
-    extra = parse_providers([{"name": "Example Hosting", "kind": "VPS host", "asns": [64500]}], origin="enrich.provider")
+    extra = parse_providers(
+        [{"name": "Example Hosting", "kind": "VPS host", "asns": [64500]}], origin="enrich.provider"
+    )
 
     hosting, reasons = classify(HOME, HOME_ABUSE, load_providers(extra))
 
@@ -101,8 +151,10 @@ def test_extra_providers_from_config_extend_the_list():
 
 def test_bad_provider_entries_are_all_reported():
     with pytest.raises(ProviderError) as raised:
-        parse_providers([{"name": "A", "kind": "VPS host", "asns": ["1"]}, {"kind": ""}, {"name": "C", "kind": "x", "colour": 1}],
-                        origin="enrich.provider")
+        parse_providers(
+            [{"name": "A", "kind": "VPS host", "asns": ["1"]}, {"kind": ""}, {"name": "C", "kind": "x", "colour": 1}],
+            origin="enrich.provider",
+        )
 
     message = str(raised.value)
     assert "enrich.provider[0] (A): 'asns' must be a list of positive integers" in message
@@ -119,13 +171,28 @@ def test_shipped_list_covers_the_required_operators_once():
     required = {53755, 834, 8075, 16509, 14618, 15169, 396982, 14061, 16276, 24940, 63949, 20473}
     assert required <= set(asns)
     names = " ".join(p.name for p in providers)
-    for operator in ("Oracle", "Contabo", "M247", "Leaseweb", "Psychz", "QuadraNet", "Hostwinds", "Tencent",
-                     "Alibaba", "Scaleway", "NordVPN", "Mullvad", "Proton VPN"):
+    for operator in (
+        "Oracle",
+        "Contabo",
+        "M247",
+        "Leaseweb",
+        "Psychz",
+        "QuadraNet",
+        "Hostwinds",
+        "Tencent",
+        "Alibaba",
+        "Scaleway",
+        "NordVPN",
+        "Mullvad",
+        "Proton VPN",
+    ):
         assert operator in names
     assert [p.name for p in providers if p.leasing] == ["IPXO"]
 
 
 def test_shipped_file_is_the_only_data_file():
     folder = Path(__file__).parents[2] / "enrich"
-    assert sorted(p.name for p in folder.iterdir() if p.suffix not in (".py", ".pyc") and p.is_file()) == ["providers.toml"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix not in (".py", ".pyc") and p.is_file()) == [
+        "providers.toml"
+    ]
     assert tomllib.loads((folder / "providers.toml").read_text())["provider"]

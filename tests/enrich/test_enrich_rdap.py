@@ -10,7 +10,9 @@ from enrich.rdap import RdapClient, RdapError, RdapRecord, RdapUnavailable
 
 @pytest.fixture
 def client(rdap_server, cymru_dns):
-    return RdapClient(rdap_server.url, timeout=1, retries=0, backoff=0, asn_methods=("dns",), asn_dns_server=cymru_dns.address)
+    return RdapClient(
+        rdap_server.url, timeout=1, retries=0, backoff=0, asn_methods=("dns",), asn_dns_server=cymru_dns.address
+    )
 
 
 def test_arin_network_with_nested_abuse_contact(client, rdap_server, cymru_dns):
@@ -68,9 +70,19 @@ def test_without_asn_lookup_the_origin_comes_from_arin_rdap(rdap_server, cymru_d
 
 
 def test_unknown_to_cymru_falls_back_to_the_bootstrap_url(client, rdap_server, cymru_dns):
-    rdap_server.script["203.0.114.1"] = [Reply(body={"objectClassName": "ip network", "handle": "NET-203-0-114-0-1",
-                                                      "startAddress": "203.0.114.0", "endAddress": "203.0.114.255",
-                                                      "ipVersion": "v4", "name": "EXAMPLE-NET", "port43": "whois.apnic.net"})]
+    rdap_server.script["203.0.114.1"] = [
+        Reply(
+            body={
+                "objectClassName": "ip network",
+                "handle": "NET-203-0-114-0-1",
+                "startAddress": "203.0.114.0",
+                "endAddress": "203.0.114.255",
+                "ipVersion": "v4",
+                "name": "EXAMPLE-NET",
+                "port43": "whois.apnic.net",
+            }
+        )
+    ]
 
     record = client.lookup("203.0.114.1")
 
@@ -90,7 +102,9 @@ def test_following_a_redirect_from_the_configured_server(client, rdap_server):
 
 
 def test_not_found_is_an_error_for_that_address(client):
-    with pytest.raises(RdapError, match=r"server answered HTTP 404 for http://127.0.0.1:\d+/rdap/ip/45.33.32.157") as raised:
+    with pytest.raises(
+        RdapError, match=r"server answered HTTP 404 for http://127.0.0.1:\d+/rdap/ip/45.33.32.157"
+    ) as raised:
         client.lookup("45.33.32.157")
     assert not isinstance(raised.value, RdapUnavailable)
 

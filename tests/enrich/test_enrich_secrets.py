@@ -12,16 +12,24 @@ from enrich import EnrichmentCache, enrich, ip_summary
 from enrich.abuseipdb import AbuseIPDBClient, AbuseIPDBError
 
 
-def test_the_key_leaks_nowhere_even_on_error_paths(make_settings, abuse_server, reference_events, tmp_path, caplog, capsys):
+def test_the_key_leaks_nowhere_even_on_error_paths(
+    make_settings, abuse_server, reference_events, tmp_path, caplog, capsys
+):
     caplog.set_level(logging.DEBUG)
     summary = ip_summary(reference_events)
     echo = {"errors": [{"detail": f"Authentication failed for key {KEY}", "status": 401}]}
     outputs: list[object] = []
     scenarios = {
-        "timeouts and errors": {REFERENCE_IPS[0]: [Reply(delay=0.5)], REFERENCE_IPS[1]: [Reply(500, f"upstream {KEY}")],
-                                REFERENCE_IPS[2]: [Reply(422, {"errors": [{"detail": f"bad request {KEY}"}]})]},
+        "timeouts and errors": {
+            REFERENCE_IPS[0]: [Reply(delay=0.5)],
+            REFERENCE_IPS[1]: [Reply(500, f"upstream {KEY}")],
+            REFERENCE_IPS[2]: [Reply(422, {"errors": [{"detail": f"bad request {KEY}"}]})],
+        },
         "unauthorised": {ip: [Reply(401, echo)] for ip in REFERENCE_IPS},
-        "rate limited": {ip: [Reply(429, {"errors": [{"detail": f"limit for {KEY}"}]}, {"Retry-After": "60"})] for ip in REFERENCE_IPS},
+        "rate limited": {
+            ip: [Reply(429, {"errors": [{"detail": f"limit for {KEY}"}]}, {"Retry-After": "60"})]
+            for ip in REFERENCE_IPS
+        },
     }
     for name, script in scenarios.items():
         abuse_server.script = {ip: list(replies) for ip, replies in script.items()}

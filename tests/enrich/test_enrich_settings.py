@@ -28,11 +28,21 @@ def test_defaults_point_at_the_public_services():
     assert settings.abuseipdb_url == DEFAULT_ABUSEIPDB_URL == "https://api.abuseipdb.com"
     assert settings.rdap_url == DEFAULT_RDAP_URL
     assert settings.resolved_cache_dir == Path(platformdirs.user_cache_dir("m365-bec-workbench"))
-    assert (settings.rdap_ttl, settings.abuseipdb_ttl, settings.daily_quota) == (timedelta(days=30), timedelta(days=1), 1000)
+    assert (settings.rdap_ttl, settings.abuseipdb_ttl, settings.daily_quota) == (
+        timedelta(days=30),
+        timedelta(days=1),
+        1000,
+    )
 
 
 def test_environment_wins_over_the_config_file(tmp_path):
-    config = {"enrich": {"abuseipdb_api_key": "from-config", "rdap_url": "https://rdap.config.example", "cache_dir": "/config/cache"}}
+    config = {
+        "enrich": {
+            "abuseipdb_api_key": "from-config",
+            "rdap_url": "https://rdap.config.example",
+            "cache_dir": "/config/cache",
+        }
+    }
     environ = {
         "ABUSEIPDB_API_KEY": KEY,
         "WORKBENCH_ABUSEIPDB_URL": "http://127.0.0.1:9",
@@ -49,12 +59,24 @@ def test_environment_wins_over_the_config_file(tmp_path):
 
 
 def test_config_values_are_read(tmp_path):
-    config = {"enrich": {
-        "abuseipdb_api_key": "from-config", "rdap_ttl_days": 7, "abuseipdb_ttl_days": 0.5, "concurrency": 8,
-        "timeout_seconds": 3, "retries": 1, "backoff_seconds": 0.1, "daily_quota": 200, "max_age_days": 30,
-        "verbose": True, "asn_methods": ["dns"], "asn_dns_server": "[::1]:5353", "cache_dir": str(tmp_path),
-        "provider": [{"name": "Example Hosting", "kind": "VPS host", "asns": [64500], "domains": ["host.example"]}],
-    }}
+    config = {
+        "enrich": {
+            "abuseipdb_api_key": "from-config",
+            "rdap_ttl_days": 7,
+            "abuseipdb_ttl_days": 0.5,
+            "concurrency": 8,
+            "timeout_seconds": 3,
+            "retries": 1,
+            "backoff_seconds": 0.1,
+            "daily_quota": 200,
+            "max_age_days": 30,
+            "verbose": True,
+            "asn_methods": ["dns"],
+            "asn_dns_server": "[::1]:5353",
+            "cache_dir": str(tmp_path),
+            "provider": [{"name": "Example Hosting", "kind": "VPS host", "asns": [64500], "domains": ["host.example"]}],
+        }
+    }
 
     settings = settings_from_env(config, environ={"ABUSEIPDB_API_KEY": ""})
 
@@ -67,20 +89,33 @@ def test_config_values_are_read(tmp_path):
 
 
 def test_every_config_problem_is_listed():
-    config = {"enrich": {
-        "abuseipdb_api_key": 12345, "concurrency": 0, "timeout_seconds": "slow", "verbose": "yes",
-        "asn_methods": ["carrier-pigeon"], "rdap_url": "ftp://rdap.example", "asn_dns_server": "resolver.example",
-        "provider": [{"name": "X"}],
-    }}
+    config = {
+        "enrich": {
+            "abuseipdb_api_key": 12345,
+            "concurrency": 0,
+            "timeout_seconds": "slow",
+            "verbose": "yes",
+            "asn_methods": ["carrier-pigeon"],
+            "rdap_url": "ftp://rdap.example",
+            "asn_dns_server": "resolver.example",
+            "provider": [{"name": "X"}],
+        }
+    }
 
     with pytest.raises(SettingsError) as raised:
         settings_from_env(config, environ={})
 
     message = str(raised.value)
-    for expected in ("enrich.abuseipdb_api_key: expected a string", "enrich.concurrency: must be at least 1",
-                     "enrich.timeout_seconds: expected a number", "enrich.verbose: expected true or false",
-                     "enrich.asn_methods: expected a list", "RDAP URL 'ftp://rdap.example'",
-                     "enrich.asn_dns_server: expected an IP address", "enrich.provider[0] (X): 'kind' must be"):
+    for expected in (
+        "enrich.abuseipdb_api_key: expected a string",
+        "enrich.concurrency: must be at least 1",
+        "enrich.timeout_seconds: expected a number",
+        "enrich.verbose: expected true or false",
+        "enrich.asn_methods: expected a list",
+        "RDAP URL 'ftp://rdap.example'",
+        "enrich.asn_dns_server: expected an IP address",
+        "enrich.provider[0] (X): 'kind' must be",
+    ):
         assert expected in message
     assert "12345" not in message
 
@@ -102,9 +137,14 @@ def test_providers_given_as_tables_are_validated():
         EnrichSettings(extra_providers=[{"name": "Example"}])
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("10.0.0.53", ("10.0.0.53", 53)), ("127.0.0.1:5353", ("127.0.0.1", 5353)),
-    ("::1", ("::1", 53)), ("[::1]:5353", ("::1", 5353)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10.0.0.53", ("10.0.0.53", 53)),
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("::1", ("::1", 53)),
+        ("[::1]:5353", ("::1", 5353)),
+    ],
+)
 def test_dns_server_forms(text, expected):
     assert parse_dns_server(text) == expected

@@ -44,6 +44,8 @@ def _json_problem(text: str) -> str | None:
 
 def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Decode AuditData text into the declared text fields; rows that are not JSON objects are rejected."""
+    if "Id" in raw.columns:  # the reader already decoded this clean chunk
+        return raw, pl.DataFrame(schema=REJECT_SCHEMA)
     empty = raw.filter(pl.col("audit_data").is_null() | (pl.col("audit_data").str.strip_chars() == ""))
     rejects = [_reject_frame(empty, "empty AuditData")]
     rows = raw.filter(pl.col("audit_data").str.strip_chars() != "")

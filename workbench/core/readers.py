@@ -2,10 +2,12 @@
 
 A raw chunk has `source_row` (line for JSON Lines, record number for CSV with the header as row 1,
 position for JSON arrays), `audit_data` (the record's JSON text) and the envelope columns some shapes
-carry beside it (`env_*`, all text). Nothing here decodes AuditData; `normalise` does that.
+carry beside it (`env_*`, all text). A reader that can decode a clean chunk's AuditData natively adds
+the fields of `AUDIT_SCHEMA` too; otherwise `normalise` decodes them.
 """
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Iterator
@@ -13,6 +15,7 @@ from typing import Iterator
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, Shape
+from workbench.core.schema import AUDIT_SCHEMA
 
 CHUNK_BYTES = 48 << 20
 CHUNK_ROWS = 50_000
@@ -37,38 +40,63 @@ def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
 
 
-def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
-    """Management API JSON Lines: one AuditData object per line, read in byte chunks."""
-    line_offset = 0
+def _byte_chunks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of whole lines (the last line may lack its newline)."""
     rest = b""
     with open(path, "rb") as handle:
-        while True:
-            block = handle.read(CHUNK_BYTES)
+        while block := handle.read(CHUNK_BYTES):
             data = rest + block
-            if not block:
-                rest = b""
-            else:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
-                    continue
-                data, rest = data[:cut], data[cut:]
-            if not data:
-                break
-            if line_offset == 0 and data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-            lines = data.split(b"\n")
-            if lines and lines[-1] == b"":
-                lines.pop()
-            text = pl.Series("audit_data", lines, dtype=pl.Binary).cast(pl.String, strict=False)
-            text = text.str.strip_suffix("\r")
-            yield _with_envelope(pl.DataFrame([
-                pl.int_range(line_offset + 1, line_offset + 1 + len(lines), eager=True).alias("source_row"),
-                text,
-            ]))
-            line_offset += len(lines)
-            if not block:
-                break
+            cut = data.rfind(b"\n") + 1
+            data, rest = data[:cut], data[cut:]
+            if data:
+                yield data
+    if rest:
+        yield rest
+
+
+def _lines(data: bytes) -> pl.Series:
+    """One text value per line of `data` (blank lines as null), read natively when the bytes allow it."""
+    if b"\x1f" not in data and b"\r\r" not in data:
+        try:
+            frame = pl.read_csv(io.BytesIO(data), has_header=False, separator="\x1f", quote_char=None,
+                                schema={"audit_data": pl.String}, encoding="utf8-lossy")
+            if frame.height == data.count(b"\n") + (not data.endswith(b"\n")):
+                return frame["audit_data"]
+        except pl.exceptions.PolarsError:
+            pass
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    text = pl.Series("audit_data", lines, dtype=pl.Binary).cast(pl.String, strict=False).str.strip_suffix("\r")
+    return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
+
+
+def _line_chunks(path: Path) -> Iterator[tuple[bytes, pl.DataFrame]]:
+    """Each byte chunk of a JSON Lines file with its frame of `source_row` and line text."""
+    first_line = 1
+    for data in _byte_chunks(path):
+        if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        text = _lines(data)
+        yield data, pl.DataFrame([pl.int_range(first_line, first_line + len(text), eager=True).alias("source_row"), text])
+        first_line += len(text)
+
+
+def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
+    """Management API JSON Lines: one AuditData object per line, read in byte chunks.
+
+    When a chunk is clean, its AuditData fields are decoded here in one native pass over the bytes;
+    otherwise `normalise` decodes (and explains) it line by line.
+    """
+    for data, frame in _line_chunks(path):
+        try:
+            fields = pl.read_ndjson(io.BytesIO(data), schema=AUDIT_SCHEMA)
+        except pl.exceptions.PolarsError:
+            fields = None
+        if fields is not None and fields.height == frame.height and frame["audit_data"].null_count() == 0:
+            yield _with_envelope(frame).hstack(fields)
+        else:
+            yield _with_envelope(frame)
 
 
 def read_csv_export(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
@@ -148,7 +176,7 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
 
 def read_graph_lines(path: Path) -> Iterator[pl.DataFrame]:
     """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
-    for chunk in read_json_lines(path):
+    for _data, chunk in _line_chunks(path):
         lines = chunk["audit_data"]
         envelope = {
             column: lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()
