@@ -78,4 +78,7 @@ def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None) -> None
         table.add_column(Text(name))
     for row in frame.iter_rows():
         table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped: wide rows rather than squeezed columns
+    console.print(table)
