@@ -91,7 +91,10 @@ class Case:
         shutil.rmtree(staging, ignore_errors=True)
         sink = EventSink(staging / "events", staging / "rejects.jsonl")
         try:
-            report = load_paths(paths, self.name, sink, staging / "scratch", progress)
+            try:
+                report = load_paths(paths, self.name, sink, staging / "scratch", progress)
+            finally:
+                sink.close()
             shutil.rmtree(self.events_dir, ignore_errors=True)
             os.replace(staging / "events", self.events_dir)
             os.replace(staging / "rejects.jsonl", self.rejects_path)

@@ -4,6 +4,7 @@ Every input row ends as exactly one of: loaded, duplicate (a record `Id` seen be
 or an earlier one) or rejected (written to the rejects file with file, row and reason).
 """
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -65,6 +66,8 @@ class EventSink:
         self.rejects_path = rejects_path
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
         self.parts = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self._pending: Future | None = None
         events_dir.mkdir(parents=True, exist_ok=True)
         rejects_path.write_bytes(b"")
 
@@ -72,15 +75,33 @@ class EventSink:
         """Store one chunk; returns (loaded, duplicates)."""
         ids = events["record_id"]
         duplicate = ids.is_in(self.seen_ids.implode()) | ~ids.is_first_distinct()
-        fresh = events.filter(~duplicate)
+        fresh = events.filter(~duplicate) if duplicate.any() else events
         if fresh.height:
-            fresh.write_parquet(self.events_dir / f"part-{self.parts:05d}.parquet", compression=PARQUET_COMPRESSION)
+            self._write(fresh, self.events_dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
             self.seen_ids = pl.concat([self.seen_ids, fresh["record_id"]])
         if rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason", "text").write_ndjson(handle)
         return fresh.height, events.height - fresh.height
+
+    def _write(self, frame: pl.DataFrame, path: Path) -> None:
+        """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
+        self.flush()
+        self._pending = self._writer.submit(frame.write_parquet, path, compression=PARQUET_COMPRESSION)
+
+    def flush(self) -> None:
+        """Wait for the part being written; raises what the write raised."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+    def close(self) -> None:
+        """Finish writing and stop the writer thread."""
+        try:
+            self.flush()
+        finally:
+            self._writer.shutdown()
 
 
 def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, progress: Progress | None = None) -> LoadReport:

@@ -66,6 +66,15 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return rows.hstack(fields), pl.concat(rejects)
 
 
+def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
+    """Timestamps of `column` in any observed form; the common ISO form is tried alone first."""
+    text = frame[column]
+    common = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC")
+    if common.null_count() == text.null_count():
+        return common
+    return frame.select(_parse_time(column)).to_series()
+
+
 def _parse_time(column: str) -> pl.Expr:
     text = pl.col(column).str.strip_chars(' "\t')
     return pl.coalesce(
@@ -104,7 +113,7 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
         _record_ids(decoded),
-        pl.coalesce(_parse_time("CreationTime"), _parse_time("env_time")).alias("creation_time"),
+        pl.coalesce(_parse_times(decoded, "CreationTime"), _parse_times(decoded, "env_time")).alias("creation_time"),
         pl.coalesce(_blank_to_null(pl.col("Operation")), _blank_to_null(pl.col("env_operation"))).alias("operation"),
         pl.coalesce(
             record_type_text.cast(pl.Int64, strict=False),
@@ -124,8 +133,9 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         .then(pl.format("RecordType {} is not a record type number", pl.col("record_type_text")))
     )
     frame = frame.with_columns(problems.alias("problem"))
-    rejects = pl.concat([rejects, _reject_frame(frame.filter(pl.col("problem").is_not_null()), pl.col("problem"))])
-    frame = frame.filter(pl.col("problem").is_null())
+    if frame["problem"].null_count() < frame.height:  # filtering copies the chunk: only when needed
+        rejects = pl.concat([rejects, _reject_frame(frame.filter(pl.col("problem").is_not_null()), pl.col("problem"))])
+        frame = frame.filter(pl.col("problem").is_null())
 
     user_id = pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user")))
     client_ip_raw = pl.coalesce(

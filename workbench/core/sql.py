@@ -1,0 +1,163 @@
+"""Provides the SQL console's engine: `SqlSession` runs one read-only query over a case's events.
+
+The engine is DuckDB, embedded: it reads the case's Parquet parts in place (so `audit_data` stays on
+disk until a query asks for it) and Polars/Arrow frames without copying, and has `json_extract`.
+sqlglot parses each query first, so refusals and syntax errors point at a line and column, and the
+query is rewritten only where the article's engine differs (malformed JSON yields NULL, not an
+error). Text comparison is case-insensitive unless `exact` (DuckDB's NOCASE default collation).
+Once the tables are in place the engine is locked: no file or network access, no setting changes.
+"""
+
+import re
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from sqlglot import exp
+
+from workbench.core.case import Case
+from workbench.core.schema import EVENT_SCHEMA
+from workbench.core.sql_guard import parse_read_only
+from workbench.core.sql_repair import Repaired, SqlError, repair
+
+__all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "example_queries"]
+
+EVENTS_TABLE = "xdr_identity_o365"
+EVENTS_ALIAS = "events"
+HUNTS_TABLE = "hunt_hits"
+ENRICHMENT_TABLE = "ip_enrichment"
+_EXAMPLES = Path(__file__).with_name("article_queries.toml")
+_EVENT_ORDER = "creation_time, source_file, source_row"
+
+
+class SqlCancelled(SqlError):
+    """The query was cancelled before it finished."""
+
+
+@dataclass
+class SqlResult:
+    """A query's rows, what was changed to read it, the query as read, and what the engine ran."""
+
+    frame: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+    query_used: str = ""
+    engine_sql: str = ""
+
+
+class SqlSession:
+    """A locked, in-memory DuckDB over one case's events (and hunt hits and enrichment, when given).
+
+    `source` is a `Case` (its Parquet is read in place, and every query run goes into its history)
+    or an events frame. `run` may be called from a worker thread and `cancel` from another.
+    """
+
+    def __init__(self, source: Case | pl.DataFrame, hunts: pl.DataFrame | None = None,
+                 enrichment: pl.DataFrame | None = None, exact: bool = False):
+        self.exact = exact
+        self._case = source if isinstance(source, Case) else None
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(":memory:")
+        for setting in ("SET TimeZone = 'UTC'", "SET python_enable_replacements = false",
+                        "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false"):
+            self._con.execute(setting)
+        if not exact:
+            self._con.execute("SET default_collation = 'nocase'")
+        self.tables = [EVENTS_TABLE, EVENTS_ALIAS]
+        self._create_events_view(source)
+        for name, frame in ((HUNTS_TABLE, hunts), (ENRICHMENT_TABLE, enrichment)):
+            if frame is not None:
+                self._con.register(name, frame)
+                self.tables.append(name)
+        self._con.execute("SET enable_external_access = false")
+        self._con.execute("SET lock_configuration = true")
+
+    def _create_events_view(self, source: Case | pl.DataFrame) -> None:
+        columns = ", ".join(f'"{name}"' for name in EVENT_SCHEMA)
+        parts = sorted(source.events_dir.glob("part-*.parquet")) if isinstance(source, Case) else []
+        if parts:
+            self._con.execute(f"SET allowed_directories = [{_literal(str(source.events_dir.resolve()) + '/')}]")
+            scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
+        else:
+            frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
+            missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items() if name not in frame.columns]
+            self._con.register("_events_frame", frame.with_columns(missing) if missing else frame)
+            scan = "_events_frame"
+        self._con.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
+        self._con.execute(f"CREATE VIEW {EVENTS_ALIAS} AS SELECT * FROM {EVENTS_TABLE}")
+
+    def columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Each table's columns as (name, SQL type), for completion and help."""
+        result = {}
+        for table in self.tables:
+            rows = self._con.execute(f'DESCRIBE "{table}"').fetchall()
+            result[table] = [(row[0], row[1]) for row in rows]
+        return result
+
+    def prepare(self, query: str) -> tuple[Repaired, str]:
+        """The query as read and the SQL the engine will run, or a `SqlError` (nothing is run)."""
+        repaired = repair(query)
+        tree = parse_read_only(repaired, self.tables)
+        return repaired, _tolerant_json(tree).sql(dialect="duckdb")
+
+    def run(self, query: str) -> SqlResult:
+        """Run one read-only query; raises `SqlError` (positioned when possible) or `SqlCancelled`."""
+        if self._case is not None and query.strip():
+            self._case.store.add_query_history(query)
+        repaired, engine_sql = self.prepare(query)
+        with self._lock:
+            try:
+                frame = self._con.sql(engine_sql).pl()
+            except duckdb.InterruptException:
+                raise SqlCancelled("query cancelled", query=query) from None
+            except duckdb.Error as error:
+                raise _engine_error(error, repaired) from None
+        return SqlResult(frame, repaired.notes, repaired.text, engine_sql)
+
+    def cancel(self) -> None:
+        """Interrupt the running query (safe to call from another thread, and when nothing runs)."""
+        self._con.interrupt()
+
+    def close(self) -> None:
+        """Release the engine."""
+        self._con.close()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _tolerant_json(tree: exp.Query) -> exp.Query:
+    """JSON extraction from text that is not JSON (a plain-string Parameters) gives NULL, not an error."""
+    for node in list(tree.find_all(exp.JSONExtract, exp.JSONExtractScalar)):
+        node.set("this", exp.TryCast(this=node.this, to=exp.DataType.build("JSON")))
+    return tree
+
+
+_NAMED = (r'"([^"]+)"', r"with name (\w+) does not exist", r"'(\w+)\(")
+
+
+def _engine_error(error: duckdb.Error, repaired: Repaired) -> SqlError:
+    """DuckDB's message without its echo of the rewritten query, positioned at the name it complains about."""
+    message = re.split(r"\n\s*LINE \d+:", str(error))[0].strip()
+    for pattern in _NAMED:
+        named = re.search(pattern, message)
+        if named:
+            name = named.group(1).split(".")[-1]
+            found = re.search(rf"(?<![\w]){re.escape(name)}(?!\w)", repaired.text, re.IGNORECASE)
+            if found:
+                return repaired.error(message, found.start())
+    return repaired.error(message, None)
+
+
+def example_queries() -> dict[str, str]:
+    """The article's eight queries, rewritten for the sample logs' accounts, by name (`article-a-logins`)."""
+    data = tomllib.loads(_EXAMPLES.read_text(encoding="utf-8"))
+    examples = {}
+    for tenant, accounts in data["tenants"].items():
+        for query in data["queries"]:
+            sql = query["sql"].format(**accounts).strip()
+            examples[f"article-{tenant}-{query['name']}"] = f"-- {query['title']} ({accounts['label']})\n{sql}\n"
+    return examples
