@@ -10,6 +10,8 @@ import pytest
 from workbench.core.case import Case
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape
 from workbench.core.load import events_from_records
+from workbench.core.normalise import normalise
+from workbench.core.readers import ENVELOPE
 from workbench.core.schema import EVENT_SCHEMA
 
 SHAPES = {
@@ -176,3 +178,21 @@ def test_not_an_audit_log_is_one_clear_error(tmp_path):
     path.write_text("name,phone\nbob,123\n")
     with pytest.raises(NotAnAuditLog, match="notes.csv: not a Microsoft 365 audit log.*Purview"):
         load(tmp_path, path)
+
+
+@pytest.mark.parametrize("creation_time, creation_date, expected", [
+    ("2023-02-21T14:03:11", None, "2023-02-21T14:03:11+00:00"),
+    ("2023-02-21T14:03:11.1234567", None, "2023-02-21T14:03:11.123456+00:00"),
+    ("2023-02-21T14:03:11Z", None, "2023-02-21T14:03:11+00:00"),
+    (None, "9/20/2023 4:05:03 AM", "2023-09-20T04:05:03+00:00"),
+    (None, "12/1/2022 11:59:59 PM", "2022-12-01T23:59:59+00:00"),
+    (None, '"2026-01-24T06:54:24.0000000Z "', "2026-01-24T06:54:24+00:00"),
+    (None, "2023-02-21T15:03:11+01:00", "2023-02-21T14:03:11+00:00"),
+    ("2023-02-21T14:03:11", "1/1/2020 1:00:00 AM", "2023-02-21T14:03:11+00:00"),  # CreationTime wins
+])
+def test_timestamps_in_every_observed_form(creation_time, creation_date, expected):
+    rows = [{"source_row": 1, "audit_data": json.dumps(record(CreationTime=creation_time)), "env_time": creation_date}]
+    raw = pl.DataFrame(rows).with_columns(pl.lit(None, pl.String).alias(c) for c in ENVELOPE if c != "env_time")
+    result = normalise(raw.select("source_row", "audit_data", *ENVELOPE).cast({"env_time": pl.String}), "c", "f")
+    assert result.rejects.height == 0
+    assert result.events["creation_time"][0].isoformat() == expected
