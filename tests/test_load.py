@@ -196,3 +196,15 @@ def test_timestamps_in_every_observed_form(creation_time, creation_date, expecte
     result = normalise(raw.select("source_row", "audit_data", *ENVELOPE).cast({"env_time": pl.String}), "c", "f")
     assert result.rejects.height == 0
     assert result.events["creation_time"][0].isoformat() == expected
+
+
+def test_nested_values_with_backslashes_stay_valid_json(tmp_path):
+    item = {"Subject": 'Re: "wire" C:\\temp\\n', "ParentFolder": {"Path": "\\Sent Items"}}
+    rows = [record(Id=str(i), Item=item, AffectedItems=[item], Parameters=[{"Name": "Path", "Value": "a\\b"}])
+            for i in range(3)]
+    path = write_lines(tmp_path / "bs.jsonl", [json.dumps(r) for r in rows])
+    events = load(tmp_path, path).events()
+    assert json.loads(events["item"][0]) == item
+    assert json.loads(events["affected_items"][1]) == [item]
+    assert json.loads(events["parameters"][2])[0]["Value"] == "a\\b"
+    assert json.loads(events_from_records(rows)["item"][0]) == item

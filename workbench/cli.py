@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     named = bool(argv) and argv[0] in command_names()
     parser, module = _parser(argv[0] if named else DEFAULT_COMMAND, named)
-    args = parser.parse_args(argv[1:] if named else argv)
+    args = parser.parse_intermixed_args(argv[1:] if named else argv)
     try:
         return module.run(args)
     except (UsageError, NotAnAuditLog, ConfigError) as error:

@@ -66,6 +66,28 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return rows.hstack(fields), pl.concat(rejects)
 
 
+#: AuditData fields that hold objects or lists, kept as JSON text.
+NESTED_FIELDS = ("Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties",
+                 "DeviceProperties", "Actor", "AppAccessContext")
+
+
+def _repair_nested(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested values as valid JSON text.
+
+    Polars' `read_ndjson` writes a nested value back as text without escaping its backslashes
+    (`{"Path": "\\Sent Items"}` comes out as `{"Path": "\Sent Items"}`), so the values that hold a
+    backslash are taken again from the record text with `json_path_match`, which keeps them valid.
+    """
+    columns = {}
+    for field in NESTED_FIELDS:
+        broken = frame[field].str.contains("\\", literal=True).fill_null(False)
+        if broken.any():
+            rows = broken.arg_true()
+            fixed = frame["audit_data"].gather(rows).str.json_path_match(f"$.{field}")
+            columns[field] = frame[field].scatter(rows, fixed)
+    return frame.with_columns(**columns) if columns else frame
+
+
 def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
     """Timestamps of `column` in any observed form; the common ISO form is tried alone first."""
     text = frame[column]
@@ -110,6 +132,7 @@ def _record_ids(frame: pl.DataFrame) -> pl.Series:
 def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     """Turn one raw chunk into events-frame rows, rejects and warnings."""
     decoded, rejects = _decode(raw)
+    decoded = _repair_nested(decoded)
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
         _record_ids(decoded),

@@ -82,7 +82,8 @@ class SqlSession:
             scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
-            missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items() if name not in frame.columns]
+            missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items()
+                       if name not in frame.columns]
             self._con.register("_events_frame", frame.with_columns(missing) if missing else frame)
             scan = "_events_frame"
         self._con.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")

@@ -30,7 +30,7 @@ _REFUSED_STATEMENTS = {
     "RESET": "RESET is refused: engine settings cannot be changed",
     "CALL": "CALL is refused: " + _READ_ONLY,
 }
-_QUERY_STARTS = {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.L_PAREN, TokenType.VALUES}
+_QUERY_STARTS = {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.L_PAREN}
 #: Table functions that only compute: allowed in FROM. Everything else there (read_csv, glob, query...) is refused.
 _TABLE_FUNCTIONS = {"range", "generate_series", "unnest", "json_each", "json_tree"}
 #: Functions that reach files, URLs, other databases or the engine's internals, wherever they appear.

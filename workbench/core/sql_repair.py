@@ -77,6 +77,7 @@ class Repaired:
         return SqlError(message, line, column, self.original)
 
     def where(self, offset: int) -> str:
+        """'line L, column C' of an offset of the repaired text, in the typed text."""
         line, column = line_column(self.original, self.original_offset(offset))
         return f"line {line}, column {column}"
 
@@ -90,36 +91,58 @@ class Repaired:
 def repair(query: str) -> Repaired:
     """Read `query` as printed: ASCII quotes, lost closing quotes restored, stray spaces removed."""
     repaired = Repaired(query, query, origin=list(range(len(query))))
-    _ascii_quotes(repaired)
+    count = _ascii_single_quotes(repaired)
     _close_open_strings(repaired)
+    count += _ascii_double_quotes(repaired)
+    if count:
+        plural = "s" if count > 1 else ""
+        repaired.notes.insert(0, f"read {count} typographic quote{plural} (‘ ’ “ ”) as ASCII quotes")
     _strip_padded_values(repaired)
     return repaired
 
 
-def _ascii_quotes(repaired: Repaired) -> None:
-    text = _APOSTROPHE.sub("\0", repaired.text)  # characters map one to one: offsets stay valid
-    count = sum(text.count(ch) for ch in _SINGLE_QUOTES + _DOUBLE_QUOTES)
-    if not count:
-        return
-    text = text.translate({ord(ch): "'" for ch in _SINGLE_QUOTES} | {ord(ch): '"' for ch in _DOUBLE_QUOTES})
-    repaired.text = text.replace("\0", "’")
-    plural = "s" if count > 1 else ""
-    repaired.notes.append(f"read {count} typographic quote{plural} (‘ ’ “ ”) as ASCII quotes")
+def _translate(repaired: Repaired, offsets: list[int], ascii_quote: str) -> int:
+    """Put `ascii_quote` at each offset (one character for one: positions stay valid)."""
+    text = list(repaired.text)
+    for offset in offsets:
+        text[offset] = ascii_quote
+    repaired.text = "".join(text)
+    return len(offsets)
 
 
-def _string_spans(text: str) -> tuple[list[tuple[int, int]], int | None]:
-    """Closed single-quoted values as (opening, closing) offsets, and the opening of an unclosed one."""
+def _ascii_single_quotes(repaired: Repaired) -> int:
+    """‘ ’ become ', except an apostrophe between letters (‘Don’t’ is the value Don’t)."""
+    apostrophes = {match.start() for match in _APOSTROPHE.finditer(repaired.text)}
+    offsets = [i for i, ch in enumerate(repaired.text) if ch in _SINGLE_QUOTES and i not in apostrophes]
+    return _translate(repaired, offsets, "'")
+
+
+def _ascii_double_quotes(repaired: Repaired) -> int:
+    """“ ” become " outside values: inside one ('Re: “Invoice”') they are part of the text searched for."""
+    spans, _unclosed = _string_spans(repaired)
+    offsets = [i for i, ch in enumerate(repaired.text)
+               if ch in _DOUBLE_QUOTES and not any(opening < i < closing for opening, closing in spans)]
+    return _translate(repaired, offsets, '"')
+
+
+def _string_spans(repaired: Repaired) -> tuple[list[tuple[int, int]], int | None]:
+    """Closed single-quoted values as (opening, closing) offsets, and the opening of an unclosed one.
+
+    An unclosed quoted name or comment is an error at its opening: it has no obvious end.
+    """
+    text = repaired.text
     spans, i, n = [], 0, len(text)
     while i < n:
         ch = text[i]
         if text.startswith("--", i):
             i = text.find("\n", i) if "\n" in text[i:] else n
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif ch == '"':
-            end = text.find('"', i + 1)
-            i = n if end < 0 else end + 1
+        elif text.startswith("/*", i) or ch == '"':
+            closing = "*/" if ch == "/" else '"'
+            end = text.find(closing, i + len(closing))
+            if end < 0:
+                what = "comment" if ch == "/" else "quoted name"
+                raise repaired.error(f"this {what} is never closed: add {closing}", i)
+            i = end + len(closing)
         elif ch == "'":
             j = i + 1
             while True:
@@ -140,7 +163,7 @@ def _string_spans(text: str) -> tuple[list[tuple[int, int]], int | None]:
 def _close_open_strings(repaired: Repaired) -> None:
     """Insert a closing quote lost in print where exactly one place makes sense, else point at it."""
     for _ in range(repaired.text.count("'") + 1):
-        spans, unclosed = _string_spans(repaired.text)
+        spans, unclosed = _string_spans(repaired)
         if unclosed is None:
             return
         text = repaired.text
@@ -163,8 +186,11 @@ def tokenize(repaired: Repaired) -> list[Token]:
     """The repaired text as DuckDB tokens (with offsets), or a `SqlError`."""
     try:
         return DuckDB().tokenize(repaired.text)
-    except TokenError as error:
-        raise repaired.error(f"cannot read the query: {error}", None) from None
+    except TokenError as error:  # sqlglot quotes the text up to where it stopped
+        context = re.search(r"Error tokenizing '(.*)'$", str(error), re.DOTALL)
+        found = repaired.text.rfind(context.group(1)) if context and context.group(1) else -1
+        offset = found + len(context.group(1)) - 1 if found >= 0 else None
+        raise repaired.error("cannot read the query from here on", offset) from None
 
 
 def _strip_padded_values(repaired: Repaired) -> None:

@@ -1,0 +1,129 @@
+"""Provides `workbench sql`: one read-only SQL query over a case's events, printed or exported."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from workbench.commands.common import UsageError, add_case_arguments, add_format_argument, case_from_args, open_case
+from workbench.core.export import format_for_path, to_text, write_frame
+from workbench.core.inert import visible
+from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, example_queries
+
+HELP = f"runs SQL over table {EVENTS_TABLE} (alias {EVENTS_ALIAS})"
+
+EPILOG = f"""\
+The query is read-only: one SELECT (or WITH ... SELECT) over {EVENTS_TABLE} / {EVENTS_ALIAS}.
+Queries pasted from articles run as printed: typographic quotes read as ASCII quotes, and print
+damage with one sensible reading is repaired (a note on stderr says what changed). Text comparison
+(=, <>, IN, LIKE ...) ignores case unless --exact. QUERY may be - to read it from stdin.
+Examples:
+  workbench sql sample_logs/case-a "SELECT operation, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
+  workbench sql sample_logs/case-a --run article-a-logins
+  workbench sql --list
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `sql`."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("items", nargs="*", metavar="PATH... QUERY",
+                        help="audit log files or folders, then the SQL query (none with --run or --list)")
+    add_case_arguments(parser)
+    add_format_argument(parser)
+    parser.add_argument("--exact", action="store_true", help="compare text exactly (default: ignore case)")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write the result to FILE (.csv, .json or .jsonl) instead of printing it")
+    parser.add_argument("--save", metavar="NAME", help="save the query in the case under NAME")
+    parser.add_argument("--run", metavar="NAME", help="run a saved or example query (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the case's saved queries and the example queries")
+
+
+def run(args: argparse.Namespace) -> int:
+    """List queries, or run one and print (or export) its rows."""
+    if args.list:
+        args.paths = [Path(item) for item in args.items]
+        return _list(args)
+    if args.run:
+        args.paths, query = [Path(item) for item in args.items], None
+    elif args.items:
+        args.paths, query = [Path(item) for item in args.items[:-1]], args.items[-1]
+        query = sys.stdin.read() if query == "-" else query
+    else:
+        raise UsageError("give PATH... and a QUERY (or --run NAME, or --list)")
+    case, _report = open_case(args)
+    if args.run:
+        query = _named_query(args.run, case.store.saved_queries())
+    session = SqlSession(case, exact=args.exact)
+    try:
+        result = session.run(query)
+    except SqlError as error:
+        print(f"workbench: {visible(error.render(), keep_newlines=True)}", file=sys.stderr)
+        return 2
+    finally:
+        session.close()
+    for note in result.notes:
+        print(f"note: {visible(note)}", file=sys.stderr)
+    if args.save:
+        case.store.save_query(args.save, result.query_used)
+        print(f"saved as {visible(args.save)}", file=sys.stderr)
+    if args.output:
+        try:
+            write_frame(result.frame, args.output, format_for_path(args.output))
+        except ValueError as error:
+            raise UsageError(str(error)) from error
+        print(f"{_rows(result.frame.height)} written to {args.output}", file=sys.stderr)
+    elif args.format == "table":
+        _print_table(result.frame)
+    else:
+        sys.stdout.write(to_text(result.frame, args.format))
+    return 0
+
+
+def _named_query(name: str, saved: dict[str, str]) -> str:
+    queries = example_queries() | saved
+    if name not in queries:
+        raise UsageError(f"no saved or example query named {name!r}; see `workbench sql --list`")
+    return queries[name]
+
+
+def _list(args: argparse.Namespace) -> int:
+    saved: dict[str, str] = {}
+    if args.paths or args.case:
+        case = case_from_args(args)
+        saved = case.store.saved_queries() if case.exists else {}
+    rows = [{"name": name, "kind": "saved", "sql": sql} for name, sql in saved.items()]
+    rows += [{"name": name, "kind": "example", "sql": sql} for name, sql in example_queries().items()]
+    if args.format != "table":
+        schema = {"name": pl.String, "kind": pl.String, "sql": pl.String}
+        sys.stdout.write(to_text(pl.DataFrame(rows, schema=schema), args.format))
+        return 0
+    table = Table(title="SQL queries (run one with --run NAME)")
+    for column in ("name", "kind", "query"):
+        table.add_column(column)
+    for row in rows:
+        first_line = next((line for line in row["sql"].splitlines() if line.strip()), "")
+        table.add_row(Text(visible(row["name"])), row["kind"], Text(visible(first_line.removeprefix("-- "))))
+    Console().print(table)
+    return 0
+
+
+def _print_table(frame: pl.DataFrame) -> None:
+    """The rows as a Rich table; every cell is plain text with control characters made visible."""
+    table = Table(show_lines=False)
+    for name in frame.columns:
+        table.add_column(Text(visible(name)), overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
+    console = Console()
+    console.print(table)
+    console.print(Text(_rows(frame.height)))
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
