@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_case_arguments, add_format_argument, case_from_args, open_case
+from workbench.commands.common import (
+    UsageError, add_case_arguments, add_format_argument, case_from_args, open_case, print_frame,
+)
 from workbench.core.export import format_for_path, to_text, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, example_queries
@@ -78,10 +80,10 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from error
         print(f"{_rows(result.frame.height)} written to {args.output}", file=sys.stderr)
-    elif args.format == "table":
-        _print_table(result.frame)
     else:
-        sys.stdout.write(to_text(result.frame, args.format))
+        print_frame(result.frame, args.format)
+        if args.format == "table":
+            print(_rows(result.frame.height), file=sys.stderr)
     return 0
 
 
@@ -111,18 +113,6 @@ def _list(args: argparse.Namespace) -> int:
         table.add_row(Text(visible(row["name"])), row["kind"], Text(visible(first_line.removeprefix("-- "))))
     Console().print(table)
     return 0
-
-
-def _print_table(frame: pl.DataFrame) -> None:
-    """The rows as a Rich table; every cell is plain text with control characters made visible."""
-    table = Table(show_lines=False)
-    for name in frame.columns:
-        table.add_column(Text(visible(name)), overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
-    console = Console()
-    console.print(table)
-    console.print(Text(_rows(frame.height)))
 
 
 def _rows(count: int) -> str:
