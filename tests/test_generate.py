@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -156,8 +157,7 @@ def test_the_admin_account_lies_dormant_for_about_eighty_days(case):
     first_use = min(r["CreationTime"] for r in steps
                     if r["UserId"].lower().startswith("compromisedadmin"))
     assert created["CreationTime"] < "2022-12-08"
-    gap = gen.datetime.fromisoformat(first_use) - gen.datetime.fromisoformat(
-        created["CreationTime"])
+    gap = datetime.fromisoformat(first_use) - datetime.fromisoformat(created["CreationTime"])
     assert 75 <= gap.days <= 82
 
 

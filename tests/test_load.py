@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from workbench.core.case import Case
-from workbench.core.formats import NotAnAuditLog, Shape, detect_shape
+from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths
 from workbench.core.load import events_from_records
 from workbench.core.normalise import normalise
 from workbench.core.readers import ENVELOPE
@@ -208,3 +208,11 @@ def test_nested_values_with_backslashes_stay_valid_json(tmp_path):
     assert json.loads(events["affected_items"][1]) == [item]
     assert json.loads(events["parameters"][2])[0]["Value"] == "a\\b"
     assert json.loads(events_from_records(rows)["item"][0]) == item
+
+
+def test_folders_skip_hidden_cache_and_documentation_files(tmp_path):
+    root = tmp_path / "logs"
+    for name in ("__pycache__/generate.cpython-311.pyc", ".git/config", "README.md", "generate.py", "sub/a.jsonl"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(json.dumps(record()) + "\n")
+    assert expand_paths([root]) == [root / "sub" / "a.jsonl"]

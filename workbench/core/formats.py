@@ -131,15 +131,22 @@ def plain_file(path: Path, scratch: Path) -> Iterator[Path]:
         Path(out.name).unlink(missing_ok=True)
 
 
+#: In a folder, files with these suffixes are documentation or code, never audit exports.
+NOT_LOGS = {".md", ".py", ".pyc", ".txt", ".html", ".pdf"}
+
+
+def _is_log_candidate(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    hidden = any(part.startswith(".") or part == "__pycache__" for part in parts)
+    return path.is_file() and not hidden and path.suffix.lower() not in NOT_LOGS
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named by `paths`, folders walked recursively in sorted order; hidden files and READMEs skipped."""
+    """Files named by `paths`, folders walked recursively in sorted order (hidden, cache and doc files skipped)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in (".md", ".py", ".txt")
-            )
+            files.extend(p for p in sorted(path.rglob("*")) if _is_log_candidate(p, path))
         else:
             files.append(path)
     return files
