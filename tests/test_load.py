@@ -199,7 +199,7 @@ def test_timestamps_in_every_observed_form(creation_time, creation_date, expecte
 
 
 def test_nested_values_with_backslashes_stay_valid_json(tmp_path):
-    item = {"Subject": 'Re: "wire" C:\\temp\\n', "ParentFolder": {"Path": "\\Sent Items"}}
+    item = {"Subject": 'Re: "wire" C:\\temp\\n \x1b[2J', "ParentFolder": {"Path": "\\Sent Items"}}
     rows = [record(Id=str(i), Item=item, AffectedItems=[item], Parameters=[{"Name": "Path", "Value": "a\\b"}])
             for i in range(3)]
     path = write_lines(tmp_path / "bs.jsonl", [json.dumps(r) for r in rows])

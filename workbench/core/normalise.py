@@ -72,15 +72,16 @@ NESTED_FIELDS = ("Target", "Parameters", "ModifiedProperties", "AffectedItems", 
 
 
 def _repair_nested(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested values as valid JSON text.
+    r"""Nested values as valid JSON text.
 
-    Polars' `read_ndjson` writes a nested value back as text without escaping its backslashes
-    (`{"Path": "\\Sent Items"}` comes out as `{"Path": "\Sent Items"}`), so the values that hold a
-    backslash are taken again from the record text with `json_path_match`, which keeps them valid.
+    Polars' `read_ndjson` writes a nested value back as text without escaping its backslashes and
+    control characters (`{"Path": "\\Sent Items"}` comes out as `{"Path": "\Sent Items"}`), so the
+    values that hold either are taken again from the record text with `json_path_match`, which keeps
+    them valid.
     """
     columns = {}
     for field in NESTED_FIELDS:
-        broken = frame[field].str.contains("\\", literal=True).fill_null(False)
+        broken = frame[field].str.contains(r"[\\\x00-\x1f]").fill_null(False)
         if broken.any():
             rows = broken.arg_true()
             fixed = frame["audit_data"].gather(rows).str.json_path_match(f"$.{field}")

@@ -1,0 +1,29 @@
+"""Provides the hunt engine, the bundled hunt pack and the pinned ATT&CK Office Suite matrix (v18.1).
+
+Public API (headless; never imports Textual):
+
+- `load_hunts(extra_dirs=()) -> list[Hunt]`: the bundled hunts (`hunts/rules/*.toml`) plus user
+  folders; raises `HuntFileError` whose `problems` list every bad file as `file:line: field: message`.
+- `hunt_hits(events, hunts, enrichment=None) -> pl.DataFrame`: one row per (hunt, record, ATT&CK
+  pair) with `hunt_id, title, severity, tactic_id, tactic, technique_id, technique, record_id,
+  creation_time, user_id, operation, client_ip, case, matrix_technique_id`. `enrichment` is a frame
+  with at least `ip`, `hosting` (bool), `reasons` (list[str]); hunts with enrichment predicates are
+  silent without it. `technique_id` is precise (T1562.001); `matrix_technique_id` is the matrix
+  cell it shows in (T1562, because the Office Suite matrix lists only the parent).
+- `matrix_cells(hits, hunts) -> list[MatrixColumn]`: tactics in matrix order, each with every listed
+  technique as a `MatrixCell(technique_id, technique, hits, severity, has_hunt, hunt_ids,
+  hunt_titles)`; `severity` is the highest hit severity or None.
+- `navigator_layer(columns, name) -> str`: an ATT&CK Navigator layer as JSON text.
+- `hunts.attack`: `tactics()`, `tactic(name_or_id)`, `techniques(tactic_name)`,
+  `matrix_technique_id(tactic_name, technique_id)`, `technique_name(...)`, `ATTACK_VERSION`.
+"""
+
+from hunts.engine import HIT_SCHEMA, hunt_hits
+from hunts.loader import HuntFileError, load_hunts
+from hunts.matrix import MatrixCell, MatrixColumn, matrix_cells, navigator_layer
+from hunts.model import SEVERITIES, Hunt
+
+__all__ = [
+    "HIT_SCHEMA", "Hunt", "HuntFileError", "MatrixCell", "MatrixColumn", "SEVERITIES",
+    "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer",
+]

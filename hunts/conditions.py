@@ -1,0 +1,205 @@
+"""Provides the schema of hunt conditions and its checker (errors as (field path, message) pairs).
+
+A condition is plain data, so that a SQL backend can express every hunt as well as Polars:
+
+    operations = ["New-InboxRule"]   # case-insensitive, exact (trailing dot kept); empty: any
+    workloads  = ["Exchange"]        # optional
+    actors     = "people"            # default: system actors and service principals excluded; "all"
+    where = [predicate, ...]         # all must hold
+    any   = [predicate, ...]         # at least one must hold
+    none  = [predicate, ...]         # none may hold
+    threshold  = {by = [column], window = "30m", min = 10, distinct = "client_ip"}
+    first_seen = {by = [column], baseline = "7d", within = "1d"}
+    sequence   = [step, ...]         # instead of the above: ordered steps joined on a key
+    flag       = "first" | "last" | "all"   # which sequence step's records are hits
+
+A predicate has one subject and one or more tests:
+    subject: field = COLUMN | parameter = NAME | modified = NAME or [NAMES] (value = "new"|"old")
+             | subject = true (Item / AffectedItems subject) | folder = true (their parent folder)
+             | enrichment = "hosting"
+             | in_set = {key, from, operations, where, any, none, actors, threshold, first_seen}:
+               the row's `key` is among the `from` values of the events that filter selects
+    tests:   equals = S or [S] | contains = [S] | words = [S] | regex = S | present = bool
+             | same_as = COLUMN | differs_from = COLUMN
+             | other_users_personal_site = true (a OneDrive URL /personal/<owner>/ of someone else)
+             ; not = true negates the predicate.
+A sequence step is a condition (operations, where, ...) plus key = COLUMN (joined lower-cased),
+within = duration after the previous step, after = minimum gap after it, first_activity = true
+(the key's first event as an actor after the previous step).
+"""
+
+import re
+
+from workbench.core.schema import EVENT_SCHEMA
+
+COLUMNS = tuple(EVENT_SCHEMA)
+DURATION = re.compile(r"^[0-9]+[smhd]$")
+SUBJECTS = ("field", "parameter", "modified", "subject", "folder", "enrichment", "in_set")
+TESTS = ("equals", "contains", "words", "regex", "present", "same_as", "differs_from", "other_users_personal_site")
+FILTER_KEYS = ("operations", "workloads", "actors", "where", "any", "none")
+TOP_KEYS = (*FILTER_KEYS, "threshold", "first_seen", "sequence", "flag")
+STEP_KEYS = (*FILTER_KEYS, "key", "within", "after", "first_activity")
+ENRICHMENT_FLAGS = ("hosting",)
+
+Problems = list[tuple[str, str]]
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _column(value: object, path: str, problems: Problems) -> None:
+    if value not in COLUMNS:
+        problems.append((path, f"unknown column {value!r}; expected one of the events columns"))
+
+
+def _duration(value: object, path: str, problems: Problems) -> None:
+    if not (isinstance(value, str) and DURATION.match(value)):
+        problems.append((path, f"expected a duration such as '30m', '1h' or '7d', got {value!r}"))
+
+
+def _check_tests(predicate: dict, path: str, problems: Problems) -> None:
+    tests = [key for key in TESTS if key in predicate]
+    subject = next(key for key in SUBJECTS if key in predicate)
+    if not tests and subject not in ("enrichment", "in_set"):
+        problems.append((path, f"needs one of {', '.join(TESTS)}"))
+    for key in tests:
+        value = predicate[key]
+        if key == "equals" and not (isinstance(value, str) or _strings(value)):
+            problems.append((f"{path}.{key}", "expected a string or a list of strings"))
+        elif key in ("contains", "words") and not (_strings(value) and value):
+            problems.append((f"{path}.{key}", "expected a non-empty list of strings"))
+        elif key == "regex":
+            try:
+                re.compile(value) if isinstance(value, str) else problems.append((f"{path}.regex", "expected a string"))
+            except re.error as error:
+                problems.append((f"{path}.regex", f"bad regular expression: {error}"))
+        elif key in ("present", "other_users_personal_site") and not isinstance(value, bool):
+            problems.append((f"{path}.{key}", "expected true or false"))
+        elif key in ("same_as", "differs_from"):
+            _column(value, f"{path}.{key}", problems)
+
+
+def check_predicate(predicate: object, path: str, problems: Problems) -> None:
+    """Append the problems of one predicate."""
+    if not isinstance(predicate, dict):
+        problems.append((path, "expected a table (a predicate)"))
+        return
+    subjects = [key for key in SUBJECTS if key in predicate]
+    if len(subjects) != 1:
+        problems.append((path, f"needs exactly one of {', '.join(SUBJECTS)}"))
+        return
+    allowed = {*SUBJECTS, *TESTS, "not", "value"}
+    for key in predicate:
+        if key not in allowed:
+            problems.append((f"{path}.{key}", "unknown key"))
+    subject = subjects[0]
+    value = predicate[subject]
+    if subject == "field":
+        _column(value, f"{path}.field", problems)
+    elif subject == "parameter" and not isinstance(value, str):
+        problems.append((f"{path}.parameter", "expected a parameter name"))
+    elif subject == "modified" and not (isinstance(value, str) or _strings(value)):
+        problems.append((f"{path}.modified", "expected a property name or a list of names"))
+    elif subject in ("subject", "folder") and value is not True:
+        problems.append((f"{path}.{subject}", "expected true"))
+    elif subject == "enrichment" and value not in ENRICHMENT_FLAGS:
+        problems.append((f"{path}.enrichment", f"expected one of {', '.join(ENRICHMENT_FLAGS)}"))
+    elif subject == "in_set":
+        if not isinstance(value, dict):
+            problems.append((f"{path}.in_set", "expected a table"))
+        else:
+            for key in ("key", "from"):
+                _column(value.get(key), f"{path}.in_set.{key}", problems)
+            rest = {k: v for k, v in value.items() if k not in ("key", "from", "threshold", "first_seen")}
+            check_filter(rest, f"{path}.in_set", problems, FILTER_KEYS)
+            for kind in ("threshold", "first_seen"):
+                if kind in value:
+                    _check_aggregate(value[kind], f"{path}.in_set.{kind}", problems, kind)
+    if predicate.get("value", "new") not in ("new", "old") or ("value" in predicate and subject != "modified"):
+        problems.append((f"{path}.value", "only for modified, and 'new' or 'old'"))
+    if "not" in predicate and not isinstance(predicate["not"], bool):
+        problems.append((f"{path}.not", "expected true or false"))
+    _check_tests(predicate, path, problems)
+
+
+def check_filter(condition: dict, path: str, problems: Problems, allowed: tuple[str, ...]) -> None:
+    """Append the problems of a row filter (operations, workloads, actors, where, any, none)."""
+    for key in condition:
+        if key not in allowed:
+            problems.append((f"{path}.{key}", f"unknown key; expected one of {', '.join(allowed)}"))
+    for key in ("operations", "workloads"):
+        if key in condition and not _strings(condition[key]):
+            problems.append((f"{path}.{key}", "expected a list of strings"))
+    if condition.get("actors", "people") not in ("people", "all"):
+        problems.append((f"{path}.actors", "expected 'people' or 'all'"))
+    for key in ("where", "any", "none"):
+        if key in condition:
+            if not isinstance(condition[key], list):
+                problems.append((f"{path}.{key}", "expected a list of predicates"))
+                continue
+            for index, predicate in enumerate(condition[key]):
+                check_predicate(predicate, f"{path}.{key}[{index}]", problems)
+
+
+def _check_aggregate(value: object, path: str, problems: Problems, kind: str) -> None:
+    if not isinstance(value, dict):
+        problems.append((path, "expected a table"))
+        return
+    keys = ("by", "window", "min", "distinct") if kind == "threshold" else ("by", "baseline", "within")
+    for key in value:
+        if key not in keys:
+            problems.append((f"{path}.{key}", f"unknown key; expected one of {', '.join(keys)}"))
+    if not (_strings(value.get("by")) and value["by"]):
+        problems.append((f"{path}.by", "expected a non-empty list of columns"))
+    else:
+        for index, column in enumerate(value["by"]):
+            _column(column, f"{path}.by[{index}]", problems)
+    if kind == "threshold":
+        if not (isinstance(value.get("min"), int) and value["min"] >= 1):
+            problems.append((f"{path}.min", "expected a whole number >= 1"))
+        if "distinct" in value:
+            _column(value["distinct"], f"{path}.distinct", problems)
+        if "window" in value:
+            _duration(value["window"], f"{path}.window", problems)
+    else:
+        _duration(value.get("baseline"), f"{path}.baseline", problems)
+        if "within" in value:
+            _duration(value["within"], f"{path}.within", problems)
+
+
+def check_condition(condition: object, path: str = "condition") -> Problems:
+    """All problems of a hunt condition, each as (field path, message)."""
+    problems: Problems = []
+    if not isinstance(condition, dict):
+        return [(path, "expected a table")]
+    if "sequence" in condition:
+        extra = [key for key in condition if key not in ("sequence", "flag")]
+        for key in extra:
+            problems.append((f"{path}.{key}", "not allowed beside a sequence (put it in a step)"))
+        steps = condition["sequence"]
+        if not (isinstance(steps, list) and len(steps) >= 2):
+            problems.append((f"{path}.sequence", "expected at least two steps"))
+            return problems
+        for index, step in enumerate(steps):
+            step_path = f"{path}.sequence[{index}]"
+            if not isinstance(step, dict):
+                problems.append((step_path, "expected a table"))
+                continue
+            check_filter({k: v for k, v in step.items() if k not in ("key", "within", "after", "first_activity")}, step_path, problems, STEP_KEYS)
+            _column(step.get("key"), f"{step_path}.key", problems)
+            for key in ("within", "after"):
+                if key in step:
+                    _duration(step[key], f"{step_path}.{key}", problems)
+            if index == 0 and ({"within", "after", "first_activity"} & set(step)):
+                problems.append((step_path, "the first step has no within / after / first_activity"))
+        if condition.get("flag", "last") not in ("first", "last", "all"):
+            problems.append((f"{path}.flag", "expected 'first', 'last' or 'all'"))
+        return problems
+    check_filter({k: v for k, v in condition.items() if k in FILTER_KEYS or k not in TOP_KEYS}, path, problems, FILTER_KEYS)
+    for kind in ("threshold", "first_seen"):
+        if kind in condition:
+            _check_aggregate(condition[kind], f"{path}.{kind}", problems, kind)
+    if "flag" in condition:
+        problems.append((f"{path}.flag", "only with a sequence"))
+    return problems

@@ -1,0 +1,164 @@
+"""Provides evaluation of hunts over a whole events frame with Polars expressions, and the hits frame.
+
+Each hunt's cheap filters (operation, workload, actor kind) run first over precomputed columns; only
+the remaining rows are decoded and tested. Thresholds count per key in tumbling windows
+(`creation_time` truncated to the window), first-seen compares a key's first time with the start of
+the data plus a baseline, and sequences join their steps on a lower-cased key: all of it has a
+direct SQL form (window functions, date truncation, joins), as DESIGN.md §7 asks.
+"""
+
+from typing import Iterable
+
+import polars as pl
+
+from hunts.model import Hunt
+from hunts.predicates import decoded_columns, needed_columns, people_expr, predicate_expr
+
+HIT_SCHEMA: dict[str, pl.DataType] = {
+    "hunt_id": pl.String(), "title": pl.String(), "severity": pl.String(), "tactic_id": pl.String(),
+    "tactic": pl.String(), "technique_id": pl.String(), "technique": pl.String(), "record_id": pl.String(),
+    "creation_time": pl.Datetime("us", "UTC"), "user_id": pl.String(), "operation": pl.String(),
+    "client_ip": pl.String(), "case": pl.String(), "matrix_technique_id": pl.String(),
+}
+_EVENT_HIT_COLUMNS = ("record_id", "creation_time", "user_id", "operation", "client_ip", "case")
+
+
+class Context:
+    """The events being hunted plus what every hunt shares: lower-cased operations, actor kind, enrichment."""
+
+    def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None):
+        self.events = events.with_columns(
+            pl.col("operation").str.to_lowercase().alias("_op"),
+            pl.col("workload").str.to_lowercase().alias("_workload"),
+            people_expr().alias("_person"),
+        )
+        self.start = events["creation_time"].min()
+        self.hosting_ips = None
+        if enrichment is not None:
+            self.hosting_ips = enrichment.filter(pl.col("hosting").fill_null(False))["ip"].drop_nulls().unique()
+        self._sets: dict[str, pl.Series] = {}
+
+    def in_set(self, spec: dict) -> pl.Series:
+        """Lower-cased values of column `from` over the events matching the set's filter (cached)."""
+        cache_key = repr(sorted(spec.items()))
+        if cache_key not in self._sets:
+            matched = _aggregates(self.filtered(spec), spec, self.start)
+            self._sets[cache_key] = matched[spec["from"]].str.to_lowercase().drop_nulls().unique()
+        return self._sets[cache_key]
+
+    def filtered(self, condition: dict) -> pl.DataFrame:
+        """The events matching a row filter (operations, workloads, actors, where, any, none).
+
+        Three passes, cheapest first: the precomputed columns, then the tests on plain columns,
+        then the JSON decoding and its tests on the rows that are left.
+        """
+        frame = self.events
+        cheap = []
+        if condition.get("operations"):
+            cheap.append(pl.col("_op").is_in([op.lower() for op in condition["operations"]]))
+        if condition.get("workloads"):
+            cheap.append(pl.col("_workload").is_in([name.lower() for name in condition["workloads"]]))
+        if condition.get("actors", "people") == "people":
+            cheap.append(pl.col("_person"))
+        if cheap:
+            frame = frame.filter(pl.all_horizontal(cheap))
+        where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
+        for decoding in (False, True):
+            needs = set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set()
+            tests = [self._expr(p) for p in where if bool(needed_columns(p)) == decoding]
+            tests += [~self._expr(p) for p in none if bool(needed_columns(p)) == decoding]
+            if any_of and any(needed_columns(p) for p in any_of) == decoding:
+                tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
+            if tests:  # eager passes: the optimiser cannot fold the costly tests into the cheap ones
+                helpers = decoded_columns(needs)
+                frame = frame.with_columns(helpers).filter(pl.all_horizontal(tests)).drop([h.meta.output_name() for h in helpers])
+        return frame
+
+    def _expr(self, predicate: dict) -> pl.Expr:
+        return predicate_expr(predicate, self.in_set, self.hosting_ips)
+
+
+def _duration(text: str) -> pl.Expr:
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[text[-1]]
+    return pl.duration(**{unit: int(text[:-1])})
+
+
+def _keys_present(by: list[str]) -> pl.Expr:
+    return pl.all_horizontal((pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "")) for column in by)
+
+
+def _aggregates(frame: pl.DataFrame, condition: dict, start) -> pl.DataFrame:
+    tests = []
+    if "threshold" in condition:
+        spec = condition["threshold"]
+        group = [pl.col(column) for column in spec["by"]]
+        if "window" in spec:
+            group.append(pl.col("creation_time").dt.truncate(spec["window"]))
+        counted = pl.len() if "distinct" not in spec else pl.col(spec["distinct"]).drop_nulls().n_unique()
+        tests += [_keys_present(spec["by"]), counted.over(group) >= spec["min"]]
+    if "first_seen" in condition:
+        spec = condition["first_seen"]
+        first = pl.col("creation_time").min().over(spec["by"])
+        tests += [_keys_present(spec["by"]), first >= pl.lit(start) + _duration(spec["baseline"])]
+        if "within" in spec:
+            tests.append(pl.col("creation_time") <= first + _duration(spec["within"]))
+    return frame.filter(pl.all_horizontal(tests)) if tests else frame
+
+
+def _step_frame(context: Context, step: dict, index: int) -> pl.DataFrame:
+    matched = context.filtered(step)
+    return matched.select(
+        pl.col(step["key"]).str.to_lowercase().str.strip_chars().alias("_key"),
+        pl.col("creation_time").alias(f"_t{index}"),
+        pl.col("record_id").alias(f"_r{index}"),
+    ).filter(pl.col("_key").is_not_null() & (pl.col("_key") != ""))
+
+
+def _sequence(context: Context, steps: list[dict], flag: str) -> pl.DataFrame:
+    chain = _step_frame(context, steps[0], 0).lazy()
+    for index, step in enumerate(steps[1:], start=1):
+        this = _step_frame(context, step, index).lazy()
+        previous, current = pl.col(f"_t{index - 1}"), pl.col(f"_t{index}")
+        chain = chain.join(this, on="_key").filter(current > previous)
+        if step.get("first_activity"):
+            identity = [f"_r{i}" for i in range(index)]
+            chain = chain.filter(current == current.min().over(identity))
+        if "within" in step:
+            chain = chain.filter(current - previous <= _duration(step["within"]))
+        if "after" in step:
+            chain = chain.filter(current - previous >= _duration(step["after"]))
+    chain = chain.collect()
+    picked = {"first": [0], "last": [len(steps) - 1], "all": list(range(len(steps)))}[flag]
+    ids = pl.concat([chain[f"_r{i}"] for i in picked]).unique()
+    return context.events.filter(pl.col("record_id").is_in(ids.implode()))
+
+
+def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:
+    """The events one hunt flags (rows of the context's events frame, helper columns included)."""
+    condition = hunt.condition
+    if "sequence" in condition:
+        return _sequence(context, condition["sequence"], condition.get("flag", "last"))
+    return _aggregates(context.filtered(condition), condition, context.start)
+
+
+def _pairs(hunt: Hunt) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"hunt_id": hunt.id, "title": hunt.title, "severity": hunt.severity, "tactic_id": pair.tactic_id,
+          "tactic": pair.tactic, "technique_id": pair.technique_id, "technique": pair.technique,
+          "matrix_technique_id": pair.matrix_id} for pair in hunt.attack],
+        schema={key: HIT_SCHEMA[key] for key in ("hunt_id", "title", "severity", "tactic_id", "tactic", "technique_id", "technique", "matrix_technique_id")},
+    )
+
+
+def hits_for(hunt: Hunt, matched: pl.DataFrame) -> pl.DataFrame:
+    """One hit row per (matched event, ATT&CK pair of the hunt)."""
+    return _pairs(hunt).join(matched.select(_EVENT_HIT_COLUMNS), how="cross").select(list(HIT_SCHEMA))
+
+
+def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
+    """All hits of `hunts` over `events`: one row per (hunt, record, tactic:technique pair), in time order."""
+    context = Context(events, enrichment)
+    parts = [hits_for(hunt, matching_events(hunt, context)) for hunt in hunts]
+    if not parts:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    return pl.concat(parts).sort("creation_time", "hunt_id", "record_id", "tactic_id", maintain_order=True)

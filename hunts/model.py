@@ -1,0 +1,54 @@
+"""Provides the typed form of a hunt: its ATT&CK pairs, inline tests and condition data."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SEVERITIES = ("informational", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class AttackPair:
+    """One `tactic:technique` pair of a hunt; `matrix_id` is the cell it shows in (a listed parent if needed)."""
+
+    tactic_id: str
+    tactic: str
+    technique_id: str
+    technique: str
+    matrix_id: str
+
+
+@dataclass(frozen=True)
+class InlineTest:
+    """Raw audit records (plus optional enrichment rows) and the record ids the hunt must hit (none: negative)."""
+
+    name: str
+    records: tuple[dict, ...]
+    expect: tuple[str, ...]
+    enrichment: tuple[dict, ...] = ()
+
+    @property
+    def positive(self) -> bool:
+        """True when the test expects hits."""
+        return bool(self.expect)
+
+
+@dataclass(frozen=True)
+class Hunt:
+    """One declarative hunt, loaded from `<id>.toml`; `condition` is engine-neutral data (see conditions.py)."""
+
+    id: str
+    title: str
+    description: str
+    severity: str
+    attack: tuple[AttackPair, ...]
+    runbook: str
+    fields: tuple[str, ...]
+    references: tuple[str, ...]
+    condition: dict
+    tests: tuple[InlineTest, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def severity_rank(self) -> int:
+        """0 (informational) .. 4 (critical)."""
+        return SEVERITIES.index(self.severity)

@@ -1,0 +1,157 @@
+"""Provides Polars expressions for the row-level parts of hunt conditions (see conditions.py).
+
+The JSON text columns are decoded with declared dtypes and only when a hunt needs them. Records
+whose JSON is not a list of objects (a plain-string `Parameters`, the property-name list of an
+Exchange `Update`) or holds nested values decode to nothing instead of failing.
+"""
+
+import re
+from typing import Callable
+
+import polars as pl
+
+from hunts.conditions import TESTS
+
+PARAMETERS = pl.List(pl.Struct({"Name": pl.String, "Value": pl.String}))
+MODIFIED = pl.List(pl.Struct({"Name": pl.String, "NewValue": pl.String, "OldValue": pl.String}))
+_FOLDER = pl.Struct({"Path": pl.String})
+ITEM = pl.Struct({"Subject": pl.String, "ParentFolder": _FOLDER})
+AFFECTED = pl.List(ITEM)
+NESTED = r'"(?:Value|NewValue|OldValue|Subject)"\s*:\s*[\[{]'
+#: An odd run of backslashes before a character JSON cannot escape: a literal backslash left
+#: unescaped (seen in the loader's text columns, e.g. `"\Sent Items"`); such text is repaired,
+#: as are raw control characters (an attacker's rule name with ESC [2J).
+BAD_ESCAPE = r'(?:^|[^\\])(?:\\\\)*\\[^"\\/bfnrtu]'
+CONTROL = [chr(code) for code in range(32)]
+CONTROL_ESCAPED = [f"\\u{code:04x}" for code in range(32)]
+
+#: Actors that are the platform itself: excluded unless a hunt says `actors = "all"`.
+SYSTEM_ACTOR = (
+    r"(?i)^(?:nt authority\\|s-1-5-18$|serviceprincipal_|app@sharepoint$|sharepoint\\system$|"
+    r"microsoft exchange|office 365 |exchange online|microsoft substrate|microsoft online services|"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)"
+)
+SYSTEM_USER_TYPES = [3, 4, 5, 6, 7, 8]
+
+
+def _repaired(text: pl.Expr) -> pl.Expr:
+    """JSON text made decodable: stray backslashes escaped, raw control characters as \\u escapes."""
+    text = pl.when(text.str.contains(BAD_ESCAPE)).then(text.str.replace_all(r'\\([^"\\/bfnrtu])', r"\\$1")).otherwise(text)
+    return pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED)).otherwise(text)
+
+
+def _decode(column: str, dtype: pl.DataType, prefix: str) -> pl.Expr:
+    text = _repaired(pl.col(column).str.strip_chars_start())
+    usable = text.str.starts_with(prefix) & ~text.str.contains(NESTED)
+    return pl.when(usable).then(text).otherwise(None).str.json_decode(dtype)
+
+
+def _unwrap_json(value: pl.Expr) -> pl.Expr:
+    """`[\\r\\n  "x"\\r\\n]` -> `x`: the scalar inside a JSON-in-string one-element array."""
+    return value.str.replace(r'(?s)^\s*\[\s*"?(.*?)"?\s*\]\s*$', "${1}")
+
+
+def decoded_columns(needs: set[str]) -> list[pl.Expr]:
+    """The helper columns a hunt needs: `_params`, `_modified`, `_subjects`, `_folders`."""
+    exprs = []
+    if "_params" in needs:
+        exprs.append(_decode("parameters", PARAMETERS, "[{").alias("_params"))
+    if "_modified" in needs:
+        exprs.append(_decode("modified_properties", MODIFIED, "[{").alias("_modified"))
+    if needs & {"_subjects", "_folders"}:
+        item = _decode("item", ITEM, "{")
+        affected = _decode("affected_items", AFFECTED, "[{")
+        none = pl.lit([], dtype=pl.List(pl.String))
+        for name, field in (("_subjects", lambda x: x.struct.field("Subject")),
+                            ("_folders", lambda x: x.struct.field("ParentFolder").struct.field("Path"))):
+            if name in needs:
+                texts = pl.concat_list(field(item), affected.list.eval(field(pl.element())).fill_null(none)).list.drop_nulls()
+                exprs.append(pl.when(texts.list.len() > 0).then(texts.list.join("\n")).alias(name))
+    return exprs
+
+
+def needed_columns(predicate: dict) -> set[str]:
+    """The decoded helper columns one predicate reads."""
+    if "parameter" in predicate:
+        return {"_params"}
+    if "modified" in predicate:
+        return {"_modified"}
+    if "subject" in predicate:
+        return {"_subjects"}
+    if "folder" in predicate:
+        return {"_folders"}
+    return set()
+
+
+def _named_values(column: str, names: list[str], value_field: str) -> pl.Expr:
+    """The values of the named entries of a decoded Name/Value list, joined by newlines (null when none)."""
+    wanted = [name.lower() for name in names]
+    element = pl.element()
+    picked = pl.col(column).list.eval(
+        pl.when(element.struct.field("Name").str.to_lowercase().is_in(wanted)).then(element.struct.field(value_field))
+    )
+    values = picked.list.drop_nulls()
+    if column == "_modified":
+        values = values.list.eval(_unwrap_json(pl.element()))
+    return pl.when(values.list.len() > 0).then(values.list.join("\n")).otherwise(None)
+
+
+def subject_expr(predicate: dict) -> pl.Expr:
+    """The text a predicate tests."""
+    if "field" in predicate:
+        return pl.col(predicate["field"]).cast(pl.String)
+    if "parameter" in predicate:
+        return _named_values("_params", [predicate["parameter"]], "Value")
+    if "modified" in predicate:
+        names = predicate["modified"]
+        names = [names] if isinstance(names, str) else names
+        return _named_values("_modified", names, "OldValue" if predicate.get("value") == "old" else "NewValue")
+    return pl.col("_subjects" if "subject" in predicate else "_folders")
+
+
+def _words_regex(words: list[str]) -> str:
+    return r"(?i)(?:^|\W)(?:" + "|".join(re.escape(word) for word in words) + r")(?:$|\W)"
+
+
+def _test(text: pl.Expr, key: str, value: object) -> pl.Expr:
+    lower = text.str.to_lowercase()
+    if key == "equals":
+        values = [value] if isinstance(value, str) else value
+        return lower.str.strip_chars().is_in([item.lower() for item in values])
+    if key == "contains":
+        return pl.any_horizontal(lower.str.contains(item.lower(), literal=True) for item in value)
+    if key == "words":
+        return text.str.contains(_words_regex(value))
+    if key == "regex":
+        return text.str.contains("(?i)" + value)
+    if key == "present":
+        filled = text.is_not_null() & (text.str.strip_chars() != "")
+        return filled if value else ~filled
+    if key == "other_users_personal_site":
+        owner = lower.str.extract(r"/personal/([^/]+)", 1)
+        other = owner.is_not_null() & (owner != pl.col("user_id").str.to_lowercase().str.replace_all(r"[@.]", "_"))
+        return other if value else ~other
+    other = pl.col(value).cast(pl.String).str.to_lowercase()
+    same = lower.str.strip_chars() == other.str.strip_chars()
+    return same if key == "same_as" else (~same & (other.str.strip_chars() != ""))
+
+
+def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting_ips: pl.Series | None) -> pl.Expr:
+    """A boolean expression (nulls as false) for one predicate."""
+    if "enrichment" in predicate:
+        result = pl.col("client_ip").is_in(hosting_ips.implode()) if hosting_ips is not None else pl.lit(False)
+    elif "in_set" in predicate:
+        spec = predicate["in_set"]
+        result = pl.col(spec["key"]).str.to_lowercase().is_in(in_set(spec).implode())
+    else:
+        text = subject_expr(predicate)
+        tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate]
+        result = pl.all_horizontal(tests)
+    result = result.fill_null(False)
+    return ~result if predicate.get("not") else result
+
+
+def people_expr() -> pl.Expr:
+    """True for events whose actor is a person, not the platform or a service principal."""
+    system = pl.col("user_id").fill_null("").str.contains(SYSTEM_ACTOR) | pl.col("user_type").is_in(SYSTEM_USER_TYPES).fill_null(False)
+    return ~system

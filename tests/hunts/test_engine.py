@@ -1,0 +1,163 @@
+"""Hunt conditions evaluated over real events frames built from raw records by the real normaliser."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import hunts
+from hunts.engine import HIT_SCHEMA, Context, matching_events
+from hunts.loader import parse_hunt
+from hunts.selftest import run_inline_tests
+from workbench.core.load import events_from_records
+
+HEADER = '''
+title = "t"
+description = "d"
+severity = "medium"
+attack = ["{attack}"]
+runbook = "r"
+fields = ["user_id"]
+references = ["x"]
+'''
+
+
+def hunt_from(condition: str, attack: str = "Collection:T1114.003", name: str = "h") -> hunts.Hunt:
+    hunt, problems = parse_hunt(Path(f"{name}.toml"), HEADER.format(attack=attack) + condition)
+    assert problems == []
+    return hunt
+
+
+def flagged(hunt: hunts.Hunt, records: list[dict], enrichment: pl.DataFrame | None = None) -> list[str]:
+    numbered = [{"Id": f"r{n}", "CreationTime": f"2023-02-20T10:{n:02d}:00", **record} for n, record in enumerate(records, 1)]
+    events = events_from_records(numbered)
+    return sorted(matching_events(hunt, Context(events, enrichment))["record_id"].to_list())
+
+
+def test_operations_match_case_insensitively_and_keep_the_trailing_dot():
+    hunt = hunt_from('[condition]\noperations = ["Add user."]')
+    records = [
+        {"Operation": "Add User.", "UserId": "a@example.com"},
+        {"Operation": "add user.", "UserId": "a@example.com"},
+        {"Operation": "Add user", "UserId": "a@example.com"},
+    ]
+    assert flagged(hunt, records) == ["r1", "r2"]
+
+
+def test_system_actors_are_excluded_unless_the_hunt_says_all():
+    records = [
+        {"Operation": "Set-Mailbox", "UserId": "NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)"},
+        {"Operation": "Set-Mailbox", "UserId": "S-1-5-18"},
+        {"Operation": "Set-Mailbox", "UserId": "ServicePrincipal_15dfb6e3-64f5-40fd-a67b-8f6a7ad1ff03"},
+        {"Operation": "Set-Mailbox", "UserId": "Microsoft Exchange Online"},
+        {"Operation": "Set-Mailbox", "UserId": "app@example.com", "UserType": 5},
+        {"Operation": "Set-Mailbox", "UserId": "ITAdmin@example.com", "UserType": 2},
+    ]
+    assert flagged(hunt_from('[condition]\noperations = ["Set-Mailbox"]'), records) == ["r6"]
+    assert len(flagged(hunt_from('[condition]\noperations = ["Set-Mailbox"]\nactors = "all"'), records)) == 6
+
+
+def test_parameters_that_are_a_plain_string_or_hold_backslashes_and_escapes_do_not_crash():
+    hunt = hunt_from('[condition]\noperations = ["New-TransportRule"]\nwhere = [{ parameter = "DeleteMessage", equals = "True" }]')
+    records = [
+        {"Operation": "New-TransportRule", "UserId": "a@x.com", "Parameters": "-Name x -DeleteMessage True"},
+        {"Operation": "New-TransportRule", "UserId": "a@x.com", "Parameters": [{"Name": "Name", "Value": "Junk\x1b[2J \\Inbox"}, {"Name": "DeleteMessage", "Value": "True"}]},
+        {"Operation": "New-TransportRule", "UserId": "a@x.com", "Parameters": [{"Name": "Nested", "Value": {"a": [1]}}, {"Name": "DeleteMessage", "Value": "True"}]},
+        {"Operation": "New-TransportRule", "UserId": "a@x.com", "Parameters": [{"Name": "deletemessage", "Value": True}]},
+    ]
+    assert flagged(hunt, records) == ["r2", "r4"]
+
+
+@pytest.mark.parametrize(("test", "value", "expected"), [
+    ('equals = ["fullaccess", "ReadPermission"]', "FullAccess", True),
+    ('contains = ["Access"]', "FullAccess", True),
+    ('words = ["phish"]', "hacked;phish;x", True),
+    ('words = ["phish"]', "phishing", False),
+    ("regex = '^Full'", "fullaccess", True),
+    ("present = true", "", False),
+    ("present = false", "", True),
+    ('same_as = "user_id"', "A@EXAMPLE.com", True),
+    ('differs_from = "user_id"', "b@example.com", True),
+    ('equals = "FullAccess"\nnot = true', "FullAccess", False),
+])
+def test_parameter_value_tests(test, value, expected):
+    hunt = hunt_from(f'[condition]\noperations = ["X"]\n[[condition.where]]\nparameter = "AccessRights"\n{test}')
+    records = [{"Operation": "X", "UserId": "a@example.com", "Parameters": [{"Name": "AccessRights", "Value": value}]}]
+    assert flagged(hunt, records) == (["r1"] if expected else [])
+
+
+def test_modified_properties_old_and_new_values_are_decoded_from_json_in_strings():
+    hunt = hunt_from('''[condition]
+operations = ["Update user."]
+where = [
+  { modified = "AccountEnabled", equals = "false" },
+  { modified = "AccountEnabled", value = "old", equals = "true" },
+]''')
+    records = [
+        {"Operation": "Update user.", "UserId": "a@x.com", "ModifiedProperties": [{"Name": "AccountEnabled", "NewValue": "[\r\n  false\r\n]", "OldValue": "[\r\n  true\r\n]"}]},
+        {"Operation": "Update user.", "UserId": "a@x.com", "ModifiedProperties": [{"Name": "AccountEnabled", "NewValue": "[\r\n  true\r\n]", "OldValue": "[]"}]},
+        {"Operation": "Update user.", "UserId": "a@x.com", "ModifiedProperties": ["AccountEnabled", "Other"]},
+    ]
+    assert flagged(hunt, records) == ["r1"]
+
+
+def test_item_and_affected_items_subjects():
+    hunt = hunt_from('[condition]\nwhere = [{ subject = true, regex = "quarantine" }]')
+    records = [
+        {"Operation": "Send", "UserId": "a@x.com", "Item": {"Subject": "Messages in quarantine", "ParentFolder": {"Path": "\\Sent Items"}}},
+        {"Operation": "SoftDelete", "UserId": "a@x.com", "AffectedItems": [{"Subject": "Lunch"}, {"Subject": "Quarantine notice"}]},
+        {"Operation": "SoftDelete", "UserId": "a@x.com", "AffectedItems": [{"Subject": "Lunch"}]},
+    ]
+    assert flagged(hunt, records) == ["r1", "r2"]
+
+
+def test_threshold_counts_per_key_in_tumbling_windows():
+    hunt = hunt_from('[condition]\noperations = ["UserLoginFailed"]\nthreshold = { by = ["user_key"], window = "30m", min = 3 }')
+    records = [{"Operation": "UserLoginFailed", "UserId": "A@x.com", "CreationTime": f"2023-02-20T10:0{n}:00"} for n in range(3)]
+    records += [{"Operation": "UserLoginFailed", "UserId": "b@x.com", "CreationTime": f"2023-02-20T1{n}:00:00"} for n in range(3)]
+    numbered = [{"Id": f"x{n}", **record} for n, record in enumerate(records)]
+    events = events_from_records(numbered)
+    assert sorted(matching_events(hunt, Context(events))["record_id"]) == ["x0", "x1", "x2"]
+
+
+def test_first_seen_flags_a_key_new_after_the_baseline_only_within_its_window():
+    hunt = hunt_from('[condition]\noperations = ["UserLoggedIn"]\nfirst_seen = { by = ["user_key", "client_ip"], baseline = "7d", within = "1d" }')
+    records = [
+        {"Id": "old", "CreationTime": "2023-01-01T10:00:00", "Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "1.1.1.1"},
+        {"Id": "old-again", "CreationTime": "2023-02-20T10:00:00", "Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "1.1.1.1"},
+        {"Id": "new", "CreationTime": "2023-02-20T11:00:00", "Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "2.2.2.2:443"},
+        {"Id": "new-same-day", "CreationTime": "2023-02-20T12:00:00", "Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "2.2.2.2"},
+        {"Id": "new-week-later", "CreationTime": "2023-02-27T12:00:00", "Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "2.2.2.2"},
+    ]
+    assert sorted(matching_events(hunt, Context(events_from_records(records)))["record_id"]) == ["new", "new-same-day"]
+
+
+def test_enrichment_predicate_is_silent_without_data_and_alive_with_it():
+    hunt = hunt_from('[condition]\noperations = ["UserLoggedIn"]\nwhere = [{ enrichment = "hosting" }]')
+    records = [{"Operation": "UserLoggedIn", "UserId": "a@x.com", "ClientIP": "20.232.202.245"}, {"Operation": "UserLoggedIn", "UserId": "b@x.com", "ClientIP": "50.1.1.1"}]
+    assert flagged(hunt, records) == []
+    enrichment = pl.DataFrame({"ip": ["20.232.202.245", "50.1.1.1"], "hosting": [True, None], "reasons": [["hosting ASN"], []]})
+    assert flagged(hunt, records, enrichment) == ["r1"]
+
+
+def test_hits_have_one_row_per_attack_pair_with_the_design_columns():
+    hunt = hunt_from('[condition]\noperations = ["New-TransportRule"]', attack='Defense Evasion:T1562.001", "Collection:T1114.003')
+    events = events_from_records([{"Id": "a", "CreationTime": "2023-02-20T10:00:00", "Operation": "New-TransportRule", "UserId": "x@example.com", "ClientIP": "1.2.3.4:5"}])
+    hits = hunts.hunt_hits(events, [hunt])
+    assert hits.schema == pl.Schema(HIT_SCHEMA)
+    assert hits.select("technique_id", "matrix_technique_id", "tactic_id", "client_ip").sort("technique_id").rows() == [
+        ("T1114.003", "T1114.003", "TA0009", "1.2.3.4"), ("T1562.001", "T1562", "TA0005", "1.2.3.4"),
+    ]
+    assert hunts.hunt_hits(events, []).schema == pl.Schema(HIT_SCHEMA)
+
+
+def test_the_inline_test_runner_reports_a_wrong_expectation():
+    hunt = hunt_from('''[condition]
+operations = ["New-InboxRule"]
+
+[[tests]]
+name = "claims a hit that cannot happen"
+expect = ["a"]
+records = [{ Id = "a", Operation = "Set-Mailbox", UserId = "x@example.com" }]
+''')
+    assert run_inline_tests(hunt) == ["h: claims a hit that cannot happen: expected hits ['a'], got []"]
