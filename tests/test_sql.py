@@ -5,6 +5,7 @@ Yourself" (typographic quotes, lost closing quote and stray space included).
 """
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 import threading
@@ -465,3 +466,19 @@ def test_cli_table_shows_log_text_inert(case_b, capsys):
 def test_the_sql_modules_do_not_import_textual():
     code = "import sys, workbench.core.sql, workbench.commands.sql; print('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_cli_joins_hunt_hits_and_cached_enrichment(tmp_path, monkeypatch, capsys):
+    from workbench.cli import main
+
+    monkeypatch.setenv("WORKBENCH_CASE_DIR", str(tmp_path / "cases"))
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    fixture = Path(__file__).parent / "enrich" / "fixtures" / "reference-case-enrichment.json"
+    assert main(["enrich", "--import", str(fixture)]) == 0
+    case_a = str(Path(__file__).parent.parent / "sample_logs" / "case-a")
+    query = ("SELECT DISTINCT e.client_ip FROM events e JOIN ip_enrichment i ON e.client_ip = i.ip "
+             "JOIN hunt_hits h ON h.record_id = e.record_id WHERE i.hosting ORDER BY 1")
+    capsys.readouterr()
+    assert main(["sql", case_a, query, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["client_ip"] for row in rows] == ["104.161.20.102", "185.241.149.122", "20.232.202.245"]

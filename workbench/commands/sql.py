@@ -9,9 +9,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+import hunts
 from workbench.commands.common import (
     UsageError, add_case_arguments, add_format_argument, case_from_args, open_case, print_frame,
 )
+from workbench.core.config import load_config
+from workbench.core.enrichment import cached_enrichment
 from workbench.core.export import format_for_path, to_text, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, example_queries
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     case, _report = open_case(args)
     if args.run:
         query = _named_query(args.run, case.store.saved_queries())
-    session = SqlSession(case, exact=args.exact)
+    session = SqlSession(case, exact=args.exact, **_result_tables(case, query, load_config(args.config)))
     try:
         result = session.run(query)
     except SqlError as error:
@@ -85,6 +88,17 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "table":
             print(_rows(result.frame.height), file=sys.stderr)
     return 0
+
+
+def _result_tables(case, query: str, config: dict) -> dict:
+    """Hunt hits and cached enrichment as tables, computed only when the query names them."""
+    tables = {}
+    if "hunt_hits" in query.lower():
+        events = case.events()
+        tables["hunts"] = hunts.hunt_hits(events, hunts.load_hunts(config.get("hunts_dirs", [])), cached_enrichment(events, config))
+    if "ip_enrichment" in query.lower():
+        tables["enrichment"] = cached_enrichment(case.scan(), config)
+    return tables
 
 
 def _named_query(name: str, saved: dict[str, str]) -> str:
