@@ -7,8 +7,8 @@ the fields of `AUDIT_SCHEMA` too; otherwise `normalise` decodes them.
 """
 
 import csv
-import io
 import json
+import mmap
 from pathlib import Path
 from typing import Iterator
 
@@ -42,19 +42,27 @@ def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _byte_chunks(path: Path) -> Iterator[bytes]:
     """The file in blocks of whole lines (the last line may lack its newline)."""
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
-            yield block + handle.readline()
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        start = 0
+        while start < len(mapped):
+            end = mapped.find(b"\n", start + CHUNK_BYTES)
+            end = len(mapped) if end < 0 else end + 1
+            yield mapped[start:end]
+            start = end
 
 
-def _lines(data: bytes) -> pl.Series:
-    """One text value per line of `data` (blank lines as null), read natively when the bytes allow it."""
-    if b"\x1f" not in data and b"\r\r" not in data:
+def _lines(data: bytes, expected: int | None) -> pl.Series:
+    """One text value per line of `data` (blank lines as null).
+
+    When the native decoder already read `expected` records, the lines are read natively too and
+    trusted if they agree; otherwise the bytes are split line by line.
+    """
+    if expected is not None:
         try:
-            frame = pl.read_csv(io.BytesIO(data), has_header=False, separator="\x1f", quote_char=None,
-                                schema={"audit_data": pl.String}, encoding="utf8-lossy")
-            if frame.height == data.count(b"\n") + (not data.endswith(b"\n")):
-                return frame["audit_data"]
+            lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
+                                schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
+            if lines.len() == expected and not lines.null_count():
+                return lines
         except pl.exceptions.PolarsError:
             pass
     lines = data.split(b"\n")
@@ -64,15 +72,25 @@ def _lines(data: bytes) -> pl.Series:
     return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
 
 
-def _line_chunks(path: Path) -> Iterator[tuple[bytes, pl.DataFrame]]:
-    """Each byte chunk of a JSON Lines file with its frame of `source_row` and line text."""
+def _line_chunks(path: Path, decode: bool) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
+    """Each chunk of a JSON Lines file as a frame of `source_row` and line text, with its decoded
+    AuditData fields when `decode` and the chunk is clean (else None)."""
     first_line = 1
     for data in _byte_chunks(path):
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
-        text = _lines(data)
-        yield data, pl.DataFrame([pl.int_range(first_line, first_line + len(text), eager=True).alias("source_row"), text])
-        first_line += len(text)
+        fields = None
+        if decode:
+            try:
+                fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA)
+            except pl.exceptions.PolarsError:
+                pass
+        text = _lines(data, None if fields is None else fields.height)
+        if fields is not None and (text.null_count() or fields.height != text.len()):
+            fields = None
+        rows = pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row")
+        yield pl.DataFrame([rows, text]), fields
+        first_line += text.len()
 
 
 def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
@@ -81,15 +99,8 @@ def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
     When a chunk is clean, its AuditData fields are decoded here in one native pass over the bytes;
     otherwise `normalise` decodes (and explains) it line by line.
     """
-    for data, frame in _line_chunks(path):
-        try:
-            fields = pl.read_ndjson(io.BytesIO(data), schema=AUDIT_SCHEMA)
-        except pl.exceptions.PolarsError:
-            fields = None
-        if fields is not None and fields.height == frame.height and frame["audit_data"].null_count() == 0:
-            yield _with_envelope(frame).hstack(fields)
-        else:
-            yield _with_envelope(frame)
+    for frame, fields in _line_chunks(path, decode=True):
+        yield _with_envelope(frame) if fields is None else _with_envelope(frame).hstack(fields)
 
 
 def read_csv_export(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
@@ -169,7 +180,7 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
 
 def read_graph_lines(path: Path) -> Iterator[pl.DataFrame]:
     """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
-    for _data, chunk in _line_chunks(path):
+    for chunk, _fields in _line_chunks(path, decode=False):
         lines = chunk["audit_data"]
         envelope = {
             column: lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()
