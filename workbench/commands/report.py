@@ -1,0 +1,54 @@
+"""Provides `workbench report --case NAME -o FILE.md|FILE.html`: the incident report of the marked events."""
+
+import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from workbench.commands.common import UsageError, add_case_arguments
+from workbench.core.case import Case
+from workbench.core.config import load_config
+from workbench.core.ioc import IocFileError, read_iocs
+from workbench.core.report import case_report
+from workbench.core.report_format import format_for_report, write_report
+
+HELP = "writes the incident report of a case's marked events (by ATT&CK tactic and technique) to .md or .html"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--case (required), -o FILE, --iocs FILE."""
+    add_case_arguments(parser)
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                        help="report file: .md (Markdown) or .html (one self-contained file)")
+    parser.add_argument("--iocs", type=Path, metavar="FILE", help="also list which of these indicators the marked events carry")
+    parser.add_argument("--compare-case", action="append", default=[], metavar="NAME",
+                        help="another case (repeatable): the indicators list says which of them it shares")
+
+
+def _existing(name: str, args: argparse.Namespace) -> Case:
+    """A saved case named on the command line, or a UsageError."""
+    try:
+        case = Case.named(name, args.case_dir, load_config(args.config))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if not case.exists:
+        raise UsageError(f"no case named {name!r} in {case.root.parent}")
+    return case
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the report of the case's marked events and write it."""
+    if not args.case:
+        raise UsageError("report needs --case NAME (see the case name the TUI shows)")
+    try:
+        format_for_report(args.output)
+        iocs = read_iocs(args.iocs) if args.iocs else None
+    except (ValueError, IocFileError) as error:
+        raise UsageError(str(error)) from error
+    case = _existing(args.case, args)
+    others = [_existing(name, args) for name in args.compare_case]
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = case_report(case, load_config(args.config), iocs, generated, others)
+    write_report(report, args.output)
+    print(f"wrote the report of {report.marked} marked events to {args.output}", file=sys.stderr)
+    return 0
