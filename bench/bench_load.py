@@ -1,0 +1,102 @@
+"""Benchmark: loading 1M generated events, beside a bare `polars.read_ndjson` of the same file.
+
+Prints, in one run: cold load of JSON Lines and of a Purview CSV (events/s, seconds, peak RSS),
+reopening the case from Parquet, and the reference read with a declared schema of the core fields.
+Each measurement runs in its own process so that its peak RSS is its own.
+
+    python bench/bench_load.py [--events 1000000] [--work DIR]
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_FIELDS = ("Id", "CreationTime", "Operation", "Workload", "RecordType", "UserId", "ClientIP", "ObjectId",
+               "Parameters", "ModifiedProperties", "Item", "AffectedItems", "ExtendedProperties")
+
+
+def measure(kind: str, source: Path, case_dir: Path) -> dict:
+    """Run one measurement in this process and return its figures."""
+    import polars as pl
+
+    from workbench.core.case import Case
+
+    start = time.perf_counter()
+    rows = 0
+    memory = None
+    if kind == "reference":
+        rows = pl.read_ndjson(source, schema={name: pl.String for name in CORE_FIELDS}).height
+    elif kind in ("jsonl", "csv"):
+        case = Case.named(f"bench-{kind}", case_dir)
+        report = case.load([source])
+        rows = report.totals()["loaded"]
+    elif kind == "reopen":
+        case = Case.named("bench-jsonl", case_dir)
+        _, reused = case.open([source])
+        assert reused, "reopen parsed the inputs again"
+        events = case.events()
+        rows = events.height
+        memory = events.estimated_size() / 2**20
+    seconds = time.perf_counter() - start
+    figures = {"kind": kind, "rows": rows, "seconds": seconds,
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if memory is not None:
+        figures["events_frame_mb"] = memory
+    return figures
+
+
+def run_child(kind: str, source: Path, case_dir: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, "--source", str(source), "--case-dir", str(case_dir)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def generate(events: int, fmt: str, out: Path) -> None:
+    if not out.exists():
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--events", str(events),
+                        "--format", fmt, "--out", str(out)], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept for reuse)")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--case-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.source, args.case_dir)))
+        return
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-load-"))
+    work.mkdir(parents=True, exist_ok=True)
+    jsonl, csv = work / f"events-{args.events}.jsonl", work / f"events-{args.events}.csv"
+    generate(args.events, "jsonl", jsonl)
+    generate(args.events, "purview-csv", csv)
+    case_dir = work / "cases"
+    reference = run_child("reference", jsonl, case_dir)
+    rows = [reference, run_child("jsonl", jsonl, case_dir), run_child("csv", csv, case_dir), run_child("reopen", jsonl, case_dir)]
+    targets = {"reference": None, "jsonl": 2.5, "csv": 3.5, "reopen": 0.3}
+    print(f"inputs: {jsonl.stat().st_size / 2**30:.2f} GiB JSONL, {csv.stat().st_size / 2**30:.2f} GiB Purview CSV")
+    print(f"{'measurement':<12}{'rows':>10}{'seconds':>9}{'events/s':>11}{'peak RSS':>10}{'x ref':>7}  target")
+    for row in rows:
+        ratio = row["seconds"] / reference["seconds"]
+        target = targets[row["kind"]]
+        verdict = "" if target is None else f"<= {target}x {'ok' if ratio <= target else 'MISSED'}"
+        print(f"{row['kind']:<12}{row['rows']:>10,}{row['seconds']:>9.2f}{row['rows'] / row['seconds']:>11,.0f}"
+              f"{row['peak_rss_mb']:>8.0f}MB{ratio:>7.2f}  {verdict}")
+    reopen = rows[-1]
+    print(f"loaded case in memory (events frame without audit_data): {reopen['events_frame_mb']:.0f} MB (target < 1536 MB)")
+    print(f"peak RSS while loading: {max(rows[1]['peak_rss_mb'], rows[2]['peak_rss_mb']):.0f} MB (target <= 3072 MB)")
+
+
+if __name__ == "__main__":
+    main()
