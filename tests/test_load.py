@@ -216,3 +216,12 @@ def test_folders_skip_hidden_cache_and_documentation_files(tmp_path):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(json.dumps(record()) + "\n")
     assert expand_paths([root]) == [root / "sub" / "a.jsonl"]
+
+
+@pytest.mark.parametrize("extra", ["", "\ufdd0 stand-in already in the input"])
+def test_backslashes_and_the_decoders_stand_in_survive_decoding(tmp_path, extra):
+    item = {"Subject": f"C:\\\\share\\x {extra}", "ParentFolder": {"Path": "\\Inbox\\\\Sub"}}
+    rows = [record(Id=str(i), Item=item, UserId="NT AUTHORITY\\SYSTEM (w3wp)") for i in range(2)]
+    events = load(tmp_path, write_lines(tmp_path / "s.jsonl", [json.dumps(r) for r in rows])).events()
+    assert [json.loads(text) for text in events["item"]] == [item, item]
+    assert events["user_id"].to_list() == ["NT AUTHORITY\\SYSTEM (w3wp)"] * 2

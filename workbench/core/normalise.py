@@ -5,14 +5,14 @@ holds broken JSON, and per distinct value for IP canonicalisation.
 """
 
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 
 import polars as pl
 
 from workbench.core.ipaddr import normalise_client_ip_column
-from workbench.core.schema import AUDIT_SCHEMA, EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
+from workbench.core.jsontext import decode_records
+from workbench.core.schema import EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
 
 REJECT_SCHEMA = {"source_row": pl.Int64, "reason": pl.String, "text": pl.String}
 REJECT_TEXT_CHARS = 4000
@@ -53,40 +53,15 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     if text.str.contains("\n", literal=True).any():
         text = text.str.replace_all(r"[\r\n]", " ")
     try:
-        fields = pl.read_ndjson(io.BytesIO(text.str.join("\n").item().encode()), schema=AUDIT_SCHEMA)
-        if fields.height != rows.height:
-            raise pl.exceptions.ComputeError("row count changed while decoding")
+        fields = decode_records(text.str.join("\n").item().encode(), text)
     except pl.exceptions.PolarsError:
         problems = pl.Series("reason", [_json_problem(value) for value in text.to_list()], dtype=pl.String)
         bad = rows.with_columns(problems)
         rejects.append(_reject_frame(bad.filter(pl.col("reason").is_not_null()), pl.col("reason")))
         rows = bad.filter(pl.col("reason").is_null()).drop("reason")
         text = text.filter(problems.is_null())
-        fields = pl.read_ndjson(io.BytesIO(text.str.join("\n").item().encode()), schema=AUDIT_SCHEMA)
+        fields = decode_records(text.str.join("\n").item().encode(), text)
     return rows.hstack(fields), pl.concat(rejects)
-
-
-#: AuditData fields that hold objects or lists, kept as JSON text.
-NESTED_FIELDS = ("Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties",
-                 "DeviceProperties", "Actor", "AppAccessContext")
-
-
-def _repair_nested(frame: pl.DataFrame) -> pl.DataFrame:
-    r"""Nested values as valid JSON text.
-
-    Polars' `read_ndjson` writes a nested value back as text without escaping its backslashes and
-    control characters (`{"Path": "\\Sent Items"}` comes out as `{"Path": "\Sent Items"}`), so the
-    values that hold either are taken again from the record text with `json_path_match`, which keeps
-    them valid.
-    """
-    columns = {}
-    for field in NESTED_FIELDS:
-        broken = frame[field].str.contains(r"[\\\x00-\x1f]").fill_null(False)
-        if broken.any():
-            rows = broken.arg_true()
-            fixed = frame["audit_data"].gather(rows).str.json_path_match(f"$.{field}")
-            columns[field] = frame[field].scatter(rows, fixed)
-    return frame.with_columns(**columns) if columns else frame
 
 
 def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
@@ -133,7 +108,6 @@ def _record_ids(frame: pl.DataFrame) -> pl.Series:
 def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     """Turn one raw chunk into events-frame rows, rejects and warnings."""
     decoded, rejects = _decode(raw)
-    decoded = _repair_nested(decoded)
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
         _record_ids(decoded),

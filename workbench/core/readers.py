@@ -15,7 +15,7 @@ from typing import Iterator
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, Shape
-from workbench.core.schema import AUDIT_SCHEMA
+from workbench.core.jsontext import decode_records
 
 CHUNK_BYTES = 96 << 20
 CHUNK_ROWS = 50_000
@@ -51,20 +51,15 @@ def _byte_chunks(path: Path) -> Iterator[bytes]:
             start = end
 
 
-def _lines(data: bytes, expected: int | None) -> pl.Series:
-    """One text value per line of `data` (blank lines as null).
-
-    When the native decoder already read `expected` records, the lines are read natively too and
-    trusted if they agree; otherwise the bytes are split line by line.
-    """
-    if expected is not None:
-        try:
-            lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
-                                schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
-            if lines.len() == expected and not lines.null_count():
-                return lines
-        except pl.exceptions.PolarsError:
-            pass
+def _lines(data: bytes) -> pl.Series:
+    """One text value per line of `data` (blank lines as null), read natively when the bytes allow it."""
+    try:
+        lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
+                            schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
+        if lines.len() == data.count(b"\n") + (not data.endswith(b"\n")):
+            return lines
+    except pl.exceptions.PolarsError:
+        pass
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
@@ -79,15 +74,13 @@ def _line_chunks(path: Path, decode: bool) -> Iterator[tuple[pl.DataFrame, pl.Da
     for data in _byte_chunks(path):
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        text = _lines(data)
         fields = None
-        if decode:
+        if decode and not text.null_count():
             try:
-                fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA)
+                fields = decode_records(data, text)
             except pl.exceptions.PolarsError:
                 pass
-        text = _lines(data, None if fields is None else fields.height)
-        if fields is not None and (text.null_count() or fields.height != text.len()):
-            fields = None
         rows = pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row")
         yield pl.DataFrame([rows, text]), fields
         first_line += text.len()
