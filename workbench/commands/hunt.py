@@ -37,16 +37,21 @@ def add_hunts_argument(parser: argparse.ArgumentParser) -> None:
 def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hunt], pl.DataFrame]:
     """Load the hunts (bundled, config `hunts_dirs`, --hunts) and run them over the opened case."""
     config = load_config(args.config)
+    pack = hunt_pack(config, args.hunts)
+    case, _report = open_case(args, quiet=quiet)
+    events = case.events()
+    return pack, hunts.hunt_hits(events, pack, cached_enrichment(events, config))
+
+
+def hunt_pack(config: dict, extra_dirs: list[Path]) -> list[hunts.Hunt]:
+    """The bundled hunts plus the config's `hunts_dirs` and `extra_dirs`; a bad file is a UsageError."""
     configured = config.get("hunts_dirs", [])
     if isinstance(configured, str) or not all(isinstance(item, str) for item in configured):
         raise UsageError("config: hunts_dirs must be a list of folder paths")
     try:
-        pack = hunts.load_hunts([*map(Path, configured), *args.hunts])
+        return hunts.load_hunts([*map(Path, configured), *extra_dirs])
     except hunts.HuntFileError as error:
         raise UsageError(str(error)) from error
-    case, _report = open_case(args, quiet=quiet)
-    events = case.events()
-    return pack, hunts.hunt_hits(events, pack, cached_enrichment(events, config))
 
 
 def _table(hits: pl.DataFrame, console: Console) -> None:

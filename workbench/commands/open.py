@@ -1,17 +1,47 @@
-"""Provides `workbench [PATH...]`: open a case. Until the TUI lands it prints the load report."""
+"""Provides `workbench [PATH...] [--case NAME]`: open the case in the TUI (no PATH reopens the case)."""
 
 import argparse
+from functools import partial
+from pathlib import Path
 
-from workbench.commands import info
+import polars as pl
 
-HELP = "opens the case (loading PATH... or reopening --case NAME) and prints its load report"
+from workbench.commands.common import UsageError, add_input_arguments, case_from_args
+from workbench.commands.hunt import add_hunts_argument, hunt_pack
+from workbench.core.config import load_config
+from workbench.core.enrichment import cached_enrichment
+
+HELP = "opens the case in the triage TUI (loading PATH..., or reopening --case NAME)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of the default command: PATH... optional (reopen --case)."""
-    info.add_arguments(parser)
+    """Arguments of the default command: PATH... optional (reopen --case), --hunts, --offline."""
+    add_input_arguments(parser)
+    add_hunts_argument(parser)
+    parser.add_argument("--offline", action="store_true", help="IPs view: no network lookups, the cache only")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the case and show it."""
-    return info.run(args)
+    """Open the case and run the app (Textual is imported only here)."""
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        raise UsageError(f"{', '.join(missing)}: no such file or folder")
+    case = case_from_args(args)
+    if not args.paths and not case.exists:
+        raise UsageError(f"no case named {case.name!r} in {case.root.parent}; give PATH... to load one")
+    config = load_config(args.config)
+    pack_dirs = tuple(args.hunts)
+    hunt_pack(config, list(pack_dirs))  # a bad hunt file is a usage error before the screen opens
+    from workbench.ui.app import WorkbenchApp
+
+    hits = partial(case_hunt_hits, config=config, hunt_dirs=pack_dirs)
+    WorkbenchApp(case, list(args.paths), hits_provider=hits, config=config, enrich_offline=args.offline,
+                 hunt_dirs=pack_dirs).run()
+    return 0
+
+
+def case_hunt_hits(events: pl.DataFrame, config: dict, hunt_dirs: tuple[Path, ...]) -> pl.DataFrame:
+    """Hits of the bundled and configured hunts over the events, with cached enrichment (run in the loader thread)."""
+    from hunts import hunt_hits
+
+    return hunt_hits(events, hunt_pack(config, list(hunt_dirs)), cached_enrichment(events, config))

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 import hunts
+from workbench.commands.hunt import hunt_pack
 from workbench.commands.common import (
     UsageError, add_case_arguments, add_format_argument, case_from_args, open_case, print_frame,
 )
@@ -95,7 +96,7 @@ def _result_tables(case, query: str, config: dict) -> dict:
     tables = {}
     if "hunt_hits" in query.lower():
         events = case.events()
-        tables["hunts"] = hunts.hunt_hits(events, hunts.load_hunts(config.get("hunts_dirs", [])), cached_enrichment(events, config))
+        tables["hunts"] = hunts.hunt_hits(events, hunt_pack(config, []), cached_enrichment(events, config))
     if "ip_enrichment" in query.lower():
         tables["enrichment"] = cached_enrichment(case.scan(), config)
     return tables

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 import hunts
+from workbench.commands.hunt import hunt_pack
 from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
@@ -133,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     events = cases.events
     if events.height == 0:
         raise UsageError("the cases hold no events")
-    hits = hunts.hunt_hits(events, hunts.load_hunts(), cached_enrichment(events, load_config(args.config)))
+    config = load_config(args.config)
+    hits = hunts.hunt_hits(events, hunt_pack(config, []), cached_enrichment(events, config))
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     if timeline.days["events"].sum() == 0:
         raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")

@@ -7,17 +7,41 @@ list of property names; `AffectedItems`/`Item` carry mail subjects, folders and 
 """
 
 import json
+import re
 from typing import Any
 
+#: The events frame's nested-field columns and the AuditData member each comes from.
+NESTED_FIELDS = {
+    "parameters": "Parameters", "modified_properties": "ModifiedProperties", "affected_items": "AffectedItems",
+    "item": "Item", "extended_properties": "ExtendedProperties", "device_properties": "DeviceProperties",
+    "target": "Target", "actor": "Actor",
+}
+_LONE_BACKSLASH = re.compile(r'\\(?![\\"/bfnrtu])')
 
-def loads(text: str | None) -> Any:
-    """JSON text decoded, or the text itself when it is not JSON (None stays None)."""
-    if text is None or text == "":
+
+def loads(text: Any) -> Any:
+    """JSON text decoded, or the text itself when it is not JSON (None stays None; decoded values pass through).
+
+    A backslash that starts no JSON escape (`"\\Inbox"`) is read as a literal backslash.
+    """
+    if not isinstance(text, str):
+        return text
+    if text == "":
         return None
     try:
         return json.loads(text)
-    except (ValueError, TypeError):
-        return text
+    except ValueError:
+        try:
+            return json.loads(_LONE_BACKSLASH.sub(r"\\\\", text))
+        except ValueError:
+            return text
+
+
+def nested(row: dict, record: Any, column: str) -> Any:
+    """A nested field of an event: from the parsed original record when there is one, else the frame's text."""
+    if isinstance(record, dict) and NESTED_FIELDS[column] in record:
+        return record[NESTED_FIELDS[column]]
+    return row.get(column)
 
 
 def _unwrap(value: Any) -> str:
@@ -38,7 +62,7 @@ def _unwrap(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def name_values(text: str | None) -> list[tuple[str, str]]:
+def name_values(text: Any) -> list[tuple[str, str]]:
     """`[{Name, Value}]` JSON (Parameters, ExtendedProperties, DeviceProperties) as pairs."""
     data = loads(text)
     if data is None:
@@ -56,7 +80,7 @@ def name_values(text: str | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def modified_properties(text: str | None) -> list[tuple[str, str, str]]:
+def modified_properties(text: Any) -> list[tuple[str, str, str]]:
     """ModifiedProperties as (name, old, new); plain property names give empty old and new."""
     data = loads(text)
     if data is None:
@@ -87,7 +111,7 @@ def _item_lines(item: dict) -> list[tuple[str, str]]:
     return lines
 
 
-def mail_items(affected_items: str | None, item: str | None) -> list[list[tuple[str, str]]]:
+def mail_items(affected_items: Any, item: Any) -> list[list[tuple[str, str]]]:
     """The mail items of a record (AffectedItems and Item), each as (field, value) lines."""
     items = []
     for text in (affected_items, item):
@@ -100,7 +124,7 @@ def mail_items(affected_items: str | None, item: str | None) -> list[list[tuple[
     return items
 
 
-def summary(object_id: str | None, item: str | None, affected_items: str | None, parameters: str | None) -> str:
+def summary(object_id: str | None, item: Any, affected_items: Any, parameters: Any) -> str:
     """A short description of what an event touched: a subject, an Identity/Name parameter, the object."""
     for lines in mail_items(affected_items, item):
         for key, value in lines:

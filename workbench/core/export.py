@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING
 import polars as pl
 
 from workbench.core import decode
+from workbench.core.inert import visible
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
@@ -70,6 +71,15 @@ def write_stream(frame: pl.DataFrame, handle: IO[str], fmt: str) -> None:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: os.umask is process-wide and exports run in worker threads
+
+
 def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
     """Write `frame` to `path` atomically (temp file in the same folder, then rename)."""
     fmt = fmt or format_for_path(path)
@@ -78,6 +88,7 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             write_stream(frame, handle, fmt)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp's 0600 would surprise whoever reads the export
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -99,15 +110,17 @@ EXPORT_KEY_COLUMNS = (
 )
 
 
-def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
+def _decoded(frame: pl.DataFrame, audit_data: dict[str, str]) -> pl.DataFrame:
     """Readable text of the nested fields: one Python decode per exported event (a chosen set, not the case)."""
-    rows = frame.select("object_id", "item", "affected_items", "parameters", "modified_properties").rows()
+    summaries, parameters, changes = [], [], []
+    for row in frame.select("record_id", "object_id", *decode.NESTED_FIELDS).iter_rows(named=True):
+        record = decode.loads(audit_data.get(row["record_id"]))
+        field = {column: decode.nested(row, record, column) for column in decode.NESTED_FIELDS}
+        summaries.append(decode.summary(row["object_id"], field["item"], field["affected_items"], field["parameters"]))
+        parameters.append(decode.readable(decode.name_values(field["parameters"])))
+        changes.append(decode.readable_changes(decode.modified_properties(field["modified_properties"])))
     return pl.DataFrame(
-        {
-            "summary": [decode.summary(*row[:4]) for row in rows],
-            "parameters_text": [decode.readable(decode.name_values(row[3])) for row in rows],
-            "modified_properties_text": [decode.readable_changes(decode.modified_properties(row[4])) for row in rows],
-        },
+        {"summary": summaries, "parameters_text": parameters, "modified_properties_text": changes},
         schema={"summary": pl.String, "parameters_text": pl.String, "modified_properties_text": pl.String},
     )
 
@@ -127,7 +140,7 @@ def annotated_events(
     enrichment) add their columns when given.
     """
     ids = pl.col("record_id")
-    table = pl.concat([events.select(EXPORT_KEY_COLUMNS), _decoded(events)], how="horizontal").with_columns(
+    table = pl.concat([events.select(EXPORT_KEY_COLUMNS), _decoded(events, audit_data)], how="horizontal").with_columns(
         ids.is_in(list(marks)).alias("marked"),
         ids.replace_strict(notes, default=None, return_dtype=pl.String).alias("note"),
         ids.replace_strict({k: ", ".join(v) for k, v in tags.items()}, default=None, return_dtype=pl.String).alias("tags"),
@@ -142,6 +155,31 @@ def annotated_events(
     )
 
 
+#: Every character `visible` escapes (below U+3000 and the BOM), with its escape.
+_INVISIBLE = [chr(code) for code in [*range(0x3000), 0xFEFF] if visible(chr(code)) != chr(code)]
+_ESCAPES = [visible(ch) for ch in _INVISIBLE]
+#: Columns exported exactly as stored: ids and the original record (JSON escapes its control characters).
+VERBATIM_COLUMNS = ("record_id", "audit_data")
+
+
+def inert_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column except ids and the raw record with control and zero-width characters escaped visibly."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String and name not in VERBATIM_COLUMNS]
+    return frame.with_columns(pl.col(name).str.replace_many(_INVISIBLE, _ESCAPES) for name in text)
+
+
+def _joined(column: str) -> pl.Expr:
+    return pl.col(column).unique(maintain_order=True).str.join("; ")
+
+
+def hits_by_record(hits: pl.DataFrame) -> pl.DataFrame:
+    """Hunt hits (DESIGN §4 `hunt` rows) as one row per record: hunt ids, techniques and severities, `; `-joined."""
+    return hits.group_by("record_id", maintain_order=True).agg(
+        _joined("hunt_id").alias("hunt_ids"), _joined("technique_id").alias("techniques"),
+        _joined("severity").alias("severities"),
+    )
+
+
 def export_case_events(case: "Case", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
     """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`; returns the row count."""
     store = case.store
@@ -150,5 +188,5 @@ def export_case_events(case: "Case", path: Path, events: pl.DataFrame, marked_on
         events = events.filter(pl.col("record_id").is_in(list(marks)))
     audit = case.audit_data(events["record_id"].to_list()) if events.height else {}
     table = annotated_events(events, marks, store.notes(), store.tags(), audit, **extra)
-    write_frame(table, path)
+    write_frame(inert_text(table), path)
     return table.height

@@ -38,7 +38,7 @@ TIME_FIELDS = ("after", "before")
 #: Columns searched by free text.
 TEXT_COLUMNS = ("object_id", "item", "affected_items", "parameters", "modified_properties", "target")
 
-_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S+)')
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S*)')
 
 
 class FilterError(ValueError):
@@ -63,6 +63,8 @@ def tokenize(text: str) -> tuple[list[Term], list[str]]:
     terms, problems = [], []
     for match in _TOKEN.finditer(text):
         negated, field, raw = match.group(1) == "-", match.group(2), match.group(3)
+        if not match.group().strip():
+            continue
         if raw.startswith('"'):
             if len(raw) < 2 or not raw.endswith('"') or raw.endswith('\\"'):
                 problems.append(f"unterminated quote in {match.group().strip()!r}")
@@ -70,8 +72,8 @@ def tokenize(text: str) -> tuple[list[Term], list[str]]:
             value = re.sub(r"\\(.)", r"\1", raw[1:-1])
         else:
             value = raw
-        if field is not None and not value:
-            problems.append(f"{field}: needs a value")
+        if not value:
+            problems.append(f"{field}: needs a value" if field else f"{match.group().strip()!r} needs a term after it")
             continue
         terms.append(Term(field.lower() if field else None, value, negated))
     return terms, problems
@@ -85,10 +87,8 @@ def _pattern(value: str) -> str:
 def _field_expr(column: str, how: str, value: str) -> pl.Expr:
     alternatives = []
     for option in (v for v in value.split(",") if v):
-        if "*" in option:
+        if "*" in option or how == "exact":  # an anchored case-insensitive regex: no lower-cased copy of the column
             alternatives.append(pl.col(column).str.contains("^" + _pattern(option) + "$"))
-        elif how == "exact":
-            alternatives.append(pl.col(column).str.to_lowercase() == option.lower())
         else:
             alternatives.append(pl.col(column).str.contains(_pattern(option)))
     return pl.any_horizontal(alternatives)

@@ -1,0 +1,132 @@
+"""Benchmark of the events view at scale, headless: first paint and key-to-repaint latency.
+
+    python bench/bench_tui.py [--events 1000000] [--work DIR] [--repeat 30]
+
+Generates N events with `sample_logs/generate.py` (JSON Lines) unless the file is already in the
+work folder, loads them into a case there (reused on later runs), then runs the app with
+`App.run_test` and prints: time from the events frame being in memory to the first painted table;
+median and p95 latency from a key press to the table's repaint for page-down, a filter change and a
+mark. "Repaint" is the moment the table has rendered the rows of the new state.
+"""
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench.core.case import Case  # noqa: E402
+from workbench.ui.app import WorkbenchApp  # noqa: E402
+from workbench.ui.widgets.event_table import EventTable  # noqa: E402
+
+FILTERS = ("op:MailItemsAccessed", "user:admin", "ip:104.161.20.102", '"invoice"', "workload:SharePoint -op:FileAccessed")
+
+
+class PaintClock:
+    """Records when the table last rendered a new page of rows (patched onto EventTable for the run)."""
+
+    def __init__(self) -> None:
+        self.last_paint = 0.0
+        self.first_paint: float | None = None
+        original = EventTable._visible_rows
+        clock = self
+
+        def timed(table, top, count, width):
+            fresh = (table.view.generation if table.view else -1, top, count, width) != table._page_key
+            rows = original(table, top, count, width)
+            if fresh and rows:
+                clock.last_paint = time.perf_counter()
+                clock.first_paint = clock.first_paint or clock.last_paint
+            return rows
+
+        EventTable._visible_rows = timed
+
+
+class BenchApp(WorkbenchApp):
+    """The app, noting when the loaded events frame reached the UI."""
+
+    loaded_at = 0.0
+
+    def on_case_loaded(self, message) -> None:
+        self.loaded_at = time.perf_counter()
+        super().on_case_loaded(message)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def key_latency(app, pilot, clock: PaintClock, keys: tuple[str, ...], before=None) -> float:
+    """Seconds from pressing `keys[-1]` to the table's repaint (earlier keys are typed untimed)."""
+    if before:
+        await before()
+    await pilot.press(*keys[:-1])
+    previous = clock.last_paint
+    start = time.perf_counter()
+    await pilot.press(keys[-1])
+    while clock.last_paint == previous:
+        await asyncio.sleep(0.001)
+        if time.perf_counter() - start > 10:
+            raise RuntimeError(f"no repaint after {keys[-1]}")
+    return clock.last_paint - start
+
+
+async def run(case: Case, repeat: int) -> dict:
+    clock = PaintClock()
+    app = BenchApp(case, [])
+    results: dict[str, list[float]] = {"page-down": [], "filter change": [], "mark": []}
+    async with app.run_test(size=(160, 48)) as pilot:
+        while clock.first_paint is None:
+            await asyncio.sleep(0.005)
+        first_paint = clock.first_paint - app.loaded_at
+        rows = app.screen.view.events.height
+        for _ in range(repeat):
+            results["page-down"].append(await key_latency(app, pilot, clock, ("pagedown",)))
+        for index in range(repeat):
+            text = FILTERS[index % len(FILTERS)]
+            typed = ("slash", "end", "ctrl+u", *[{" ": "space", '"': "quotation_mark"}.get(c, c) for c in text], "enter")
+            results["filter change"].append(await key_latency(app, pilot, clock, typed))
+        await pilot.press("escape")
+        for _ in range(repeat):
+            results["mark"].append(await key_latency(app, pilot, clock, ("m",)))
+    return {"rows": rows, "first_paint": first_paint, "latency": results}
+
+
+def prepare(events: int, work: Path) -> Case:
+    source = work / f"events-{events}.jsonl"
+    if not source.exists():
+        print(f"generating {events:,} events into {source} …", file=sys.stderr)
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--events", str(events),
+                        "--format", "jsonl", "--out", str(source)], check=True)
+    case = Case.named(f"bench-{events}", work / "cases")
+    started = time.perf_counter()
+    _report, reused = case.open([source])
+    print(f"case {'reused' if reused else 'loaded'} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return case
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "workbench-bench")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    case = prepare(args.events, args.work)
+    result = asyncio.run(run(case, args.repeat))
+    print(f"events in the case:              {result['rows']:,}")
+    print(f"frame in memory -> first paint:  {result['first_paint'] * 1000:7.1f} ms   (target < 1000 ms)")
+    for name, values in result["latency"].items():
+        print(f"{name + ' key -> repaint:':32} median {statistics.median(values) * 1000:6.1f} ms, "
+              f"p95 {percentile(values, 0.95) * 1000:6.1f} ms   (targets < 50 / < 150 ms; n={len(values)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""UI fixtures: case A loaded once per session, copied into each test's tmp dir; an app factory; a settle helper."""
+
+import contextlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.core.case import Case
+from workbench.ui.app import WorkbenchApp
+
+CASE_NAME = "case-a"
+
+
+@pytest.fixture(scope="session")
+def loaded_case_a(tmp_path_factory, sample_logs) -> Path:
+    """A cases folder holding case A, loaded once from `sample_logs/case-a`."""
+    root = tmp_path_factory.mktemp("ui-cases")
+    with contextlib.chdir(sample_logs.parent):  # source files recorded relative: snapshots hold no checkout path
+        Case.named(CASE_NAME, root).open([Path("sample_logs/case-a")])
+    return root
+
+
+@pytest.fixture
+def case_dir(loaded_case_a, tmp_path) -> Path:
+    """This test's own copy of the loaded case A (marks and notes start empty)."""
+    target = tmp_path / "cases"
+    shutil.copytree(loaded_case_a, target)
+    return target
+
+
+@pytest.fixture
+def make_app(case_dir):
+    """Build the app over this test's copy of case A (reopened, no paths)."""
+
+    def make(**kwargs) -> WorkbenchApp:
+        return WorkbenchApp(Case.named(CASE_NAME, case_dir), [], **kwargs)
+
+    return make
+
+
+async def settle(app, pilot) -> None:
+    """Wait for every worker (loading, record reads, exports) and the messages they post."""
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()

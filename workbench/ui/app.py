@@ -1,0 +1,147 @@
+"""Provides `WorkbenchApp`: the shell of the TUI — modes, global keys, the command palette and the case loader."""
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+import polars as pl
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from workbench.core.case import Case
+from workbench.ui.messages import CaseLoaded, LoadProgress
+from workbench.ui.screens.events import EventsScreen
+from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.ips import IpsScreen
+from workbench.ui.screens.matrix import MatrixScreen
+from workbench.ui.screens.sql import SqlQueries, SqlScreen
+from workbench.ui.screens.load_report import LoadReportScreen
+
+#: hits_for(events) -> hunt hits (DESIGN §4 `hunt` columns) or None; run in the loader thread.
+HitsProvider = Callable[[pl.DataFrame], pl.DataFrame | None]
+
+
+def screen_bindings(screen: Screen) -> list[tuple[str, str, str, object, bool]]:
+    """(key, description, action, node, enabled) of the workbench's bindings active on `screen`, one per action.
+
+    Only bindings with an id count: Textual's built-in scrolling and focus keys are left out.
+    """
+    seen, result = set(), []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.id or not binding.description or (binding.action, id(active.node)) in seen:
+            continue
+        seen.add((binding.action, id(active.node)))
+        result.append((screen.app.get_key_display(binding), binding.description, binding.action, active.node,
+                       active.enabled))
+    return result
+
+
+class WorkbenchApp(App[None]):
+    """The M365 BEC workbench: opens a case (loading it in a worker) and shows its events.
+
+    Later views (ATT&CK matrix, IPs, SQL, correlation) are further entries of `MODES`.
+    """
+
+    CSS_PATH = Path(__file__).with_name("workbench.tcss")
+    TITLE = "M365 BEC workbench"
+    MODES = {"events": EventsScreen, "matrix": MatrixScreen, "ips": IpsScreen, "sql": SqlScreen}
+    COMMANDS = App.COMMANDS | {SqlQueries}
+    DEFAULT_MODE = "events"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("l", "load_report", "Load report", id="app.load_report", show=False),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
+        Binding("f2", "switch_mode('events')", "Events", id="app.mode_events"),
+        Binding("f3", "switch_mode('matrix')", "ATT&CK matrix", id="app.mode_matrix"),
+        Binding("f4", "switch_mode('ips')", "IPs", id="app.mode_ips"),
+        Binding("f5", "switch_mode('sql')", "SQL", id="app.mode_sql"),
+    ]
+
+    def __init__(self, case: Case, paths: list[Path], hits_provider: HitsProvider | None = None,
+                 config: dict | None = None, enrich_offline: bool = False, hunt_dirs: tuple[Path, ...] = ()) -> None:
+        super().__init__()
+        self.case, self.paths, self.hits_provider = case, paths, hits_provider
+        #: Read by the matrix and IPs views: the config file, --offline and --hunts.
+        self.config, self.enrich_offline, self.hunt_dirs = config or {}, enrich_offline, hunt_dirs
+        self.loaded: CaseLoaded | None = None
+        self.load_error: str | None = None
+
+    def on_mount(self) -> None:
+        self.load_case()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_case(self) -> None:
+        """Open the case off the UI thread, reporting progress; the events screen shows the result."""
+
+        def progress(done: int, total: int, rows: int, current: str) -> None:
+            self.post_message(LoadProgress(done, total, rows, current))
+
+        try:
+            report, reused = self.case.open(self.paths, progress)
+            events = self.case.events()
+            rejects = self.case.rejects().head(200)
+        except Exception as error:  # shown in a notification; never a traceback on screen
+            self.call_from_thread(self._load_failed, f"{type(error).__name__}: {error}")
+            return
+        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events)))
+
+    def _hits(self, events: pl.DataFrame) -> pl.DataFrame | None:
+        """Hunt hits for the flags column, or None (hunts that fail leave the events usable)."""
+        if self.hits_provider is None:
+            return None
+        try:
+            return self.hits_provider(events)
+        except Exception as error:
+            self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
+                                  markup=False, timeout=15)
+            return None
+
+    def _load_failed(self, message: str) -> None:
+        self.load_error = message
+        self.notify(message, title="could not open the case", severity="error", markup=False, timeout=30)
+
+    def on_load_progress(self, message: LoadProgress) -> None:
+        if self.screen_stack:
+            self.screen_stack[0].post_message(LoadProgress(message.done, message.total, message.rows, message.current))
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        """Keep the loaded case (modes read it when they mount) and hand it to the current mode's screen."""
+        self.loaded = message
+        if self.screen_stack:
+            self.screen_stack[0].post_message(CaseLoaded(message.case, message.events, message.report,
+                                                         message.rejects, message.reused, message.hits))
+        self.refresh_bindings()
+
+    def show_events(self, title: str, record_ids: list[str]) -> None:
+        """Switch to the events view showing only `record_ids` under `title` (Esc there goes back)."""
+        self.switch_mode("events")
+        screen = self.screen_stack[0]
+        if isinstance(screen, EventsScreen) and screen.view is not None:
+            screen.view.marks = self.case.store.marks()  # other views mark through the case store
+            screen.show_records(title, record_ids)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "load_report":
+            return self.loaded is not None
+        return True
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [(key, description) for key, description, *_ in screen_bindings(self.screen)]
+        self.push_screen(HelpScreen(keys))
+
+    def action_load_report(self) -> None:
+        if not isinstance(self.screen, LoadReportScreen):
+            self.push_screen(LoadReportScreen(self.loaded.report, self.loaded.rejects, str(self.case.rejects_path)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: every enabled key of the current screen, then Textual's own commands."""
+        for key, description, action, node, enabled in screen_bindings(screen):
+            if enabled and action != "command_palette":
+                yield SystemCommand(description, f"key: {key}", partial(self.run_action, action, node))
+        yield from super().get_system_commands(screen)

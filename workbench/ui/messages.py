@@ -1,0 +1,28 @@
+"""Provides the messages with no single owner: loading progress and the loaded case, sent by the app's loader."""
+
+import polars as pl
+from textual.message import Message
+
+from workbench.core.case import Case
+from workbench.core.load import LoadReport
+
+
+class LoadProgress(Message, bubble=False):
+    """Loading went on: `done` of `total` files, `rows` read so far, `current` file."""
+
+    def __init__(self, done: int, total: int, rows: int, current: str) -> None:
+        self.done, self.total, self.rows, self.current = done, total, rows, current
+        super().__init__()
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LoadProgress)
+
+
+class CaseLoaded(Message, bubble=False):
+    """The case is open: its events in memory, the load report, its first rejects, and hunt hits when hunts ran."""
+
+    def __init__(self, case: Case, events: pl.DataFrame, report: LoadReport, rejects: pl.DataFrame, reused: bool,
+                 hits: pl.DataFrame | None = None) -> None:
+        self.case, self.events, self.report, self.rejects = case, events, report, rejects
+        self.reused, self.hits = reused, hits
+        super().__init__()

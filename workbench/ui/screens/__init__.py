@@ -1,0 +1,1 @@
+"""Provides the screens and dialogs of the workbench."""

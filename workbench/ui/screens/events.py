@@ -1,0 +1,376 @@
+"""Provides `EventsScreen`: the events table, the drill-down pane, the filter bar, pivots, marks, notes, tags, export."""
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from workbench.core.export import export_case_events, hits_by_record
+from workbench.core.filter import FilterError, parse_time
+from workbench.core.inert import visible
+from workbench.ui.messages import CaseLoaded, LoadProgress
+from workbench.ui.screens.detail import DetailScreen
+from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
+from workbench.ui.screens.prompt import TextPrompt
+from workbench.ui.view_state import EventsView
+from workbench.ui.widgets.event_detail import EventDetail, detail_text
+from workbench.ui.widgets.event_table import SORTABLE, EventTable
+from workbench.ui.widgets.filter_bar import FilterBar
+
+WINDOW_MINUTES = 15
+DETAIL_DELAY = 0.06  # seconds the cursor rests before the drill-down is redrawn
+#: Actions that need loaded events.
+NEEDS_EVENTS = {
+    "filter", "pop", "pivot", "window", "mark", "mark_all", "note", "tags", "marked_only", "export",
+    "jump", "open_detail", "sort", "toggle_detail", "copy",
+}
+
+
+def events(count: int) -> str:
+    """`1 event`, `2,345 events`."""
+    return f"{count:,} event{'' if count == 1 else 's'}"
+
+
+class EventsScreen(Screen[None]):
+    """The default mode: every event of the case in a fast table, with the drill-down of the one under the cursor."""
+
+    AUTO_FOCUS = ""  # nothing takes keys while loading; the table is focused once the events are in
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="events.filter"),
+        Binding("escape", "pop", "Back", id="events.pop"),
+        Binding("enter", "open_detail", "Open", id="events.open"),
+        Binding("m", "mark", "Mark", id="events.mark"),
+        Binding("M", "mark_all", "Mark all in view", id="events.mark_all", show=False),
+        Binding("n", "note", "Note", id="events.note"),
+        Binding("t", "tags", "Tags", id="events.tags", show=False),
+        Binding("asterisk", "marked_only", "Marked only", id="events.marked_only", show=False),
+        Binding("e", "export", "Export", id="events.export"),
+        Binding("u", "pivot('user')", "Same user", id="events.pivot_user", show=False),
+        Binding("i", "pivot('ip')", "Same IP", id="events.pivot_ip", show=False),
+        Binding("s", "pivot('session')", "Same session", id="events.pivot_session", show=False),
+        Binding("o", "pivot('operation')", "Same operation", id="events.pivot_operation", show=False),
+        Binding("w", "window", f"±{WINDOW_MINUTES} min", id="events.pivot_window", show=False),
+        Binding("g", "jump", "Jump to time", id="events.jump", show=False),
+        Binding("d", "toggle_detail", "Detail pane", id="events.toggle_detail", show=False),
+        Binding("c", "copy", "Copy record", id="events.copy", show=False),
+        *(
+            Binding(str(number), f"sort('{column.key}')", f"Sort by {column.title}", id=f"events.sort_{column.key}",
+                    show=False)
+            for number, column in enumerate(SORTABLE, 1)
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: EventsView | None = None
+        self._audit: tuple[str, str | None] | None = None  # (record id, original record) of the last read
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…"), id="header")
+        yield FilterBar(id="filter-bar", classes="hidden")
+        with Vertical(id="loading"):
+            yield Static(Text("Loading the case…"), id="loading-text")
+            yield ProgressBar(id="loading-progress", show_eta=False)
+        with Horizontal(id="body", classes="hidden"):
+            yield EventTable(id="events-table")
+            yield EventDetail(id="detail-pane")
+        yield Static(Text(""), id="status")
+        yield Footer(show_command_palette=False)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 120, "-narrow")
+
+    # -- loading ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.set_class(self.size.width < 120, "-narrow")
+        if getattr(self.app, "loaded", None) is not None:
+            self.show_case(self.app.loaded)
+
+    def on_load_progress(self, message: LoadProgress) -> None:
+        bar = self.query_one("#loading-progress", ProgressBar)
+        bar.update(total=max(1, message.total), progress=message.done)
+        self.query_one("#loading-text", Static).update(
+            Text(f"Loading file {min(message.done + 1, message.total)}/{message.total}: {visible(message.current)} "
+                 f"({message.rows:,} rows read)"))
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        self.show_case(message)
+
+    def show_case(self, loaded: CaseLoaded) -> None:
+        """Show the loaded events; say in the status line when rows were rejected or duplicated."""
+        if self.view is not None:
+            return
+        self.view = EventsView(loaded.events, loaded.case.store, hits=loaded.hits)
+        self.query_one("#loading").add_class("hidden")
+        self.query_one("#body").remove_class("hidden")
+        table = self.query_one(EventTable)
+        table.show(self.view)
+        table.focus()
+        self.refresh_header()
+        totals = loaded.report.totals()
+        if totals["rejected"] or totals["duplicates"]:
+            self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "
+                     f"{totals['duplicates']:,} duplicates — l: load report")
+        else:
+            self.say(f"{totals['loaded']:,} events loaded" + (" (from the case's Parquet)" if loaded.reused else ""))
+        self.refresh_bindings()
+
+    # -- state shown --------------------------------------------------------------------------
+    def say(self, message: str) -> None:
+        """Put `message` (made inert) in the status line."""
+        self.query_one("#status", Static).update(Text(visible(message)))
+
+    def refresh_header(self) -> None:
+        """Case, rows in view / total, time range in view, active filter and pivots."""
+        view = self.view
+        if view is None:
+            return
+        first, last = view.time_range()
+        span = f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"
+        parts = [f"{self.app.case.name}", f"{view.frame.height:,} / {view.events.height:,} events", span]
+        if view.pivots:
+            parts.append("pivot: " + " › ".join(pivot.label for pivot in view.pivots))
+        if view.filter_text:
+            parts.append(f"filter: {view.filter_text}")
+        if view.marked_only:
+            parts.append("marked only")
+        self.query_one("#header", Static).update(Text(visible(" │ ".join(parts))))
+
+    def refresh_view(self, keep_record: str | None = None) -> None:
+        """Redraw the table and header after the view changed."""
+        self.query_one(EventTable).show(self.view, keep_record=keep_record)
+        self.refresh_header()
+
+    @property
+    def current(self) -> dict | None:
+        """The event under the cursor (read from the table, so a key never acts on a stale row)."""
+        if self.view is None:
+            return None
+        return self.view.row(self.query_one(EventTable).cursor)
+
+    @property
+    def current_audit(self) -> str | None:
+        """The original record of the event under the cursor, once read."""
+        current = self.current
+        if current is None or self._audit is None or self._audit[0] != current["record_id"]:
+            return None
+        return self._audit[1]
+
+    def on_event_table_highlighted(self, message: EventTable.Highlighted) -> None:
+        self.schedule_detail()
+
+    def schedule_detail(self) -> None:
+        """Redraw the drill-down once the cursor rests (holding a key never waits for the pane)."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_due)
+
+    def _detail_due(self) -> None:
+        self._detail_timer = None
+        self.show_detail()
+        current = self.current
+        if current is not None and self.current_audit is None:
+            self.fetch_record(current["record_id"])
+
+    def show_detail(self) -> None:
+        """Draw the drill-down of the event under the cursor."""
+        pane = self.query_one("#detail-pane", EventDetail)
+        text = self.current_text()
+        pane.show_text(text if text is not None else Text("No event in view."))
+
+    def current_text(self) -> Text | None:
+        """The drill-down text of the event under the cursor (None when the view is empty)."""
+        current, view = self.current, self.view
+        if current is None:
+            return None
+        record_id = current["record_id"]
+        return detail_text(current, self.current_audit, view.notes.get(record_id), view.tags.get(record_id),
+                           view.hits_for(record_id), record_id in view.marks)
+
+    @work(thread=True, exclusive=True, group="record", exit_on_error=False)
+    def fetch_record(self, record_id: str) -> None:
+        """Read the original record from the case's Parquet, off the UI thread."""
+        text = self.app.case.audit_data([record_id]).get(record_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._record_fetched, record_id, text)
+
+    def _record_fetched(self, record_id: str, text: str | None) -> None:
+        self._audit = (record_id, text)
+        current = self.current
+        if current is not None and current["record_id"] == record_id:
+            self.show_detail()
+
+    # -- actions --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in NEEDS_EVENTS and self.view is None:
+            return False
+        if action in {"pivot", "window", "mark", "note", "tags", "open_detail", "copy"} and self.current is None:
+            return None
+        if action == "pop" and self.view is not None and not (self.view.pivots or self.view.filter_text or self.view.marked_only):
+            return None
+        return True
+
+    def _keep(self) -> str | None:
+        """The record the cursor was on before the view changed."""
+        return self.query_one(EventTable).cursor_record
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.open(self.view.filter_text, self.view.store.filter_history())
+
+    def on_filter_bar_applied(self, message: "FilterBar.Applied") -> None:
+        try:
+            self.view.set_filter(message.text)
+        except FilterError as error:
+            self.query_one(FilterBar).show_problem(str(error))
+            self.say(f"bad filter: {error}")
+            return
+        self.query_one(FilterBar).close()
+        self.refresh_view(self._keep())
+        self.query_one(EventTable).focus()
+        self.say(f"filter matches {events(self.view.frame.height)}" if message.text.strip() else "filter cleared")
+
+    def on_filter_bar_cancelled(self, message: "FilterBar.Cancelled") -> None:
+        self.query_one(FilterBar).close()
+        self.query_one(EventTable).focus()
+
+    def action_pop(self) -> None:
+        view = self.view
+        if view.marked_only:
+            view.toggle_marked_only()
+            self.say("showing all events")
+        elif view.pivots:
+            pivot = view.pop_pivot()
+            self.say(f"back from pivot {pivot.label}")
+        elif view.filter_text:
+            view.set_filter("")
+            self.say("filter cleared")
+        self.refresh_view(self._keep())
+
+    def action_pivot(self, kind: str) -> None:
+        pivot = self.view.push_pivot(kind, self.current)
+        self.refresh_view(self._keep())
+        self.say(f"pivot {pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+
+    def show_records(self, label: str, record_ids: list[str]) -> None:
+        """Show only these events, as a pivot Esc pops (used by other views to open their events)."""
+        pivot = self.view.push_records(label, record_ids)
+        self.refresh_view(self._keep())
+        self.say(f"{pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+
+    def action_window(self) -> None:
+        pivot = self.view.push_window(self.current["creation_time"], WINDOW_MINUTES)
+        self.refresh_view(self._keep())
+        self.say(f"pivot {pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+
+    def action_mark(self) -> None:
+        marked = self.view.toggle_mark(self.current["record_id"])
+        self.after_annotation("marked" if marked else "unmarked")
+        if marked and not self.view.marked_only:
+            self.query_one(EventTable).action_cursor(1)
+
+    def action_mark_all(self) -> None:
+        changed, marked = self.view.mark_all_in_view()
+        self.after_annotation(f"{events(changed)} {'marked' if marked else 'unmarked'}")
+
+    def after_annotation(self, message: str) -> None:
+        """Redraw after a mark, note or tag was committed."""
+        if self.view.marked_only:
+            self.refresh_view(self._keep())
+        else:
+            self.query_one(EventTable).refresh()
+        self.schedule_detail()
+        self.say(f"{message} · {len(self.view.marks):,} marked in the case")
+
+    def action_note(self) -> None:
+        record_id = self.current["record_id"]
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.view.set_note(record_id, text)
+                self.after_annotation("note saved" if text.strip() else "note removed")
+
+        self.app.push_screen(TextPrompt("Note on this event (empty removes it)", self.view.notes.get(record_id, "")), done)
+
+    def action_tags(self) -> None:
+        record_id = self.current["record_id"]
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                tags = self.view.set_tags(record_id, text)
+                self.after_annotation(f"tags: {', '.join(tags) or 'none'}")
+
+        current = " ".join(self.view.tags.get(record_id, []))
+        self.app.push_screen(TextPrompt("Tags (separated by spaces or commas)", current, "e.g. persistence exfil"), done)
+
+    def action_marked_only(self) -> None:
+        self.view.toggle_marked_only()
+        self.refresh_view(self._keep())
+        self.say("showing marked events only (* or Esc shows all)" if self.view.marked_only else "showing all events")
+
+    def action_sort(self, column: str) -> None:
+        self.view.sort_by(column)
+        self.refresh_view(self._keep())
+
+    def action_jump(self) -> None:
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                moment = parse_time(text)
+            except ValueError as error:
+                self.say(str(error))
+                return
+            index = self.view.index_at_time(moment)
+            if index is not None:
+                self.query_one(EventTable).move_to(index)
+
+        self.app.push_screen(TextPrompt("Jump to time (UTC)", placeholder="2023-02-20 08:00"), done)
+
+    def action_toggle_detail(self) -> None:
+        self.query_one("#detail-pane").toggle_class("hidden")
+
+    def action_open_detail(self) -> None:
+        self.app.push_screen(DetailScreen(self.current_text(), self._record_text()))
+
+    def _record_text(self) -> str:
+        """The original record under the cursor (one small Parquet read when the pane has not read it yet)."""
+        if self.current_audit is None:
+            record_id = self.current["record_id"]
+            self._audit = (record_id, self.app.case.audit_data([record_id]).get(record_id))
+        return self.current_audit or ""
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self._record_text())
+        self.say("record copied to the clipboard (OSC 52)")
+
+    def action_export(self) -> None:
+        default = Path(f"{self.app.case.name}-{'marked' if self.view.marks else 'events'}.csv")
+        marked = len(self.view.marks)
+        self.app.push_screen(ExportDialog(default, marked, self.view.frame.height), self.start_export)
+
+    def start_export(self, request: ExportRequest | None) -> None:
+        if request is not None:
+            self.say(f"exporting to {request.path}…")
+            self.export(request)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def export(self, request: ExportRequest) -> int:
+        """Write the export off the UI thread; the status line says where it went."""
+        events = self.view.frame if not request.marked_only else self.view.events
+        extra = {} if self.view.hits is None else {"by_record": hits_by_record(self.view.hits)}
+        try:
+            count = export_case_events(self.app.case, request.path, events, marked_only=request.marked_only, **extra)
+        except OSError as error:
+            self.app.call_from_thread(self.say, f"export failed: {error}")
+            return 0
+        self.app.call_from_thread(self.say, f"exported {count:,} events to {request.path}")
+        return count

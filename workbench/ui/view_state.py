@@ -1,0 +1,221 @@
+"""Provides `EventsView`: the events in view (filter, pivot stack, marked-only, sort) and the case's annotations.
+
+Plain Python and Polars, no Textual: every change recomputes the view frame with one vectorised
+query; widgets read only the visible slice of it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from workbench.core.filter import parse_filter
+from workbench.core.store import CaseStore
+
+#: Pivot kinds: key -> (label, column).
+PIVOTS = {
+    "user": ("user", "user_key"),
+    "ip": ("client IP", "client_ip"),
+    "session": ("session", "session_id"),
+    "operation": ("operation", "operation"),
+}
+
+
+@dataclass
+class Pivot:
+    """One layer of the pivot stack: what it selects, and the filter typed while on it."""
+
+    label: str
+    expression: pl.Expr | None
+    filter_text: str = ""
+    filter: pl.Expr | None = None
+
+
+@dataclass
+class EventsView:
+    """The analyst's view of a case's events, and the marks, notes and tags of the case."""
+
+    events: pl.DataFrame
+    store: CaseStore
+    layers: list[Pivot] = field(default_factory=lambda: [Pivot("all events", None)])
+    marked_only: bool = False
+    sort: tuple[str, bool] | None = None
+    hits: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        self.marks: set[str] = self.store.marks()
+        self.notes: dict[str, str] = self.store.notes()
+        self.tags: dict[str, list[str]] = self.store.tags()
+        self.hit_ids: set[str] = set() if self.hits is None else set(self.hits["record_id"].to_list())
+        self.frame = self.events
+        self.generation = 0
+        self.refresh()
+
+    # -- what is in view -------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute the frame in view."""
+        top = self.layers[-1]
+        expressions = [expression for expression in (top.expression, top.filter) if expression is not None]
+        if self.marked_only:
+            expressions.append(pl.col("record_id").is_in(list(self.marks)))
+        frame = self.events.lazy()
+        if expressions:
+            frame = frame.filter(*expressions)
+        if self.sort is not None:
+            column, descending = self.sort
+            frame = frame.sort(column, "creation_time", descending=[descending, False], nulls_last=True, maintain_order=True)
+        self.frame = frame.collect()
+        self.generation += 1
+
+    @property
+    def pivots(self) -> list[Pivot]:
+        """The pivots taken, oldest first (the base view is not one)."""
+        return self.layers[1:]
+
+    @property
+    def filter_text(self) -> str:
+        """The filter of the current pivot (or of the base view)."""
+        return self.layers[-1].filter_text
+
+    def set_filter(self, text: str) -> None:
+        """Apply the filter-bar text within the current pivot (raises FilterError, leaving the view unchanged)."""
+        expression = parse_filter(text)
+        top = self.layers[-1]
+        top.filter_text, top.filter = text.strip(), expression
+        if top.filter_text:
+            self.store.add_filter_history(self.filter_text)
+        self.refresh()
+
+    def push_pivot(self, kind: str, row: dict) -> Pivot:
+        """Show every event sharing `row`'s user, client IP, session or operation (a new layer; the filter starts empty)."""
+        label, column = PIVOTS[kind]
+        value = row.get(column)
+        expression = pl.col(column).is_null() if value is None else pl.col(column) == value
+        shown = row.get("user_id") if kind == "user" else value
+        pivot = Pivot(f"{label}={shown if shown is not None else '(none)'}", expression)
+        self.layers.append(pivot)
+        self.refresh()
+        return pivot
+
+    def push_window(self, moment: datetime, minutes: int) -> Pivot:
+        """Show every event within +/- `minutes` of `moment` (a new layer)."""
+        span = timedelta(minutes=minutes)
+        expression = pl.col("creation_time").is_between(moment - span, moment + span)
+        pivot = Pivot(f"±{minutes}min of {moment:%Y-%m-%d %H:%M:%S}", expression)
+        self.layers.append(pivot)
+        self.refresh()
+        return pivot
+
+    def push_records(self, label: str, record_ids: list[str]) -> Pivot:
+        """Show only the given events (a matrix cell, an IP, a query result) as a new layer."""
+        pivot = Pivot(label, pl.col("record_id").is_in(list(record_ids)))
+        self.layers.append(pivot)
+        self.refresh()
+        return pivot
+
+    def pop_pivot(self) -> Pivot | None:
+        """Back to the view before the newest pivot, with its filter (None when there is no pivot)."""
+        if len(self.layers) == 1:
+            return None
+        pivot = self.layers.pop()
+        self.refresh()
+        return pivot
+
+    def toggle_marked_only(self) -> None:
+        """Show only marked events, or everything again."""
+        self.marked_only = not self.marked_only
+        self.refresh()
+
+    def sort_by(self, column: str) -> None:
+        """Sort by `column`; the same column again flips the order; time ascending is the default."""
+        current = self.sort or ("creation_time", False)
+        chosen = (column, not current[1]) if current[0] == column else (column, False)
+        self.sort = None if chosen == ("creation_time", False) else chosen
+        self.refresh()
+
+    def row(self, index: int) -> dict | None:
+        """The event at `index` of the view, as a dict (None outside the view)."""
+        if not 0 <= index < self.frame.height:
+            return None
+        return self.frame.row(index, named=True)
+
+    def index_at_time(self, moment: datetime) -> int | None:
+        """The first row in view at or after `moment` (the last row when none is)."""
+        if self.frame.height == 0:
+            return None
+        after = self.frame.select((pl.col("creation_time") >= moment).arg_true().min()).item()
+        if after is None:
+            return self.frame.height - 1
+        return int(after)
+
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        """First and last event time in view."""
+        times = self.frame["creation_time"]
+        return times.min(), times.max()
+
+    # -- annotations ------------------------------------------------------------------------
+    def flags(self, record_id: str) -> str:
+        """The flags of one event: * marked, N note, T tags, H hunt hit."""
+        return "".join(
+            flag if present else " "
+            for flag, present in (
+                ("*", record_id in self.marks),
+                ("N", record_id in self.notes),
+                ("T", record_id in self.tags),
+                ("H", record_id in self.hit_ids),
+            )
+        ).rstrip()
+
+    def toggle_mark(self, record_id: str) -> bool:
+        """Flip one mark (committed at once); returns the new state."""
+        marked = record_id not in self.marks
+        self.set_marks([record_id], marked)
+        return marked
+
+    def set_marks(self, record_ids: list[str], marked: bool) -> None:
+        """Mark or unmark events (committed at once)."""
+        self.store.set_marks(record_ids, marked)
+        if marked:
+            self.marks.update(record_ids)
+        else:
+            self.marks.difference_update(record_ids)
+        if self.marked_only:
+            self.refresh()
+        self.generation += 1
+
+    def mark_all_in_view(self) -> tuple[int, bool]:
+        """Mark every event in view, or unmark them all when all are marked; returns (count changed, marked)."""
+        ids = self.frame["record_id"]
+        unmarked = ids.filter(~ids.is_in(list(self.marks))).to_list()
+        if unmarked:
+            self.set_marks(unmarked, True)
+            return len(unmarked), True
+        everything = ids.to_list()
+        self.set_marks(everything, False)
+        return len(everything), False
+
+    def set_note(self, record_id: str, text: str) -> None:
+        """Write or (empty) remove a note (committed at once)."""
+        self.store.set_note(record_id, text)
+        if text.strip():
+            self.notes[record_id] = text
+        else:
+            self.notes.pop(record_id, None)
+        self.generation += 1
+
+    def set_tags(self, record_id: str, text: str) -> list[str]:
+        """Replace the tags of an event from comma- or space-separated text (committed at once)."""
+        tags = sorted({tag for tag in text.replace(",", " ").split() if tag})
+        self.store.set_tags(record_id, tags)
+        if tags:
+            self.tags[record_id] = tags
+        else:
+            self.tags.pop(record_id, None)
+        self.generation += 1
+        return tags
+
+    def hits_for(self, record_id: str) -> pl.DataFrame | None:
+        """The hunt hits of one event, when hunts ran."""
+        if self.hits is None or record_id not in self.hit_ids:
+            return None
+        return self.hits.filter(pl.col("record_id") == record_id)
