@@ -82,7 +82,11 @@ def main() -> None:
     generate(args.events, "jsonl", jsonl)
     generate(args.events, "purview-csv", csv)
     case_dir = work / "cases"
-    reference = run_child("reference", jsonl, case_dir)
+    for path in (jsonl, csv):  # every measurement reads from the page cache, not the disk
+        with open(path, "rb") as handle:
+            while handle.read(1 << 24):
+                pass
+    reference = min((run_child("reference", jsonl, case_dir) for _ in range(2)), key=lambda row: row["seconds"])
     rows = [reference, run_child("jsonl", jsonl, case_dir), run_child("csv", csv, case_dir), run_child("reopen", jsonl, case_dir)]
     targets = {"reference": None, "jsonl": 2.5, "csv": 3.5, "reopen": 0.3}
     print(f"inputs: {jsonl.stat().st_size / 2**30:.2f} GiB JSONL, {csv.stat().st_size / 2**30:.2f} GiB Purview CSV")

@@ -130,7 +130,8 @@ class Case:
 
     def events(self) -> pl.DataFrame:
         """The events frame in memory, without the bulky `audit_data` column, in time order."""
-        return self.scan().sort("creation_time", "source_file", "source_row", maintain_order=True).collect()
+        # Parts hold rows in input order (file, then row), so a stable sort on time alone breaks ties by input order.
+        return self.scan().sort("creation_time", maintain_order=True).collect()
 
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
         """The original record text of the given events, read from disk."""

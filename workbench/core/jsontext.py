@@ -18,7 +18,8 @@ from workbench.core.schema import AUDIT_SCHEMA
 NESTED_FIELDS = ("Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties",
                  "DeviceProperties", "Actor", "AppAccessContext")
 STAND_IN = "\ufdd0"
-_STAND_IN_IN_INPUT = re.compile(rb"\xef\xb7\x90|\\u[fF][dD][dD]0")
+_STAND_IN_ESCAPED = re.compile(rb"\\u[fF][dD][dD]0")  # a literal prefix keeps this search fast
+_STAND_IN_UTF8 = STAND_IN.encode()
 _CONTROL = r"[\x00-\x1f]"
 
 
@@ -29,7 +30,7 @@ def decode_records(data: bytes, texts: pl.Series) -> pl.DataFrame:
     """
     if texts.len() == 0:
         return pl.DataFrame(schema=AUDIT_SCHEMA)
-    swapped = not _STAND_IN_IN_INPUT.search(data)
+    swapped = _STAND_IN_UTF8 not in data and not _STAND_IN_ESCAPED.search(data)
     if swapped:
         data = data.replace(b"\\\\", b"\\ufdd0")
     fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA)
