@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench.core.case import Case  # noqa: E402
+from workbench.core.case_set import CaseSet  # noqa: E402
 from workbench.ui.app import WorkbenchApp  # noqa: E402
 from workbench.ui.widgets.event_table import EventTable  # noqa: E402
 
@@ -80,7 +81,7 @@ async def key_latency(app, pilot, clock: PaintClock, keys: tuple[str, ...], befo
 
 async def run(case: Case, repeat: int) -> dict:
     clock = PaintClock()
-    app = BenchApp(case, [])
+    app = BenchApp(CaseSet([(case, [])]))
     results: dict[str, list[float]] = {"page-down": [], "filter change": [], "mark": []}
     async with app.run_test(size=(160, 48)) as pilot:
         while clock.first_paint is None:

@@ -80,3 +80,12 @@ def test_the_expression_is_one_vectorised_polars_expression():
     expression = parse_filter('op:HardDelete "passcode"')
     assert isinstance(expression, pl.Expr)
     assert EVENTS.lazy().filter(expression).collect()["record_id"].to_list() == ["c"]
+
+
+def test_case_matches_the_start_of_a_case_name():
+    both = pl.concat([events_from_records(RECORDS[:2], case="case-a-1019979a"),
+                      events_from_records(RECORDS[2:], case="case-b-70056ecf")])
+    assert sorted(both.filter(parse_filter("case:case-b"))["record_id"]) == ["c", "d"]
+    assert sorted(both.filter(parse_filter("case:CASE-A-1019979A"))["record_id"]) == ["a", "b"]
+    assert both.filter(parse_filter("case:70056ecf")).is_empty()  # the start, not anywhere in the name
+    assert sorted(both.filter(parse_filter("-case:case-a"))["record_id"]) == ["c", "d"]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from workbench.core.case import Case
+
+from workbench.core.case_set import CaseSet
 from workbench.ui.app import WorkbenchApp
 
 CASE_NAME = "case-a"
@@ -34,7 +36,7 @@ def make_app(case_dir):
     """Build the app over this test's copy of case A (reopened, no paths)."""
 
     def make(**kwargs) -> WorkbenchApp:
-        return WorkbenchApp(Case.named(CASE_NAME, case_dir), [], **kwargs)
+        return WorkbenchApp(CaseSet([(Case.named(CASE_NAME, case_dir), [])]), **kwargs)
 
     return make
 

@@ -313,9 +313,10 @@ async def test_other_views_open_their_events_as_a_pivot(make_app):
 
 async def test_keys_work_while_loading_and_rejects_are_one_key_away(tmp_path, sample_logs):
     from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
     from workbench.ui.app import WorkbenchApp
 
-    app = WorkbenchApp(Case.named("broken", tmp_path / "cases"), [sample_logs / "broken", sample_logs / "case-a"])
+    app = WorkbenchApp(CaseSet([(Case.named("broken", tmp_path / "cases"), [sample_logs / "broken", sample_logs / "case-a"])]))
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.screen.query_one("#loading-progress") is not None
         await pilot.press("question_mark")  # answered by the UI thread while the loader works

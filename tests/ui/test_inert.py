@@ -8,6 +8,7 @@ import pytest
 from tests.ui.conftest import settle
 from tests.ui.test_flow import apply_filter, header, status
 from workbench.core.case import Case
+from workbench.core.case_set import CaseSet
 from workbench.ui.app import WorkbenchApp
 
 MARKUP = "[bold red]x[/]"
@@ -40,7 +41,7 @@ RAW_CONTROLS = ("\x1b", "\x07", "\r", "\u200b")
 def payload_app(tmp_path) -> WorkbenchApp:
     source = tmp_path / "payloads.jsonl"
     source.write_text("\n".join(json.dumps(record) for record in RECORDS) + "\n")
-    return WorkbenchApp(Case.named("payloads", tmp_path / "cases"), [source])
+    return WorkbenchApp(CaseSet([(Case.named("payloads", tmp_path / "cases"), [source])]))
 
 
 def assert_inert(text: str) -> None:

@@ -1,4 +1,7 @@
-"""Provides `workbench [PATH...] [--case NAME]`: open the case in the TUI (no PATH reopens the case)."""
+"""Provides `workbench [PATH...] [--case NAME]...`: open the case in the TUI (no PATH reopens the case).
+
+Several PATHs open several cases side by side, one per PATH (`workbench case-a/ case-b/`), as do
+several `--case NAME`; PATH... with one `--case NAME` loads them all into that one case."""
 
 import argparse
 from functools import partial
@@ -6,36 +9,41 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.commands.common import UsageError, add_input_arguments, case_from_args
+from workbench.commands.common import UsageError
 from workbench.commands.hunt import add_hunts_argument, hunt_pack
+from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 
-HELP = "opens the case in the triage TUI (loading PATH..., or reopening --case NAME)"
+HELP = "opens the case in the triage TUI (loading PATH..., one case each, or reopening --case NAME...)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of the default command: PATH... optional (reopen --case), --hunts, --offline."""
-    add_input_arguments(parser)
+    add_cases_arguments(parser)
     add_hunts_argument(parser)
     parser.add_argument("--offline", action="store_true", help="IPs view: no network lookups, the cache only")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the case and run the app (Textual is imported only here)."""
+    """Open the case (or cases) and run the app (Textual is imported only here)."""
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         raise UsageError(f"{', '.join(missing)}: no such file or folder")
-    case = case_from_args(args)
-    if not args.paths and not case.exists:
-        raise UsageError(f"no case named {case.name!r} in {case.root.parent}; give PATH... to load one")
     config = load_config(args.config)
+    try:
+        cases = plan_case_set(args.paths, args.case, args.case_dir, config)
+    except CasesUsageError as error:
+        raise UsageError(str(error)) from error
+    for case, inputs in cases.plan:
+        if not inputs and not case.exists:
+            raise UsageError(f"no case named {case.name!r} in {case.root.parent}; give PATH... to load one")
     pack_dirs = tuple(args.hunts)
     hunt_pack(config, list(pack_dirs))  # a bad hunt file is a usage error before the screen opens
     from workbench.ui.app import WorkbenchApp
 
     hits = partial(case_hunt_hits, config=config, hunt_dirs=pack_dirs)
-    WorkbenchApp(case, list(args.paths), hits_provider=hits, config=config, enrich_offline=args.offline,
+    WorkbenchApp(cases, hits_provider=hits, config=config, enrich_offline=args.offline,
                  hunt_dirs=pack_dirs).run()
     return 0
 

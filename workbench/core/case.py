@@ -117,9 +117,13 @@ class Case:
         """The report of the last load."""
         return LoadReport.from_dict(json.loads((self.root / "load_report.json").read_text()))
 
+    def parts(self) -> list[Path]:
+        """The Parquet parts holding the events, in load order."""
+        return sorted(self.events_dir.glob("part-*.parquet"))
+
     def scan(self, with_audit_data: bool = False) -> pl.LazyFrame:
         """The events as a lazy frame over the Parquet parts (`audit_data` only when asked)."""
-        parts = sorted(self.events_dir.glob("part-*.parquet"))
+        parts = self.parts()
         if not parts:
             frame = empty_events().lazy()
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.case import Case, case_name_for
+from workbench.core.case_set import CaseSet
 from workbench.core.config import load_config
 from workbench.core.load import Progress
 
@@ -63,17 +64,21 @@ def open_cases(
     progress: Progress | None = None,
 ) -> OpenedCases:
     """Open (loading or reusing) every planned case and concatenate their events (without `audit_data`)."""
-    cases = []
+    case_set = plan_case_set(paths, names, case_dir, config)
+    case_set.open(progress)
+    return OpenedCases(case_set.cases, case_set.events())
+
+
+def plan_case_set(paths: list[Path], names: list[str], case_dir: str | Path | None = None,
+                  config: dict | None = None) -> CaseSet:
+    """The set of cases PATH... and --case NAME... name (nothing is opened yet)."""
+    plan = []
     for name, inputs in plan_cases(paths, names):
         try:
-            case = Case.named(name, case_dir, config)
+            plan.append((Case.named(name, case_dir, config), inputs))
         except ValueError as error:
             raise CasesUsageError(str(error)) from error
-        case.open(inputs, progress)
-        cases.append(case)
-    frames = [case.events() for case in cases]
-    events = pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
-    return OpenedCases(cases, events)
+    return CaseSet(plan)
 
 
 def open_cases_from_args(args: argparse.Namespace) -> OpenedCases:

@@ -18,6 +18,7 @@ from workbench.core.inert import visible
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
 
 FORMULA_START = r"^[=+\-@\t\r]"
 FORMATS = ("csv", "json", "jsonl")
@@ -180,7 +181,14 @@ def hits_by_record(hits: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def export_case_events(case: "Case", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
+def enrichment_by_ip(enrichment: pl.DataFrame) -> pl.DataFrame:
+    """Enrichment (DESIGN §4 `enrich` rows) as export columns keyed by `client_ip`: asn, org, hosting, reasons."""
+    return enrichment.select(
+        pl.col("ip").alias("client_ip"), "asn", "org", "hosting", pl.col("reasons").list.join("; "),
+    ).unique("client_ip", keep="first", maintain_order=True)
+
+
+def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
     """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`; returns the row count."""
     store = case.store
     marks = store.marks()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-#: field name (and aliases) -> (column, how): "exact" equality, "contains" substring.
+#: field name (and aliases) -> (column, how): "exact" equality, "prefix" start, "contains" substring.
 FIELDS: dict[str, tuple[str, str]] = {
     "op": ("operation", "exact"),
     "operation": ("operation", "exact"),
@@ -31,7 +31,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "mailbox": ("mailbox_owner_upn", "contains"),
     "agent": ("user_agent", "contains"),
     "ua": ("user_agent", "contains"),
-    "case": ("case", "exact"),
+    "case": ("case", "prefix"),  # case:case-b finds case-b-70056ecf
     "tenant": ("organization_id", "exact"),
 }
 TIME_FIELDS = ("after", "before")
@@ -89,6 +89,8 @@ def _field_expr(column: str, how: str, value: str) -> pl.Expr:
     for option in (v for v in value.split(",") if v):
         if "*" in option or how == "exact":  # an anchored case-insensitive regex: no lower-cased copy of the column
             alternatives.append(pl.col(column).str.contains("^" + _pattern(option) + "$"))
+        elif how == "prefix":
+            alternatives.append(pl.col(column).str.contains("^" + _pattern(option)))
         else:
             alternatives.append(pl.col(column).str.contains(_pattern(option)))
     return pl.any_horizontal(alternatives)

@@ -14,6 +14,7 @@ import polars as pl
 import hunts
 from hunts import attack
 from workbench.core import decode
+from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.indicators import indicator_rows
@@ -21,6 +22,7 @@ from workbench.core.ioc import Ioc, ioc_matches
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
 
 DETAIL_LIMIT = 300
 OTHER_EVIDENCE = "Other evidence"
@@ -183,19 +185,19 @@ def build_report(
     )
 
 
-def case_report(case: "Case", config: dict, iocs: list[Ioc] | None = None, generated: str | None = None,
+def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = None, generated: str | None = None,
                 others: list["Case"] | None = None) -> Report:
     """The report of a case's marked events: hunts run over the whole case, enrichment from the cache only,
-    the indicators compared with the `others` cases (or, without them, between the case's tenants when it
-    holds several), the case's query history oldest first."""
+    the indicators compared with the `others` cases (or, without them, between the cases of a case set or
+    the tenants of a case), the case's query history oldest first."""
     events = case.events()
     store = case.store
     enrichment = cached_enrichment(events, config)
     if others:
         together = pl.concat([events, *(other.events() for other in others)])
         correlation = correlate(together, "case", cached_enrichment(together, config))
-    elif events["organization_id"].drop_nulls().n_unique() > 1:
-        correlation = correlate(events, "organization_id", enrichment)
+    elif events[comparison_column(events)].drop_nulls().n_unique() > 1:  # a case set, or one case of several tenants
+        correlation = correlate(events, comparison_column(events), enrichment)
     else:
         correlation = None
     return build_report(

@@ -19,6 +19,7 @@ import polars as pl
 from sqlglot import exp
 
 from workbench.core.case import Case
+from workbench.core.case_set import CaseSet
 from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -50,14 +51,14 @@ class SqlResult:
 class SqlSession:
     """A locked, in-memory DuckDB over one case's events (and hunt hits and enrichment, when given).
 
-    `source` is a `Case` (its Parquet is read in place, and every query run goes into its history)
-    or an events frame. `run` may be called from a worker thread and `cancel` from another.
+    `source` is a `Case` or `CaseSet` (its Parquet is read in place, and every query run goes into its
+    history) or an events frame. `run` may be called from a worker thread and `cancel` from another.
     """
 
-    def __init__(self, source: Case | pl.DataFrame, hunts: pl.DataFrame | None = None,
+    def __init__(self, source: Case | CaseSet | pl.DataFrame, hunts: pl.DataFrame | None = None,
                  enrichment: pl.DataFrame | None = None, exact: bool = False):
         self.exact = exact
-        self._case = source if isinstance(source, Case) else None
+        self._case = None if isinstance(source, pl.DataFrame) else source
         self._lock = threading.Lock()
         self._con = duckdb.connect(":memory:")
         for setting in ("SET TimeZone = 'UTC'", "SET python_enable_replacements = false",
@@ -74,11 +75,12 @@ class SqlSession:
         self._con.execute("SET enable_external_access = false")
         self._con.execute("SET lock_configuration = true")
 
-    def _create_events_view(self, source: Case | pl.DataFrame) -> None:
+    def _create_events_view(self, source: Case | CaseSet | pl.DataFrame) -> None:
         columns = ", ".join(f'"{name}"' for name in EVENT_SCHEMA)
-        parts = sorted(source.events_dir.glob("part-*.parquet")) if isinstance(source, Case) else []
+        parts = [] if isinstance(source, pl.DataFrame) else source.parts()
         if parts:
-            self._con.execute(f"SET allowed_directories = [{_literal(str(source.events_dir.resolve()) + '/')}]")
+            folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in parts)
+            self._con.execute(f"SET allowed_directories = [{', '.join(_literal(folder) for folder in folders)}]")
             scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)

@@ -10,14 +10,18 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from workbench.core.case import Case
-from workbench.ui.messages import CaseLoaded, LoadProgress
+from workbench.core.case_set import CaseSet
+from workbench.core.enrichment import cached_enrichment
+from workbench.ui.commands import CaseCommands
+from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress
+from workbench.ui.screens.correlate import CorrelateScreen
 from workbench.ui.screens.events import EventsScreen
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.ips import IpsScreen
 from workbench.ui.screens.matrix import MatrixScreen
-from workbench.ui.screens.sql import SqlQueries, SqlScreen
 from workbench.ui.screens.load_report import LoadReportScreen
+from workbench.ui.screens.sql import SqlQueries, SqlScreen
+from workbench.ui.screens.timeline import TimelineScreen
 
 #: hits_for(events) -> hunt hits (DESIGN §4 `hunt` columns) or None; run in the loader thread.
 HitsProvider = Callable[[pl.DataFrame], pl.DataFrame | None]
@@ -40,15 +44,17 @@ def screen_bindings(screen: Screen) -> list[tuple[str, str, str, object, bool]]:
 
 
 class WorkbenchApp(App[None]):
-    """The M365 BEC workbench: opens a case (loading it in a worker) and shows its events.
+    """The M365 BEC workbench: opens a case, or several side by side (loading them in a worker), and shows
+    their events.
 
-    Later views (ATT&CK matrix, IPs, SQL, correlation) are further entries of `MODES`.
+    Modes: events (F2), ATT&CK matrix (F3), IPs (F4), SQL (F5), correlate (F6), timeline (F7).
     """
 
     CSS_PATH = Path(__file__).with_name("workbench.tcss")
     TITLE = "M365 BEC workbench"
-    MODES = {"events": EventsScreen, "matrix": MatrixScreen, "ips": IpsScreen, "sql": SqlScreen}
-    COMMANDS = App.COMMANDS | {SqlQueries}
+    MODES = {"events": EventsScreen, "matrix": MatrixScreen, "ips": IpsScreen, "sql": SqlScreen,
+             "correlate": CorrelateScreen, "timeline": TimelineScreen}
+    COMMANDS = App.COMMANDS | {SqlQueries, CaseCommands}
     DEFAULT_MODE = "events"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -59,12 +65,14 @@ class WorkbenchApp(App[None]):
         Binding("f3", "switch_mode('matrix')", "ATT&CK matrix", id="app.mode_matrix"),
         Binding("f4", "switch_mode('ips')", "IPs", id="app.mode_ips"),
         Binding("f5", "switch_mode('sql')", "SQL", id="app.mode_sql"),
+        Binding("f6", "switch_mode('correlate')", "Correlate", id="app.mode_correlate"),
+        Binding("f7", "switch_mode('timeline')", "Timeline", id="app.mode_timeline"),
     ]
 
-    def __init__(self, case: Case, paths: list[Path], hits_provider: HitsProvider | None = None,
+    def __init__(self, case: CaseSet, hits_provider: HitsProvider | None = None,
                  config: dict | None = None, enrich_offline: bool = False, hunt_dirs: tuple[Path, ...] = ()) -> None:
         super().__init__()
-        self.case, self.paths, self.hits_provider = case, paths, hits_provider
+        self.case, self.hits_provider = case, hits_provider
         #: Read by the matrix and IPs views: the config file, --offline and --hunts.
         self.config, self.enrich_offline, self.hunt_dirs = config or {}, enrich_offline, hunt_dirs
         self.loaded: CaseLoaded | None = None
@@ -75,19 +83,20 @@ class WorkbenchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_case(self) -> None:
-        """Open the case off the UI thread, reporting progress; the events screen shows the result."""
+        """Open the case (or cases) off the UI thread, reporting progress; the events screen shows the result."""
 
         def progress(done: int, total: int, rows: int, current: str) -> None:
             self.post_message(LoadProgress(done, total, rows, current))
 
         try:
-            report, reused = self.case.open(self.paths, progress)
+            report, reused = self.case.open(progress)
             events = self.case.events()
             rejects = self.case.rejects().head(200)
         except Exception as error:  # shown in a notification; never a traceback on screen
             self.call_from_thread(self._load_failed, f"{type(error).__name__}: {error}")
             return
-        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events)))
+        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events),
+                                     self._enrichment(events)))
 
     def _hits(self, events: pl.DataFrame) -> pl.DataFrame | None:
         """Hunt hits for the flags column, or None (hunts that fail leave the events usable)."""
@@ -98,6 +107,15 @@ class WorkbenchApp(App[None]):
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)
+            return None
+
+    def _enrichment(self, events: pl.DataFrame) -> pl.DataFrame | None:
+        """The cached enrichment of the client IPs (offline), or None; an unreadable cache leaves events usable."""
+        try:
+            return cached_enrichment(events, self.config)
+        except Exception as error:
+            self.call_from_thread(self.notify, f"enrichment cache not read: {type(error).__name__}: {error}",
+                                  severity="warning", markup=False, timeout=15)
             return None
 
     def _load_failed(self, message: str) -> None:
@@ -113,8 +131,14 @@ class WorkbenchApp(App[None]):
         self.loaded = message
         if self.screen_stack:
             self.screen_stack[0].post_message(CaseLoaded(message.case, message.events, message.report,
-                                                         message.rejects, message.reused, message.hits))
+                                                         message.rejects, message.reused, message.hits,
+                                                         message.enrichment))
         self.refresh_bindings()
+
+    def on_enrichment_updated(self, message: EnrichmentUpdated) -> None:
+        """Keep the newer enrichment: the events view shows it when it is next shown, a new SQL session queries it."""
+        if self.loaded is not None:
+            self.loaded.enrichment = message.enrichment
 
     def show_events(self, title: str, record_ids: list[str]) -> None:
         """Switch to the events view showing only `record_ids` under `title` (Esc there goes back)."""
@@ -137,7 +161,7 @@ class WorkbenchApp(App[None]):
 
     def action_load_report(self) -> None:
         if not isinstance(self.screen, LoadReportScreen):
-            self.push_screen(LoadReportScreen(self.loaded.report, self.loaded.rejects, str(self.case.rejects_path)))
+            self.push_screen(LoadReportScreen(self.loaded.report, self.loaded.rejects, self.case.rejects_where))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every enabled key of the current screen, then Textual's own commands."""

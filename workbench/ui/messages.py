@@ -1,4 +1,5 @@
-"""Provides the messages with no single owner: loading progress and the loaded case, sent by the app's loader."""
+"""Provides the messages with no single owner: loading progress and the loaded case, sent by the app's loader,
+and a finished enrichment run, sent by the IPs view."""
 
 import polars as pl
 from textual.message import Message
@@ -19,10 +20,19 @@ class LoadProgress(Message, bubble=False):
 
 
 class CaseLoaded(Message, bubble=False):
-    """The case is open: its events in memory, the load report, its first rejects, and hunt hits when hunts ran."""
+    """The case is open: its events in memory, the load report, its first rejects, hunt hits when hunts ran, and
+    the cached IP enrichment (DESIGN §4 `enrich` columns) when the cache knows any of its client IPs."""
 
     def __init__(self, case: Case, events: pl.DataFrame, report: LoadReport, rejects: pl.DataFrame, reused: bool,
-                 hits: pl.DataFrame | None = None) -> None:
+                 hits: pl.DataFrame | None = None, enrichment: pl.DataFrame | None = None) -> None:
         self.case, self.events, self.report, self.rejects = case, events, report, rejects
-        self.reused, self.hits = reused, hits
+        self.reused, self.hits, self.enrichment = reused, hits, enrichment
+        super().__init__()
+
+
+class EnrichmentUpdated(Message):
+    """An online enrichment run finished: `enrichment` is the case's IPs as now known (bubbles up to the app)."""
+
+    def __init__(self, enrichment: pl.DataFrame) -> None:
+        self.enrichment = enrichment
         super().__init__()

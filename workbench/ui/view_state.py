@@ -41,6 +41,7 @@ class EventsView:
     marked_only: bool = False
     sort: tuple[str, bool] | None = None
     hits: pl.DataFrame | None = None
+    enrichment: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.marks: set[str] = self.store.marks()
@@ -48,7 +49,9 @@ class EventsView:
         self.tags: dict[str, list[str]] = self.store.tags()
         self.hit_ids: set[str] = set() if self.hits is None else set(self.hits["record_id"].to_list())
         self.frame = self.events
+        self.several_cases = self.events["case"].n_unique() > 1
         self.generation = 0
+        self.set_enrichment(self.enrichment)
         self.refresh()
 
     # -- what is in view -------------------------------------------------------------------
@@ -154,8 +157,8 @@ class EventsView:
         return times.min(), times.max()
 
     # -- annotations ------------------------------------------------------------------------
-    def flags(self, record_id: str) -> str:
-        """The flags of one event: * marked, N note, T tags, H hunt hit."""
+    def flags(self, record_id: str, client_ip: str | None = None) -> str:
+        """The flags of one event: * marked, N note, T tags, H hunt hit, $ client IP flagged as hosting."""
         return "".join(
             flag if present else " "
             for flag, present in (
@@ -163,8 +166,23 @@ class EventsView:
                 ("N", record_id in self.notes),
                 ("T", record_id in self.tags),
                 ("H", record_id in self.hit_ids),
+                ("$", client_ip in self.hosting_ips),
             )
         ).rstrip()
+
+    def set_enrichment(self, enrichment: pl.DataFrame | None) -> None:
+        """Use `enrichment` (DESIGN §4 `enrich` columns, keyed by `ip`) for the $ flag and the drill-down."""
+        self.enrichment = enrichment
+        self.hosting_ips: set[str] = set() if enrichment is None else set(
+            enrichment.filter(pl.col("hosting").fill_null(False))["ip"].to_list())
+        self.generation += 1
+
+    def enrichment_for(self, client_ip: str | None) -> dict | None:
+        """The enrichment row of one client IP, when the cache knows it."""
+        if self.enrichment is None or client_ip is None:
+            return None
+        rows = self.enrichment.filter(pl.col("ip") == client_ip)
+        return rows.row(0, named=True) if rows.height else None
 
     def toggle_mark(self, record_id: str) -> bool:
         """Flip one mark (committed at once); returns the new state."""

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from workbench.core.export import export_case_events, hits_by_record
+from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded, LoadProgress
@@ -108,7 +108,7 @@ class EventsScreen(Screen[None]):
         """Show the loaded events; say in the status line when rows were rejected or duplicated."""
         if self.view is not None:
             return
-        self.view = EventsView(loaded.events, loaded.case.store, hits=loaded.hits)
+        self.view = EventsView(loaded.events, loaded.case.store, hits=loaded.hits, enrichment=loaded.enrichment)
         self.query_one("#loading").add_class("hidden")
         self.query_one("#body").remove_class("hidden")
         table = self.query_one(EventTable)
@@ -122,6 +122,14 @@ class EventsScreen(Screen[None]):
         else:
             self.say(f"{totals['loaded']:,} events loaded" + (" (from the case's Parquet)" if loaded.reused else ""))
         self.refresh_bindings()
+
+    def on_screen_resume(self) -> None:
+        """Back from another mode: show the enrichment an IPs run may have renewed (the $ flags, the drill-down)."""
+        loaded = getattr(self.app, "loaded", None)
+        if self.view is not None and loaded is not None and loaded.enrichment is not self.view.enrichment:
+            self.view.set_enrichment(loaded.enrichment)
+            self.refresh_view(keep_record=self._keep())
+            self.show_detail()
 
     # -- state shown --------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -193,7 +201,8 @@ class EventsScreen(Screen[None]):
             return None
         record_id = current["record_id"]
         return detail_text(current, self.current_audit, view.notes.get(record_id), view.tags.get(record_id),
-                           view.hits_for(record_id), record_id in view.marks)
+                           view.hits_for(record_id), record_id in view.marks,
+                           view.enrichment_for(current["client_ip"]))
 
     @work(thread=True, exclusive=True, group="record", exit_on_error=False)
     def fetch_record(self, record_id: str) -> None:
@@ -367,6 +376,8 @@ class EventsScreen(Screen[None]):
         """Write the export off the UI thread; the status line says where it went."""
         events = self.view.frame if not request.marked_only else self.view.events
         extra = {} if self.view.hits is None else {"by_record": hits_by_record(self.view.hits)}
+        if self.view.enrichment is not None:
+            extra["by_ip"] = enrichment_by_ip(self.view.enrichment)
         try:
             count = export_case_events(self.app.case, request.path, events, marked_only=request.marked_only, **extra)
         except OSError as error:

@@ -25,7 +25,7 @@ import enrich
 from enrich.service import ENRICHMENT_SCHEMA, SUMMARY_COLUMNS
 from workbench.core.config import ConfigError, cache_root, load_config
 from workbench.core.inert import visible
-from workbench.ui.messages import CaseLoaded
+from workbench.ui.messages import CaseLoaded, EnrichmentUpdated
 from workbench.ui.widgets.ip_table import IpTable, ip_detail
 
 BATCH = 8  # addresses per enrichment call: each batch's rows fill in as soon as it is done
@@ -215,6 +215,8 @@ class IpsScreen(Screen[None]):
             self.quota_left = result.quota_left
         self.rate_limited_until = result.rate_limited_until
         if message.run:
+            if message.final and not first:
+                self.post_message(EnrichmentUpdated(self.frame))
             self.query_one("#ip-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
             self.running = not message.final
             self.query_one("#ip-progress-row").set_class(message.final, "hidden")

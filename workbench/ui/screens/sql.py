@@ -183,7 +183,8 @@ class SqlScreen(Screen[None]):
         """Run the query off the UI thread; the status area and the table show how it went."""
         try:
             if self.session is None:
-                self.session = SqlSession(self.loaded.case, hunts=self.loaded.hits, exact=self.exact)
+                self.session = SqlSession(self.loaded.case, hunts=self.loaded.hits,
+                                          enrichment=self.loaded.enrichment, exact=self.exact)
             result = self.session.run(query)
         except SqlError as error:
             self.app.call_from_thread(self._query_failed, error)

@@ -1,7 +1,8 @@
 """Provides `EventDetail`: one event decoded for reading, and `detail_text` that builds it as inert text.
 
 Key fields; Parameters as Name -> Value; ModifiedProperties as Name: Old -> New; mail items with
-subject, folder and attachments; ExtendedProperties and DeviceProperties; hunt hits; then the whole
+subject, folder and attachments; ExtendedProperties and DeviceProperties; hunt hits; the client IP's
+enrichment; then the whole
 record as pretty JSON. All log text goes through `visible` into `rich.text.Text`, never markup.
 """
 
@@ -44,8 +45,11 @@ def pretty_record(record: object, audit_data: str | None) -> str:
 
 
 def detail_text(row: dict, audit_data: str | None, note: str | None = None, tags: list[str] | None = None,
-                hits: pl.DataFrame | None = None, marked: bool = False) -> Text:
-    """The drill-down of one event as inert rich text (nested fields from the original record once it is read)."""
+                hits: pl.DataFrame | None = None, marked: bool = False, ip_info: dict | None = None) -> Text:
+    """The drill-down of one event as inert rich text (nested fields from the original record once it is read).
+
+    `ip_info` is the enrichment row (DESIGN §4 `enrich` columns) of the event's client IP, when known.
+    """
     record = decode.loads(audit_data)
     text = Text()
     for label, column in KEY_FIELDS:
@@ -69,6 +73,8 @@ def detail_text(row: dict, audit_data: str | None, note: str | None = None, tags
         _section(text, "Hunt hits")
         for hit in hits.iter_rows(named=True):  # the few hits of one event
             _pair(text, str(hit.get("hunt_id", "")), f"{hit.get('technique_id', '')} {hit.get('title', '')}".strip())
+    if ip_info is not None:
+        _enrichment_section(text, ip_info)
     parameters = decode.name_values(decode.nested(row, record, "parameters"))
     if parameters:
         _section(text, "Parameters")
@@ -98,6 +104,19 @@ def detail_text(row: dict, audit_data: str | None, note: str | None = None, tags
     _section(text, "Record")
     text.append(visible(pretty_record(record, audit_data), keep_newlines=True) if audit_data else "(loading…)")
     return text
+
+
+def _enrichment_section(text: Text, info: dict) -> None:
+    """ASN, org, country, abuse score, usage type, hosting and its reasons of the client IP (the fields known)."""
+    _section(text, "Client IP enrichment")
+    for label, column in (("ASN", "asn"), ("org", "org"), ("country", "country"), ("abuse score", "abuse_score"),
+                          ("usage type", "usage_type")):
+        if info.get(column) is not None:
+            _pair(text, label, str(info[column]))
+    hosting = info.get("hosting")
+    _pair(text, "hosting", "unknown" if hosting is None else "yes" if hosting else "no")
+    for reason in info.get("reasons") or ():
+        _pair(text, "reason", reason)
 
 
 def _entries(text: object) -> list[tuple[str, str]]:

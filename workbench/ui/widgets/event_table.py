@@ -30,26 +30,29 @@ class Column:
     width: int
     flex: int = 0
     min_total: int = 0  # shown only when the table is at least this wide
+    several_cases: bool = False  # shown only when the view holds several cases
 
 
 COLUMNS = (
-    Column("flags", "flag", 4),
+    Column("flags", "flag", 5),
     Column("creation_time", "time (UTC)", 19),
     Column("user_id", "user", 12, flex=3),
     Column("operation", "operation", 12, flex=3),
     Column("client_ip", "client IP", 15),
     Column("workload", "workload", 14, min_total=110),
     Column("object_id", "object / target", 8, flex=4),
+    Column("case", "case", 8, flex=1, several_cases=True),
 )
 #: Columns a sort key (1..n) may choose, in order.
 SORTABLE = tuple(column for column in COLUMNS if column.key != "flags")
 FRAME_COLUMNS = ("record_id", "creation_time", "user_id", "operation", "client_ip", "workload",
-                 "object_id", "item", "affected_items", "parameters")
+                 "object_id", "item", "affected_items", "parameters", "case")
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
+def layout(width: int, several_cases: bool = False) -> list[tuple[Column, int]]:
     """The columns shown at `width` cells and the width of each (one space between columns)."""
-    shown = [column for column in COLUMNS if width >= column.min_total]
+    shown = [column for column in COLUMNS
+             if width >= column.min_total and (several_cases or not column.several_cases)]
     narrow_time = width < 100
     fixed = {column.key: (14 if narrow_time and column.key == "creation_time" else column.width) for column in shown}
     spare = width - sum(fixed.values()) - (len(shown) - 1)
@@ -76,6 +79,8 @@ class EventTable(ScrollView, can_focus=True):
     | :- | :- |
     | up/down, k/j | move the cursor |
     | pgup/pgdn, home/end | move by a page / to the ends |
+
+    Flags: `*` marked, `N` note, `T` tags, `H` hunt hit, `$` client IP flagged as hosting by enrichment.
     """
 
     BINDINGS = [
@@ -188,20 +193,21 @@ class EventTable(ScrollView, can_focus=True):
         key = (view.generation if view else -1, top, count, width)
         if key == self._page_key:
             return self._page
-        columns = layout(width)
+        columns = layout(width, view is not None and view.several_cases)
         narrow_time = columns[1][1] < 19
         rows = []
         if view is not None:
             page = view.frame.slice(top, count).select(FRAME_COLUMNS).rows()
-            for record_id, time, user, operation, ip, workload, object_id, item, affected, parameters in page:
+            for record_id, time, user, operation, ip, workload, object_id, item, affected, parameters, case in page:
                 values = {
-                    "flags": view.flags(record_id),
+                    "flags": view.flags(record_id, ip),
                     "creation_time": "" if time is None else time.strftime("%m-%d %H:%M:%S" if narrow_time else "%Y-%m-%d %H:%M:%S"),
                     "user_id": user or "",
                     "operation": operation or "",
                     "client_ip": ip or "",
                     "workload": workload or "",
                     "object_id": summary(object_id, item, affected, parameters),
+                    "case": case or "",
                 }
                 rows.append((record_id, [_fit(visible(values[column.key]), w) for column, w in columns]))
         self._page_key, self._page = key, rows
@@ -210,7 +216,7 @@ class EventTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> list[str]:
         sort = self.view.sort if self.view else None
         cells = []
-        for column, w in layout(width):
+        for column, w in layout(width, self.view is not None and self.view.several_cases):
             title = column.title
             if column.key != "flags":
                 title = f"{SORTABLE.index(column) + 1}:{title}"

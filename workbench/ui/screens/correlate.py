@@ -1,0 +1,181 @@
+"""Provides `CorrelateScreen`: the correlate mode — indicators seen in more than one case (or tenant), ranked
+by how rare they are in each; Enter opens an indicator's events in every case."""
+
+import polars as pl
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from workbench.core.cases import comparison_column
+from workbench.core.config import load_config
+from workbench.core.correlate import correlate, tenant_labels
+from workbench.core.enrichment import cached_enrichment
+from workbench.core.inert import visible
+from workbench.ui.messages import CaseLoaded
+from workbench.ui.widgets.indicator_table import IndicatorTable
+
+
+def membership(result: pl.DataFrame, events: pl.DataFrame, by: str) -> pl.DataFrame:
+    """(row, record_id, group): which case or tenant each event of each indicator row belongs to."""
+    return result.with_row_index("row").select("row", "record_ids").explode("record_ids").rename(
+        {"record_ids": "record_id"}).join(events.select("record_id", pl.col(by).alias("group")), on="record_id")
+
+
+class CorrelateScreen(Screen[None]):
+    """The correlate mode.
+
+    | Key | Action |
+    | :- | :- |
+    | enter | open the indicator's events (in every case, or in the case the filter keeps) |
+    | f | filter: every case, then one case (or tenant) after the other |
+    """
+
+    DEFAULT_CSS = """
+    CorrelateScreen { layout: vertical; }
+    CorrelateScreen #correlate-header { height: 1; background: $primary-background; color: $text; padding: 0 1; }
+    CorrelateScreen #indicator-table { height: 1fr; }
+    CorrelateScreen #indicator-detail { height: auto; max-height: 4; padding: 0 1; border-top: hkey $primary; }
+    CorrelateScreen #correlate-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "Events", id="correlate.open"),
+        Binding("f", "cycle_filter", "Case filter", id="correlate.filter",
+                tooltip="Every case, or only the indicators and events of one case (or tenant)"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: CaseLoaded | None = None
+        self.result: pl.DataFrame | None = None
+        self.members: pl.DataFrame | None = None
+        self.by = "case"
+        self.labels: dict[str, str] = {}
+        self.groups: list[str] = []
+        self.group: str | None = None  # the case (or tenant) the filter keeps; None: all
+        self.shown: pl.DataFrame | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Correlate: waiting for the cases…"), id="correlate-header")
+        yield IndicatorTable(id="indicator-table")
+        yield Static(Text(""), id="indicator-detail")
+        yield Static(Text(""), id="correlate-status")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "loaded", None) is not None:
+            self.show_case(self.app.loaded)
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        self.show_case(message)
+
+    def show_case(self, loaded: CaseLoaded) -> None:
+        """Correlate the loaded events (once) in a worker."""
+        if self.loaded is not None:
+            return
+        self.loaded = loaded
+        self.say("correlating…")
+        self.build(loaded)
+
+    @work(thread=True, exclusive=True, group="correlate", exit_on_error=False)
+    def build(self, loaded: CaseLoaded) -> None:
+        """Correlate by case, or by tenant when one case holds several, with cached enrichment only."""
+        events = loaded.events
+        try:
+            by = comparison_column(events)
+            config = getattr(self.app, "config", None)
+            enrichment = cached_enrichment(events, load_config() if config is None else config)
+            result = correlate(events, by, enrichment)
+            members = membership(result, events, by)
+            labels = tenant_labels(events) if by == "organization_id" else {}
+        except Exception as error:  # said in the status line, never a traceback on screen
+            self.app.call_from_thread(self.say, f"cannot correlate: {type(error).__name__}: {error}")
+            return
+        groups = sorted(events[by].drop_nulls().unique().to_list())
+        self.app.call_from_thread(self._built, by, result, members, labels, groups)
+
+    def _built(self, by: str, result: pl.DataFrame, members: pl.DataFrame, labels: dict[str, str],
+               groups: list[str]) -> None:
+        self.by, self.result, self.members, self.labels, self.groups = by, result, members, labels, groups
+        self.refresh_table()
+        self.query_one(IndicatorTable).focus()
+        self.refresh_bindings()
+
+    # -- state shown ------------------------------------------------------------------------------
+    @property
+    def compared(self) -> str:
+        """`cases` or `tenants`: what the view compares."""
+        return "cases" if self.by == "case" else "tenants"
+
+    def label(self, group: str) -> str:
+        """A case name, or a tenant's readable label."""
+        return self.labels.get(group, group)
+
+    def say(self, message: str) -> None:
+        """Put `message` (made inert) in the status line."""
+        self.query_one("#correlate-status", Static).update(Text(visible(message)))
+
+    def refresh_table(self) -> None:
+        """The indicators the filter keeps, with their events counted in the kept case (or all)."""
+        members = self.members if self.group is None else self.members.filter(pl.col("group") == self.group)
+        counts = members.group_by("row").agg(pl.col("record_id").unique(maintain_order=True).alias("_ids"))
+        shown = self.result.with_row_index("row").join(counts, on="row", how="inner", maintain_order="left")
+        self.shown = shown.with_columns(pl.col("_ids").list.len().alias("events")).drop("record_ids").rename(
+            {"_ids": "record_ids"})
+        self.query_one(IndicatorTable).show(self.shown, self.labels)
+        compared = ", ".join(self.label(group) for group in self.groups)
+        scope = "all" if self.group is None else self.label(self.group)
+        header = (f"Correlate {len(self.groups)} {self.compared}: {compared} │ {self.shown.height} shared indicators"
+                  f" │ showing: {scope}")
+        self.query_one("#correlate-header", Static).update(Text(visible(header)))
+        if self.result.height == 0:
+            self.say(f"no indicator is shared by two {self.compared} (one {self.compared[:-1]} loaded?)")
+        else:
+            self.say(f"ranked by rarity in each {self.compared[:-1]} · Enter events · f {self.compared[:-1]} filter")
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """Users, fields, first and last seen and enrichment of the indicator under the cursor."""
+        row = self.query_one(IndicatorTable).current
+        if row is None:
+            self.query_one("#indicator-detail", Static).update(Text(""))
+            return
+        lines = [f"{row['kind']}: {row['value']}",
+                 f"accounts: {', '.join(row['users'])} · fields: {', '.join(row['fields'])}",
+                 f"seen {row['first_seen']:%Y-%m-%d %H:%M} .. {row['last_seen']:%Y-%m-%d %H:%M} UTC · "
+                 f"rarity {row['rarity']:.1f} bits · linked to {row['linked']} other shared indicators"]
+        if row.get("org") or row.get("reasons"):
+            origin = f"AS{row['asn']} " if row.get("asn") else ""
+            lines.append(f"{origin}{row.get('org') or ''} · hosting: {'yes' if row.get('hosting') else 'no'} · "
+                         + "; ".join(row.get("reasons") or []))
+        self.query_one("#indicator-detail", Static).update(Text(visible("\n".join(lines), keep_newlines=True)))
+
+    # -- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in {"open", "cycle_filter"} and self.result is None:
+            return False
+        if action == "open" and self.query_one(IndicatorTable).current is None:
+            return None
+        return True
+
+    def on_data_table_row_highlighted(self, message: IndicatorTable.RowHighlighted) -> None:
+        self.show_detail()
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self, message: IndicatorTable.RowSelected) -> None:
+        message.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self.query_one(IndicatorTable).current
+        if row is None:
+            return
+        scope = f"all {self.compared}" if self.group is None else self.label(self.group)
+        self.app.show_events(f"{row['kind']} {visible(row['value'])} ({scope})", row["record_ids"])
+
+    def action_cycle_filter(self) -> None:
+        choices = [None, *self.groups]
+        self.group = choices[(choices.index(self.group) + 1) % len(choices)]
+        self.refresh_table()

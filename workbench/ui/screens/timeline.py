@@ -1,0 +1,218 @@
+"""Provides `TimelineScreen`: the timeline mode — an account's (or IP's) activity per day over the whole export
+with hunt hits and the dormant gap, first-seen IPs and user agents, and the log coverage per workload."""
+
+from pathlib import Path
+
+import polars as pl
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+import hunts
+from workbench.core.config import load_config
+from workbench.core.enrichment import cached_enrichment
+from workbench.core.inert import visible
+from workbench.core.timeline import Timeline, account_timeline, ip_timeline, subject_expr
+from workbench.ui.messages import CaseLoaded
+from workbench.ui.screens.prompt import TextPrompt
+from workbench.ui.widgets.day_strip import DayStrip
+
+SHOWN_FIRST_SEEN = 12  # first-seen values listed per kind
+
+
+#: The column of the hits (and events) naming each kind of timeline subject.
+SUBJECT_COLUMNS = {"user": "user_id", "ip": "client_ip"}
+
+
+def busiest(kind: str, hits: pl.DataFrame | None, events: pl.DataFrame) -> str | None:
+    """The account (or IP) with the most hunt hits, else the most events: the default subject."""
+    source = hits if hits is not None and hits.height else events
+    counted = source.select(pl.col(SUBJECT_COLUMNS[kind]).str.to_lowercase().alias("subject")).drop_nulls().filter(
+        pl.col("subject") != "").group_by("subject").len()
+    if counted.height == 0:
+        return None
+    return counted.sort(["len", "subject"], descending=[True, False])["subject"][0]
+
+
+def first_seen_text(timeline: Timeline) -> Text:
+    """The dormant gap, quiet gaps, first-seen values and coverage warnings, as inert text."""
+    text = Text()
+    dormant = timeline.dormant
+    if dormant:
+        line = f"dormant: created {dormant['created']:%Y-%m-%d %H:%M} by {dormant['created_by']}"
+        if dormant["first_activity"]:
+            line += f"; quiet {dormant['days']} days; first own activity {dormant['first_activity']:%Y-%m-%d %H:%M}"
+        text.append(visible(line) + "\n", style="bold red")
+    for start, end, days in timeline.gaps.iter_rows():
+        text.append(f"quiet: {days} days without events between {start} and {end}\n")
+    for name, frame in timeline.first_seen.items():
+        text.append(f"first-seen {name.replace('_', ' ')} ({frame.height})\n", style="bold")
+        for value, first, last, events in frame.head(SHOWN_FIRST_SEEN).select(
+                "value", "first_seen", "last_seen", "events").iter_rows():
+            text.append(f"  {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} {events:>5}  {visible(value)}\n")
+        if frame.height > SHOWN_FIRST_SEEN:
+            text.append(f"  … {frame.height - SHOWN_FIRST_SEEN} more\n", style="dim")
+    for row in timeline.coverage.iter_rows(named=True):
+        text.append(visible(f"coverage {row['source']}: {row['first']} .. {row['last']}, {row['active_days']} days "
+                            f"with events, {len(row['missing_days'])} without") + "\n", style="dim")
+    for warning in timeline.warnings:
+        text.append(f"warning: {visible(warning)}\n", style="yellow")
+    return text
+
+
+class TimelineScreen(Screen[None]):
+    """The timeline mode.
+
+    | Key | Action |
+    | :- | :- |
+    | u | the timeline of an account (asks; default: the account of the most hunt hits) |
+    | i | the timeline of a client IP (asks; default: the IP of the most hunt hits) |
+    | left / right, shift+left / shift+right, home / end | move along the strip |
+    | enter | open the cursor day's events of the account or IP |
+    """
+
+    DEFAULT_CSS = """
+    TimelineScreen { layout: vertical; }
+    TimelineScreen #timeline-header { height: auto; max-height: 2; background: $primary-background; color: $text; padding: 0 1; }
+    TimelineScreen #day-info { height: 2; padding: 0 1; border-top: hkey $primary; }
+    TimelineScreen #timeline-detail { height: 1fr; padding: 0 1; border-top: hkey $primary; }
+    TimelineScreen #timeline-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("u", "ask('user')", "Account", id="timeline.user", tooltip="The timeline of another account"),
+        Binding("i", "ask('ip')", "IP", id="timeline.ip", tooltip="The timeline of a client IP"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: CaseLoaded | None = None
+        self.hits: pl.DataFrame | None = None
+        self.timeline: Timeline | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Timeline: waiting for the case…"), id="timeline-header")
+        yield DayStrip(id="day-strip")
+        yield Static(Text(""), id="day-info")
+        with VerticalScroll(id="timeline-detail"):
+            yield Static(Text(""), id="timeline-facts")
+        yield Static(Text(""), id="timeline-status")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "loaded", None) is not None:
+            self.show_case(self.app.loaded)
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        self.show_case(message)
+
+    def show_case(self, loaded: CaseLoaded) -> None:
+        """Hunt when the loader did not, then show the busiest account's timeline."""
+        if self.loaded is not None:
+            return
+        self.loaded = loaded
+        self.say("running the hunts…" if loaded.hits is None else "building the timeline…")
+        self.build(None, None)
+
+    @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
+    def build(self, kind: str | None, subject: str | None) -> None:
+        """The timeline of `subject` (default: the account with the most hunt hits), with hunt hits overlaid."""
+        events = self.loaded.events
+        try:
+            hits = self.hits if self.hits is not None else self.loaded.hits
+            if hits is None:
+                config = getattr(self.app, "config", None)
+                config = load_config() if config is None else config
+                folders = [*config.get("hunts_dirs", []), *getattr(self.app, "hunt_dirs", ())]
+                pack = hunts.load_hunts([Path(folder) for folder in folders])
+                hits = hunts.hunt_hits(events, pack, cached_enrichment(events, config))
+            if subject is None:
+                kind, subject = "user", busiest("user", hits, events)
+            if subject is None:
+                self.app.call_from_thread(self.say, "the case holds no accounts")
+                return
+            timeline = (account_timeline if kind == "user" else ip_timeline)(events, subject, hits)
+        except Exception as error:  # said in the status line, never a traceback on screen
+            self.app.call_from_thread(self.say, f"cannot build the timeline: {type(error).__name__}: {error}")
+            return
+        self.app.call_from_thread(self._built, hits, timeline)
+
+    def _built(self, hits: pl.DataFrame, timeline: Timeline) -> None:
+        self.hits = hits
+        if timeline.days.height == 0 or timeline.days["events"].sum() == 0:
+            self.say(f"no events by or about {timeline.subject}"
+                     + (f"; still showing {self.timeline.subject}" if self.timeline is not None else ""))
+            self.refresh_bindings()
+            return
+        self.timeline = timeline
+        days = timeline.days
+        hit_days = days.with_row_index("index").filter(pl.col("hits") > 0)["index"]
+        active = days.with_row_index("index").filter(pl.col("events") > 0)["index"]
+        strip = self.query_one(DayStrip)
+        strip.show(timeline, (hit_days if hit_days.len() else active)[0])
+        strip.focus()
+        total_hits = int(days["hits"].sum())
+        header = (f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject} │ "
+                  f"{timeline.start}..{timeline.end}, {days.height} days │ {active.len()} active, {total_hits} hits")
+        self.query_one("#timeline-header", Static).update(Text(visible(header)))
+        self.query_one("#timeline-facts", Static).update(first_seen_text(timeline))
+        self.say("←→ day · shift+←→ active day · Enter the day's events · u account · i IP"
+                 + (" · red: the dormant gap" if timeline.dormant and timeline.dormant["first_activity"] else ""))
+        self.refresh_bindings()
+
+    # -- state shown ------------------------------------------------------------------------------
+    def say(self, message: str) -> None:
+        """Put `message` (made inert) in the status line."""
+        self.query_one("#timeline-status", Static).update(Text(visible(message)))
+
+    def on_day_strip_moved(self, message: DayStrip.Moved) -> None:
+        day, events, hits, severity = self.timeline.days.row(message.index)
+        line = f"{day:%Y-%m-%d %a}: {events} events"
+        if hits:
+            line += f", {hits} hunt hits (highest {severity})"
+        dormant = self.timeline.dormant
+        if dormant and dormant["first_activity"] and dormant["created"].date() < day < dormant["first_activity"].date():
+            line += f" · dormant: day {(day - dormant['created'].date()).days} of {dormant['days']}"
+        line += " — Enter opens them" if events else ""
+        self.query_one("#day-info", Static).update(Text(visible(line)))
+
+    def on_day_strip_selected(self, message: DayStrip.Selected) -> None:
+        self.open_day(message.index)
+
+    def day_record_ids(self, index: int) -> list[str]:
+        """The record ids of the subject's events on day `index`, in time order."""
+        day = self.timeline.days["day"][index]
+        chosen = self.loaded.events.filter(subject_expr(self.timeline.kind, self.timeline.subject)
+                                           & (pl.col("creation_time").dt.date() == day))
+        return chosen.sort("creation_time")["record_id"].to_list()
+
+    def open_day(self, index: int) -> None:
+        """Open the subject's events of day `index` in the events view."""
+        record_ids = self.day_record_ids(index)
+        day = self.timeline.days["day"][index]
+        if not record_ids:
+            self.say(f"no events of {self.timeline.subject} on {day}")
+            return
+        self.app.show_events(f"{self.timeline.subject} on {day}", record_ids)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "ask" and self.hits is None:
+            return False
+        return True
+
+    def action_ask(self, kind: str) -> None:
+        shown = self.timeline is not None and self.timeline.kind == kind
+        current = self.timeline.subject if shown else busiest(kind, self.hits, self.loaded.events) or ""
+        title = "Timeline of the account (UPN)" if kind == "user" else "Timeline of the client IP"
+
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self.say(f"building the timeline of {value.strip()}…")
+                self.build(kind, value.strip())
+
+        self.app.push_screen(TextPrompt(title, current, placeholder="e.g. user@example.com" if kind == "user"
+                                        else "e.g. 203.0.113.7", hint="Enter shows it · Esc cancels"), done)
