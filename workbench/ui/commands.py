@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-import polars as pl
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import Input
