@@ -10,11 +10,11 @@ from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import Input
 
-from workbench.core.config import load_config
 from workbench.core.inert import visible
 from workbench.core.ioc import Ioc, IocFileError, ioc_matches, read_iocs
 from workbench.core.report import case_report
 from workbench.core.report_format import format_for_report, write_report
+from workbench.ui.screens.case_screen import app_config
 from workbench.ui.screens.prompt import TextPrompt
 
 IOC_HINT = "text (one indicator a line) or CSV with an `indicator` column; IPs, CIDRs, domains, addresses, agents, rules"
@@ -57,11 +57,6 @@ class ReportPathPrompt(TextPrompt):
         self.dismiss(str(Path(event.value.strip()).expanduser()))
 
 
-def _config(app: App) -> dict:
-    config = getattr(app, "config", None)
-    return load_config() if config is None else config
-
-
 def _tell(app: App, message: str, severity: str = "information") -> None:
     """A notification from a worker thread (log text made inert, never markup)."""
     app.call_from_thread(app.notify, visible(message), severity=severity, markup=False, timeout=10)
@@ -82,7 +77,7 @@ def sweep(app: App, path: Path, iocs: list[Ioc]) -> None:
 def report(app: App, path: Path) -> None:
     """Write the incident report of the session's marked events (in a worker), its cases compared."""
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    built = case_report(app.loaded.case, _config(app), None, generated)
+    built = case_report(app.loaded.case, app_config(app), None, generated)
     write_report(built, path)
     _tell(app, f"wrote the report of {built.marked} marked events to {path}",
           "information" if built.marked else "warning")

@@ -6,15 +6,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from workbench.core.cases import comparison_column
-from workbench.core.config import load_config
 from workbench.core.correlate import correlate, tenant_labels
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
+from workbench.ui.screens.case_screen import CaseScreen, app_config
 from workbench.ui.widgets.indicator_table import IndicatorTable
 
 
@@ -24,7 +23,7 @@ def membership(result: pl.DataFrame, events: pl.DataFrame, by: str) -> pl.DataFr
         {"record_ids": "record_id"}).join(events.select("record_id", pl.col(by).alias("group")), on="record_id")
 
 
-class CorrelateScreen(Screen[None]):
+class CorrelateScreen(CaseScreen):
     """The correlate mode.
 
     | Key | Action |
@@ -40,21 +39,15 @@ class CorrelateScreen(Screen[None]):
     CorrelateScreen #indicator-detail { height: auto; max-height: 4; padding: 0 1; border-top: hkey $primary; }
     CorrelateScreen #correlate-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
-    BINDINGS = [
-        Binding("enter", "open", "Events", id="correlate.open"),
-        Binding("f", "cycle_filter", "Case filter", id="correlate.filter",
-                tooltip="Every case, or only the indicators and events of one case (or tenant)"),
-    ]
+    STATUS_ID = "correlate-status"
+    BINDINGS = [Binding("enter", "open", "Events", id="correlate.open")]
 
     def __init__(self) -> None:
         super().__init__()
-        self.loaded: CaseLoaded | None = None
         self.result: pl.DataFrame | None = None
         self.members: pl.DataFrame | None = None
         self.by = "case"
         self.labels: dict[str, str] = {}
-        self.groups: list[str] = []
-        self.group: str | None = None  # the case (or tenant) the filter keeps; None: all
         self.shown: pl.DataFrame | None = None
 
     def compose(self) -> ComposeResult:
@@ -64,18 +57,8 @@ class CorrelateScreen(Screen[None]):
         yield Static(Text(""), id="correlate-status")
         yield Footer(show_command_palette=False)
 
-    def on_mount(self) -> None:
-        if getattr(self.app, "loaded", None) is not None:
-            self.show_case(self.app.loaded)
-
-    def on_case_loaded(self, message: CaseLoaded) -> None:
-        self.show_case(message)
-
-    def show_case(self, loaded: CaseLoaded) -> None:
-        """Correlate the loaded events (once) in a worker."""
-        if self.loaded is not None:
-            return
-        self.loaded = loaded
+    def case_loaded(self, loaded: CaseLoaded) -> None:
+        """Correlate the loaded events in a worker."""
         self.say("correlating…")
         self.build(loaded)
 
@@ -85,8 +68,7 @@ class CorrelateScreen(Screen[None]):
         events = loaded.events
         try:
             by = comparison_column(events)
-            config = getattr(self.app, "config", None)
-            enrichment = cached_enrichment(events, load_config() if config is None else config)
+            enrichment = cached_enrichment(events, app_config(self.app))
             result = correlate(events, by, enrichment)
             members = membership(result, events, by)
             labels = tenant_labels(events) if by == "organization_id" else {}
@@ -98,7 +80,7 @@ class CorrelateScreen(Screen[None]):
 
     def _built(self, by: str, result: pl.DataFrame, members: pl.DataFrame, labels: dict[str, str],
                groups: list[str]) -> None:
-        self.by, self.result, self.members, self.labels, self.groups = by, result, members, labels, groups
+        self.by, self.result, self.members, self.labels, self.case_choices = by, result, members, labels, groups
         self.refresh_table()
         self.query_one(IndicatorTable).focus()
         self.refresh_bindings()
@@ -109,26 +91,22 @@ class CorrelateScreen(Screen[None]):
         """`cases` or `tenants`: what the view compares."""
         return "cases" if self.by == "case" else "tenants"
 
-    def label(self, group: str) -> str:
+    def choice_label(self, choice: str) -> str:
         """A case name, or a tenant's readable label."""
-        return self.labels.get(group, group)
-
-    def say(self, message: str) -> None:
-        """Put `message` (made inert) in the status line."""
-        self.query_one("#correlate-status", Static).update(Text(visible(message)))
+        return self.labels.get(choice, choice)
 
     def refresh_table(self) -> None:
         """The indicators the filter keeps, with their events counted in the kept case (or all)."""
-        members = self.members if self.group is None else self.members.filter(pl.col("group") == self.group)
+        members = self.members if self.case_filter is None else self.members.filter(pl.col("group") == self.case_filter)
         counts = members.group_by("row").agg(pl.col("record_id").unique(maintain_order=True).alias("_ids"))
         shown = self.result.with_row_index("row").join(counts, on="row", how="inner", maintain_order="left")
         self.shown = shown.with_columns(pl.col("_ids").list.len().alias("events")).drop("record_ids").rename(
             {"_ids": "record_ids"})
         self.query_one(IndicatorTable).show(self.shown, self.labels)
-        compared = ", ".join(self.label(group) for group in self.groups)
-        scope = "all" if self.group is None else self.label(self.group)
-        header = (f"Correlate {len(self.groups)} {self.compared}: {compared} │ {self.shown.height} shared indicators"
-                  f" │ showing: {scope}")
+        compared = ", ".join(self.choice_label(group) for group in self.case_choices)
+        scope = "all" if self.case_filter is None else self.case_scope
+        header = (f"Correlate {len(self.case_choices)} {self.compared}: {compared} │ {self.shown.height} shared "
+                  f"indicators │ showing: {scope}")
         self.query_one("#correlate-header", Static).update(Text(visible(header)))
         if self.result.height == 0:
             self.say(f"no indicator is shared by two {self.compared} (one {self.compared[:-1]} loaded?)")
@@ -154,11 +132,17 @@ class CorrelateScreen(Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in {"open", "cycle_filter"} and self.result is None:
+        if action == "open" and self.result is None:
             return False
         if action == "open" and self.query_one(IndicatorTable).current is None:
             return None
-        return True
+        return super().check_action(action, parameters)
+
+    def case_filter_ready(self) -> bool:
+        return self.result is not None
+
+    def case_filter_changed(self) -> None:
+        self.refresh_table()
 
     def on_data_table_row_highlighted(self, message: IndicatorTable.RowHighlighted) -> None:
         self.show_detail()
@@ -172,10 +156,5 @@ class CorrelateScreen(Screen[None]):
         row = self.query_one(IndicatorTable).current
         if row is None:
             return
-        scope = f"all {self.compared}" if self.group is None else self.label(self.group)
+        scope = f"all {self.compared}" if self.case_filter is None else self.case_scope
         self.app.show_events(f"{row['kind']} {visible(row['value'])} ({scope})", row["record_ids"])
-
-    def action_cycle_filter(self) -> None:
-        choices = [None, *self.groups]
-        self.group = choices[(choices.index(self.group) + 1) % len(choices)]
-        self.refresh_table()

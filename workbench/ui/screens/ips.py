@@ -17,15 +17,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 import enrich
 from enrich.service import ENRICHMENT_SCHEMA, SUMMARY_COLUMNS
-from workbench.core.config import ConfigError, cache_root, load_config
+from workbench.core.config import ConfigError, cache_root
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded, EnrichmentUpdated
+from workbench.ui.screens.case_screen import CaseScreen, app_config
 from workbench.ui.widgets.ip_table import IpTable, ip_detail
 
 BATCH = 8  # addresses per enrichment call: each batch's rows fill in as soon as it is done
@@ -87,10 +87,12 @@ class IpsStopped(Message, bubble=False):
         super().__init__()
 
 
-class IpsScreen(Screen[None]):
-    """The IPs mode: Enter opens the events from an IP; `r` refreshes it, `R` enriches all; `/` filters; 1-9 sort."""
+class IpsScreen(CaseScreen):
+    """The IPs mode: Enter opens the events from an IP; `r` refreshes it, `R` enriches all; `/` filters; 1-9 sort;
+    `f` keeps the IPs of one case."""
 
     CSS_PATH = Path(__file__).parent.parent / "views.tcss"
+    STATUS_ID = "ips-status"
     BINDINGS = [
         Binding("enter", "open", "Events", id="ips.open"),
         Binding("slash", "filter", "Filter", id="ips.filter"),
@@ -103,7 +105,6 @@ class IpsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.loaded: CaseLoaded | None = None
         self.frame: pl.DataFrame | None = None  # every IP of the case, enriched as far as known
         self.filter_text = ""
         self.sort = ("events", True)
@@ -126,25 +127,14 @@ class IpsScreen(Screen[None]):
         yield Static(Text(""), id="ips-status")
         yield Footer(show_command_palette=False)
 
-    def on_mount(self) -> None:
-        if getattr(self.app, "loaded", None) is not None:
-            self.show_case(self.app.loaded)
-
-    def on_case_loaded(self, message: CaseLoaded) -> None:
-        self.show_case(message)
-
-    def show_case(self, loaded: CaseLoaded) -> None:
+    def case_loaded(self, loaded: CaseLoaded) -> None:
         """Show the case's IPs from the cache, then enrich online unless the app is offline."""
-        if self.loaded is not None:
-            return
-        self.loaded = loaded
         self.say("reading the enrichment cache…")
         self.read_cache()
 
     # -- the worker ---------------------------------------------------------------------------------
     def _settings(self) -> enrich.EnrichSettings:
-        config = getattr(self.app, "config", None)
-        return enrich.settings_from_env(load_config() if config is None else config)
+        return enrich.settings_from_env(app_config(self.app))
 
     @work(thread=True, exclusive=True, group="ips-cache", exit_on_error=False)
     def read_cache(self) -> None:
@@ -245,10 +235,6 @@ class IpsScreen(Screen[None]):
         self.refresh_status()
 
     # -- state shown ------------------------------------------------------------------------------
-    def say(self, message: str) -> None:
-        """Put `message` (made inert) in the status line."""
-        self.query_one("#ips-status", Static).update(Text(visible(message)))
-
     def refresh_status(self) -> None:
         """Enriched count, quota, rate limit, errors and notes of the last run."""
         frame = self.frame
@@ -276,12 +262,17 @@ class IpsScreen(Screen[None]):
                  f"sort: {title} {'↓' if descending else '↑'}"]
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
+        if len(self.case_choices) > 1:
+            parts.append(f"showing: {self.case_scope}")
         self.query_one("#ips-header", Static).update(Text(visible(" │ ".join(parts))))
 
     def refresh_table(self) -> None:
         """Lay the filtered, sorted rows out again."""
         key, descending = self.sort
-        frame = filter_ips(self.frame, self.filter_text).sort(
+        frame = self.frame
+        if self.case_filter is not None:
+            frame = frame.filter(pl.col("cases").list.contains(self.case_filter))
+        frame = filter_ips(frame, self.filter_text).sort(
             [key, "events", "ip"], descending=[descending, True, False], nulls_last=True)
         self.query_one(IpTable).show(frame)
         self.show_detail()
@@ -295,7 +286,13 @@ class IpsScreen(Screen[None]):
             return None
         if action == "clear_filter":
             return bool(self.filter_text) or not self.query_one("#ip-filter").has_class("hidden")
-        return True
+        return super().check_action(action, parameters)
+
+    def case_filter_ready(self) -> bool:
+        return self.frame is not None
+
+    def case_filter_changed(self) -> None:
+        self.refresh_table()
 
     def on_data_table_row_selected(self, message: IpTable.RowSelected) -> None:
         message.stop()
@@ -316,7 +313,10 @@ class IpsScreen(Screen[None]):
         if ip is None:
             return
         events = self.loaded.events.filter(pl.col("client_ip") == ip)
-        self.app.show_events(f"IP {ip}", events["record_id"].to_list())
+        title = f"IP {ip}"
+        if self.case_filter is not None:
+            events, title = events.filter(pl.col("case") == self.case_filter), f"IP {ip} in {self.case_filter}"
+        self.app.show_events(title, events["record_id"].to_list())
 
     def action_filter(self) -> None:
         field = self.query_one("#ip-filter", Input)

@@ -9,15 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 import hunts
 from hunts import attack
-from workbench.core.config import ConfigError, load_config
-from workbench.core.enrichment import cached_enrichment
+from workbench.core.config import ConfigError
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
+from workbench.ui.screens.case_screen import CaseScreen, hunt_pack, loaded_hits
 from workbench.ui.widgets.attack_matrix import AttackMatrix
 from workbench.ui.widgets.hunt_list import HuntList, hunt_hit_counts
 
@@ -27,10 +26,12 @@ def paragraphs(text: str) -> str:
     return re.sub(r"(?<!\n)\n(?!\n)", " ", text.strip())
 
 
-class MatrixScreen(Screen[None]):
-    """The matrix mode: Enter opens the events behind a cell or a hunt; `c` shows coverage; `h` the hunts list."""
+class MatrixScreen(CaseScreen):
+    """The matrix mode: Enter opens the events behind a cell or a hunt; `c` shows coverage; `h` the hunts list;
+    `f` keeps one case's hits."""
 
     CSS_PATH = Path(__file__).parent.parent / "views.tcss"
+    STATUS_ID = "matrix-status"
     BINDINGS = [
         Binding("enter", "open", "Events", id="matrix.open"),
         Binding("c", "coverage", "Coverage", id="matrix.coverage", tooltip="Hunts per technique instead of hits"),
@@ -41,9 +42,9 @@ class MatrixScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pack: list[hunts.Hunt] = []
-        self.hits: pl.DataFrame | None = None
+        self.all_hits: pl.DataFrame | None = None  # every case's hits
+        self.hits: pl.DataFrame | None = None  # the hits the case filter keeps
         self.columns: list[hunts.MatrixColumn] = []
-        self._shown_case: CaseLoaded | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("ATT&CK matrix: waiting for the case…"), id="matrix-header")
@@ -59,20 +60,12 @@ class MatrixScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_class(self.size.width >= 120, "-wide")
-        if getattr(self.app, "loaded", None) is not None:
-            self.show_case(self.app.loaded)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 120, "-wide")
 
-    def on_case_loaded(self, message: CaseLoaded) -> None:
-        self.show_case(message)
-
-    def show_case(self, loaded: CaseLoaded) -> None:
-        """Build the matrix of this case (once) in a worker."""
-        if self._shown_case is not None:
-            return
-        self._shown_case = loaded
+    def case_loaded(self, loaded: CaseLoaded) -> None:
+        """Build the matrix of the case(s) in a worker."""
         self.say("running the hunts…" if loaded.hits is None else "building the matrix…")
         self.build(loaded)
 
@@ -81,13 +74,8 @@ class MatrixScreen(Screen[None]):
         """Load the hunt pack (bundled, config `hunts_dirs`, the app's `hunt_dirs`), hunt when the loader did not,
         and lay the hits out on the matrix."""
         try:
-            config = getattr(self.app, "config", None)
-            config = load_config() if config is None else config
-            folders = [*config.get("hunts_dirs", []), *getattr(self.app, "hunt_dirs", ())]
-            pack = hunts.load_hunts([Path(folder) for folder in folders])
-            hits = loaded.hits
-            if hits is None:
-                hits = hunts.hunt_hits(loaded.events, pack, cached_enrichment(loaded.events, config))
+            pack = hunt_pack(self.app)
+            hits = loaded_hits(self.app, loaded, pack)
             columns = hunts.matrix_cells(hits, pack)
         except (hunts.HuntFileError, ConfigError) as error:
             self.app.call_from_thread(self.say, f"cannot build the matrix: {error}")
@@ -98,22 +86,30 @@ class MatrixScreen(Screen[None]):
         self.app.call_from_thread(self._built, pack, hits, columns)
 
     def _built(self, pack: list[hunts.Hunt], hits: pl.DataFrame, columns: list[hunts.MatrixColumn]) -> None:
-        self.pack, self.hits, self.columns = pack, hits, columns
-        matrix = self.query_one(AttackMatrix)
-        matrix.show(columns)
-        self.query_one(HuntList).show(pack, hunt_hit_counts(hits))
+        self.pack, self.all_hits, self.hits, self.columns = pack, hits, hits, columns
+        self.show_hits()
         if not self.query_one("#matrix-pane").has_class("hidden"):
-            matrix.focus()
-        self.refresh_header()
+            self.query_one(AttackMatrix).focus()
         self.say(f"{hits['record_id'].n_unique():,} events hit · ←→ tactic  ↑↓ technique  Enter events  "
-                 f"c coverage  h hunts")
+                 f"c coverage  h hunts" + ("  f case" if len(self.case_choices) > 1 else ""))
         self.refresh_bindings()
 
-    # -- state shown ------------------------------------------------------------------------------
-    def say(self, message: str) -> None:
-        """Put `message` (made inert) in the status line."""
-        self.query_one("#matrix-status", Static).update(Text(visible(message)))
+    def show_hits(self) -> None:
+        """Lay the hits the case filter keeps out on the matrix and the hunts list."""
+        self.query_one(AttackMatrix).show(self.columns)
+        self.query_one(HuntList).show(self.pack, hunt_hit_counts(self.hits))
+        self.refresh_header()
 
+    def case_filter_ready(self) -> bool:
+        return bool(self.columns)
+
+    def case_filter_changed(self) -> None:
+        hits = self.all_hits
+        self.hits = hits if self.case_filter is None else hits.filter(pl.col("case") == self.case_filter)
+        self.columns = hunts.matrix_cells(self.hits, self.pack)
+        self.show_hits()
+
+    # -- state shown ------------------------------------------------------------------------------
     def refresh_header(self) -> None:
         """Case, ATT&CK version, hunts with hits, and whether hits or coverage is shown."""
         cells = [cell for column in self.columns for cell in column.cells]
@@ -121,7 +117,9 @@ class MatrixScreen(Screen[None]):
         covered = sum(cell.has_hunt for cell in cells)
         mode = (f"coverage: {covered} of {len(cells)} techniques have hunts" if self.query_one(AttackMatrix).coverage
                 else f"{hunted} of {len(self.pack)} hunts hit")
-        parts = [self._shown_case.case.name, f"ATT&CK v{attack.ATTACK_VERSION} {attack.PLATFORM}", mode]
+        parts = [self.loaded.case.name, f"ATT&CK v{attack.ATTACK_VERSION} {attack.PLATFORM}", mode]
+        if len(self.case_choices) > 1:
+            parts.append(f"showing: {self.case_scope}")
         self.query_one("#matrix-header", Static).update(Text(visible(" │ ".join(parts))))
 
     def on_attack_matrix_highlighted(self, message: AttackMatrix.Highlighted) -> None:
@@ -165,6 +163,8 @@ class MatrixScreen(Screen[None]):
         return not self.query_one("#hunts-pane").has_class("hidden")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cycle_case":
+            return super().check_action(action, parameters)
         if action in {"open", "coverage", "hunts"} and not self.columns:
             return False
         if action == "back":

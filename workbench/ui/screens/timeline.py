@@ -1,7 +1,6 @@
 """Provides `TimelineScreen`: the timeline mode — an account's (or IP's) activity per day over the whole export
 with hunt hits and the dormant gap, first-seen IPs and user agents, and the log coverage per workload."""
 
-from pathlib import Path
 
 import polars as pl
 from rich.text import Text
@@ -9,15 +8,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-import hunts
-from workbench.core.config import load_config
-from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
 from workbench.core.timeline import Timeline, account_timeline, ip_timeline, subject_expr
 from workbench.ui.messages import CaseLoaded
+from workbench.ui.screens.case_screen import CaseScreen, loaded_hits
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.widgets.day_strip import DayStrip
 
@@ -64,7 +60,7 @@ def first_seen_text(timeline: Timeline) -> Text:
     return text
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(CaseScreen):
     """The timeline mode.
 
     | Key | Action |
@@ -73,6 +69,7 @@ class TimelineScreen(Screen[None]):
     | i | the timeline of a client IP (asks; default: the IP of the most hunt hits) |
     | left / right, shift+left / shift+right, home / end | move along the strip |
     | enter | open the cursor day's events of the account or IP |
+    | f | the same timeline in every case, then in one case after the other |
     """
 
     DEFAULT_CSS = """
@@ -82,6 +79,7 @@ class TimelineScreen(Screen[None]):
     TimelineScreen #timeline-detail { height: 1fr; padding: 0 1; border-top: hkey $primary; }
     TimelineScreen #timeline-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
+    STATUS_ID = "timeline-status"
     BINDINGS = [
         Binding("u", "ask('user')", "Account", id="timeline.user", tooltip="The timeline of another account"),
         Binding("i", "ask('ip')", "IP", id="timeline.ip", tooltip="The timeline of a client IP"),
@@ -89,7 +87,6 @@ class TimelineScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.loaded: CaseLoaded | None = None
         self.hits: pl.DataFrame | None = None
         self.timeline: Timeline | None = None
 
@@ -102,33 +99,19 @@ class TimelineScreen(Screen[None]):
         yield Static(Text(""), id="timeline-status")
         yield Footer(show_command_palette=False)
 
-    def on_mount(self) -> None:
-        if getattr(self.app, "loaded", None) is not None:
-            self.show_case(self.app.loaded)
-
-    def on_case_loaded(self, message: CaseLoaded) -> None:
-        self.show_case(message)
-
-    def show_case(self, loaded: CaseLoaded) -> None:
+    def case_loaded(self, loaded: CaseLoaded) -> None:
         """Hunt when the loader did not, then show the busiest account's timeline."""
-        if self.loaded is not None:
-            return
-        self.loaded = loaded
         self.say("running the hunts…" if loaded.hits is None else "building the timeline…")
         self.build(None, None)
 
     @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
     def build(self, kind: str | None, subject: str | None) -> None:
-        """The timeline of `subject` (default: the account with the most hunt hits), with hunt hits overlaid."""
-        events = self.loaded.events
+        """The timeline of `subject` (default: the account with the most hunt hits), with hunt hits overlaid,
+        in the case the case filter keeps."""
+        events = self.scoped_events
         try:
-            hits = self.hits if self.hits is not None else self.loaded.hits
-            if hits is None:
-                config = getattr(self.app, "config", None)
-                config = load_config() if config is None else config
-                folders = [*config.get("hunts_dirs", []), *getattr(self.app, "hunt_dirs", ())]
-                pack = hunts.load_hunts([Path(folder) for folder in folders])
-                hits = hunts.hunt_hits(events, pack, cached_enrichment(events, config))
+            all_hits = self.hits if self.hits is not None else loaded_hits(self.app, self.loaded)
+            hits = all_hits if self.case_filter is None else all_hits.filter(pl.col("case") == self.case_filter)
             if subject is None:
                 kind, subject = "user", busiest("user", hits, events)
             if subject is None:
@@ -138,12 +121,13 @@ class TimelineScreen(Screen[None]):
         except Exception as error:  # said in the status line, never a traceback on screen
             self.app.call_from_thread(self.say, f"cannot build the timeline: {type(error).__name__}: {error}")
             return
-        self.app.call_from_thread(self._built, hits, timeline)
+        self.app.call_from_thread(self._built, all_hits, timeline)
 
     def _built(self, hits: pl.DataFrame, timeline: Timeline) -> None:
-        self.hits = hits
+        self.hits = hits  # every case's
         if timeline.days.height == 0 or timeline.days["events"].sum() == 0:
-            self.say(f"no events by or about {timeline.subject}"
+            scope = "" if self.case_filter is None else f" in {self.case_filter}"
+            self.say(f"no events by or about {timeline.subject}{scope}"
                      + (f"; still showing {self.timeline.subject}" if self.timeline is not None else ""))
             self.refresh_bindings()
             return
@@ -157,16 +141,21 @@ class TimelineScreen(Screen[None]):
         total_hits = int(days["hits"].sum())
         header = (f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject} │ "
                   f"{timeline.start}..{timeline.end}, {days.height} days │ {active.len()} active, {total_hits} hits")
+        if len(self.case_choices) > 1:
+            header += f" │ {self.case_scope}"
         self.query_one("#timeline-header", Static).update(Text(visible(header)))
         self.query_one("#timeline-facts", Static).update(first_seen_text(timeline))
         self.say("←→ day · shift+←→ active day · Enter the day's events · u account · i IP"
+                 + (" · f case" if len(self.case_choices) > 1 else "")
                  + (" · red: the dormant gap" if timeline.dormant and timeline.dormant["first_activity"] else ""))
         self.refresh_bindings()
 
     # -- state shown ------------------------------------------------------------------------------
-    def say(self, message: str) -> None:
-        """Put `message` (made inert) in the status line."""
-        self.query_one("#timeline-status", Static).update(Text(visible(message)))
+    @property
+    def scoped_events(self) -> pl.DataFrame:
+        """The events of the case the case filter keeps (or of every case)."""
+        events = self.loaded.events
+        return events if self.case_filter is None else events.filter(pl.col("case") == self.case_filter)
 
     def on_day_strip_moved(self, message: DayStrip.Moved) -> None:
         day, events, hits, severity = self.timeline.days.row(message.index)
@@ -185,7 +174,7 @@ class TimelineScreen(Screen[None]):
     def day_record_ids(self, index: int) -> list[str]:
         """The record ids of the subject's events on day `index`, in time order."""
         day = self.timeline.days["day"][index]
-        chosen = self.loaded.events.filter(subject_expr(self.timeline.kind, self.timeline.subject)
+        chosen = self.scoped_events.filter(subject_expr(self.timeline.kind, self.timeline.subject)
                                            & (pl.col("creation_time").dt.date() == day))
         return chosen.sort("creation_time")["record_id"].to_list()
 
@@ -202,11 +191,21 @@ class TimelineScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "ask" and self.hits is None:
             return False
-        return True
+        return super().check_action(action, parameters)
+
+    def case_filter_ready(self) -> bool:
+        return self.timeline is not None
+
+    def case_filter_changed(self) -> None:
+        """The same account or IP in the case kept, or that case's busiest account when it is not there."""
+        kind, subject = self.timeline.kind, self.timeline.subject
+        if self.scoped_events.filter(subject_expr(kind, subject)).is_empty():
+            kind = subject = None
+        self.build(kind, subject)
 
     def action_ask(self, kind: str) -> None:
         shown = self.timeline is not None and self.timeline.kind == kind
-        current = self.timeline.subject if shown else busiest(kind, self.hits, self.loaded.events) or ""
+        current = self.timeline.subject if shown else busiest(kind, self.hits, self.scoped_events) or ""
         title = "Timeline of the account (UPN)" if kind == "user" else "Timeline of the client IP"
 
         def done(value: str | None) -> None:
