@@ -89,3 +89,18 @@ async def test_the_report_command_writes_the_marked_events_as_markdown(two_case_
     persistence, evasion = text.index("Persistence"), text.index("Defense Evasion")
     assert persistence < text.index(CREATED_A) < evasion < text.index(SPOOF_ALLOW_A)
     assert "| 104.161.20.102 | 1 | case-a, case-b |" in text  # the indicators list says which the other loaded case shares
+
+
+async def test_the_report_lists_the_marked_events_the_last_ioc_sweep_matched(two_case_dir, tmp_path):
+    Case.named("case-a", two_case_dir).store.set_marks([SPOOF_ALLOW_A, CREATED_A], True)
+    iocs = tmp_path / "article-iocs.txt"
+    iocs.write_text(ARTICLE_IOCS)
+    app = PaletteApp(two_cases_loaded(two_case_dir), Screen)
+    target = tmp_path / "incident.md"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_command(pilot, "IOC sweep", str(iocs))
+        await run_command(pilot, "Write incident report", str(target))
+    text = target.read_text()
+    section = text[text.index("### IOC matches"):]
+    assert "| botasso.cl | domain |" in section  # the spoof allow-list entry carries the article's domain
+    assert "185.241.149.122" not in section  # no marked event carries it

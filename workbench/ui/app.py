@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.ioc import Ioc
 from workbench.ui.commands import CaseCommands
 from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress
 from workbench.ui.screens.correlate import CorrelateScreen
@@ -77,6 +78,7 @@ class WorkbenchApp(App[None]):
         self.config, self.enrich_offline, self.hunt_dirs = config or {}, enrich_offline, hunt_dirs
         self.loaded: CaseLoaded | None = None
         self.load_error: str | None = None
+        self.swept_iocs: list[Ioc] | None = None  # the last IOC sweep's indicators, for the report
 
     def on_mount(self) -> None:
         self.load_case()

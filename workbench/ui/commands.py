@@ -63,8 +63,10 @@ def _tell(app: App, message: str, severity: str = "information") -> None:
 
 
 def sweep(app: App, path: Path, iocs: list[Ioc]) -> None:
-    """Match `iocs` against the loaded events (in a worker) and open the matching events."""
+    """Match `iocs` against the loaded events (in a worker) and open the matching events; the report of this
+    session lists the marked events these indicators match."""
     matches = ioc_matches(app.loaded.events, iocs)
+    app.swept_iocs = iocs
     record_ids = matches["record_id"].unique(maintain_order=True).to_list()
     found = matches["indicator"].n_unique()
     if not record_ids:
@@ -75,9 +77,10 @@ def sweep(app: App, path: Path, iocs: list[Ioc]) -> None:
 
 
 def report(app: App, path: Path) -> None:
-    """Write the incident report of the session's marked events (in a worker), its cases compared."""
+    """Write the incident report of the session's marked events (in a worker), its cases compared, with the
+    matches of the session's last IOC sweep."""
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    built = case_report(app.loaded.case, app_config(app), None, generated)
+    built = case_report(app.loaded.case, app_config(app), getattr(app, "swept_iocs", None), generated)
     write_report(built, path)
     _tell(app, f"wrote the report of {built.marked} marked events to {path}",
           "information" if built.marked else "warning")
