@@ -41,6 +41,21 @@ def make_app(case_dir):
     return make
 
 
+#: The two terminal sizes every snapshot is taken at.
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+def pressing(*keys: str):
+    """A snapshot's run_before that waits for the view's workers, then presses keys."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press(*keys)
+        await settle(pilot.app, pilot)
+
+    return run_before
+
+
 async def settle(app, pilot) -> None:
     """Wait for every worker (loading, record reads, exports) and the messages they post."""
     for _ in range(3):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import SIZES, pressing
 from tests.ui.cross_case import empty_enrichment_cache, loaded_two_cases, two_case_hits  # noqa: F401 (fixtures)
 from tests.ui.cross_case import two_cases_loaded
 from tests.ui.view_app import ViewApp
@@ -10,18 +10,6 @@ from workbench.ui.screens.correlate import CorrelateScreen
 from workbench.ui.screens.timeline import TimelineScreen
 
 pytestmark = pytest.mark.usefixtures("empty_enrichment_cache")  # no enrichment flags, whatever others cached
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
-
-
-def pressing(*keys: str):
-    """A run_before that waits for the view's workers, then presses keys."""
-
-    async def run_before(pilot) -> None:
-        await settle(pilot.app, pilot)
-        await pilot.press(*keys)
-        await settle(pilot.app, pilot)
-
-    return run_before
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -3,10 +3,8 @@
 import pytest
 from textual.widgets import Input
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import SIZES, settle
 from tests.ui.test_flow import jump_to
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
 
 def prepare(*keys: str):

@@ -2,12 +2,10 @@
 
 import pytest
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import SIZES, settle
 from tests.ui.test_sql_mode import SqlApp, loaded_case
 from workbench.core.sql import example_queries
 from workbench.ui.widgets.sql_editor import SqlEditor
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
 
 def run_query(query: str):

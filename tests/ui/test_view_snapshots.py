@@ -3,25 +3,12 @@
 import pytest
 
 from enrich import EnrichmentCache
-from tests.ui.conftest import settle
+from tests.ui.conftest import SIZES, pressing
 from tests.ui.ip_fakes import FIXTURES, offline_host  # noqa: F401 (fixture)
 from tests.ui.view_app import ViewApp, case_a_hits, case_loaded  # noqa: F401 (fixture)
 from workbench.core.case import Case
 from workbench.ui.screens.ips import IpsScreen
 from workbench.ui.screens.matrix import MatrixScreen
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
-
-
-def pressing(*keys: str):
-    """A run_before that waits for the view's workers, then presses keys."""
-
-    async def run_before(pilot) -> None:
-        await settle(pilot.app, pilot)
-        await pilot.press(*keys)
-        await settle(pilot.app, pilot)
-
-    return run_before
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
-from workbench.core.timeline import Timeline, account_timeline, intensity_strip, ip_timeline, timeline_record
+from workbench.core.timeline import (Timeline, account_timeline, intensity_strip, ip_timeline, month_labels,
+                                     timeline_record)
 
 HELP = "an account's (or IP's) activity per day with hunt hits, first-seen IPs and agents, dormant gap, log coverage"
 MAX_LABEL = 40
@@ -52,14 +53,7 @@ def _chunks(start: date, total: int, width: int) -> list[tuple[int, int]]:
 
 def _month_row(start: date, begin: int, end: int, label: int) -> Text:
     """`Dec 2022` over the first day of each month (and of the chunk), after `label` blanks."""
-    row = [" "] * (end - begin)
-    for i in range(begin, end):
-        day = start + timedelta(days=i)
-        if day.day == 1 or i == begin:
-            month = day.strftime("%b %Y")
-            if all(c == " " for c in row[i - begin:i - begin + len(month) + 1]):
-                row[i - begin:i - begin + len(month)] = month
-    return Text("".ljust(label) + "".join(row)[: end - begin], style="dim")
+    return Text("".ljust(label) + month_labels(start, begin, end), style="dim")
 
 
 def _strip_text(timeline: Timeline, begin: int, end: int) -> tuple[Text, Text]:

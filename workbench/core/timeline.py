@@ -8,7 +8,7 @@ the export's first day is flagged: the evidence may be older than the logs.
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -51,6 +51,19 @@ def intensity_strip(counts: list[int]) -> str:
     scale = math.log1p(top)
     return "".join(EMPTY if n == 0 else LEVELS[min(len(LEVELS) - 1, int(math.log1p(n) / scale * (len(LEVELS) - 1) + 0.5))]
                    for n in counts)
+
+
+def month_labels(start: date, begin: int, end: int) -> str:
+    """`Dec 2022` over the first day of each month of days begin..end after `start` (and over day `begin`),
+    one character per day, where the label fits."""
+    row = [" "] * (end - begin)
+    for i in range(begin, end):
+        day = start + timedelta(days=i)
+        if day.day == 1 or i == begin:
+            month = day.strftime("%b %Y")
+            if all(c == " " for c in row[i - begin:i - begin + len(month) + 1]):
+                row[i - begin:i - begin + len(month)] = month
+    return "".join(row)[: end - begin]
 
 
 def _day_range(events: pl.DataFrame) -> pl.DataFrame:

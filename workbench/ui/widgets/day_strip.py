@@ -1,7 +1,7 @@
 """Provides `DayStrip`: a timeline's per-day activity strip with hunt hits, the dormant gap and the log coverage
 per workload, one column per day, with a cursor day; it scrolls sideways when the range is wider than the screen."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from rich.text import Text
 from textual.binding import Binding
@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from workbench.core.inert import visible
-from workbench.core.timeline import Timeline, intensity_strip
+from workbench.core.timeline import Timeline, intensity_strip, month_labels
 
 SEVERITY_MARK = {"critical": ("!", "bold red"), "high": ("!", "red"), "medium": ("+", "yellow"),
                  "low": ("+", "cyan"), "informational": ("·", "dim")}
@@ -153,15 +153,8 @@ class DayStrip(Widget, can_focus=True):
 
     def _months(self, start: date, begin: int, end: int, label: int) -> Text:
         """`Dec 2022` over the first day of each month shown, and over the first day of the window."""
-        row = [" "] * (end - begin)
-        for i in range(begin, end):
-            day = start + timedelta(days=i)
-            if day.day == 1 or i == begin:
-                name = day.strftime("%b %Y")
-                if all(c == " " for c in row[i - begin:i - begin + len(name) + 1]):
-                    row[i - begin:i - begin + len(name)] = name
         more = ("◀" if begin > 0 else " ") + ("▶" if end < self.days else " ")
-        return Text(more.ljust(label) + "".join(row)[: end - begin], style="dim")
+        return Text(more.ljust(label) + month_labels(start, begin, end), style="dim")
 
     def _activity(self, timeline: Timeline, begin: int, end: int, label: int) -> Text:
         strip = Text(timeline.strip[begin:end])
