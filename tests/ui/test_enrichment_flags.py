@@ -30,6 +30,19 @@ def cache_dir(tmp_path, monkeypatch):
     return folder
 
 
+HOSTING_EVENTS = ("SELECT e.client_ip, count(*) AS n, any_value(i.hosting) AS hosting FROM events e "
+                  "JOIN ip_enrichment i ON e.client_ip = i.ip WHERE i.hosting GROUP BY 1 ORDER BY 1")
+
+
+async def run_sql(app, pilot, query: str) -> None:
+    """Put `query` in the SQL mode's editor, run it and wait for the result."""
+    editor = app.screen.query_one(SqlEditor)
+    editor.load(query)
+    editor.focus()
+    await pilot.press("ctrl+r")
+    await settle(app, pilot)
+
+
 def first_row_line(app) -> str:
     table = app.screen.query_one(EventTable)
     return table.render_line(1).text
@@ -66,12 +79,7 @@ async def test_hosting_flag_drill_down_export_and_sql_from_the_cache(make_app, c
 
         await pilot.press("f5")
         await settle(app, pilot)
-        editor = app.screen.query_one(SqlEditor)
-        editor.load("SELECT e.client_ip, count(*) AS n, any_value(i.hosting) AS hosting FROM events e "
-                    "JOIN ip_enrichment i ON e.client_ip = i.ip WHERE i.hosting GROUP BY 1 ORDER BY 1")
-        editor.focus()
-        await pilot.press("ctrl+r")
-        await settle(app, pilot)
+        await run_sql(app, pilot, HOSTING_EVENTS)
         result = app.screen.result.frame
         assert IOFLOOD in result["client_ip"].to_list() and result["hosting"].all()
 
@@ -92,6 +100,11 @@ async def test_without_a_cache_no_flag_until_the_ips_view_announces_a_run(make_a
         assert not first_row_line(app).startswith("    $")
         assert "Client IP enrichment" not in events_screen.query_one("#detail-pane").text.plain
 
+        await pilot.press("f5")
+        await settle(app, pilot)
+        await run_sql(app, pilot, HOSTING_EVENTS)
+        assert "ip_enrichment" in str(app.screen.query_one("#sql-status").render())  # no such table yet
+
         await pilot.press("f4")
         await settle(app, pilot)
         import_reference(cache_dir)
@@ -102,3 +115,9 @@ async def test_without_a_cache_no_flag_until_the_ips_view_announces_a_run(make_a
         assert app.screen is events_screen
         assert first_row_line(app).startswith("    $")
         assert "hosting: yes" in events_screen.query_one("#detail-pane").text.plain
+
+        await pilot.press("f5")  # the SQL mode queries the new results too
+        await settle(app, pilot)
+        assert "ip_enrichment" in str(app.screen.query_one("#sql-header").render())
+        await run_sql(app, pilot, HOSTING_EVENTS)
+        assert IOFLOOD in app.screen.result.frame["client_ip"].to_list()

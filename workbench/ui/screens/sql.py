@@ -82,6 +82,7 @@ class SqlScreen(Screen[None]):
         super().__init__()
         self.loaded: CaseLoaded | None = None
         self.session: SqlSession | None = None
+        self._session_enrichment: pl.DataFrame | None = None  # the `ip_enrichment` the session was made with
         self.exact = False
         self.running = False
         self.result: SqlResult | None = None
@@ -109,6 +110,10 @@ class SqlScreen(Screen[None]):
         loaded = getattr(self.app, "loaded", None)
         if loaded is not None and (self.loaded is None or loaded.events is not self.loaded.events):
             self.show_case(loaded)
+        elif loaded is not None and loaded.enrichment is not self._session_enrichment:
+            self.loaded = loaded  # the IPs mode enriched meanwhile: the next query sees the new `ip_enrichment`
+            self._drop_session()
+            self.refresh_header()
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
         self.show_case(message)
@@ -135,7 +140,8 @@ class SqlScreen(Screen[None]):
         """Case, the tables a query may name, and how text is compared."""
         if self.loaded is None:
             return
-        tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "")
+        tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "") + (
+            ", ip_enrichment" if self.loaded.enrichment is not None else "")
         parts = ["SQL", self.loaded.case.name, tables, "text: " + ("exact" if self.exact else "ignore case")]
         self.query_one("#sql-header", Static).update(Text(visible(" │ ".join(parts))))
 
@@ -183,8 +189,9 @@ class SqlScreen(Screen[None]):
         """Run the query off the UI thread; the status area and the table show how it went."""
         try:
             if self.session is None:
+                self._session_enrichment = self.loaded.enrichment
                 self.session = SqlSession(self.loaded.case, hunts=self.loaded.hits,
-                                          enrichment=self.loaded.enrichment, exact=self.exact)
+                                          enrichment=self._session_enrichment, exact=self.exact)
             result = self.session.run(query)
         except SqlError as error:
             self.app.call_from_thread(self._query_failed, error)
