@@ -1,14 +1,12 @@
 """Provides native decoding of AuditData JSON text into the declared fields, nested values as valid JSON.
 
-Polars' `read_ndjson` reads a nested value declared as text back out without escaping backslashes
-and control characters (`{"Path": "\\\\Sent Items"}` comes out as `{"Path": "\\Sent Items"}`). So,
-before decoding, every escaped backslash is swapped for a Unicode noncharacter that nothing else
-uses, and swapped back afterwards (as `\\\\` inside nested JSON, as `\\` in plain values). The rare
-nested value that still holds a raw control character (or any backslash, when the input itself
-contains the stand-in) is taken again from the record text with `json_path_match`.
+Polars' `read_ndjson` reads a nested value declared as text back out escaping only quotes, `\\n`
+and `\\r`: backslashes and other control characters come out raw (`{"Path": "\\\\Inbox"}` comes
+out as `{"Path": "\\Inbox"}`); plain values, strings included, come out right. So in records whose
+text holds an escaped backslash or control character, a nested object or list with a raw backslash
+is repaired: by doubling its backslashes when it holds no escape Polars wrote and the record has
+that key once (so the object is the field's own), else by taking it again with `json_path_match`.
 """
-
-import re
 
 import polars as pl
 
@@ -16,11 +14,10 @@ from workbench.core.schema import AUDIT_SCHEMA
 
 #: AuditData fields that hold objects or lists, kept as JSON text.
 NESTED_FIELDS = ("Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties",
-                 "DeviceProperties", "Actor", "AppAccessContext")
-STAND_IN = "\ufdd0"
-_STAND_IN_ESCAPED = re.compile(rb"\\u[fF][dD][dD]0")  # a literal prefix keeps this search fast
-_STAND_IN_UTF8 = STAND_IN.encode()
-_CONTROL = r"[\x00-\x1f]"
+                 "DeviceProperties", "Actor")
+_WRITTEN_RAW = r"\\[\\bft]|\\u00[01]|\\u005[cC]"  # escapes whose character Polars writes back out raw
+_RAW = r"[\\\x00-\x1f]"
+_AMBIGUOUS = r'\\["nr]|[\x00-\x1f]'  # an escape Polars wrote, or a raw control character
 
 
 def decode_records(data: bytes, texts: pl.Series) -> pl.DataFrame:
@@ -30,25 +27,38 @@ def decode_records(data: bytes, texts: pl.Series) -> pl.DataFrame:
     """
     if texts.len() == 0:
         return pl.DataFrame(schema=AUDIT_SCHEMA)
-    swapped = _STAND_IN_UTF8 not in data and not _STAND_IN_ESCAPED.search(data)
-    if swapped:
-        data = data.replace(b"\\\\", b"\\ufdd0")
-    fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA)
+    try:
+        fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA)
+    except pl.exceptions.PolarsError:  # perhaps an AppAccessContext that is not an object
+        fields = pl.read_ndjson(data, schema=AUDIT_SCHEMA | {"AppAccessContext": pl.String}).with_columns(
+            pl.struct(texts.str.json_path_match("$.AppAccessContext.AADSessionId").alias("AADSessionId"))
+            .alias("AppAccessContext")
+        )
     if fields.height != texts.len():
         raise pl.exceptions.ComputeError(f"decoded {fields.height} records from {texts.len()} lines")
-    if swapped:
-        fields = fields.with_columns(
-            pl.col(name).str.replace_all(STAND_IN, "\\\\" if name in NESTED_FIELDS else "\\", literal=True)
-            for name in AUDIT_SCHEMA
-        )
-    return _retake_broken_nested(fields, texts, _CONTROL if swapped else r"[\\\x00-\x1f]")
+    return _repair_nested(fields, texts)
 
 
-def _retake_broken_nested(fields: pl.DataFrame, texts: pl.Series, broken_pattern: str) -> pl.DataFrame:
+def _repair_nested(fields: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
+    """Nested values that Polars wrote out with raw backslashes or control characters, made valid JSON."""
+    rows = texts.str.contains(_WRITTEN_RAW).arg_true()
     columns = {}
     for name in NESTED_FIELDS:
-        broken = fields[name].str.contains(broken_pattern).fill_null(False)
+        values = fields[name].gather(rows)
+        broken = values.str.contains(_RAW).fill_null(False)
         if broken.any():
-            rows = broken.arg_true()
-            columns[name] = fields[name].scatter(rows, texts.gather(rows).str.json_path_match(f"$.{name}"))
-    return fields.with_columns(**columns) if columns else fields
+            where, values = rows.filter(broken), values.filter(broken)
+            lines = texts.gather(where)
+            doubling = ~values.str.contains(_AMBIGUOUS) & _holds_object_once(lines, name)
+            repaired = values.str.replace_all("\\", "\\\\", literal=True)
+            if not doubling.all():
+                retaken = lines.filter(~doubling).str.json_path_match(f"$.{name}")
+                repaired = repaired.scatter((~doubling).arg_true(), retaken)
+            columns[name] = fields[name].scatter(where, repaired)
+    return fields.with_columns(**columns)
+
+
+def _holds_object_once(lines: pl.Series, name: str) -> pl.Series:
+    """Whether each record has the key `name` once (so at the top), holding an object or list."""
+    once = lines.str.count_matches(f'"{name}"\\s*:') == 1
+    return once & (lines.str.contains(f'"{name}":{{', literal=True) | lines.str.contains(f'"{name}":[', literal=True))

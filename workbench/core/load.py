@@ -4,6 +4,7 @@ Every input row ends as exactly one of: loaded, duplicate (a record `Id` seen be
 or an earlier one) or rejected (written to the rejects file with file, row and reason).
 """
 
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Callable
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths, plain_file
-from workbench.core.normalise import normalise
-from workbench.core.readers import read_raw_chunks, records_frame
+from workbench.core.normalise import Normalised, normalise
+from workbench.core.readers import RawChunk, read_raw_chunks, records_frame
 
 MAX_LISTED_WARNINGS = 200
 PARQUET_COMPRESSION = "lz4"
+WORKERS = 2  # chunks normalised at once, while the one before them is written
 
 #: progress(files_done, files_total, rows_read_so_far, current_file)
 Progress = Callable[[int, int, int, str], None]
@@ -65,6 +67,7 @@ class EventSink:
         self.events_dir = events_dir
         self.rejects_path = rejects_path
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
+        self.seen_hashes = pl.Series("hash", [], dtype=pl.UInt64)
         self.parts = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self._pending: Future | None = None
@@ -74,12 +77,18 @@ class EventSink:
     def add(self, events: pl.DataFrame, rejects: pl.DataFrame, source_file: str) -> tuple[int, int]:
         """Store one chunk; returns (loaded, duplicates)."""
         ids = events["record_id"]
-        duplicate = ids.is_in(self.seen_ids.implode()) | ~ids.is_first_distinct()
+        hashes = ids.hash()
+        seen = hashes.is_in(self.seen_hashes.implode())  # cheap on numbers; confirmed on the text below
+        if seen.any():
+            same_hash = self.seen_ids.filter(self.seen_hashes.is_in(hashes.filter(seen).implode()))
+            seen = ids.is_in(same_hash.implode())
+        duplicate = seen | ~ids.is_first_distinct()
         fresh = events.filter(~duplicate) if duplicate.any() else events
         if fresh.height:
             self._write(fresh, self.events_dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
-            self.seen_ids = pl.concat([self.seen_ids, fresh["record_id"]])
+            self.seen_ids.append(fresh["record_id"])
+            self.seen_hashes.append(hashes.filter(~duplicate))
         if rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason", "text").write_ndjson(handle)
@@ -123,25 +132,40 @@ def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, pro
         if shape is Shape.EMPTY:
             file_report.note = "empty file: no records"
             continue
-        with plain_file(path, scratch) as plain:
-            for raw in read_raw_chunks(plain, shape):
-                result = normalise(raw, case, str(path))
-                loaded, duplicates = sink.add(result.events, result.rejects, str(path))
-                file_report.rows += raw.height
-                file_report.loaded += loaded
-                file_report.duplicates += duplicates
-                file_report.rejected += result.rejects.height
-                file_report.warnings += result.warnings.height
-                room = MAX_LISTED_WARNINGS - len(report.warnings)
-                if room > 0:
-                    report.warnings += [
-                        {"file": str(path), "row": row["source_row"], "reason": row["reason"]}
-                        for row in result.warnings.head(room).to_dicts()
-                    ]
-                rows_read += raw.height
+        with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
+            pending: deque[Future] = deque()
+            for make_raw in read_raw_chunks(plain, shape):
+                pending.append(pool.submit(_normalised_chunk, make_raw, case, str(path)))
+                if len(pending) > WORKERS:
+                    rows_read += _account(pending.popleft().result(), sink, file_report, report)
+            while pending:
+                rows_read += _account(pending.popleft().result(), sink, file_report, report)
     if progress:
         progress(len(files), len(files), rows_read, "")
     return report
+
+
+def _normalised_chunk(make_raw: RawChunk, case: str, source_file: str) -> tuple[int, Normalised]:
+    raw = make_raw()
+    return raw.height, normalise(raw, case, source_file)
+
+
+def _account(chunk: tuple[int, Normalised], sink: EventSink, file_report: FileReport, report: LoadReport) -> int:
+    """Store one normalised chunk and count its rows; returns the rows read."""
+    rows, result = chunk
+    loaded, duplicates = sink.add(result.events, result.rejects, file_report.path)
+    file_report.rows += rows
+    file_report.loaded += loaded
+    file_report.duplicates += duplicates
+    file_report.rejected += result.rejects.height
+    file_report.warnings += result.warnings.height
+    room = MAX_LISTED_WARNINGS - len(report.warnings)
+    if room > 0:
+        report.warnings += [
+            {"file": file_report.path, "row": row["source_row"], "reason": row["reason"]}
+            for row in result.warnings.head(room).to_dicts()
+        ]
+    return rows
 
 
 def events_from_records(records: list[dict], case: str = "inline", source_file: str = "<inline>") -> pl.DataFrame:

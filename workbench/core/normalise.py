@@ -135,6 +135,10 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         rejects = pl.concat([rejects, _reject_frame(frame.filter(pl.col("problem").is_not_null()), pl.col("problem"))])
         frame = frame.filter(pl.col("problem").is_null())
 
+    frame = frame.with_columns(  # looked up once here: blank checks read a value twice
+        _name_value("ExtendedProperties", "UserAgent").alias("extended_user_agent"),
+        _name_value("DeviceProperties", "SessionId").alias("device_session_id"),
+    )
     user_id = pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user")))
     client_ip_raw = pl.coalesce(
         *(_blank_to_null(pl.col(name)) for name in ("ClientIP", "ClientIPAddress", "ActorIpAddress", "env_client_ip"))
@@ -158,13 +162,11 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         pl.col("DeviceProperties").alias("device_properties"),
         pl.col("Actor").alias("actor"),
         pl.coalesce(
-            _blank_to_null(_name_value("ExtendedProperties", "UserAgent")),
-            _blank_to_null(pl.col("ClientInfoString")),
-            _blank_to_null(pl.col("UserAgent")),
+            *(_blank_to_null(pl.col(name)) for name in ("extended_user_agent", "ClientInfoString", "UserAgent"))
         ).alias("user_agent"),
         pl.coalesce(
-            _blank_to_null(pl.col("AppAccessContext").str.json_path_match("$.AADSessionId")),
-            _blank_to_null(_name_value("DeviceProperties", "SessionId")),
+            _blank_to_null(pl.col("AppAccessContext").struct.field("AADSessionId")),
+            _blank_to_null(pl.col("device_session_id")),
             _blank_to_null(pl.col("SessionId")),
         ).alias("session_id"),
         pl.col("OrganizationId").str.to_lowercase().alias("organization_id"),

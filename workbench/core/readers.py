@@ -10,7 +10,8 @@ import csv
 import json
 import mmap
 from pathlib import Path
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -20,6 +21,9 @@ from workbench.core.jsontext import decode_records
 CHUNK_BYTES = 96 << 20
 CHUNK_ROWS = 50_000
 ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip")
+
+#: Makes one raw chunk when called; chunks of one file can be made on several threads at once.
+RawChunk = Callable[[], pl.DataFrame]
 
 PURVIEW_COLUMNS = {
     "RecordId": "env_id", "CreationDate": "env_time", "RecordType": "env_record_type",
@@ -40,23 +44,27 @@ def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
 
 
-def _byte_chunks(path: Path) -> Iterator[bytes]:
-    """The file in blocks of whole lines (the last line may lack its newline)."""
+def _byte_chunks(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """The file (without a BOM) in blocks of whole lines: (first line number, line count, bytes)."""
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        start = 0
+        start = 3 if mapped[:3] == b"\xef\xbb\xbf" else 0
+        first_line = 1
         while start < len(mapped):
             end = mapped.find(b"\n", start + CHUNK_BYTES)
             end = len(mapped) if end < 0 else end + 1
-            yield mapped[start:end]
+            data = mapped[start:end]
+            count = data.count(b"\n") + (not data.endswith(b"\n"))
+            yield first_line, count, data
+            first_line += count
             start = end
 
 
-def _lines(data: bytes) -> pl.Series:
-    """One text value per line of `data` (blank lines as null), read natively when the bytes allow it."""
+def _lines(data: bytes, count: int) -> pl.Series:
+    """The `count` lines of `data` as text (blank lines as null), read natively when the bytes allow it."""
     try:
         lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
                             schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
-        if lines.len() == data.count(b"\n") + (not data.endswith(b"\n")):
+        if lines.len() == count:
             return lines
     except pl.exceptions.PolarsError:
         pass
@@ -67,36 +75,33 @@ def _lines(data: bytes) -> pl.Series:
     return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
 
 
-def _line_chunks(path: Path, decode: bool) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
-    """Each chunk of a JSON Lines file as a frame of `source_row` and line text, with its decoded
-    AuditData fields when `decode` and the chunk is clean (else None)."""
-    first_line = 1
-    for data in _byte_chunks(path):
-        if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        text = _lines(data)
-        fields = None
-        if decode and not text.null_count():
-            try:
-                fields = decode_records(data, text)
-            except pl.exceptions.PolarsError:
-                pass
-        rows = pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row")
-        yield pl.DataFrame([rows, text]), fields
-        first_line += text.len()
+def _line_frame(first_line: int, count: int, data: bytes) -> pl.DataFrame:
+    text = _lines(data, count)
+    return pl.DataFrame([pl.int_range(first_line, first_line + count, eager=True).alias("source_row"), text])
 
 
-def read_json_lines(path: Path) -> Iterator[pl.DataFrame]:
+def _json_lines_chunk(first_line: int, count: int, data: bytes) -> pl.DataFrame:
+    """A raw chunk of JSON Lines, with its AuditData fields decoded in one native pass when it is clean."""
+    frame = _with_envelope(_line_frame(first_line, count, data))
+    if frame["audit_data"].null_count():
+        return frame
+    try:
+        return frame.hstack(decode_records(data, frame["audit_data"]))
+    except pl.exceptions.PolarsError:
+        return frame
+
+
+def read_json_lines(path: Path) -> Iterator[RawChunk]:
     """Management API JSON Lines: one AuditData object per line, read in byte chunks.
 
-    When a chunk is clean, its AuditData fields are decoded here in one native pass over the bytes;
+    When a chunk is clean, its AuditData fields are decoded in one native pass over the bytes;
     otherwise `normalise` decodes (and explains) it line by line.
     """
-    for frame, fields in _line_chunks(path, decode=True):
-        yield _with_envelope(frame) if fields is None else _with_envelope(frame).hstack(fields)
+    for first_line, count, data in _byte_chunks(path):
+        yield partial(_json_lines_chunk, first_line, count, data)
 
 
-def read_csv_export(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
+def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     """Purview or legacy CSV exports, RFC 4180, streamed in row batches.
 
     Polars reads well-formed files; when it stops on a malformed one (an unterminated quote, say),
@@ -112,13 +117,13 @@ def read_csv_export(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
     last_row = 1
     try:
         for batch in scan.collect_batches(chunk_size=CHUNK_ROWS):
-            yield _with_envelope(batch)
+            yield partial(_with_envelope, batch)
             last_row = batch["source_row"].max() or last_row
     except pl.exceptions.PolarsError:
-        yield from _read_csv_slowly(path, columns, after_row=last_row)
+        yield partial(_read_csv_slowly, path, columns, after_row=last_row)
 
 
-def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> Iterator[pl.DataFrame]:
+def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> pl.DataFrame:
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = [name.strip() for name in next(reader, [])]
@@ -128,8 +133,7 @@ def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> Ite
                 continue
             record = dict(zip(header, values))
             rows.append({"source_row": number, **{column: record.get(name) for name, column in columns.items()}})
-    if rows:
-        yield _with_envelope(pl.DataFrame(rows, schema={"source_row": pl.Int64, **{c: pl.String for c in columns.values()}}))
+    return _with_envelope(pl.DataFrame(rows, schema={"source_row": pl.Int64, **{c: pl.String for c in columns.values()}}))
 
 
 def records_frame(records: list, first_row: int = 1, envelope: bool = False) -> pl.DataFrame:
@@ -150,7 +154,7 @@ def records_frame(records: list, first_row: int = 1, envelope: bool = False) -> 
     return _with_envelope(frame.with_columns(index.alias("source_row")))
 
 
-def read_json_document(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
+def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
     """A whole JSON document: a Management API array, one AuditData object, or Graph `{"value": [...]}`.
 
     These documents are API pages (small by construction), so they are parsed with `json` and each
@@ -168,24 +172,27 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
     else:
         records, envelope = [document], shape is Shape.GRAPH_JSON
     for start in range(0, len(records), CHUNK_ROWS):
-        yield records_frame(records[start:start + CHUNK_ROWS], start + 1, envelope)
+        yield partial(records_frame, records[start:start + CHUNK_ROWS], start + 1, envelope)
 
 
-def read_graph_lines(path: Path) -> Iterator[pl.DataFrame]:
+def _graph_lines_chunk(first_line: int, count: int, data: bytes) -> pl.DataFrame:
+    chunk = _line_frame(first_line, count, data)
+    lines = chunk["audit_data"]
+    envelope = [lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()]
+    audit = lines.str.json_path_match("$.auditData")
+    # A line that is not JSON keeps its text so that the reject shows it.
+    audit = pl.select(pl.when(audit.is_null()).then(lines).otherwise(audit)).to_series().alias("audit_data")
+    return _with_envelope(chunk.select("source_row").with_columns(audit, *envelope))
+
+
+def read_graph_lines(path: Path) -> Iterator[RawChunk]:
     """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
-    for chunk, _fields in _line_chunks(path, decode=False):
-        lines = chunk["audit_data"]
-        envelope = {
-            column: lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()
-        }
-        audit = lines.str.json_path_match("$.auditData").alias("audit_data")
-        # A line that is not JSON keeps its text so that the reject shows it.
-        audit = pl.select(pl.when(audit.is_null()).then(lines).otherwise(audit)).to_series().alias("audit_data")
-        yield _with_envelope(chunk.select("source_row").with_columns(audit, *envelope.values()))
+    for first_line, count, data in _byte_chunks(path):
+        yield partial(_graph_lines_chunk, first_line, count, data)
 
 
-def read_raw_chunks(path: Path, shape: Shape) -> Iterator[pl.DataFrame]:
-    """Raw chunks of the plain file at `path`, which has the given shape."""
+def read_raw_chunks(path: Path, shape: Shape) -> Iterator[RawChunk]:
+    """Makers of the raw chunks of the plain file at `path`, which has the given shape."""
     if shape in (Shape.PURVIEW_CSV, Shape.LEGACY_CSV):
         yield from read_csv_export(path, shape)
     elif shape is Shape.MGMT_JSONL:

@@ -40,8 +40,9 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 #: Bulky columns kept on disk in the case's Parquet and read when an event is opened.
 ON_DISK_COLUMNS = ("audit_data",)
 
-#: Fields read from each AuditData record, all as text: nested values arrive as JSON text,
-#: so no first row ever decides a type (DESIGN.md §2).
+#: Fields read from each AuditData record, declared so that no first row ever decides a type
+#: (DESIGN.md §2): all as text, nested values as JSON text, except that only the session id is
+#: read from `AppAccessContext` (which is not a column of its own).
 AUDIT_FIELDS = (
     "Id", "CreationTime", "Operation", "Workload", "RecordType", "UserId", "UserType",
     "ClientIP", "ClientIPAddress", "ActorIpAddress", "ResultStatus", "ObjectId",
@@ -49,7 +50,7 @@ AUDIT_FIELDS = (
     "ExtendedProperties", "DeviceProperties", "Actor", "ClientInfoString", "UserAgent",
     "SessionId", "AppAccessContext", "OrganizationId",
 )
-AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS}
+AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS} | {"AppAccessContext": pl.Struct({"AADSessionId": pl.String()})}
 
 #: AuditLogRecordType values of the Office 365 Management Activity API schema.
 RECORD_TYPES: dict[int, str] = {
