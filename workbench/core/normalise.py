@@ -42,35 +42,46 @@ def _json_problem(text: str) -> str | None:
     return None if isinstance(value, dict) else f"AuditData is a JSON {type(value).__name__}, not an object"
 
 
+def _json_lines(text: pl.Series) -> bytes:
+    return text.str.join("\n").cast(pl.Binary).item()
+
+
 def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Decode AuditData text into the declared text fields; rows that are not JSON objects are rejected."""
     if "Id" in raw.columns:  # the reader already decoded this clean chunk
         return raw, pl.DataFrame(schema=REJECT_SCHEMA)
-    empty = raw.filter(pl.col("audit_data").is_null() | (pl.col("audit_data").str.strip_chars() == ""))
-    rejects = [_reject_frame(empty, "empty AuditData")]
-    rows = raw.filter(pl.col("audit_data").str.strip_chars() != "")
+    blank = ~raw["audit_data"].str.contains(r"\S").fill_null(False)
+    rejects = [_reject_frame(raw.filter(blank), "empty AuditData")]
+    rows = raw.filter(~blank) if blank.any() else raw
     text = rows["audit_data"]
     if text.str.contains("\n", literal=True).any():
         text = text.str.replace_all(r"[\r\n]", " ")
     try:
-        fields = decode_records(text.str.join("\n").item().encode(), text)
+        fields = decode_records(_json_lines(text), text)
     except pl.exceptions.PolarsError:
         problems = pl.Series("reason", [_json_problem(value) for value in text.to_list()], dtype=pl.String)
         bad = rows.with_columns(problems)
         rejects.append(_reject_frame(bad.filter(pl.col("reason").is_not_null()), pl.col("reason")))
         rows = bad.filter(pl.col("reason").is_null()).drop("reason")
         text = text.filter(problems.is_null())
-        fields = decode_records(text.str.join("\n").item().encode(), text)
+        fields = decode_records(_json_lines(text), text)
     return rows.hstack(fields), pl.concat(rejects)
 
 
 def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
-    """Timestamps of `column` in any observed form; the common ISO form is tried alone first."""
+    """Timestamps of `column` in any observed form; the common ISO forms are tried alone first."""
     text = frame[column]
-    common = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC")
-    if common.null_count() == text.null_count():
-        return common
+    for common in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f"):  # the first is parsed much faster
+        times = text.str.to_datetime(common, strict=False, time_unit="us")
+        if times.null_count() == text.null_count():
+            return times.dt.replace_time_zone("UTC")
     return frame.select(_parse_time(column)).to_series()
+
+
+def _creation_times(frame: pl.DataFrame) -> pl.Series:
+    """`CreationTime`, else the envelope's time (parsed only where needed)."""
+    times = _parse_times(frame, "CreationTime")
+    return (times.fill_null(_parse_times(frame, "env_time")) if times.null_count() else times).alias("creation_time")
 
 
 def _parse_time(column: str) -> pl.Expr:
@@ -111,7 +122,7 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
         _record_ids(decoded),
-        pl.coalesce(_parse_times(decoded, "CreationTime"), _parse_times(decoded, "env_time")).alias("creation_time"),
+        _creation_times(decoded),
         pl.coalesce(_blank_to_null(pl.col("Operation")), _blank_to_null(pl.col("env_operation"))).alias("operation"),
         pl.coalesce(
             record_type_text.cast(pl.Int64, strict=False),

@@ -18,8 +18,8 @@ import polars as pl
 from workbench.core.formats import NotAnAuditLog, Shape
 from workbench.core.jsontext import decode_records
 
-CHUNK_BYTES = 96 << 20
-CHUNK_ROWS = 50_000
+CHUNK_BYTES = 24 << 20
+CHUNK_ROWS = 20_000
 ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip")
 
 #: Makes one raw chunk when called; chunks of one file can be made on several threads at once.
@@ -44,27 +44,23 @@ def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
 
 
-def _byte_chunks(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """The file (without a BOM) in blocks of whole lines: (first line number, line count, bytes)."""
+def _byte_chunks(path: Path) -> Iterator[bytes]:
+    """The file (without a BOM) in blocks of whole lines."""
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         start = 3 if mapped[:3] == b"\xef\xbb\xbf" else 0
-        first_line = 1
         while start < len(mapped):
             end = mapped.find(b"\n", start + CHUNK_BYTES)
             end = len(mapped) if end < 0 else end + 1
-            data = mapped[start:end]
-            count = data.count(b"\n") + (not data.endswith(b"\n"))
-            yield first_line, count, data
-            first_line += count
+            yield mapped[start:end]
             start = end
 
 
-def _lines(data: bytes, count: int) -> pl.Series:
-    """The `count` lines of `data` as text (blank lines as null), read natively when the bytes allow it."""
+def _lines(data: bytes) -> pl.Series:
+    """The lines of `data` as text (blank lines as null), read natively when the bytes allow it."""
     try:
         lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
                             schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
-        if lines.len() == count:
+        if lines.len():  # a block that is only a BOM reads as no line
             return lines
     except pl.exceptions.PolarsError:
         pass
@@ -75,14 +71,18 @@ def _lines(data: bytes, count: int) -> pl.Series:
     return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
 
 
-def _line_frame(first_line: int, count: int, data: bytes) -> pl.DataFrame:
-    text = _lines(data, count)
-    return pl.DataFrame([pl.int_range(first_line, first_line + count, eager=True).alias("source_row"), text])
+def _line_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, bytes]]:
+    """Each block of a file of lines as a frame of `source_row` and line text, beside the block's bytes."""
+    first_line = 1
+    for data in _byte_chunks(path):
+        text = _lines(data)
+        yield pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text]), data
+        first_line += text.len()
 
 
-def _json_lines_chunk(first_line: int, count: int, data: bytes) -> pl.DataFrame:
+def _json_lines_chunk(lines: pl.DataFrame, data: bytes) -> pl.DataFrame:
     """A raw chunk of JSON Lines, with its AuditData fields decoded in one native pass when it is clean."""
-    frame = _with_envelope(_line_frame(first_line, count, data))
+    frame = _with_envelope(lines)
     if frame["audit_data"].null_count():
         return frame
     try:
@@ -97,8 +97,8 @@ def read_json_lines(path: Path) -> Iterator[RawChunk]:
     When a chunk is clean, its AuditData fields are decoded in one native pass over the bytes;
     otherwise `normalise` decodes (and explains) it line by line.
     """
-    for first_line, count, data in _byte_chunks(path):
-        yield partial(_json_lines_chunk, first_line, count, data)
+    for lines, data in _line_chunks(path):
+        yield partial(_json_lines_chunk, lines, data)
 
 
 def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
@@ -175,8 +175,7 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
         yield partial(records_frame, records[start:start + CHUNK_ROWS], start + 1, envelope)
 
 
-def _graph_lines_chunk(first_line: int, count: int, data: bytes) -> pl.DataFrame:
-    chunk = _line_frame(first_line, count, data)
+def _graph_lines_chunk(chunk: pl.DataFrame) -> pl.DataFrame:
     lines = chunk["audit_data"]
     envelope = [lines.str.json_path_match(f"$.{key}").alias(column) for key, column in GRAPH_ENVELOPE.items()]
     audit = lines.str.json_path_match("$.auditData")
@@ -187,8 +186,8 @@ def _graph_lines_chunk(first_line: int, count: int, data: bytes) -> pl.DataFrame
 
 def read_graph_lines(path: Path) -> Iterator[RawChunk]:
     """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
-    for first_line, count, data in _byte_chunks(path):
-        yield partial(_graph_lines_chunk, first_line, count, data)
+    for lines, _data in _line_chunks(path):
+        yield partial(_graph_lines_chunk, lines)
 
 
 def read_raw_chunks(path: Path, shape: Shape) -> Iterator[RawChunk]:
