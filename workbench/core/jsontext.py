@@ -59,6 +59,6 @@ def _repair_nested(fields: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
 
 
 def _holds_object_once(lines: pl.Series, name: str) -> pl.Series:
-    """Whether each record has the key `name` once (so at the top), holding an object or list."""
-    once = lines.str.count_matches(f'"{name}"\\s*:') == 1
+    """Whether each record names `name` once (so as the top-level key), holding an object or list."""
+    once = lines.str.count_matches(f'"{name}"', literal=True) == 1
     return once & (lines.str.contains(f'"{name}":{{', literal=True) | lines.str.contains(f'"{name}":[', literal=True))

@@ -104,6 +104,16 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.strip_chars() == "").then(None).otherwise(expr)
 
 
+def _client_ips(raw: pl.Series) -> pl.Series:
+    """Canonical client IPs: plain IPv4 (with or without a port), the common shape, natively; the rest in Python."""
+    octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    ips = raw.str.extract(rf"^({octet}(?:\.{octet}){{3}})(?::\d+)?$", 1)
+    other = ips.is_null() & raw.is_not_null()
+    if other.any():
+        ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
+    return ips.alias("client_ip")
+
+
 def _record_ids(frame: pl.DataFrame) -> pl.Series:
     """`Id`, else the envelope's id, else a stable SHA-256 of the record text."""
     ids = frame.select(pl.coalesce(_blank_to_null(pl.col("Id")), _blank_to_null(pl.col("env_id")))).to_series()
@@ -130,37 +140,39 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         ).alias("record_type"),
         record_type_text.alias("record_type_text"),
     )
-    time_text = pl.coalesce(_blank_to_null(pl.col("CreationTime")), _blank_to_null(pl.col("env_time")))
-    problems = (
-        pl.when(pl.col("creation_time").is_null() & time_text.is_null())
-        .then(pl.lit("missing CreationTime"))
-        .when(pl.col("creation_time").is_null())
-        .then(pl.format("unreadable CreationTime {}", time_text))
-        .when(pl.col("operation").is_null())
-        .then(pl.lit("missing Operation"))
-        .when(pl.col("record_type").is_null() & pl.col("record_type_text").is_not_null())
-        .then(pl.format("RecordType {} is not a record type number", pl.col("record_type_text")))
-    )
-    frame = frame.with_columns(problems.alias("problem"))
-    if frame["problem"].null_count() < frame.height:  # filtering copies the chunk: only when needed
-        rejects = pl.concat([rejects, _reject_frame(frame.filter(pl.col("problem").is_not_null()), pl.col("problem"))])
-        frame = frame.filter(pl.col("problem").is_null())
+    bad_type = pl.col("record_type").is_null() & pl.col("record_type_text").is_not_null()
+    bad = frame.select(pl.col("creation_time").is_null() | pl.col("operation").is_null() | bad_type).to_series()
+    if bad.any():  # the reasons are worded (and the chunk filtered, a copy) only when needed
+        time_text = pl.coalesce(_blank_to_null(pl.col("CreationTime")), _blank_to_null(pl.col("env_time")))
+        problem = (
+            pl.when(pl.col("creation_time").is_null() & time_text.is_null())
+            .then(pl.lit("missing CreationTime"))
+            .when(pl.col("creation_time").is_null())
+            .then(pl.format("unreadable CreationTime {}", time_text))
+            .when(pl.col("operation").is_null())
+            .then(pl.lit("missing Operation"))
+            .otherwise(pl.format("RecordType {} is not a record type number", pl.col("record_type_text")))
+        )
+        rejects = pl.concat([rejects, _reject_frame(frame.filter(bad), problem)])
+        frame = frame.filter(~bad)
 
     frame = frame.with_columns(  # looked up once here: blank checks read a value twice
         _name_value("ExtendedProperties", "UserAgent").alias("extended_user_agent"),
         _name_value("DeviceProperties", "SessionId").alias("device_session_id"),
     )
-    user_id = pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user")))
     client_ip_raw = pl.coalesce(
         *(_blank_to_null(pl.col(name)) for name in ("ClientIP", "ClientIPAddress", "ActorIpAddress", "env_client_ip"))
+    )
+    frame = frame.with_columns(
+        pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user"))).alias("user_id"),
+        client_ip_raw.alias("client_ip_raw"),
     )
     events = frame.with_columns(
         pl.col("Workload").alias("workload"),
         pl.col("record_type").replace_strict(RECORD_TYPES, default=None, return_dtype=pl.String).alias("record_type_name"),
-        user_id.alias("user_id"),
-        user_id.str.to_lowercase().alias("user_key"),
+        pl.col("user_id").str.to_lowercase().alias("user_key"),
         pl.col("UserType").cast(pl.Int64, strict=False).alias("user_type"),
-        client_ip_raw.alias("client_ip_raw"),
+        _client_ips(frame["client_ip_raw"]),
         pl.col("ResultStatus").alias("result_status"),
         pl.col("ObjectId").alias("object_id"),
         pl.col("MailboxOwnerUPN").alias("mailbox_owner_upn"),
@@ -184,7 +196,6 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         pl.lit(case, pl.String).alias("case"),
         pl.lit(source_file, pl.String).alias("source_file"),
     )
-    events = events.with_columns(normalise_client_ip_column(events["client_ip_raw"]))
     events = events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
     warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
         "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")
