@@ -61,6 +61,8 @@ def test_audit_data_is_on_disk_and_read_per_event(tmp_path):
     case.open([write_jsonl(tmp_path / "a.jsonl", ["1", "2"])])
     assert "audit_data" not in case.events().columns
     assert json.loads(case.audit_data(["2"])["2"])["Id"] == "2"
+    second = next(row for row in case.events().iter_rows(named=True) if row["record_id"] == "2")
+    assert json.loads(case.record_text(second))["Id"] == "2"  # found by its input position
 
 
 def test_failed_load_keeps_the_previous_events(tmp_path):

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import polars as pl
 import pytest
 
-from workbench.core.filter import FilterError, parse_filter, parse_time, quote, tokenize
+from workbench.core.filter import FilterError, ValueIndex, parse_filter, parse_time, quote, tokenize
 from workbench.core.load import events_from_records
 
 RECORDS = [
@@ -21,11 +21,14 @@ RECORDS = [
      "RecordType": 15, "UserId": "CompromisedAdmin@example.com", "ClientIP": ""},
 ]
 EVENTS = events_from_records(RECORDS)
+TRIPLED = pl.concat([EVENTS] * 3)  # every value repeats, so a ValueIndex matches on the distinct values
 
 
 def ids(text: str) -> list[str]:
     expression = parse_filter(text)
     frame = EVENTS if expression is None else EVENTS.filter(expression)
+    indexed = parse_filter(text, ValueIndex(TRIPLED))
+    assert (TRIPLED if indexed is None else TRIPLED.filter(indexed)).equals(pl.concat([frame] * 3))
     return sorted(frame["record_id"])
 
 

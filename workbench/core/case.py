@@ -142,6 +142,17 @@ class Case:
         found = self.scan(with_audit_data=True).filter(pl.col("record_id").is_in(record_ids))
         return dict(found.select("record_id", "audit_data").collect().iter_rows())
 
+    def record_text(self, row: dict) -> str | None:
+        """The original record text of one event (a row of `events()`), found by its input position.
+
+        The parts hold rows in input order, so their statistics on `source_file` and `source_row` skip every
+        row group but the one holding the event: one small read instead of a scan of every part.
+        """
+        where = ((pl.col("source_file") == row["source_file"]) & (pl.col("source_row") == row["source_row"])
+                 & (pl.col("record_id") == row["record_id"]))
+        found = self.scan(with_audit_data=True).filter(where).select("audit_data").collect()
+        return found.item(0, 0) if found.height else None
+
     def rejects(self) -> pl.DataFrame:
         """The rejected rows: file, row, reason, text."""
         schema = {"file": pl.String, "row": pl.Int64, "reason": pl.String, "text": pl.String}

@@ -108,6 +108,14 @@ class CaseSet:
             found |= case.audit_data(missing)
         return found
 
+    def record_text(self, row: dict) -> str | None:
+        """The original record text of one event, read from the case it belongs to (by its `case` label)."""
+        for case in sorted(self.cases, key=lambda case: case.name != row["case"]):
+            text = case.record_text(row)
+            if text is not None:
+                return text
+        return None
+
     def rejects(self) -> pl.DataFrame:
         """The rejected rows of every case."""
         return pl.concat([case.rejects() for case in self.cases])

@@ -6,9 +6,13 @@ Terms are ANDed. `field:value` matches one column (case-insensitive; `*` is a wi
 give alternatives: `op:HardDelete,SoftDelete`), a leading `-` negates a term, `after:`/`before:`
 bound the time (UTC; a date or `2023-02-20T08:00`), and bare or quoted words are free text searched
 in subjects, parameters, modified properties, targets and object ids. Every bad term is reported.
+
+Given a `ValueIndex` of the frame, field and free-text terms are evaluated on each column's distinct
+values only and mapped back to the rows by code, which is what keeps a filter fast at a million rows.
 """
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -38,6 +42,9 @@ TIME_FIELDS = ("after", "before")
 #: Columns searched by free text.
 TEXT_COLUMNS = ("object_id", "item", "affected_items", "parameters", "modified_properties", "target")
 
+#: Columns a term can search.
+INDEXED = tuple(dict.fromkeys([column for column, _how in FIELDS.values()] + list(TEXT_COLUMNS)))
+
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S*)')
 
 
@@ -47,6 +54,39 @@ class FilterError(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class ValueIndex:
+    """Per searched column of one events frame: its distinct values and each row's code into them (built on first use)."""
+
+    def __init__(self, events: pl.DataFrame):
+        self.events = events
+        self._columns: dict[str, tuple[pl.DataFrame, pl.Series] | None] = {}
+        self._lock = threading.Lock()
+
+    def _distinct(self, column: str) -> tuple[pl.DataFrame, pl.Series] | None:
+        """(distinct values, row codes) of `column`; None when most values are distinct (nothing to gain)."""
+        with self._lock:
+            if column not in self._columns:
+                series = self.events[column]
+                values = series.unique().drop_nulls()
+                codes = None if values.len() > series.len() // 2 else series.cast(pl.Enum(values)).to_physical()
+                self._columns[column] = None if codes is None else (values.to_frame(), codes)
+            return self._columns[column]
+
+    def warm(self) -> None:
+        """Build every searched column's codes (for a worker thread, before the first filter)."""
+        for column in INDEXED:
+            self._distinct(column)
+
+    def match(self, column: str, expression: pl.Expr) -> pl.Expr:
+        """The rows where `expression` (over `column` only) holds, evaluated on the distinct values."""
+        distinct = self._distinct(column)
+        if distinct is None:
+            return expression
+        values, codes = distinct
+        hits = values.select(expression.fill_null(False).arg_true()).to_series()
+        return pl.lit(codes.is_in(hits.cast(codes.dtype).implode()))
 
 
 @dataclass(frozen=True)
@@ -84,7 +124,11 @@ def _pattern(value: str) -> str:
     return "(?i)" + ".*".join(re.escape(part) for part in value.split("*"))
 
 
-def _field_expr(column: str, how: str, value: str) -> pl.Expr:
+def _over(column: str, expression: pl.Expr, index: ValueIndex | None) -> pl.Expr:
+    return expression if index is None else index.match(column, expression)
+
+
+def _field_expr(column: str, how: str, value: str, index: ValueIndex | None) -> pl.Expr:
     alternatives = []
     for option in (v for v in value.split(",") if v):
         if "*" in option or how == "exact":  # an anchored case-insensitive regex: no lower-cased copy of the column
@@ -93,12 +137,13 @@ def _field_expr(column: str, how: str, value: str) -> pl.Expr:
             alternatives.append(pl.col(column).str.contains("^" + _pattern(option)))
         else:
             alternatives.append(pl.col(column).str.contains(_pattern(option)))
-    return pl.any_horizontal(alternatives)
+    return _over(column, pl.any_horizontal(alternatives), index)
 
 
-def _text_expr(value: str) -> pl.Expr:
+def _text_expr(value: str, index: ValueIndex | None) -> pl.Expr:
     pattern = _pattern(value)
-    return pl.any_horizontal(pl.col(column).str.contains(pattern).fill_null(False) for column in TEXT_COLUMNS)
+    return pl.any_horizontal(_over(column, pl.col(column).str.contains(pattern), index).fill_null(False)
+                             for column in TEXT_COLUMNS)
 
 
 def parse_time(value: str) -> datetime:
@@ -111,9 +156,9 @@ def parse_time(value: str) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _term_expr(term: Term) -> pl.Expr:
+def _term_expr(term: Term, index: ValueIndex | None) -> pl.Expr:
     if term.field is None:
-        return _text_expr(term.value)
+        return _text_expr(term.value, index)
     if term.field in TIME_FIELDS:
         try:
             moment = parse_time(term.value)
@@ -125,16 +170,19 @@ def _term_expr(term: Term) -> pl.Expr:
         known = ", ".join(sorted(FIELDS) + list(TIME_FIELDS))
         raise ValueError(f"unknown field {term.field!r} in {term.field}:{term.value} (fields: {known})")
     column, how = FIELDS[term.field]
-    return _field_expr(column, how, term.value)
+    return _field_expr(column, how, term.value, index)
 
 
-def parse_filter(text: str) -> pl.Expr | None:
-    """The expression selecting the events that match `text` (None for an empty filter)."""
+def parse_filter(text: str, index: ValueIndex | None = None) -> pl.Expr | None:
+    """The expression selecting the events that match `text` (None for an empty filter).
+
+    With `index`, the expression holds the matching rows of `index.events` and applies to that frame only.
+    """
     terms, problems = tokenize(text)
     expressions = []
     for term in terms:
         try:
-            expression = _term_expr(term).fill_null(False)
+            expression = _term_expr(term, index).fill_null(False)
         except ValueError as error:
             problems.append(str(error))
             continue

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from workbench.core.filter import parse_filter
+from workbench.core.filter import ValueIndex, parse_filter
 from workbench.core.store import CaseStore
 
 #: Pivot kinds: key -> (label, column).
@@ -49,6 +49,7 @@ class EventsView:
         self.tags: dict[str, list[str]] = self.store.tags()
         self.hit_ids: set[str] = set() if self.hits is None else set(self.hits["record_id"].to_list())
         self.frame = self.events
+        self.index = ValueIndex(self.events)
         self.several_cases = self.events["case"].n_unique() > 1
         self.generation = 0
         self.set_enrichment(self.enrichment)
@@ -82,7 +83,7 @@ class EventsView:
 
     def set_filter(self, text: str) -> None:
         """Apply the filter-bar text within the current pivot (raises FilterError, leaving the view unchanged)."""
-        expression = parse_filter(text)
+        expression = parse_filter(text, self.index)
         top = self.layers[-1]
         top.filter_text, top.filter = text.strip(), expression
         if top.filter_text:

@@ -115,6 +115,7 @@ class EventsScreen(Screen[None]):
         table.show(self.view)
         table.focus()
         self.refresh_header()
+        self.warm_index(self.view)
         totals = loaded.report.totals()
         if totals["rejected"] or totals["duplicates"]:
             self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "
@@ -122,6 +123,11 @@ class EventsScreen(Screen[None]):
         else:
             self.say(f"{totals['loaded']:,} events loaded" + (" (from the case's Parquet)" if loaded.reused else ""))
         self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def warm_index(self, view: EventsView) -> None:
+        """Build the filter's value index off the UI thread, so the first filter is as fast as the next."""
+        view.index.warm()
 
     def on_screen_resume(self) -> None:
         """Back from another mode: show the enrichment an IPs run may have renewed (the $ flags, the drill-down)."""
@@ -186,7 +192,7 @@ class EventsScreen(Screen[None]):
         self.show_detail()
         current = self.current
         if current is not None and self.current_audit is None:
-            self.fetch_record(current["record_id"])
+            self.fetch_record(current)
 
     def show_detail(self) -> None:
         """Draw the drill-down of the event under the cursor."""
@@ -205,11 +211,11 @@ class EventsScreen(Screen[None]):
                            view.enrichment_for(current["client_ip"]))
 
     @work(thread=True, exclusive=True, group="record", exit_on_error=False)
-    def fetch_record(self, record_id: str) -> None:
-        """Read the original record from the case's Parquet, off the UI thread."""
-        text = self.app.case.audit_data([record_id]).get(record_id)
+    def fetch_record(self, row: dict) -> None:
+        """Read the original record of the event `row` from the case's Parquet, off the UI thread."""
+        text = self.app.case.record_text(row)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._record_fetched, record_id, text)
+            self.app.call_from_thread(self._record_fetched, row["record_id"], text)
 
     def _record_fetched(self, record_id: str, text: str | None) -> None:
         self._audit = (record_id, text)
@@ -353,8 +359,7 @@ class EventsScreen(Screen[None]):
     def _record_text(self) -> str:
         """The original record under the cursor (one small Parquet read when the pane has not read it yet)."""
         if self.current_audit is None:
-            record_id = self.current["record_id"]
-            self._audit = (record_id, self.app.case.audit_data([record_id]).get(record_id))
+            self._audit = (self.current["record_id"], self.app.case.record_text(self.current))
         return self.current_audit or ""
 
     def action_copy(self) -> None:
