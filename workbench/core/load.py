@@ -18,7 +18,7 @@ from workbench.core.readers import RawChunk, read_raw_chunks, records_frame
 
 MAX_LISTED_WARNINGS = 200
 PARQUET_COMPRESSION = "lz4"
-WORKERS = 2  # chunks normalised at once, while the one before them is written
+WORKERS = 3  # chunks decoded and normalised at once (measured: 3 keeps two cores busier than 2)
 
 #: progress(files_done, files_total, rows_read_so_far, current_file)
 Progress = Callable[[int, int, int, str], None]
