@@ -9,8 +9,8 @@ the fields of `AUDIT_SCHEMA` too; otherwise `normalise` decodes them.
 import csv
 import json
 import mmap
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Callable, Iterator
 
 import polars as pl
