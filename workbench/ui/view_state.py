@@ -1,7 +1,7 @@
 """Provides `EventsView`: the events in view (filter, pivot stack, marked-only, sort) and the case's annotations.
 
-Plain Python and Polars, no Textual: every change recomputes the view frame with one vectorised
-query; widgets read only the visible slice of it.
+Plain Python and Polars, no Textual: every change recomputes, with one vectorised query, only the
+positions in the events frame of the rows in view; widgets read only the visible rows through them.
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +12,7 @@ import polars as pl
 from workbench.core.filter import ValueIndex, parse_filter
 from workbench.core.store import CaseStore
 
+POSITION = "_position"
 #: Pivot kinds: key -> (label, column).
 PIVOTS = {
     "user": ("user", "user_key"),
@@ -48,7 +49,6 @@ class EventsView:
         self.notes: dict[str, str] = self.store.notes()
         self.tags: dict[str, list[str]] = self.store.tags()
         self.hit_ids: set[str] = set() if self.hits is None else set(self.hits["record_id"].to_list())
-        self.frame = self.events
         self.index = ValueIndex(self.events)
         self.several_cases = self.events["case"].n_unique() > 1
         self.generation = 0
@@ -57,19 +57,46 @@ class EventsView:
 
     # -- what is in view -------------------------------------------------------------------
     def refresh(self) -> None:
-        """Recompute the frame in view."""
+        """Recompute the rows in view."""
         top = self.layers[-1]
         expressions = [expression for expression in (top.expression, top.filter) if expression is not None]
         if self.marked_only:
             expressions.append(pl.col("record_id").is_in(list(self.marks)))
-        frame = self.events.lazy()
+        frame = self.events.lazy().with_row_index(POSITION)
         if expressions:
             frame = frame.filter(*expressions)
         if self.sort is not None:
             column, descending = self.sort
             frame = frame.sort(column, "creation_time", descending=[descending, False], nulls_last=True, maintain_order=True)
-        self.frame = frame.collect()
+        self.positions: pl.Series = frame.select(POSITION).collect().to_series()
+        self._frame: pl.DataFrame | None = None
         self.generation += 1
+
+    @property
+    def height(self) -> int:
+        """The number of events in view."""
+        return self.positions.len()
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The events in view as one frame (built on first use after a change: for exports and tests)."""
+        if self._frame is None:
+            unchanged = self.sort is None and self.height == self.events.height  # every event, in time order
+            self._frame = self.events if unchanged else self.events[self.positions]
+        return self._frame
+
+    def column(self, name: str) -> pl.Series:
+        """One column of the events in view."""
+        return self.events[name].gather(self.positions)
+
+    def page(self, top: int, count: int) -> pl.DataFrame:
+        """Rows top..top+count of the view."""
+        return self.events[self.positions.slice(top, count)]
+
+    def index_of(self, record_id: str) -> int | None:
+        """Where the event `record_id` is in the view (None when it is not in view)."""
+        position = (self.events["record_id"] == record_id).arg_true()
+        return None if position.is_empty() else self.positions.index_of(position[0])
 
     @property
     def pivots(self) -> list[Pivot]:
@@ -139,22 +166,22 @@ class EventsView:
 
     def row(self, index: int) -> dict | None:
         """The event at `index` of the view, as a dict (None outside the view)."""
-        if not 0 <= index < self.frame.height:
+        if not 0 <= index < self.height:
             return None
-        return self.frame.row(index, named=True)
+        return self.events.row(self.positions[index], named=True)
 
     def index_at_time(self, moment: datetime) -> int | None:
         """The first row in view at or after `moment` (the last row when none is)."""
-        if self.frame.height == 0:
+        if self.height == 0:
             return None
-        after = self.frame.select((pl.col("creation_time") >= moment).arg_true().min()).item()
+        after = (self.column("creation_time") >= moment).arg_true().min()
         if after is None:
-            return self.frame.height - 1
+            return self.height - 1
         return int(after)
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         """First and last event time in view."""
-        times = self.frame["creation_time"]
+        times = self.column("creation_time")
         return times.min(), times.max()
 
     # -- annotations ------------------------------------------------------------------------
@@ -204,7 +231,7 @@ class EventsView:
 
     def mark_all_in_view(self) -> tuple[int, bool]:
         """Mark every event in view, or unmark them all when all are marked; returns (count changed, marked)."""
-        ids = self.frame["record_id"]
+        ids = self.column("record_id")
         unmarked = ids.filter(~ids.is_in(list(self.marks))).to_list()
         if unmarked:
             self.set_marks(unmarked, True)

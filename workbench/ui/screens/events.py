@@ -1,5 +1,6 @@
 """Provides `EventsScreen`: the events table, the drill-down pane, the filter bar, pivots, marks, notes, tags, export."""
 
+import gc
 from pathlib import Path
 
 from rich.text import Text
@@ -116,6 +117,7 @@ class EventsScreen(Screen[None]):
         table.focus()
         self.refresh_header()
         self.warm_index(self.view)
+        gc.freeze()  # what exists now lives all session: full collections stop walking it (100+ ms pauses at 1M events)
         totals = loaded.report.totals()
         if totals["rejected"] or totals["duplicates"]:
             self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "
@@ -149,7 +151,7 @@ class EventsScreen(Screen[None]):
             return
         first, last = view.time_range()
         span = f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"
-        parts = [f"{self.app.case.name}", f"{view.frame.height:,} / {view.events.height:,} events", span]
+        parts = [f"{self.app.case.name}", f"{view.height:,} / {view.events.height:,} events", span]
         if view.pivots:
             parts.append("pivot: " + " › ".join(pivot.label for pivot in view.pivots))
         if view.filter_text:
@@ -251,7 +253,7 @@ class EventsScreen(Screen[None]):
         self.query_one(FilterBar).close()
         self.refresh_view(self._keep())
         self.query_one(EventTable).focus()
-        self.say(f"filter matches {events(self.view.frame.height)}" if message.text.strip() else "filter cleared")
+        self.say(f"filter matches {events(self.view.height)}" if message.text.strip() else "filter cleared")
 
     def on_filter_bar_cancelled(self, message: "FilterBar.Cancelled") -> None:
         self.query_one(FilterBar).close()
@@ -273,18 +275,18 @@ class EventsScreen(Screen[None]):
     def action_pivot(self, kind: str) -> None:
         pivot = self.view.push_pivot(kind, self.current)
         self.refresh_view(self._keep())
-        self.say(f"pivot {pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+        self.say(f"pivot {pivot.label}: {events(self.view.height)} (Esc goes back)")
 
     def show_records(self, label: str, record_ids: list[str]) -> None:
         """Show only these events, as a pivot Esc pops (used by other views to open their events)."""
         pivot = self.view.push_records(label, record_ids)
         self.refresh_view(self._keep())
-        self.say(f"{pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+        self.say(f"{pivot.label}: {events(self.view.height)} (Esc goes back)")
 
     def action_window(self) -> None:
         pivot = self.view.push_window(self.current["creation_time"], WINDOW_MINUTES)
         self.refresh_view(self._keep())
-        self.say(f"pivot {pivot.label}: {events(self.view.frame.height)} (Esc goes back)")
+        self.say(f"pivot {pivot.label}: {events(self.view.height)} (Esc goes back)")
 
     def action_mark(self) -> None:
         marked = self.view.toggle_mark(self.current["record_id"])
@@ -369,7 +371,7 @@ class EventsScreen(Screen[None]):
     def action_export(self) -> None:
         default = Path(f"{self.app.case.name}-{'marked' if self.view.marks else 'events'}.csv")
         marked = len(self.view.marks)
-        self.app.push_screen(ExportDialog(default, marked, self.view.frame.height), self.start_export)
+        self.app.push_screen(ExportDialog(default, marked, self.view.height), self.start_export)
 
     def start_export(self, request: ExportRequest | None) -> None:
         if request is not None:

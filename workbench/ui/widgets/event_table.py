@@ -1,7 +1,7 @@
 """Provides `EventTable`: a Line-API view over the events frame that renders only the visible rows.
 
-No widget and no Python object per event: each repaint slices the visible rows out of the Polars
-frame (cached per scroll position), so a million rows scroll as fast as a hundred.
+No widget and no Python object per event: each repaint reads only the visible rows of the view
+(cached per scroll position), so a million rows scroll as fast as a hundred.
 """
 
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from textual.strip import Strip
 
 from workbench.core.decode import summary
 from workbench.core.inert import visible
+from workbench.ui.widgets.cells import fit
 from workbench.ui.view_state import EventsView
 
 
@@ -63,13 +64,6 @@ def layout(width: int, several_cases: bool = False) -> list[tuple[Column, int]]:
         for column in flexible:
             widths[column.key] += spare * column.flex // weights
     return [(column, max(1, widths[column.key])) for column in shown]
-
-
-def _fit(text: str, width: int) -> str:
-    """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
 
 
 class EventTable(ScrollView, can_focus=True):
@@ -127,10 +121,10 @@ class EventTable(ScrollView, can_focus=True):
         """Show `view` (after any change of it); the cursor stays on `keep_record` when it is still in view."""
         self.view = view
         self._page_key = None
-        self.virtual_size = Size(self.scrollable_content_region.width, view.frame.height + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, view.height + 1)
         index = self.cursor
         if keep_record is not None:
-            found = view.frame.select((view.frame["record_id"] == keep_record).arg_true().first()).item()
+            found = view.index_of(keep_record)
             index = found if found is not None else index
         self.move_to(index)
         self.refresh()
@@ -142,7 +136,7 @@ class EventTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return 0 if self.view is None else self.view.frame.height
+        return 0 if self.view is None else self.view.height
 
     @property
     def page_height(self) -> int:
@@ -164,7 +158,7 @@ class EventTable(ScrollView, can_focus=True):
         self.refresh()
         record_id = None
         if self.view is not None and 0 <= index < self.row_count:
-            record_id = self.view.frame["record_id"][index]
+            record_id = self.view.row(index)["record_id"]
         if self._last_highlight != (index, record_id):
             self._last_highlight = (index, record_id)
             self.post_message(self.Highlighted(index, record_id))
@@ -197,7 +191,7 @@ class EventTable(ScrollView, can_focus=True):
         narrow_time = columns[1][1] < 19
         rows = []
         if view is not None:
-            page = view.frame.slice(top, count).select(FRAME_COLUMNS).rows()
+            page = view.page(top, count).select(FRAME_COLUMNS).rows()
             for record_id, time, user, operation, ip, workload, object_id, item, affected, parameters, case in page:
                 values = {
                     "flags": view.flags(record_id, ip),
@@ -209,7 +203,7 @@ class EventTable(ScrollView, can_focus=True):
                     "object_id": summary(object_id, item, affected, parameters),
                     "case": case or "",
                 }
-                rows.append((record_id, [_fit(visible(values[column.key]), w) for column, w in columns]))
+                rows.append((record_id, [fit(visible(values[column.key]), w) for column, w in columns]))
         self._page_key, self._page = key, rows
         return rows
 
@@ -224,7 +218,7 @@ class EventTable(ScrollView, can_focus=True):
                 title += " ▼" if sort[1] else " ▲"
             elif sort is None and column.key == "creation_time":
                 title += " ▲"
-            cells.append(_fit(title, w))
+            cells.append(fit(title, w))
         return cells
 
     def render_line(self, y: int) -> Strip:

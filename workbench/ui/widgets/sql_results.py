@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.inert import visible
+from workbench.ui.widgets.cells import fit
 
 MAX_WIDTH = 40  # cells a column may take
 WIDTH_SAMPLE = 200  # leading rows measured as shown (escapes make text longer than stored)
@@ -55,12 +56,6 @@ def column_widths(frame: pl.DataFrame) -> list[int]:
         longest = max(shown, stored.get(name) or 1)
         widths.append(max(1, min(MAX_WIDTH, max(len(visible(name)), longest))))
     return widths
-
-
-def _fit(text: str, width: int) -> str:
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
 
 
 class ResultTable(ScrollView, can_focus=True):
@@ -176,7 +171,7 @@ class ResultTable(ScrollView, can_focus=True):
         key = (id(self.frame), top, count)
         if key != self._page_key:
             page = self.frame.slice(top, count).rows()
-            self._page = [[(_fit(cell_text(value), w), value is None) for value, w in zip(row, self.widths)]
+            self._page = [[(fit(cell_text(value), w), value is None) for value, w in zip(row, self.widths)]
                           for row in page]
             self._page_key = key
         return self._page
@@ -187,7 +182,7 @@ class ResultTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("result-table--header")
-            titles = " ".join(_fit(visible(name), w) for name, w in zip(self.frame.columns, self.widths))
+            titles = " ".join(fit(visible(name), w) for name, w in zip(self.frame.columns, self.widths))
             return Strip([Segment(titles, style)]).extend_cell_length(left + width, style).crop(left, left + width)
         top = int(self.scroll_y)
         rows = self._visible_rows(top, self.page_height)
