@@ -63,6 +63,24 @@ def test_jsonl_with_every_kind_of_bad_line(tmp_path):
     assert reasons[11].startswith("broken JSON")
 
 
+def test_json_that_python_reads_but_json_forbids_is_rejected_per_row(tmp_path):
+    """NaN and Infinity (which `json` accepts) and a number out of range (which Polars refuses)."""
+    record = json.dumps({**GOOD, "Id": "{id}", "Score": 0})
+    lines = [good(1), record.replace('"Score": 0', '"Score": NaN').replace("{id}", "n"),
+             record.replace('"Score": 0', '"Score": -Infinity').replace("{id}", "i"),
+             record.replace('"Score": 0', '"Score": 1e400').replace("{id}", "e"), good(2)]
+    path = tmp_path / "constants.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    case = open_case(tmp_path, path)
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.rejected) == (5, 2, 3)
+    reasons = dict(zip(case.rejects()["row"].to_list(), case.rejects()["reason"].to_list()))
+    assert reasons[2] == "broken JSON in AuditData: NaN is not a JSON value"
+    assert reasons[3] == "broken JSON in AuditData: -Infinity is not a JSON value"
+    assert reasons[4].startswith("AuditData not readable: ") and "InvalidNumber" in reasons[4]
+    assert sorted(case.events()["record_id"].to_list()) == ["g1", "g2"]
+
+
 def test_empty_file_is_reported_not_a_crash(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("")

@@ -34,12 +34,27 @@ def _reject_frame(rows: pl.DataFrame, reason: pl.Expr | str) -> pl.DataFrame:
     ).cast(REJECT_SCHEMA)
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _json_problem(text: str) -> str | None:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
         return f"broken JSON in AuditData: {error.msg} at character {error.pos}"
+    except ValueError as error:  # NaN, Infinity: Python reads them, JSON (and Polars) does not
+        return f"broken JSON in AuditData: {error}"
     return None if isinstance(value, dict) else f"AuditData is a JSON {type(value).__name__}, not an object"
+
+
+def _native_problem(text: str) -> str | None:
+    """Why Polars cannot read `text` as one record, for text that `json` reads."""
+    try:
+        decode_records(text.encode(), pl.Series([text]))
+    except pl.exceptions.PolarsError as error:
+        return f"AuditData not readable: {str(error).splitlines()[0]}"
+    return None
 
 
 def _json_lines(text: pl.Series) -> bytes:
@@ -56,16 +71,18 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     text = rows["audit_data"]
     if text.str.contains("\n", literal=True).any():
         text = text.str.replace_all(r"[\r\n]", " ")
-    try:
-        fields = decode_records(_json_lines(text), text)
-    except pl.exceptions.PolarsError:
-        problems = pl.Series("reason", [_json_problem(value) for value in text.to_list()], dtype=pl.String)
-        bad = rows.with_columns(problems)
-        rejects.append(_reject_frame(bad.filter(pl.col("reason").is_not_null()), pl.col("reason")))
-        rows = bad.filter(pl.col("reason").is_null()).drop("reason")
-        text = text.filter(problems.is_null())
-        fields = decode_records(_json_lines(text), text)
-    return rows.hstack(fields), pl.concat(rejects)
+    # A chunk Polars cannot read is explained row by row: first by `json`, then (for JSON that `json`
+    # reads and Polars does not) by Polars itself.
+    for problem_of in (_json_problem, _native_problem):
+        try:
+            return rows.hstack(decode_records(_json_lines(text), text)), pl.concat(rejects)
+        except pl.exceptions.PolarsError:
+            problems = pl.Series("reason", [problem_of(value) for value in text.to_list()], dtype=pl.String)
+            bad = rows.with_columns(problems)
+            rejects.append(_reject_frame(bad.filter(pl.col("reason").is_not_null()), pl.col("reason")))
+            rows = bad.filter(pl.col("reason").is_null()).drop("reason")
+            text = text.filter(problems.is_null())
+    return rows.hstack(decode_records(_json_lines(text), text)), pl.concat(rejects)
 
 
 def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
