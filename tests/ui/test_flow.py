@@ -1,10 +1,11 @@
 """The analyst's flow in the TUI, driven by keys: load, filter, pivot, mark, note, tag, export, reopen."""
 
 import json
+import shutil
 
 import polars as pl
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import CASE_NAME, settle
 from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog
 from workbench.ui.screens.help import HelpScreen
@@ -330,3 +331,21 @@ async def test_keys_work_while_loading_and_rejects_are_one_key_away(tmp_path, sa
         assert isinstance(report, LoadReportScreen)
         problems = "\n".join(str(widget.render()) for widget in report.query("Static"))
         assert "broken_rows.csv:3" in problems and "rejected" in problems
+
+
+async def test_header_keeps_to_one_line_at_80_columns(case_dir):
+    from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
+    from workbench.ui.app import WorkbenchApp
+
+    shutil.copytree(case_dir / CASE_NAME, case_dir / "sample_logs-1d95181c")  # the name a PATH gives a case
+    app = WorkbenchApp(CaseSet([(Case.named("sample_logs-1d95181c", case_dir), [])]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        total = app.screen.view.events.height
+        narrow = header(app)
+        assert narrow == f"sample_logs-1d95181c │ {total:,}/{total:,} │ 2022-12-01 – 2023-02-24"
+        assert app.screen.query_one("#header").size.height == 1
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert f"{total:,} / {total:,} events │ 2022-12-01 03:41 – " in header(app) and header(app).endswith(" UTC")

@@ -88,6 +88,7 @@ class EventsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 120, "-narrow")
+        self.refresh_header()
 
     # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -150,15 +151,20 @@ class EventsScreen(Screen[None]):
         if view is None:
             return
         first, last = view.time_range()
-        span = f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"
-        parts = [f"{self.app.case.name}", f"{view.height:,} / {view.events.height:,} events", span]
+        extras = []
         if view.pivots:
-            parts.append("pivot: " + " › ".join(pivot.label for pivot in view.pivots))
+            extras.append("pivot: " + " › ".join(pivot.label for pivot in view.pivots))
         if view.filter_text:
-            parts.append(f"filter: {view.filter_text}")
+            extras.append(f"filter: {view.filter_text}")
         if view.marked_only:
-            parts.append("marked only")
-        self.query_one("#header", Static).update(Text(visible(" │ ".join(parts))))
+            extras.append("marked only")
+        full = [f"{view.height:,} / {view.events.height:,} events",
+                f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"]
+        short = [f"{view.height:,}/{view.events.height:,}", f"{first:%Y-%m-%d} – {last:%Y-%m-%d}" if first else "no events"]
+        header = " │ ".join([self.app.case.name, *full, *extras])
+        if len(header) > self.size.width - 2:  # one line at 80 columns: day precision, no "events"
+            header = " │ ".join([self.app.case.name, *short, *extras])
+        self.query_one("#header", Static).update(Text(visible(header)))
 
     def refresh_view(self, keep_record: str | None = None) -> None:
         """Redraw the table and header after the view changed."""
