@@ -10,6 +10,7 @@ from workbench.core.case import Case
 
 from workbench.core.case_set import CaseSet
 from workbench.ui.app import WorkbenchApp
+from workbench.ui.widgets.sql_editor import SqlEditor
 
 CASE_NAME = "case-a"
 
@@ -61,3 +62,22 @@ async def settle(app, pilot) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def run_sql(app, pilot, query: str) -> None:
+    """Put `query` in the SQL mode's editor, run it and wait for the result."""
+    editor = app.screen.query_one(SqlEditor)
+    editor.load(query)
+    editor.focus()
+    await pilot.press("ctrl+r")
+    await settle(app, pilot)
+
+
+async def ask(pilot, key: str, value: str) -> None:
+    """Press `key`, replace the prompt's text with `value`, submit, and wait for the view's workers."""
+    await pilot.press(key)
+    await pilot.pause()
+    field = pilot.app.screen.query_one("#prompt-input")
+    field.value = value
+    await pilot.press("enter")
+    await settle(pilot.app, pilot)

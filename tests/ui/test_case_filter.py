@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import ask, settle
 from tests.ui.cross_case import SHARED_IPS, two_case_events, two_cases_loaded
 from tests.ui.cross_case import empty_enrichment_cache, loaded_two_cases, two_case_hits  # noqa: F401 (fixtures)
 from tests.ui.ip_fakes import offline_host  # noqa: F401 (fixture)
@@ -56,11 +56,7 @@ async def test_timeline_keeps_the_ip_and_counts_only_the_cases_events(loaded_two
     app = ViewApp(two_cases_loaded(loaded_two_cases, two_case_hits), TimelineScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await pilot.press("i")
-        await pilot.pause()
-        app.screen.query_one("#prompt-input").value = SHARED_IPS[0]
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await ask(pilot, "i", SHARED_IPS[0])
         events = two_case_events(loaded_two_cases).filter(pl.col("client_ip") == SHARED_IPS[0])
         assert app.screen.timeline.days["events"].sum() == events.height
         await pilot.press("f")

@@ -5,14 +5,13 @@ import polars as pl
 import pytest
 
 from enrich import EnrichmentCache
-from tests.ui.conftest import settle
+from tests.ui.conftest import run_sql, settle
 from tests.ui.ip_fakes import FIXTURES
 from tests.ui.test_flow import apply_filter, status
 from workbench.core.enrichment import cached_enrichment
 from workbench.ui.messages import EnrichmentUpdated
 from workbench.ui.screens.export_dialog import ExportDialog
 from workbench.ui.widgets.event_table import EventTable
-from workbench.ui.widgets.sql_editor import SqlEditor
 
 IOFLOOD = "104.161.20.102"
 
@@ -32,15 +31,6 @@ def cache_dir(tmp_path, monkeypatch):
 
 HOSTING_EVENTS = ("SELECT e.client_ip, count(*) AS n, any_value(i.hosting) AS hosting FROM events e "
                   "JOIN ip_enrichment i ON e.client_ip = i.ip WHERE i.hosting GROUP BY 1 ORDER BY 1")
-
-
-async def run_sql(app, pilot, query: str) -> None:
-    """Put `query` in the SQL mode's editor, run it and wait for the result."""
-    editor = app.screen.query_one(SqlEditor)
-    editor.load(query)
-    editor.focus()
-    await pilot.press("ctrl+r")
-    await settle(app, pilot)
 
 
 def first_row_line(app) -> str:

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from tests.ui.conftest import CASE_NAME, settle
+from tests.ui.conftest import CASE_NAME, run_sql, settle
 from workbench.core.case import Case
 from workbench.core.sql import example_queries
 from workbench.ui.messages import CaseLoaded
@@ -68,14 +68,6 @@ def loaded(case_dir) -> CaseLoaded:
 
 def status(app) -> str:
     return str(app.screen.query_one("#sql-status", Static).render())
-
-
-async def run_sql(app, pilot, query: str) -> None:
-    editor = app.screen.query_one(SqlEditor)
-    editor.load(query)
-    editor.focus()
-    await pilot.press("ctrl+r")
-    await settle(app, pilot)
 
 
 async def test_an_article_query_runs_as_printed(loaded):

@@ -5,7 +5,7 @@ from datetime import date
 
 import polars as pl
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import ask, settle
 from tests.ui.cross_case import loaded_two_cases, two_case_hits  # noqa: F401 (fixtures)
 from tests.ui.cross_case import two_case_events, two_cases_loaded
 from tests.ui.view_app import ViewApp
@@ -25,16 +25,6 @@ def red_days(strip: DayStrip) -> tuple[int, int]:
     activity = strip.render().split()[1]
     (span,) = [span for span in activity.spans if str(span.style) == DORMANT_STYLE]
     return span.start, span.end
-
-
-async def ask(pilot, key: str, value: str) -> None:
-    """Press `key`, replace the prompt's text with `value`, submit, and wait for the timeline."""
-    await pilot.press(key)
-    await pilot.pause()
-    field = pilot.app.screen.query_one("#prompt-input")
-    field.value = value
-    await pilot.press("enter")
-    await settle(pilot.app, pilot)
 
 
 async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens_a_days_events(
