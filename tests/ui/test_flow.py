@@ -349,3 +349,40 @@ async def test_header_keeps_to_one_line_at_80_columns(case_dir):
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         assert f"{total:,} / {total:,} events │ 2022-12-01 03:41 – " in header(app) and header(app).endswith(" UTC")
+
+
+async def test_a_filter_typed_in_one_burst_reaches_the_bar(make_app):
+    """Over SSH "/op:HardDelete⏎" can arrive at once: no key after "/" may act as a command of the table."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for character in "/op:HardDelete\r":
+            key = {"/": "slash", ":": "colon", "\r": "enter"}.get(character, character)
+            app.post_message(events.Key(key, character))  # all queued before any is handled
+        await settle(app, pilot)
+        assert app.screen.view.filter_text == "op:HardDelete" and not app.screen.view.pivots
+        assert set(app.screen.view.frame["operation"]) == {"HardDelete"}
+        await pilot.press("slash", "end", "space", "slash")  # in the bar "/" is text
+        assert app.screen.query_one(FilterBar).input.value == "op:HardDelete /"
+
+
+async def test_a_note_and_a_jump_typed_in_one_burst_reach_their_prompts(make_app):
+    from textual import events
+
+    def burst(app, keys: str) -> None:
+        for character in keys:
+            key = {" ": "space", ":": "colon", "-": "minus", "\r": "enter"}.get(character, character)
+            app.post_message(events.Key(key, character))
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, "g2023-02-20 15:03:44\r")
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.current["record_id"] == FULL_ACCESS and not screen.view.pivots
+        burst(app, "ngrant to the attacker\r")
+        await settle(app, pilot)
+        assert screen.view.notes[FULL_ACCESS] == "grant to the attacker" and not screen.view.pivots

@@ -28,6 +28,8 @@ from workbench.ui.widgets.filter_bar import FilterBar
 WINDOW_MINUTES = 15
 DETAIL_DELAY = 0.06  # seconds the cursor rests before the drill-down is redrawn
 #: Actions that need loaded events.
+#: Actions of priority bindings (see BINDINGS).
+TYPED_AHEAD = {"filter", "note", "tags", "jump"}
 NEEDS_EVENTS = {
     "filter", "pop", "pivot", "window", "mark", "mark_all", "note", "tags", "marked_only", "export",
     "jump", "open_detail", "sort", "toggle_detail", "copy",
@@ -44,13 +46,15 @@ class EventsScreen(Screen[None]):
 
     AUTO_FOCUS = ""  # nothing takes keys while loading; the table is focused once the events are in
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="events.filter"),
+        # Keys that open a line to type in have priority: handled as they arrive, so the keys typed right
+        # after them (one burst over SSH) go to that line, not to the table as commands.
+        Binding("slash", "filter", "Filter", id="events.filter", priority=True),
         Binding("escape", "pop", "Back", id="events.pop"),
         Binding("enter", "open_detail", "Open", id="events.open"),
         Binding("m", "mark", "Mark", id="events.mark"),
         Binding("M", "mark_all", "Mark all in view", id="events.mark_all", show=False),
-        Binding("n", "note", "Note", id="events.note"),
-        Binding("t", "tags", "Tags", id="events.tags", show=False),
+        Binding("n", "note", "Note", id="events.note", priority=True),
+        Binding("t", "tags", "Tags", id="events.tags", show=False, priority=True),
         Binding("asterisk", "marked_only", "Marked only", id="events.marked_only", show=False),
         Binding("e", "export", "Export", id="events.export"),
         Binding("u", "pivot('user')", "Same user", id="events.pivot_user", show=False),
@@ -58,7 +62,7 @@ class EventsScreen(Screen[None]):
         Binding("s", "pivot('session')", "Same session", id="events.pivot_session", show=False),
         Binding("o", "pivot('operation')", "Same operation", id="events.pivot_operation", show=False),
         Binding("w", "window", f"±{WINDOW_MINUTES} min", id="events.pivot_window", show=False),
-        Binding("g", "jump", "Jump to time", id="events.jump", show=False),
+        Binding("g", "jump", "Jump to time", id="events.jump", show=False, priority=True),
         Binding("d", "toggle_detail", "Detail pane", id="events.toggle_detail", show=False),
         Binding("c", "copy", "Copy record", id="events.copy", show=False),
         *(
@@ -235,6 +239,8 @@ class EventsScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in NEEDS_EVENTS and self.view is None:
             return False
+        if action in TYPED_AHEAD and self.query_one(FilterBar).input.has_focus:
+            return False  # the key is text in the filter bar
         if action in {"pivot", "window", "mark", "note", "tags", "open_detail", "copy"} and self.current is None:
             return None
         if action == "pop" and self.view is not None and not (self.view.pivots or self.view.filter_text or self.view.marked_only):

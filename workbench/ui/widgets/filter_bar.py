@@ -54,7 +54,7 @@ class FilterBar(Vertical):
         self.input.value = text
         self.input.cursor_position = len(text)
         self.show_problem("")
-        self.input.focus()
+        self.screen.set_focus(self.input)  # at once, not after the keys already queued
 
     def close(self) -> None:
         """Hide the bar."""
