@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from workbench.core.case import Case
 
@@ -81,3 +82,12 @@ async def ask(pilot, key: str, value: str) -> None:
     field.value = value
     await pilot.press("enter")
     await settle(pilot.app, pilot)
+
+
+KEY_NAMES = {" ": "space", "/": "slash", ":": "colon", ".": "full_stop", "-": "minus", "\r": "enter"}
+
+
+def burst(app, text: str) -> None:
+    """Queue `text` as key presses all at once, as a fast typist or a paste over SSH delivers them."""
+    for character in text:
+        app.post_message(events.Key(KEY_NAMES.get(character, character), character))

@@ -5,7 +5,7 @@ import shutil
 
 import polars as pl
 
-from tests.ui.conftest import CASE_NAME, settle
+from tests.ui.conftest import CASE_NAME, burst, settle
 from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog
 from workbench.ui.screens.help import HelpScreen
@@ -353,14 +353,10 @@ async def test_header_keeps_to_one_line_at_80_columns(case_dir):
 
 async def test_a_filter_typed_in_one_burst_reaches_the_bar(make_app):
     """Over SSH "/op:HardDelete⏎" can arrive at once: no key after "/" may act as a command of the table."""
-    from textual import events
-
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        for character in "/op:HardDelete\r":
-            key = {"/": "slash", ":": "colon", "\r": "enter"}.get(character, character)
-            app.post_message(events.Key(key, character))  # all queued before any is handled
+        burst(app, "/op:HardDelete\r")
         await settle(app, pilot)
         assert app.screen.view.filter_text == "op:HardDelete" and not app.screen.view.pivots
         assert set(app.screen.view.frame["operation"]) == {"HardDelete"}
@@ -369,13 +365,6 @@ async def test_a_filter_typed_in_one_burst_reaches_the_bar(make_app):
 
 
 async def test_a_note_and_a_jump_typed_in_one_burst_reach_their_prompts(make_app):
-    from textual import events
-
-    def burst(app, keys: str) -> None:
-        for character in keys:
-            key = {" ": "space", ":": "colon", "-": "minus", "\r": "enter"}.get(character, character)
-            app.post_message(events.Key(key, character))
-
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)

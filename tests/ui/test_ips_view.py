@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from enrich import EnrichmentCache, ip_summary
-from tests.ui.conftest import settle
+from tests.ui.conftest import burst, settle
 from tests.ui.ip_fakes import FIXTURES, KEY, REFERENCE_IPS, Reply, fake_services, offline_host  # noqa: F401
 from tests.ui.view_app import ViewApp, case_loaded
 from workbench.core.case import Case
@@ -203,3 +203,13 @@ async def test_an_unreadable_cache_still_lists_the_ips(case_a, offline_host, tmp
         await settle(app, pilot)
         assert app.screen.query_one(IpTable).row_count == 5
         assert "enrichment not possible" in status(app) and "0 of 5 addresses enriched" in status(app)
+
+
+async def test_a_filter_typed_in_one_burst_reaches_the_filter(case_a, offline_host, reference_cache):
+    app = ViewApp(case_loaded(case_a), IpsScreen, enrich_offline=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        burst(app, "/20.232")  # digits would sort the table if they reached it
+        await settle(app, pilot)
+        assert app.screen.filter_text == "20.232" and "sort: events ↓" in header(app)
+        assert app.screen.query_one(IpTable).current_ip == AZURE

@@ -5,9 +5,9 @@ from datetime import date
 
 import polars as pl
 
-from tests.ui.conftest import ask, settle
+from tests.ui.conftest import ask, burst, settle
 from tests.ui.cross_case import loaded_two_cases, two_case_hits  # noqa: F401 (fixtures)
-from tests.ui.cross_case import two_case_events, two_cases_loaded
+from tests.ui.cross_case import SHARED_IPS, two_case_events, two_cases_loaded
 from tests.ui.view_app import ViewApp
 from workbench.ui.screens.timeline import TimelineScreen
 from workbench.ui.widgets.day_strip import DORMANT_STYLE, DayStrip
@@ -104,3 +104,12 @@ async def test_the_ip_prompt_offers_the_ip_of_the_most_hunt_hits(loaded_two_case
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen.timeline.kind == "ip" and app.screen.timeline.subject == counted["client_ip"][0]
+
+
+async def test_an_ip_typed_in_one_burst_reaches_the_prompt(loaded_two_cases, two_case_hits):
+    app = ViewApp(two_cases_loaded(loaded_two_cases, two_case_hits), TimelineScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, f"i{SHARED_IPS[1]}\r")
+        await settle(app, pilot)
+        assert app.screen.timeline.subject == SHARED_IPS[1]

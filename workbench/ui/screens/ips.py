@@ -95,7 +95,7 @@ class IpsScreen(CaseScreen):
     STATUS_ID = "ips-status"
     BINDINGS = [
         Binding("enter", "open", "Events", id="ips.open"),
-        Binding("slash", "filter", "Filter", id="ips.filter"),
+        Binding("slash", "filter", "Filter", id="ips.filter", priority=True),  # keys typed right after go to the filter
         Binding("escape", "clear_filter", "Clear filter", id="ips.clear_filter", show=False),
         Binding("r", "refresh_ip", "Refresh IP", id="ips.refresh_ip", tooltip="Look the IP under the cursor up again"),
         Binding("R", "enrich_all", "Enrich now", id="ips.enrich_all", tooltip="Look up every missing or stale IP"),
@@ -284,6 +284,8 @@ class IpsScreen(CaseScreen):
             return False
         if action in {"open", "refresh_ip"} and self.query_one(IpTable).current_ip is None:
             return None
+        if action == "filter" and self.query_one("#ip-filter").has_focus:
+            return False  # "/" is text in the filter
         if action == "clear_filter":
             return bool(self.filter_text) or not self.query_one("#ip-filter").has_class("hidden")
         return super().check_action(action, parameters)
@@ -322,7 +324,7 @@ class IpsScreen(CaseScreen):
         field = self.query_one("#ip-filter", Input)
         field.remove_class("hidden")
         field.value = self.filter_text
-        field.focus()
+        self.set_focus(field)  # at once, not after the keys already queued
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if message.input.id == "ip-filter" and message.value != self.filter_text:

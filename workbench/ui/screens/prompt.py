@@ -13,14 +13,17 @@ class TextPrompt(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "") -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "",
+                 suggested: bool = False) -> None:
+        """A `suggested` value is selected, so that typing replaces it; otherwise typing adds to it."""
         super().__init__()
         self.title_text, self.value, self.placeholder, self.hint = title, value, placeholder, hint
+        self.suggested = suggested
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input", select_on_focus=False)
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input", select_on_focus=self.suggested)
             yield Label(Text(self.hint), id="prompt-hint", classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -81,8 +81,10 @@ class TimelineScreen(CaseScreen):
     """
     STATUS_ID = "timeline-status"
     BINDINGS = [
-        Binding("u", "ask('user')", "Account", id="timeline.user", tooltip="The timeline of another account"),
-        Binding("i", "ask('ip')", "IP", id="timeline.ip", tooltip="The timeline of a client IP"),
+        # Priority: the keys typed right after them go to the prompt they open, not to the strip.
+        Binding("u", "ask('user')", "Account", id="timeline.user", tooltip="The timeline of another account",
+                priority=True),
+        Binding("i", "ask('ip')", "IP", id="timeline.ip", tooltip="The timeline of a client IP", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -214,4 +216,5 @@ class TimelineScreen(CaseScreen):
                 self.build(kind, value.strip())
 
         self.app.push_screen(TextPrompt(title, current, placeholder="e.g. user@example.com" if kind == "user"
-                                        else "e.g. 203.0.113.7", hint="Enter shows it · Esc cancels"), done)
+                                        else "e.g. 203.0.113.7", hint="Enter shows it · Esc cancels",
+                                        suggested=True), done)
