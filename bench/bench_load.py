@@ -22,10 +22,14 @@ CORE_FIELDS = ("Id", "CreationTime", "Operation", "Workload", "RecordType", "Use
 
 
 def measure(kind: str, source: Path, case_dir: Path) -> dict:
-    """Run one measurement in this process and return its figures."""
-    import polars as pl
+    """Run one measurement in this process and return its figures.
 
-    from workbench.core.case import Case
+    The reference is a bare Polars process; the others import the product first, as its command does
+    (the product sets Polars' allocator options before Polars is loaded).
+    """
+    if kind != "reference":
+        import workbench  # noqa: F401
+    import polars as pl
 
     start = time.perf_counter()
     rows = 0
@@ -33,10 +37,14 @@ def measure(kind: str, source: Path, case_dir: Path) -> dict:
     if kind == "reference":
         rows = pl.read_ndjson(source, schema={name: pl.String for name in CORE_FIELDS}).height
     elif kind in ("jsonl", "csv"):
+        from workbench.core.case import Case
+
         case = Case.named(f"bench-{kind}", case_dir)
         report = case.load([source])
         rows = report.totals()["loaded"]
     elif kind == "reopen":
+        from workbench.core.case import Case
+
         case = Case.named("bench-jsonl", case_dir)
         _, reused = case.open([source])
         assert reused, "reopen parsed the inputs again"

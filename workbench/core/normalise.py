@@ -112,20 +112,43 @@ def _parse_time(column: str) -> pl.Expr:
     ).cast(UTC_TIME)
 
 
-def _name_value(column: str, name: str) -> pl.Expr:
-    """The Value of the `{Name, Value}` entry called `name` in a JSON list held as text."""
-    return pl.col(column).str.json_path_match(f"$[?(@.Name=='{name}')].Value")
+_WS = r"[ \t\r\n]*"
+_PLAIN = r'[^"\\\x00-\x1f]*'  # the text of a JSON string without escapes, which is its value
+
+
+def _entry(name: str, value: str) -> str:
+    return rf'\{{{_WS}"Name"{_WS}:{_WS}"{name}"{_WS},{_WS}"Value"{_WS}:{_WS}"{value}"{_WS}\}}'
+
+
+_PLAIN_LIST = rf"^{_WS}\[{_WS}(?:{_entry(_PLAIN, _PLAIN)}(?:{_WS},{_WS}{_entry(_PLAIN, _PLAIN)})*)?{_WS}\]{_WS}$"
+
+
+def _name_value(texts: pl.Series, name: str) -> pl.Series:
+    """The Value of the `{Name, Value}` entry called `name` in JSON lists held as text.
+
+    A list of plain `{"Name": "..", "Value": ".."}` entries (no escapes) is read with a regex, exactly;
+    any other text with `json_path_match`.
+    """
+    values = texts.str.extract(_entry(name, f"({_PLAIN})"), 1)
+    other = ~texts.str.contains(_PLAIN_LIST).fill_null(True)
+    if other.any():
+        values = values.scatter(other.arg_true(), texts.filter(other).str.json_path_match(f"$[?(@.Name=='{name}')].Value"))
+    return values
 
 
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.strip_chars() == "").then(None).otherwise(expr)
+    return pl.when(expr.str.contains(r"\S")).then(expr)
 
 
 def _client_ips(raw: pl.Series) -> pl.Series:
     """Canonical client IPs: plain IPv4 (with or without a port), the common shape, natively; the rest in Python."""
     octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    ips = raw.str.extract(rf"^({octet}(?:\.{octet}){{3}})(?::\d+)?$", 1)
-    other = ips.is_null() & raw.is_not_null()
+    plain = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}(?::\d+)?$").fill_null(False)
+    ips = pl.select(pl.when(plain).then(raw)).to_series()
+    ported = plain & raw.str.contains(":", literal=True)
+    if ported.any():
+        ips = ips.scatter(ported.arg_true(), raw.filter(ported).str.replace(r":\d+$", ""))
+    other = ~plain & raw.is_not_null()
     if other.any():
         ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
     return ips.alias("client_ip")
@@ -174,8 +197,8 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         frame = frame.filter(~bad)
 
     frame = frame.with_columns(  # looked up once here: blank checks read a value twice
-        _name_value("ExtendedProperties", "UserAgent").alias("extended_user_agent"),
-        _name_value("DeviceProperties", "SessionId").alias("device_session_id"),
+        _name_value(frame["ExtendedProperties"], "UserAgent").alias("extended_user_agent"),
+        _name_value(frame["DeviceProperties"], "SessionId").alias("device_session_id"),
     )
     client_ip_raw = pl.coalesce(
         *(_blank_to_null(pl.col(name)) for name in ("ClientIP", "ClientIPAddress", "ActorIpAddress", "env_client_ip"))
