@@ -81,6 +81,9 @@ async def test_one_case_with_both_tenants_compares_tenants(loaded_two_cases):
         assert str(table.get_cell_at((0, 2))) == "example.com (2ab04f98), example.net (e5da9a31)"
         await pilot.press("enter")
         assert app.opened[-1][0].endswith("(all tenants)")
+        await pilot.resize_terminal(80, 24)  # the tenants' names give way so that the counts stay in view
+        await pilot.pause()
+        assert header(app) == f"Correlate 2 tenants │ {table.row_count} shared indicators │ showing: all"
 
 
 async def test_a_single_case_says_nothing_is_shared(loaded_two_cases):

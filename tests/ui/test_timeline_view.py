@@ -36,8 +36,8 @@ async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens
         await ask(pilot, "u", "CompromisedAdmin@example.com")
         timeline = app.screen.timeline
         assert timeline.subject == "compromisedadmin@example.com" and timeline.dormant["days"] == 77
-        header = text_of(app, "#timeline-header")
-        assert header.startswith("Timeline of account compromisedadmin@example.com │ 2022-12-01..2023-02-24, 86 days │ 4 active")
+        hits = int(timeline.days["hits"].sum())
+        assert text_of(app, "#timeline-header") == f"compromisedadmin@example.com │ 86 days, 4 active, {hits} hits │ all cases"
         facts = text_of(app, "#timeline-facts")
         assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; quiet 77 days" in facts
         assert "104.161.20.102" in facts and "rv:109.0" in facts and "first-seen ips (3)" in facts
@@ -65,6 +65,12 @@ async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens
         assert "no events of compromisedadmin@example.com on 2022-12-01" in text_of(app, "#timeline-status")
         await pilot.press("shift+right", "enter")
         assert CREATED_A in app.opened[-1][1]
+
+        await pilot.resize_terminal(160, 48)  # wide enough for the full header
+        await pilot.pause()
+        assert text_of(app, "#timeline-header") == (
+            f"Timeline of account compromisedadmin@example.com │ 2022-12-01..2023-02-24, 86 days │ 4 active, "
+            f"{hits} hits │ all cases")
 
 
 async def test_an_ips_timeline_lists_the_accounts_first_seen_on_it(loaded_two_cases, two_case_hits):

@@ -20,6 +20,7 @@ from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
+from workbench.ui.widgets.cells import first_that_fits
 
 
 def app_config(app: App) -> dict:
@@ -46,7 +47,8 @@ def loaded_hits(app: App, loaded: CaseLoaded, pack: list[hunts.Hunt] | None = No
 class CaseScreen(Screen[None]):
     """A mode over the loaded case(s), with a status line and a case filter."""
 
-    #: The id of the `Static` that is the status line.
+    #: The ids of the `Static`s that are the header and the status line.
+    HEADER_ID: ClassVar[str] = "header"
     STATUS_ID: ClassVar[str] = "status"
     BINDINGS = [
         Binding("f", "cycle_case", "Case filter", id="view.case_filter",
@@ -58,6 +60,7 @@ class CaseScreen(Screen[None]):
         self.loaded: CaseLoaded | None = None
         self.case_choices: list[str] = []  # what the case filter cycles through (after "all")
         self.case_filter: str | None = None  # the one case kept in view; None: all
+        self.header_variants: tuple[str, ...] = ()  # the header shown, fullest first
 
     def on_mount(self) -> None:
         if getattr(self.app, "loaded", None) is not None:
@@ -81,6 +84,16 @@ class CaseScreen(Screen[None]):
     def say(self, message: str) -> None:
         """Put `message` (made inert) in the status line."""
         self.query_one(f"#{self.STATUS_ID}", Static).update(Text(visible(message)))
+
+    def show_header(self, *variants: str) -> None:
+        """The first of `variants` (fullest first) that fits the width in the header line, again on resize."""
+        self.header_variants = variants
+        header = first_that_fits(self.size.width - 2, *variants)
+        self.query_one(f"#{self.HEADER_ID}", Static).update(Text(visible(header)))
+
+    def on_resize(self) -> None:
+        if self.header_variants:
+            self.show_header(*self.header_variants)
 
     # -- the case filter --------------------------------------------------------------------------
     @property

@@ -39,6 +39,7 @@ class CorrelateScreen(CaseScreen):
     CorrelateScreen #indicator-detail { height: auto; max-height: 4; padding: 0 1; border-top: hkey $primary; }
     CorrelateScreen #correlate-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
+    HEADER_ID = "correlate-header"
     STATUS_ID = "correlate-status"
     BINDINGS = [Binding("enter", "open", "Events", id="correlate.open")]
 
@@ -105,9 +106,9 @@ class CorrelateScreen(CaseScreen):
         self.query_one(IndicatorTable).show(self.shown, self.labels)
         compared = ", ".join(self.choice_label(group) for group in self.case_choices)
         scope = "all" if self.case_filter is None else self.case_scope
-        header = (f"Correlate {len(self.case_choices)} {self.compared}: {compared} │ {self.shown.height} shared "
-                  f"indicators │ showing: {scope}")
-        self.query_one("#correlate-header", Static).update(Text(visible(header)))
+        counts = f"{self.shown.height} shared indicators │ showing: {scope}"
+        self.show_header(f"Correlate {len(self.case_choices)} {self.compared}: {compared} │ {counts}",
+                         f"Correlate {len(self.case_choices)} {self.compared} │ {counts}")
         if self.result.height == 0:
             self.say(f"no indicator is shared by two {self.compared} (one {self.compared[:-1]} loaded?)")
         else:

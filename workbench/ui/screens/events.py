@@ -22,6 +22,7 @@ from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.view_state import EventsView
 from workbench.ui.widgets.event_detail import EventDetail, detail_text
+from workbench.ui.widgets.cells import first_that_fits
 from workbench.ui.widgets.event_table import SORTABLE, EventTable
 from workbench.ui.widgets.filter_bar import FilterBar
 
@@ -165,9 +166,8 @@ class EventsScreen(Screen[None]):
         full = [f"{view.height:,} / {view.events.height:,} events",
                 f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"]
         short = [f"{view.height:,}/{view.events.height:,}", f"{first:%Y-%m-%d} – {last:%Y-%m-%d}" if first else "no events"]
-        header = " │ ".join([self.app.case.name, *full, *extras])
-        if len(header) > self.size.width - 2:  # one line at 80 columns: day precision, no "events"
-            header = " │ ".join([self.app.case.name, *short, *extras])
+        header = first_that_fits(self.size.width - 2, *(" │ ".join([self.app.case.name, *parts, *extras])
+                                                          for parts in (full, short)))
         self.query_one("#header", Static).update(Text(visible(header)))
 
     def refresh_view(self, keep_record: str | None = None) -> None:

@@ -79,6 +79,7 @@ class TimelineScreen(CaseScreen):
     TimelineScreen #timeline-detail { height: 1fr; padding: 0 1; border-top: hkey $primary; }
     TimelineScreen #timeline-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
+    HEADER_ID = "timeline-header"
     STATUS_ID = "timeline-status"
     BINDINGS = [
         # Priority: the keys typed right after them go to the prompt they open, not to the strip.
@@ -141,11 +142,12 @@ class TimelineScreen(CaseScreen):
         strip.show(timeline, (hit_days if hit_days.len() else active)[0])
         strip.focus()
         total_hits = int(days["hits"].sum())
-        header = (f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject} │ "
-                  f"{timeline.start}..{timeline.end}, {days.height} days │ {active.len()} active, {total_hits} hits")
-        if len(self.case_choices) > 1:
-            header += f" │ {self.case_scope}"
-        self.query_one("#timeline-header", Static).update(Text(visible(header)))
+        scope = f" │ {self.case_scope}" if len(self.case_choices) > 1 else ""
+        self.show_header(
+            f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject} │ "
+            f"{timeline.start}..{timeline.end}, {days.height} days │ {active.len()} active, {total_hits} hits{scope}",
+            f"{timeline.subject} │ {days.height} days, {active.len()} active, {total_hits} hits{scope}",
+        )
         self.query_one("#timeline-facts", Static).update(first_seen_text(timeline))
         self.say("←→ day · shift+←→ active day · Enter the day's events · u account · i IP"
                  + (" · f case" if len(self.case_choices) > 1 else "")
