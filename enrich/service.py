@@ -61,6 +61,10 @@ class EnrichResult:
     errors: Mapping[str, tuple[str, ...]]
     quota_left: int | None
     rate_limited_until: datetime | None
+    #: Successful lookups made over the network by this call (both sources).
+    looked_up: int = 0
+    #: Why a source stopped for the whole call (unreachable, rate limited, key refused), one line each.
+    stopped: tuple[str, ...] = ()
 
     def records(self) -> list[dict]:
         """The rows as JSON-ready dicts (timestamps as ISO-8601 UTC text)."""
@@ -129,6 +133,8 @@ def enrich(
         errors={ip: tuple(e) for ip, e in run.errors.items()},
         quota_left=quota_left,
         rate_limited_until=quota.blocked_until,
+        looked_up=run.looked_up,
+        stopped=tuple(run.stopped),
     )
 
 
@@ -151,6 +157,8 @@ class _Run:
         self.messages: list[str] = []
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.local: dict[str, str] = {}
+        self.looked_up = 0
+        self.stopped: list[str] = []
 
     def sort_addresses(self, ips: list[str]) -> list[str]:
         """The public addresses, in the given order; the others are noted as local or invalid."""
@@ -259,8 +267,10 @@ class _Run:
     def _report(self, source: _Cached, verb: str, succeeded: int, failed: int, stopped: Exception | None) -> None:
         """One status line per source, saying how far it got and why it stopped."""
         source.stale_used = sum(1 for ip in source.todo if ip in source.records) - succeeded
+        self.looked_up += succeeded
         text = f"{source.label}: {verb} {succeeded} of {len(source.todo)}" + (f", {failed} failed" if failed else "")
         if stopped is not None:
+            self.stopped.append(f"{source.label}: {stopped}")
             skipped = len(source.todo) - succeeded - failed
             text += f"; stopped: {stopped}; {skipped} addresses not {verb}"
         self.messages.append(text)

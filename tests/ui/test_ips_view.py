@@ -5,6 +5,7 @@ import time
 
 import polars as pl
 import pytest
+from textual.widgets import ProgressBar
 
 from enrich import EnrichmentCache, ip_summary
 from tests.ui.conftest import burst, settle
@@ -213,3 +214,18 @@ async def test_a_filter_typed_in_one_burst_reaches_the_filter(case_a, offline_ho
         await settle(app, pilot)
         assert app.screen.filter_text == "20.232" and "sort: events ↓" in header(app)
         assert app.screen.query_one(IpTable).current_ip == AZURE
+
+
+async def test_an_air_gapped_host_ends_the_run_after_one_batch_and_says_why(case_a, offline_host, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "enrich-cache"))
+    monkeypatch.delenv("ABUSEIPDB_API_KEY", raising=False)
+    config = {"enrich": {"timeout_seconds": 1.0, "retries": 0, "backoff_seconds": 0.01}}
+    app = ViewApp(case_loaded(case_a), IpsScreen, config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert not screen.running and screen.query_one("#ip-progress-row").has_class("hidden")
+        assert screen.query_one("#ip-progress", ProgressBar).progress == BATCH  # not the other 61 addresses too
+        assert "stopped: cannot resolve the server's name" in status(app) and "0 of 69 addresses enriched" in status(app)
+        assert screen.query_one(IpTable).row_count == 69

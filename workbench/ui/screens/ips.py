@@ -175,7 +175,10 @@ class IpsScreen(CaseScreen):
             except Exception as error:  # e.g. an unreadable cache: said in the status line, never a traceback
                 self.post_message(IpsStopped(f"{type(error).__name__}: {error}"))
                 return
-            last = offset + chunk.height >= total or result.rate_limited_until is not None or worker.is_cancelled
+            # A source that stopped and nothing looked up: the next batches would only stop the same way.
+            cut_off = bool(result.stopped) and result.looked_up == 0
+            last = (offset + chunk.height >= total or result.rate_limited_until is not None or cut_off
+                    or worker.is_cancelled)
             self.post_message(IpsEnriched(result, offset + chunk.height, total, final=last))
             if last:
                 return
