@@ -1,6 +1,7 @@
 """The SQL mode driven by keys: run the article's queries, errors with a caret, cancel, history, export, mark, open, palette."""
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -68,6 +69,10 @@ def loaded(case_dir) -> CaseLoaded:
 
 def status(app) -> str:
     return str(app.screen.query_one("#sql-status", Static).render())
+
+
+def header(app) -> str:
+    return str(app.screen.query_one("#sql-header", Static).render())
 
 
 async def test_an_article_query_runs_as_printed(loaded):
@@ -265,3 +270,17 @@ async def test_ctrl_t_makes_text_comparison_exact(loaded):
         assert "text: exact" in str(app.screen.query_one("#sql-header", Static).render())
         await run_sql(app, pilot, query)
         assert app.screen.result.frame["n"].item() == 0
+
+
+async def test_the_header_keeps_to_one_line_at_80_columns(case_dir):
+    long_name = "sample_logs-1d95181c-tenant-export"
+    shutil.copytree(case_dir / CASE_NAME, case_dir / long_name)
+    case = Case.named(long_name, case_dir)
+    report, reused = case.open([])
+    app = SqlApp(CaseLoaded(case, case.events(), report, case.rejects(), reused, pl.DataFrame()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert header(app) == f"SQL │ {long_name} │ xdr_identity_o365 / events, hunt_hits │ text: ignore case"
+        await pilot.resize_terminal(80, 24)  # the case name gives way
+        await pilot.pause()
+        assert header(app) == "SQL │ xdr_identity_o365 / events, hunt_hits │ text: ignore case"

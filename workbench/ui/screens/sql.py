@@ -19,6 +19,7 @@ from workbench.core.inert import visible
 from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, example_queries
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
+from workbench.ui.widgets.cells import first_that_fits
 from workbench.ui.widgets.sql_editor import SqlEditor
 from workbench.ui.widgets.sql_results import ResultTable
 
@@ -142,8 +143,13 @@ class SqlScreen(Screen[None]):
             return
         tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "") + (
             ", ip_enrichment" if self.loaded.enrichment is not None else "")
-        parts = ["SQL", self.loaded.case.name, tables, "text: " + ("exact" if self.exact else "ignore case")]
-        self.query_one("#sql-header", Static).update(Text(visible(" │ ".join(parts))))
+        text = "text: " + ("exact" if self.exact else "ignore case")
+        header = first_that_fits(self.size.width - 2, " │ ".join(["SQL", self.loaded.case.name, tables, text]),
+                                 " │ ".join(["SQL", tables, text]))
+        self.query_one("#sql-header", Static).update(Text(visible(header)))
+
+    def on_resize(self) -> None:
+        self.refresh_header()
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
