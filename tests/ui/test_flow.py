@@ -351,27 +351,22 @@ async def test_header_keeps_to_one_line_at_80_columns(case_dir):
         assert f"{total:,} / {total:,} events │ 2022-12-01 03:41 – " in header(app) and header(app).endswith(" UTC")
 
 
-async def test_a_filter_typed_in_one_burst_reaches_the_bar(make_app):
-    """Over SSH "/op:HardDelete⏎" can arrive at once: no key after "/" may act as a command of the table."""
+async def test_lines_typed_in_one_burst_reach_the_prompt_or_bar_they_open(make_app):
+    """Over SSH "/op:HardDelete⏎" can arrive at once: no key after "/" (or n, g) may act as a table command."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        burst(app, "/op:HardDelete\r")
-        await settle(app, pilot)
-        assert app.screen.view.filter_text == "op:HardDelete" and not app.screen.view.pivots
-        assert set(app.screen.view.frame["operation"]) == {"HardDelete"}
-        await pilot.press("slash", "end", "space", "slash")  # in the bar "/" is text
-        assert app.screen.query_one(FilterBar).input.value == "op:HardDelete /"
-
-
-async def test_a_note_and_a_jump_typed_in_one_burst_reach_their_prompts(make_app):
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        burst(app, "g2023-02-20 15:03:44\r")
         await settle(app, pilot)
         screen = app.screen
+        burst(app, "g2023-02-20 15:03:44\r")
+        await settle(app, pilot)
         assert screen.current["record_id"] == FULL_ACCESS and not screen.view.pivots
         burst(app, "ngrant to the attacker\r")
         await settle(app, pilot)
         assert screen.view.notes[FULL_ACCESS] == "grant to the attacker" and not screen.view.pivots
+
+        burst(app, "/op:HardDelete\r")
+        await settle(app, pilot)
+        assert screen.view.filter_text == "op:HardDelete" and not screen.view.pivots
+        assert set(screen.view.frame["operation"]) == {"HardDelete"}
+        await pilot.press("slash", "end", "space", "slash")  # in the bar "/" is text
+        assert screen.query_one(FilterBar).input.value == "op:HardDelete /"
