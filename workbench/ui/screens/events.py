@@ -21,16 +21,16 @@ from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.view_state import EventsView
-from workbench.ui.widgets.event_detail import EventDetail, detail_text
 from workbench.ui.widgets.cells import first_that_fits
+from workbench.ui.widgets.event_detail import EventDetail, detail_text
 from workbench.ui.widgets.event_table import SORTABLE, EventTable
 from workbench.ui.widgets.filter_bar import FilterBar
 
 WINDOW_MINUTES = 15
 DETAIL_DELAY = 0.06  # seconds the cursor rests before the drill-down is redrawn
-#: Actions that need loaded events.
 #: Actions of priority bindings (see BINDINGS).
 TYPED_AHEAD = {"filter", "note", "tags", "jump"}
+#: Actions that need loaded events.
 NEEDS_EVENTS = {
     "filter", "pop", "pivot", "window", "mark", "mark_all", "note", "tags", "marked_only", "export",
     "jump", "open_detail", "sort", "toggle_detail", "copy",
@@ -165,7 +165,8 @@ class EventsScreen(Screen[None]):
             extras.append("marked only")
         full = [f"{view.height:,} / {view.events.height:,} events",
                 f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC" if first else "no events"]
-        short = [f"{view.height:,}/{view.events.height:,}", f"{first:%Y-%m-%d} – {last:%Y-%m-%d}" if first else "no events"]
+        short = [f"{view.height:,}/{view.events.height:,}",
+                 f"{first:%Y-%m-%d} – {last:%Y-%m-%d}" if first else "no events"]
         header = first_that_fits(self.size.width - 2, *(" │ ".join([self.app.case.name, *parts, *extras])
                                                           for parts in (full, short)))
         self.query_one("#header", Static).update(Text(visible(header)))

@@ -95,7 +95,8 @@ class IpsScreen(CaseScreen):
     STATUS_ID = "ips-status"
     BINDINGS = [
         Binding("enter", "open", "Events", id="ips.open"),
-        Binding("slash", "filter", "Filter", id="ips.filter", priority=True),  # keys typed right after go to the filter
+        # Priority: the keys typed right after "/" go to the filter, not to the table.
+        Binding("slash", "filter", "Filter", id="ips.filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", id="ips.clear_filter", show=False),
         Binding("r", "refresh_ip", "Refresh IP", id="ips.refresh_ip", tooltip="Look the IP under the cursor up again"),
         Binding("R", "enrich_all", "Enrich now", id="ips.enrich_all", tooltip="Look up every missing or stale IP"),
