@@ -8,11 +8,12 @@ import polars as pl
 import pytest
 
 from workbench.core.case import Case
+from workbench.core.duckjson import lines_match
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths
 from workbench.core.load import events_from_records
 from workbench.core.normalise import _name_value, normalise
 from workbench.core.readers import ENVELOPE
-from workbench.core.schema import EVENT_SCHEMA
+from workbench.core.schema import AUDIT_SCHEMA, EVENT_SCHEMA
 
 SHAPES = {
     "jsonl": Shape.MGMT_JSONL, "mgmt-json": Shape.MGMT_JSON, "purview-csv": Shape.PURVIEW_CSV,
@@ -250,3 +251,87 @@ def test_name_value_lookup_matches_json_path_on_tricky_texts():
     expected = texts.str.json_path_match("$[?(@.Name=='UserAgent')].Value")
     assert _name_value(texts, "UserAgent").to_list() == expected.to_list()
     assert _name_value(texts.head(0), "UserAgent").to_list() == []
+
+
+TRICKY_RECORDS = [
+    record(Id="t1", Item={"Subject": 'Re: "wire" C:\\temp \x1b[2J \x07 ünï ✓ \u200b', "ParentFolder": {"Path": "\\Inbox"}},
+           Parameters=[{"Name": "Identity", "Value": "a\\b"}, {"Name": "Count", "Value": 5}],
+           ExtendedProperties=[{"Name": "UserAgent", "Value": "Mozilla/5.0 \"quoted\""}]),
+    record(Id="t2", UserType=True, ResultStatus={"code": 1}, ObjectId=["a", "b"], ClientIP="[2001:db8::1]:443",
+           AppAccessContext={"AADSessionId": "s-1", "Other": [1, 2]}, DeviceProperties=[{"Name": "SessionId", "Value": "d"}]),
+    record(Id="t3", ModifiedProperties=[{"Name": "StrongAuthenticationPhoneAppDetail", "OldValue": "[]",
+                                         "NewValue": "[{\"PhoneNumber\":\"+1 555\"}]"}], Target=None, Actor=[]),
+    record(Id="t4", CreationTime="2023-02-21T14:03:11.1234567Z", RecordType="ExchangeAdmin", UserId=None,
+           AffectedItems=[], Item=None),
+]
+
+
+def equal_events(left: pl.DataFrame, right: pl.DataFrame) -> None:
+    """The same events: every column equal, JSON text (nested fields, an object in a text field) as JSON values."""
+    def value(text):
+        try:
+            return json.loads(text) if isinstance(text, str) and text[:1] in "[{" else text
+        except ValueError:  # e.g. "[2001:db8::1]:443"
+            return text
+
+    def values(frame: pl.DataFrame, column: str) -> list:
+        return [value(text) for text in frame[column].to_list()]
+
+    for column in EVENT_SCHEMA:
+        if column not in ("case", "source_file", "source_row", "audit_data"):
+            assert values(left, column) == values(right, column), column
+
+
+@pytest.mark.parametrize("name", ["tricky.jsonl", "export [1]*.jsonl"])  # DuckDB would read the second as a glob
+def test_json_lines_decoded_by_duckdb_equal_the_line_by_line_decode(tmp_path, name):
+    path = write_lines(tmp_path / name, [json.dumps(r, ensure_ascii=False) for r in TRICKY_RECORDS], "\r\n")
+    equal_events(load(tmp_path, path).events().sort("record_id"), events_from_records(TRICKY_RECORDS).sort("record_id"))
+
+
+def test_bad_lines_are_explained_whichever_reader_decodes_the_chunk(tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.core.readers.CHUNK_BYTES", 600)  # chunks of a few lines
+    rows = [record(Id=f"r{n}", Parameters=[{"Name": "N", "Value": f"v\\{n}"}],
+                   ExtendedProperties=[{"Name": "UserAgent", "Value": "ua"}]) for n in range(40)]
+    lines = [json.dumps(r) for r in rows]
+    lines[25:25] = ["{broken", "   ", '{"Id": "n", "CreationTime": "2023-02-21T14:03:11", "Operation": "X", "S": NaN}']
+    lines[10:10] = ["null"]
+    case = load(tmp_path, write_lines(tmp_path / "mid.jsonl", lines))
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.rejected) == (44, 40, 4)
+    reasons = dict(zip(case.rejects()["row"].to_list(), case.rejects()["reason"].to_list()))
+    assert reasons == {11: "AuditData is a JSON NoneType, not an object", 27: reasons[27], 28: "empty AuditData",
+                       29: "broken JSON in AuditData: NaN is not a JSON value"}
+    assert reasons[27].startswith("broken JSON in AuditData")
+    events = case.events().sort("source_row")
+    assert events["source_row"].to_list() == [*range(1, 11), *range(12, 27), *range(30, 45)]
+    equal_events(events.sort("record_id"), events_from_records(rows).sort("record_id"))
+
+
+def test_a_bad_line_deep_in_a_big_file_leaves_only_the_rest_to_the_line_reader(tmp_path):
+    """DuckDB decodes the first 24 MB block; it stops at the broken line, and the second block is read here."""
+    rows = [record(Id=f"r{n}", ExtendedProperties=[{"Name": "UserAgent", "Value": "ua " + "x" * 200}])
+            for n in range(100_000)]
+    lines = [json.dumps(r) for r in rows]
+    lines[99_000] = "{broken"
+    case = load(tmp_path, write_lines(tmp_path / "big.jsonl", lines))
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.rejected) == (100_000, 99_999, 1)
+    assert case.rejects()["row"].to_list() == [99_001]
+    events = case.events().sort("source_row")
+    assert events["extended_properties"][0].startswith('[{"Name":"UserAgent","Value":"ua x')  # DuckDB: minified
+    assert events["extended_properties"][-1].startswith('[{"Name": "UserAgent", "Value": "ua x')  # Polars
+    kept = [*range(0, 100), *range(98_900, 99_000), *range(99_001, 100_000)]
+    sample = events.filter(pl.col("source_row").is_in([n + 1 for n in kept]))
+    equal_events(sample, events_from_records([rows[n] for n in kept]))
+
+
+def test_records_are_matched_to_their_lines_or_not_used():
+    texts = pl.Series([json.dumps(record(Id=f"r{n}")) for n in range(40)])
+    fields = pl.read_ndjson(texts.str.join("\n").item().encode(), schema=AUDIT_SCHEMA)
+    assert lines_match(texts, fields)
+    assert not lines_match(texts.slice(1).append(texts.slice(0, 1)), fields)  # shifted by one line
+    assert not lines_match(texts.slice(0, 39), fields.slice(0, 39).vstack(fields.slice(0, 1)))  # heights differ
+    assert not lines_match(texts.scatter(5, texts[5].replace("}", ', "X": -Infinity}')), fields)
+    empty = fields.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(pl.col(c)).alias(c)
+                                for c in ("Id", "CreationTime", "Operation"))
+    assert not lines_match(texts, empty)  # a `null` line

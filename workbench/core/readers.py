@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 import polars as pl
 
+from workbench.core.duckjson import DecodedLines, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
 from workbench.core.jsontext import decode_records
 
@@ -80,9 +81,12 @@ def _line_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, bytes]]:
         first_line += text.len()
 
 
-def _json_lines_chunk(lines: pl.DataFrame, data: bytes) -> pl.DataFrame:
-    """A raw chunk of JSON Lines, with its AuditData fields decoded in one native pass when it is clean."""
+def _json_lines_chunk(lines: pl.DataFrame, data: bytes, fields: pl.DataFrame | None) -> pl.DataFrame:
+    """A raw chunk of JSON Lines with its AuditData fields: DuckDB's when they match the lines, else
+    decoded here in one native pass when the chunk is clean."""
     frame = _with_envelope(lines)
+    if fields is not None and lines_match(frame["audit_data"], fields):
+        return frame.hstack(fields)
     if frame["audit_data"].null_count():
         return frame
     try:
@@ -94,11 +98,18 @@ def _json_lines_chunk(lines: pl.DataFrame, data: bytes) -> pl.DataFrame:
 def read_json_lines(path: Path) -> Iterator[RawChunk]:
     """Management API JSON Lines: one AuditData object per line, read in byte chunks.
 
-    When a chunk is clean, its AuditData fields are decoded in one native pass over the bytes;
-    otherwise `normalise` decodes (and explains) it line by line.
+    DuckDB decodes the AuditData fields of the file in order; a chunk whose lines they do not match
+    (and every chunk after DuckDB stopped at a line it cannot read) is decoded in one native pass
+    when it is clean, otherwise `normalise` decodes (and explains) it line by line.
     """
-    for lines, data in _line_chunks(path):
-        yield partial(_json_lines_chunk, lines, data)
+    decoded = DecodedLines(path)
+    try:
+        for lines, data in _line_chunks(path):
+            records = lines["audit_data"].str.contains(r"[^ \t\r]").sum()  # the lines DuckDB does not skip
+            fields = decoded.take(records)
+            yield partial(_json_lines_chunk, lines, data, fields)
+    finally:
+        decoded.close()
 
 
 def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
