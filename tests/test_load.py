@@ -263,7 +263,15 @@ TRICKY_RECORDS = [
                                          "NewValue": "[{\"PhoneNumber\":\"+1 555\"}]"}], Target=None, Actor=[]),
     record(Id="t4", CreationTime="2023-02-21T14:03:11.1234567Z", RecordType="ExchangeAdmin", UserId=None,
            AffectedItems=[], Item=None),
+    record(Id="t5", Parameters='plain C:\\x "q" \x07 é', Target=5, Actor=True, Item="", OrganizationId=1.5),
 ]
+
+
+def polars_decoded(records: list) -> pl.DataFrame:
+    """The events of `records` decoded by Polars alone (as when DuckDB cannot read a chunk)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("workbench.core.normalise.decode_texts", lambda texts: None)
+        return events_from_records(records)
 
 
 def equal_events(left: pl.DataFrame, right: pl.DataFrame) -> None:
@@ -285,7 +293,30 @@ def equal_events(left: pl.DataFrame, right: pl.DataFrame) -> None:
 @pytest.mark.parametrize("name", ["tricky.jsonl", "export [1]*.jsonl"])  # DuckDB would read the second as a glob
 def test_json_lines_decoded_by_duckdb_equal_the_line_by_line_decode(tmp_path, name):
     path = write_lines(tmp_path / name, [json.dumps(r, ensure_ascii=False) for r in TRICKY_RECORDS], "\r\n")
-    equal_events(load(tmp_path, path).events().sort("record_id"), events_from_records(TRICKY_RECORDS).sort("record_id"))
+    equal_events(load(tmp_path, path).events().sort("record_id"), polars_decoded(TRICKY_RECORDS).sort("record_id"))
+    assert events_from_records(TRICKY_RECORDS).filter(pl.col("record_id") == "t5")["parameters"][0].startswith("plain")
+
+
+def purview_csv(path: Path, audit_texts: list[str]) -> Path:
+    header = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData"
+    rows = [",".join('"' + cell.replace('"', '""') + '"' for cell in ["", "", "", "", "", text]) for text in audit_texts]
+    return write_lines(path, [header, *rows], newline="\r\n", bom=True)
+
+
+def test_csv_audit_data_decoded_by_duckdb_equals_the_polars_decode(tmp_path):
+    path = purview_csv(tmp_path / "tricky.csv", [json.dumps(r, ensure_ascii=False) for r in TRICKY_RECORDS])
+    equal_events(load(tmp_path, path).events().sort("record_id"), polars_decoded(TRICKY_RECORDS).sort("record_id"))
+
+
+def test_csv_rows_duckdb_would_read_are_rejected_as_before(tmp_path):
+    texts = [json.dumps(record(Id=f"r{n}")) for n in range(6)]
+    texts[1:1] = ["null", "[1]", json.dumps(record(Id="c"))[:-1] + ", }", json.dumps(record(Id="n"))[:-1] + ', "S": NaN}']
+    case = load(tmp_path, purview_csv(tmp_path / "bad.csv", texts))
+    reasons = dict(zip(case.rejects()["row"].to_list(), case.rejects()["reason"].to_list()))
+    assert reasons == {3: "AuditData is a JSON NoneType, not an object", 4: "AuditData is a JSON list, not an object",
+                       5: reasons[5], 6: "broken JSON in AuditData: NaN is not a JSON value"}
+    assert reasons[5].startswith("broken JSON in AuditData")
+    assert sorted(case.events()["record_id"].to_list()) == [f"r{n}" for n in range(6)]
 
 
 def test_bad_lines_are_explained_whichever_reader_decodes_the_chunk(tmp_path, monkeypatch):
@@ -295,15 +326,16 @@ def test_bad_lines_are_explained_whichever_reader_decodes_the_chunk(tmp_path, mo
     lines = [json.dumps(r) for r in rows]
     lines[25:25] = ["{broken", "   ", '{"Id": "n", "CreationTime": "2023-02-21T14:03:11", "Operation": "X", "S": NaN}']
     lines[10:10] = ["null"]
+    lines[5:5] = [json.dumps(record(Id="c"))[:-1] + ",}"]  # a trailing comma
     case = load(tmp_path, write_lines(tmp_path / "mid.jsonl", lines))
     report = case.load_report().files[0]
-    assert (report.rows, report.loaded, report.rejected) == (44, 40, 4)
+    assert (report.rows, report.loaded, report.rejected) == (45, 40, 5)
     reasons = dict(zip(case.rejects()["row"].to_list(), case.rejects()["reason"].to_list()))
-    assert reasons == {11: "AuditData is a JSON NoneType, not an object", 27: reasons[27], 28: "empty AuditData",
-                       29: "broken JSON in AuditData: NaN is not a JSON value"}
-    assert reasons[27].startswith("broken JSON in AuditData")
+    assert reasons == {6: reasons[6], 12: "AuditData is a JSON NoneType, not an object", 28: reasons[28],
+                       29: "empty AuditData", 30: "broken JSON in AuditData: NaN is not a JSON value"}
+    assert reasons[6].startswith("broken JSON in AuditData") and reasons[28].startswith("broken JSON in AuditData")
     events = case.events().sort("source_row")
-    assert events["source_row"].to_list() == [*range(1, 11), *range(12, 27), *range(30, 45)]
+    assert events["source_row"].to_list() == [*range(1, 6), *range(7, 12), *range(13, 28), *range(31, 46)]
     equal_events(events.sort("record_id"), events_from_records(rows).sort("record_id"))
 
 

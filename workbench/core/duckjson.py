@@ -1,4 +1,5 @@
-"""Provides `DecodedLines`: the AuditData fields of a JSON Lines file decoded by DuckDB, in file order.
+"""Provides `DecodedLines` (the AuditData fields of a JSON Lines file decoded by DuckDB, in file order)
+and `decode_texts` (the same for a column of AuditData texts, as in a CSV export).
 
 DuckDB's JSON reader decodes the declared fields on its own threads at a fraction of the cost of
 Polars' `read_ndjson`, and writes nested values back as valid (minified) JSON. It skips lines that
@@ -6,6 +7,7 @@ hold only spaces, tabs or `\\r`, and stops with an error at the first line it ca
 reader then decodes the rest of the file itself, line by line where needed.
 """
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -24,6 +26,36 @@ def _columns() -> str:
     types = {name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
     types["AppAccessContext"] = "STRUCT(AADSessionId VARCHAR)"
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
+
+
+#: The `json_transform` structure of the same fields.
+_STRUCTURE = json.dumps({name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
+                        | {"AppAccessContext": {"AADSessionId": "VARCHAR"}})
+
+_DATABASE = duckdb.connect(":memory:")
+
+
+def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
+    """The fields (AUDIT_SCHEMA) of AuditData texts, row for row, or None when DuckDB cannot read one."""
+    con = _DATABASE.cursor()  # one per call: chunks are decoded on several threads
+    try:
+        table = con.from_arrow(pl.DataFrame([texts.alias("text")]).to_arrow()).select(
+            f"json_transform(text, '{_STRUCTURE}') AS fields").to_arrow_table()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return _strings_unquoted(pl.from_arrow(table).to_series().struct.unnest().cast(AUDIT_SCHEMA))
+
+
+def _strings_unquoted(fields: pl.DataFrame) -> pl.DataFrame:
+    """Nested fields that hold a JSON string, as its text (as Polars decodes it; DuckDB keeps the quotes)."""
+    columns = {}
+    for name in NESTED_FIELDS:
+        rows = fields[name].str.starts_with('"').fill_null(False).arg_true()
+        if rows.len():
+            columns[name] = fields[name].scatter(rows, fields[name].gather(rows).str.json_decode(pl.String))
+    return fields.with_columns(**columns)
 
 
 class DecodedLines:
@@ -62,7 +94,7 @@ class DecodedLines:
         fields = pl.concat(parts) if parts else pl.DataFrame(schema=AUDIT_SCHEMA)
         if fields.height > rows:
             self._rest, fields = fields.slice(rows), fields.slice(0, rows)
-        return fields.cast(AUDIT_SCHEMA)
+        return _strings_unquoted(fields.cast(AUDIT_SCHEMA))
 
     def close(self) -> None:
         """Stop reading and free the connection."""
@@ -72,20 +104,24 @@ class DecodedLines:
 
 #: A bare NaN or Infinity (after `:`, `[` or `,`), which DuckDB reads and JSON does not.
 _CONSTANT = r"[:\[,]\s*-?(?:NaN|Infinity)"
+#: A trailing comma (`{"a": 1,}`), which DuckDB reads and JSON does not (or such text inside a string).
+_TRAILING_COMMA = r",\s*[}\]]"
 
 
 def lines_match(texts: pl.Series, fields: pl.DataFrame) -> bool:
     """Whether `fields` were decoded from `texts` line for line, and no line needs a closer reading.
 
     Records' `Id`s must be in their own lines (so that no skipped or extra line shifted them); a
-    record decoded as all nulls (a `null` line) and a bare NaN or Infinity are left to the
-    line-by-line reader, which says why.
+    record decoded as all nulls (a `null` line), a bare NaN or Infinity and a trailing comma are left
+    to the line-by-line reader, which says why.
     """
     if fields.height != texts.len() or texts.len() == 0 or texts.null_count():
         return False
     empty = fields.select(pl.all_horizontal(pl.col("Id", "CreationTime", "Operation").is_null()).any()).item()
     named = texts.str.contains_any(["NaN", "Infinity"])  # the few lines worth the closer look
     if empty or (named.any() and texts.filter(named).str.contains(_CONSTANT).any()):
+        return False
+    if texts.str.contains(_TRAILING_COMMA).any():
         return False
     # A skipped or extra line shifts every record after it: every 16th and the last are checked.
     rows = pl.concat([pl.int_range(0, texts.len(), ALIGNMENT_STRIDE, eager=True), pl.Series([texts.len() - 1])])

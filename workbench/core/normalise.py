@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from workbench.core.duckjson import decode_texts, lines_match
 from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
 from workbench.core.schema import EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
@@ -71,6 +72,9 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     text = rows["audit_data"]
     if text.str.contains("\n", literal=True).any():
         text = text.str.replace_all(r"[\r\n]", " ")
+    fields = decode_texts(text)
+    if fields is not None and lines_match(text, fields):
+        return rows.hstack(fields), pl.concat(rejects)
     # A chunk Polars cannot read is explained row by row: first by `json`, then (for JSON that `json`
     # reads and Polars does not) by Polars itself.
     for problem_of in (_json_problem, _native_problem):
