@@ -2,8 +2,8 @@
 
 A raw chunk has `source_row` (line for JSON Lines, record number for CSV with the header as row 1,
 position for JSON arrays), `audit_data` (the record's JSON text) and the envelope columns some shapes
-carry beside it (`env_*`, all text). A reader that can decode a clean chunk's AuditData natively adds
-the fields of `AUDIT_SCHEMA` too; otherwise `normalise` decodes them.
+carry beside it (`env_*`, all text). The JSON Lines reader adds the fields of `AUDIT_SCHEMA` that
+DuckDB decoded, where they match the lines; otherwise `normalise` decodes them.
 """
 
 import csv
@@ -17,7 +17,6 @@ import polars as pl
 
 from workbench.core.duckjson import DecodedLines, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
-from workbench.core.jsontext import decode_records
 
 CHUNK_BYTES = 24 << 20
 CHUNK_ROWS = 20_000
@@ -72,42 +71,35 @@ def _lines(data: bytes) -> pl.Series:
     return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
 
 
-def _line_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, bytes]]:
-    """Each block of a file of lines as a frame of `source_row` and line text, beside the block's bytes."""
+def _line_chunks(path: Path) -> Iterator[pl.DataFrame]:
+    """Each block of a file of lines as a frame of `source_row` and line text."""
     first_line = 1
     for data in _byte_chunks(path):
         text = _lines(data)
-        yield pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text]), data
+        yield pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text])
         first_line += text.len()
 
 
-def _json_lines_chunk(lines: pl.DataFrame, data: bytes, fields: pl.DataFrame | None) -> pl.DataFrame:
-    """A raw chunk of JSON Lines with its AuditData fields: DuckDB's when they match the lines, else
-    decoded here in one native pass when the chunk is clean."""
+def _json_lines_chunk(lines: pl.DataFrame, fields: pl.DataFrame | None) -> pl.DataFrame:
+    """A raw chunk of JSON Lines, with DuckDB's fields when they match its lines (else `normalise` decodes it)."""
     frame = _with_envelope(lines)
     if fields is not None and lines_match(frame["audit_data"], fields):
         return frame.hstack(fields)
-    if frame["audit_data"].null_count():
-        return frame
-    try:
-        return frame.hstack(decode_records(data, frame["audit_data"]))
-    except pl.exceptions.PolarsError:
-        return frame
+    return frame
 
 
 def read_json_lines(path: Path) -> Iterator[RawChunk]:
     """Management API JSON Lines: one AuditData object per line, read in byte chunks.
 
     DuckDB decodes the AuditData fields of the file in order; a chunk whose lines they do not match
-    (and every chunk after DuckDB stopped at a line it cannot read) is decoded in one native pass
-    when it is clean, otherwise `normalise` decodes (and explains) it line by line.
+    (and every chunk after DuckDB stopped at a line it cannot read) is left to `normalise`, which
+    decodes it as a column of texts and explains the lines it cannot read.
     """
     decoded = DecodedLines(path)
     try:
-        for lines, data in _line_chunks(path):
+        for lines in _line_chunks(path):
             records = lines["audit_data"].str.contains(r"[^ \t\r]").sum()  # the lines DuckDB does not skip
-            fields = decoded.take(records)
-            yield partial(_json_lines_chunk, lines, data, fields)
+            yield partial(_json_lines_chunk, lines, decoded.take(records))
     finally:
         decoded.close()
 
@@ -197,7 +189,7 @@ def _graph_lines_chunk(chunk: pl.DataFrame) -> pl.DataFrame:
 
 def read_graph_lines(path: Path) -> Iterator[RawChunk]:
     """Graph audit records, one per line: the envelope beside the original record under `auditData`."""
-    for lines, _data in _line_chunks(path):
+    for lines in _line_chunks(path):
         yield partial(_graph_lines_chunk, lines)
 
 
