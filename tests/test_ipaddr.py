@@ -47,3 +47,20 @@ def test_anything_else_is_an_address_or_none(text):
 def test_column_form_agrees_with_the_scalar_form(values):
     column = normalise_client_ip_column(pl.Series(values, dtype=pl.String))
     assert column.to_list() == [normalise_client_ip(v) for v in values]
+
+
+raw_ip_texts = st.one_of(
+    ipv4.map(str), ipv6.map(str), ipv6.map(lambda a: a.exploded), ipv6.map(lambda a: str(a).upper()),
+    st.tuples(ipv4, ports).map(lambda t: f"{t[0]}:{t[1]}"), st.tuples(ipv6, ports).map(lambda t: f"[{t[0]}]:{t[1]}"),
+    ipv4.map(lambda a: f"::ffff:{a}"),
+    st.lists(st.integers(0, 0xFFFF), min_size=8, max_size=8).map(lambda g: ":".join(f"{n:x}" for n in g)),
+    st.sampled_from(["", " ", "<null>", "garbage", "1.2.3.4.5", "256.1.1.1", "01.2.3.4"]),
+)
+
+
+@given(st.lists(st.one_of(st.none(), raw_ip_texts), max_size=60))
+def test_loader_fast_paths_agree_with_the_scalar_form(values):
+    from workbench.core.normalise import _client_ips
+
+    column = _client_ips(pl.Series(values, dtype=pl.String))
+    assert column.to_list() == [normalise_client_ip(v) for v in values]

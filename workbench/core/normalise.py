@@ -145,14 +145,20 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 
 def _client_ips(raw: pl.Series) -> pl.Series:
-    """Canonical client IPs: plain IPv4 (with or without a port), the common shape, natively; the rest in Python."""
+    """Canonical client IPs: the common shapes natively, the rest in Python.
+
+    Native: plain IPv4 (with or without a port), and full IPv6 already in canonical form (eight
+    lowercase groups without leading zeros and none zero, so nothing to compress).
+    """
     octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    plain = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}(?::\d+)?$").fill_null(False)
-    ips = pl.select(pl.when(plain).then(raw)).to_series()
-    ported = plain & raw.str.contains(":", literal=True)
+    group = r"[1-9a-f][0-9a-f]{0,3}"
+    ipv4 = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}(?::\d+)?$").fill_null(False)
+    native = ipv4 | raw.str.contains(rf"^(?:{group}:){{7}}{group}$").fill_null(False)
+    ips = pl.select(pl.when(native).then(raw)).to_series()
+    ported = ipv4 & raw.str.contains(":", literal=True)
     if ported.any():
         ips = ips.scatter(ported.arg_true(), raw.filter(ported).str.replace(r":\d+$", ""))
-    other = ~plain & raw.is_not_null()
+    other = ~native & raw.is_not_null()
     if other.any():
         ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
     return ips.alias("client_ip")
