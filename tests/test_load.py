@@ -12,7 +12,7 @@ from workbench.core.duckjson import lines_match
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths
 from workbench.core.load import events_from_records
 from workbench.core.normalise import _name_value, normalise
-from workbench.core.readers import ENVELOPE
+from workbench.core.readers import ENVELOPE, _byte_chunks
 from workbench.core.schema import AUDIT_SCHEMA, EVENT_SCHEMA
 
 SHAPES = {
@@ -337,6 +337,38 @@ def test_bad_lines_are_explained_whichever_reader_decodes_the_chunk(tmp_path, mo
     events = case.events().sort("source_row")
     assert events["source_row"].to_list() == [*range(1, 6), *range(7, 12), *range(13, 28), *range(31, 46)]
     equal_events(events.sort("record_id"), events_from_records(rows).sort("record_id"))
+
+
+def test_a_line_polars_cannot_split_hands_the_rest_of_the_file_to_the_byte_reader(tmp_path, monkeypatch):
+    """A raw 0x1f byte (the separator Polars splits lines on) in line 31: Polars stops, the lines from where
+    it stopped are read in blocks of bytes; every line keeps its number and the bad one its whole text."""
+    monkeypatch.setattr("workbench.core.readers.CHUNK_BYTES", 600)  # blocks of a few lines
+    rows = [record(Id=f"r{n}") for n in range(60)]
+    lines = [json.dumps(r) for r in rows]
+    lines[30] = lines[30][:-1] + ', "Note": "a\x1fb"}'
+    case = load(tmp_path, write_lines(tmp_path / "separator.jsonl", lines))
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.rejected) == (60, 59, 1)
+    rejected = case.rejects().row(0, named=True)
+    assert rejected["row"] == 31 and rejected["text"] == lines[30] and rejected["reason"].startswith("broken JSON")
+    events = case.events().sort("source_row")
+    assert events["source_row"].to_list() == [*range(1, 31), *range(32, 61)]
+    assert events["record_id"].to_list() == [f"r{n}" for n in range(60) if n != 30]
+
+
+@pytest.mark.parametrize("after_line", [0, 1, 4, 7, 9])
+def test_byte_blocks_resume_after_the_lines_already_read(tmp_path, monkeypatch, after_line):
+    monkeypatch.setattr("workbench.core.readers.CHUNK_BYTES", 8)
+    lines = ["{}", "", "  ", '{"a":"\x1f"}', "{}", "\u00e9", "x", "{}", "last"]
+    path = write_lines(tmp_path / "lines.jsonl", lines, "\r\n", bom=True)
+    rest = b"".join(_byte_chunks(path, after_line)).decode().split("\r\n")
+    assert rest[:-1] == lines[after_line:]
+
+
+@pytest.mark.parametrize("name", ["export.csv", "export [1]*.csv"])  # Polars would read the second as a glob
+def test_purview_csv_named_like_a_glob_pattern_loads(tmp_path, name):
+    path = purview_csv(tmp_path / name, [json.dumps(record(Id=f"g{n}")) for n in range(3)])
+    assert sorted(load(tmp_path, path).events()["record_id"].to_list()) == ["g0", "g1", "g2"]
 
 
 def test_a_bad_line_deep_in_a_big_file_leaves_only_the_rest_to_the_line_reader(tmp_path):

@@ -44,10 +44,12 @@ def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
 
 
-def _byte_chunks(path: Path) -> Iterator[bytes]:
-    """The file (without a BOM) in blocks of whole lines."""
+def _byte_chunks(path: Path, after_line: int = 0) -> Iterator[bytes]:
+    """The file (without a BOM) in blocks of whole lines, from the line after `after_line` on."""
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         start = 3 if mapped[:3] == b"\xef\xbb\xbf" else 0
+        for _ in range(after_line):
+            start = mapped.find(b"\n", start) + 1 or len(mapped)
         while start < len(mapped):
             end = mapped.find(b"\n", start + CHUNK_BYTES)
             end = len(mapped) if end < 0 else end + 1
@@ -55,11 +57,16 @@ def _byte_chunks(path: Path) -> Iterator[bytes]:
             start = end
 
 
+#: Lines read as the one text column of a CSV without quotes; the separator is a control byte that JSON
+#: text never holds unescaped.
+_AS_LINES = {"has_header": False, "separator": "\x1f", "quote_char": None, "schema": {"audit_data": pl.String},
+             "encoding": "utf8-lossy"}
+
+
 def _lines(data: bytes) -> pl.Series:
     """The lines of `data` as text (blank lines as null), read natively when the bytes allow it."""
     try:
-        lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
-                            schema={"audit_data": pl.String}, encoding="utf8-lossy")["audit_data"]
+        lines = pl.read_csv(data, **_AS_LINES)["audit_data"]
         if lines.len():  # a block that is only a BOM reads as no line
             return lines
     except pl.exceptions.PolarsError:
@@ -71,13 +78,33 @@ def _lines(data: bytes) -> pl.Series:
     return pl.select(pl.when(text.str.strip_chars() != "").then(text)).to_series().alias("audit_data")
 
 
+def _rows_per_block(path: Path) -> int:
+    """About CHUNK_BYTES worth of lines, judged by the lines at the start of the file."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    return max(1, CHUNK_BYTES * (head.count(b"\n") + 1) // max(len(head), 1))
+
+
 def _line_chunks(path: Path) -> Iterator[pl.DataFrame]:
-    """Each block of a file of lines as a frame of `source_row` and line text."""
+    """Each block of a file of lines as a frame of `source_row` and line text.
+
+    Polars streams the lines out of the file; from a block it cannot split (a line holding the
+    separator byte, say) on, the rest is read in blocks of bytes and split by `_lines`.
+    """
     first_line = 1
-    for data in _byte_chunks(path):
-        text = _lines(data)
-        yield pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text])
-        first_line += text.len()
+    try:
+        for block in pl.scan_csv(path, glob=False, **_AS_LINES).collect_batches(chunk_size=_rows_per_block(path)):
+            yield _numbered(block["audit_data"], first_line)
+            first_line += block.height
+    except pl.exceptions.PolarsError:
+        for data in _byte_chunks(path, after_line=first_line - 1):
+            text = _lines(data)
+            yield _numbered(text, first_line)
+            first_line += text.len()
+
+
+def _numbered(text: pl.Series, first_line: int) -> pl.DataFrame:
+    return pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text])
 
 
 def _json_lines_chunk(lines: pl.DataFrame, fields: pl.DataFrame | None) -> pl.DataFrame:
@@ -116,7 +143,7 @@ def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     the rest of the file is read by the `csv` module, which keeps every row it can find.
     """
     columns = PURVIEW_COLUMNS if shape is Shape.PURVIEW_CSV else LEGACY_COLUMNS
-    scan = pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
+    scan = pl.scan_csv(path, glob=False, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
     header = scan.collect_schema().names()
     renames = {name: columns[name.strip()] for name in header if name.strip() in columns}
     scan = scan.with_row_index("source_row", offset=2).select(
