@@ -52,9 +52,12 @@ def test_column_form_agrees_with_the_scalar_form(values):
 raw_ip_texts = st.one_of(
     ipv4.map(str), ipv6.map(str), ipv6.map(lambda a: a.exploded), ipv6.map(lambda a: str(a).upper()),
     st.tuples(ipv4, ports).map(lambda t: f"{t[0]}:{t[1]}"), st.tuples(ipv6, ports).map(lambda t: f"[{t[0]}]:{t[1]}"),
-    ipv4.map(lambda a: f"::ffff:{a}"),
+    ipv4.map(lambda a: f"::ffff:{a}"), ipv4.map(lambda a: f"::FFFF:{a}"), ipv4.map(lambda a: f"[::ffff:{a}]"),
+    st.tuples(ipv4, ports).map(lambda t: f"[{t[0]}]:{t[1]}"), st.tuples(ipv4, ports).map(lambda t: f"[{t[0]}:{t[1]}]"),
+    st.tuples(ipv4, ports).map(lambda t: f"[::ffff:{t[0]}]:{t[1]}"), ipv6.map(lambda a: f"[{a}]"),
     st.lists(st.integers(0, 0xFFFF), min_size=8, max_size=8).map(lambda g: ":".join(f"{n:x}" for n in g)),
-    st.sampled_from(["", " ", "<null>", "garbage", "1.2.3.4.5", "256.1.1.1", "01.2.3.4"]),
+    st.sampled_from(["", " ", "<null>", "garbage", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "[[1.2.3.4]]", "[1.2.3.4]:",
+                     "::ffff:1.2.3.4:80", "::ffff:999.1.1.1", " 1.2.3.4", "[1:2:3:4:5:6:7:8]x"]),
 )
 
 

@@ -147,17 +147,17 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 def _client_ips(raw: pl.Series) -> pl.Series:
     """Canonical client IPs: the common shapes natively, the rest in Python.
 
-    Native: plain IPv4 (with or without a port), and full IPv6 already in canonical form (eight
-    lowercase groups without leading zeros and none zero, so nothing to compress).
+    Native: IPv4 (with or without a port), IPv6 already in canonical form (eight lowercase groups
+    without leading zeros and none zero, so nothing to compress), either in brackets with or without
+    a port, and IPv4 behind the `::ffff:` mapped prefix.
     """
     octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
     group = r"[1-9a-f][0-9a-f]{0,3}"
-    ipv4 = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}(?::\d+)?$").fill_null(False)
-    native = ipv4 | raw.str.contains(rf"^(?:{group}:){{7}}{group}$").fill_null(False)
-    ips = pl.select(pl.when(native).then(raw)).to_series()
-    ported = ipv4 & raw.str.contains(":", literal=True)
-    if ported.any():
-        ips = ips.scatter(ported.arg_true(), raw.filter(ported).str.replace(r":\d+$", ""))
+    address = rf"^(?:{octet}(?:\.{octet}){{3}}|(?:{group}:){{7}}{group})$"
+    inner = raw.str.replace(r"^\[([^\[\]]*)\](?::\d+)?$", "$1").str.replace(r"^(?i:::ffff:)(\d+\.\d+\.\d+\.\d+)$", "$1")
+    ported = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}:\d+$").fill_null(False)
+    native = inner.str.contains(address).fill_null(False) | ported
+    ips = pl.select(pl.when(ported).then(raw.str.replace(r":\d+$", "")).when(native).then(inner)).to_series()
     other = ~native & raw.is_not_null()
     if other.any():
         ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
