@@ -5,7 +5,6 @@ import sqlite3
 
 import pytest
 
-from workbench.core import case as case_module
 from workbench.core.case import Case, case_name_for
 
 
@@ -25,7 +24,7 @@ def test_reopen_with_unchanged_inputs_reads_the_parquet(tmp_path, monkeypatch):
     def no_parsing(*args, **kwargs):
         raise AssertionError("inputs were parsed again")
 
-    monkeypatch.setattr(case_module, "load_paths", no_parsing)
+    monkeypatch.setattr("workbench.core.load.load_paths", no_parsing)
     again = Case.named("c1", tmp_path / "cases")
     report, reused = again.open([source])
     assert reused and report.totals()["loaded"] == 2

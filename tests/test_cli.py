@@ -92,3 +92,17 @@ def test_headless_command_run_does_not_load_textual(tmp_path, sample_logs):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"WORKBENCH_CASE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.stderr.strip().endswith("False")
+
+
+def test_reopening_a_loaded_case_does_not_import_the_loader(tmp_path, sample_logs):
+    """The loader's decoder (DuckDB, pyarrow) costs import time that opening a loaded case does not need."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom workbench.core.case import Case\n"
+        f"case = Case.named('a', {str(tmp_path)!r})\n"
+        f"report, reused = case.open([Path({str(sample_logs / 'case-a')!r})])\n"
+        "print(reused, case.events().height > 0, 'workbench.core.load' in sys.modules, 'duckdb' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert first.stdout.split() == ["False", "True", "True", "True"], first.stderr
+    assert again.stdout.split() == ["True", "True", "False", "False"], again.stderr

@@ -10,7 +10,7 @@ from workbench.core.case import Case, case_name_for
 from workbench.core.config import load_config
 from workbench.core.export import to_text
 from workbench.core.inert import visible
-from workbench.core.load import LoadReport
+from workbench.core.load_report import LoadReport
 
 
 class UsageError(Exception):

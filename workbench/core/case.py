@@ -19,7 +19,7 @@ import polars as pl
 
 from workbench.core.config import cases_root
 from workbench.core.formats import NotAnAuditLog, expand_paths
-from workbench.core.load import EventSink, LoadReport, Progress, load_paths
+from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import EVENT_SCHEMA, ON_DISK_COLUMNS, empty_events
 from workbench.core.store import CaseStore
 
@@ -86,6 +86,8 @@ class Case:
 
     def load(self, paths: list[Path], progress: Progress | None = None) -> LoadReport:
         """(Re)load the inputs into this case; the previous events are replaced only when the load succeeds."""
+        from workbench.core.load import EventSink, load_paths  # the loader (and DuckDB) only when loading
+
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / ".loading"
         shutil.rmtree(staging, ignore_errors=True)

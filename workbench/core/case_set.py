@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.case import Case
-from workbench.core.load import LoadReport, Progress
+from workbench.core.load_report import LoadReport, Progress
 from workbench.core.store import CaseStore
 
 

@@ -13,7 +13,7 @@ import polars as pl
 from workbench.core.case import Case, case_name_for
 from workbench.core.case_set import CaseSet
 from workbench.core.config import load_config
-from workbench.core.load import Progress
+from workbench.core.load_report import Progress
 
 
 class CasesUsageError(ValueError):

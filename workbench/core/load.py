@@ -6,58 +6,18 @@ or an earlier one) or rejected (written to the rejects file with file, row and r
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths, plain_file
+from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.normalise import Normalised, normalise
 from workbench.core.readers import RawChunk, read_raw_chunks, records_frame
 
 MAX_LISTED_WARNINGS = 200
 PARQUET_COMPRESSION = {"compression": "zstd", "compression_level": 1}  # measured: lz4's CPU, half its size
 WORKERS = 3  # chunks decoded and normalised at once (measured: 3 keeps two cores busier than 2)
-
-#: progress(files_done, files_total, rows_read_so_far, current_file)
-Progress = Callable[[int, int, int, str], None]
-
-
-@dataclass
-class FileReport:
-    """What happened to the rows of one input file."""
-
-    path: str
-    format: str
-    rows: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    warnings: int = 0
-    note: str | None = None
-
-
-@dataclass
-class LoadReport:
-    """The accounting of one load: per file counts and the first warnings."""
-
-    files: list[FileReport] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-
-    def totals(self) -> dict[str, int]:
-        """Summed rows, loaded, duplicates and rejected over all files."""
-        keys = ("rows", "loaded", "duplicates", "rejected", "warnings")
-        return {key: sum(getattr(report, key) for report in self.files) for key in keys}
-
-    def to_dict(self) -> dict:
-        """The report as plain data, for JSON."""
-        return {"files": [asdict(report) for report in self.files], "totals": self.totals(), "warnings": self.warnings}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "LoadReport":
-        """Rebuild a report saved by `to_dict`."""
-        return cls([FileReport(**report) for report in data["files"]], data.get("warnings", []))
 
 
 class EventSink:

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from workbench.core.load import LoadReport
+from workbench.core.load_report import LoadReport
 
 
 def _counts(events: pl.DataFrame, column: str, top: int | None) -> dict[str, int]:

@@ -5,7 +5,7 @@ import polars as pl
 from textual.message import Message
 
 from workbench.core.case import Case
-from workbench.core.load import LoadReport
+from workbench.core.load_report import LoadReport
 
 
 class LoadProgress(Message, bubble=False):

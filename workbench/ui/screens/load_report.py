@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from workbench.core.inert import visible
-from workbench.core.load import LoadReport
+from workbench.core.load_report import LoadReport
 
 
 def report_table(report: LoadReport) -> Table:

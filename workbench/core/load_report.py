@@ -1,0 +1,47 @@
+"""Provides the load report: what happened to the rows of each input file, and the first warnings.
+
+Kept apart from the loader so that opening a loaded case reads its report without importing the
+loader (and the DuckDB decoder it uses).
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+#: progress(files_done, files_total, rows_read_so_far, current_file)
+Progress = Callable[[int, int, int, str], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to the rows of one input file."""
+
+    path: str
+    format: str
+    rows: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    note: str | None = None
+
+
+@dataclass
+class LoadReport:
+    """The accounting of one load: per file counts and the first warnings."""
+
+    files: list[FileReport] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """Summed rows, loaded, duplicates and rejected over all files."""
+        keys = ("rows", "loaded", "duplicates", "rejected", "warnings")
+        return {key: sum(getattr(report, key) for report in self.files) for key in keys}
+
+    def to_dict(self) -> dict:
+        """The report as plain data, for JSON."""
+        return {"files": [asdict(report) for report in self.files], "totals": self.totals(), "warnings": self.warnings}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LoadReport":
+        """Rebuild a report saved by `to_dict`."""
+        return cls([FileReport(**report) for report in data["files"]], data.get("warnings", []))
