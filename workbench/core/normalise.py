@@ -154,11 +154,18 @@ def _client_ips(raw: pl.Series) -> pl.Series:
     octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
     group = r"[1-9a-f][0-9a-f]{0,3}"
     address = rf"^(?:{octet}(?:\.{octet}){{3}}|(?:{group}:){{7}}{group})$"
-    inner = raw.str.replace(r"^\[([^\[\]]*)\](?::\d+)?$", "$1").str.replace(r"^(?i:::ffff:)(\d+\.\d+\.\d+\.\d+)$", "$1")
     ported = raw.str.contains(rf"^{octet}(?:\.{octet}){{3}}:\d+$").fill_null(False)
-    native = inner.str.contains(address).fill_null(False) | ported
-    ips = pl.select(pl.when(ported).then(raw.str.replace(r":\d+$", "")).when(native).then(inner)).to_series()
-    other = ~native & raw.is_not_null()
+    native = raw.str.contains(address).fill_null(False)
+    ips = pl.select(pl.when(native).then(raw)).to_series()
+    if ported.any():
+        ips = ips.scatter(ported.arg_true(), raw.filter(ported).str.replace(r":\d+$", ""))
+    wrapped = ~native & ~ported & (raw.str.starts_with("[") | raw.str.starts_with("::")).fill_null(False)
+    if wrapped.any():  # the address inside brackets (`[addr]:port`) or behind `::ffff:`, where it is native
+        inner = raw.filter(wrapped).str.replace(r"^\[([^\[\]]*)\](?::\d+)?$", "$1")
+        inner = inner.str.replace(r"^(?i:::ffff:)(\d+\.\d+\.\d+\.\d+)$", "$1")
+        inner = pl.select(pl.when(inner.str.contains(address)).then(inner)).to_series()
+        ips = ips.scatter(wrapped.arg_true(), inner)
+    other = ~native & ~ported & raw.is_not_null() & ips.is_null()
     if other.any():
         ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
     return ips.alias("client_ip")
