@@ -371,8 +371,9 @@ def test_purview_csv_named_like_a_glob_pattern_loads(tmp_path, name):
     assert sorted(load(tmp_path, path).events()["record_id"].to_list()) == ["g0", "g1", "g2"]
 
 
-def test_a_bad_line_deep_in_a_big_file_leaves_only_the_rest_to_the_line_reader(tmp_path):
+def test_a_bad_line_deep_in_a_big_file_leaves_only_the_rest_to_the_line_reader(tmp_path, monkeypatch):
     """DuckDB decodes the first 24 MB block; it stops at the broken line, and the second block is read here."""
+    monkeypatch.setattr("workbench.core.readers.CHUNK_BYTES", 24 << 20)  # a 30 MB file in two blocks
     rows = [record(Id=f"r{n}", ExtendedProperties=[{"Name": "UserAgent", "Value": "ua " + "x" * 200}])
             for n in range(100_000)]
     lines = [json.dumps(r) for r in rows]

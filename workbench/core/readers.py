@@ -18,8 +18,8 @@ import polars as pl
 from workbench.core.duckjson import DecodedLines, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
 
-CHUNK_BYTES = 24 << 20
-CHUNK_ROWS = 20_000
+CHUNK_BYTES = 48 << 20  # measured: 48 MB blocks load ~6 % faster than 24 MB; 96 MB no faster, 0.6 GB more RSS
+CHUNK_ROWS = 40_000  # about 48 MB of a Purview CSV
 ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip")
 
 #: Makes one raw chunk when called; chunks of one file can be made on several threads at once.
