@@ -2,10 +2,10 @@
 
 Prints, in one run: cold load of JSON Lines and of a Purview CSV (events/s, seconds, peak RSS),
 reopening the case from Parquet, and the reference read with a declared schema of the core fields.
-Each measurement runs in its own process so that its peak RSS is its own, and is repeated (twice by
-default); the fastest run counts, as with `timeit`: on a shared machine other work only ever slows a run.
+Each measurement runs in its own process so that its peak RSS is its own, and is repeated (three times
+by default); the fastest run counts, as with `timeit`: on a shared machine other work only ever slows a run.
 
-    python bench/bench_load.py [--events 1000000] [--work DIR] [--repeat 2]
+    python bench/bench_load.py [--events 1000000] [--work DIR] [--repeat 3]
 """
 
 import argparse
@@ -82,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept for reuse)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the fastest counts")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--case-dir", type=Path, help=argparse.SUPPRESS)
