@@ -165,7 +165,7 @@ def _client_ips(raw: pl.Series) -> pl.Series:
         inner = inner.str.replace(r"^(?i:::ffff:)(\d+\.\d+\.\d+\.\d+)$", "$1")
         inner = pl.select(pl.when(inner.str.contains(address)).then(inner)).to_series()
         ips = ips.scatter(wrapped.arg_true(), inner)
-    other = ~native & ~ported & raw.is_not_null() & ips.is_null()
+    other = raw.is_not_null() & ips.is_null()
     if other.any():
         ips = ips.scatter(other.arg_true(), normalise_client_ip_column(raw.filter(other)))
     return ips.alias("client_ip")

@@ -122,7 +122,7 @@ def _records(lines: pl.Series) -> int:
 
 
 def read_json_lines(path: Path) -> Iterator[RawChunk]:
-    """Management API JSON Lines: one AuditData object per line, read in byte chunks.
+    """Management API JSON Lines: one AuditData object per line, read in blocks of lines.
 
     DuckDB decodes the AuditData fields of the file in order; a chunk whose lines they do not match
     (and every chunk after DuckDB stopped at a line it cannot read) is left to `normalise`, which
