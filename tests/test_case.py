@@ -82,3 +82,14 @@ def test_derived_names_are_stable_and_distinct(tmp_path):
     assert first.startswith("logs-") and first != case_name_for([tmp_path / "y" / "logs"])
     with pytest.raises(ValueError):
         Case.named("../escape", tmp_path)
+
+
+def test_a_case_folder_named_like_a_glob_pattern_reads_back(tmp_path, sample_logs):
+    """Polars reads `[1]*` in a path as a pattern unless told not to, and then finds nothing."""
+    case = Case.named("c", tmp_path / "cases [1]*")
+    report, _ = case.open([sample_logs / "case-a", sample_logs / "broken"])
+    events = case.events()
+    assert events.height == report.totals()["loaded"] > 4000
+    assert case.rejects().height == report.totals()["rejected"] > 0
+    first = events.row(0, named=True)
+    assert json.loads(case.record_text(first))["Id"].lower() == first["record_id"]

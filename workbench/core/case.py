@@ -129,7 +129,7 @@ class Case:
         if not parts:
             frame = empty_events().lazy()
         else:
-            frame = pl.scan_parquet(parts, schema=EVENT_SCHEMA)
+            frame = pl.scan_parquet(parts, schema=EVENT_SCHEMA, glob=False)  # a case folder may be named `x[1]`
         if not with_audit_data:
             frame = frame.drop(*ON_DISK_COLUMNS)
         return frame
@@ -160,7 +160,7 @@ class Case:
         schema = {"file": pl.String, "row": pl.Int64, "reason": pl.String, "text": pl.String}
         if not self.rejects_path.exists() or self.rejects_path.stat().st_size == 0:
             return pl.DataFrame(schema=schema)
-        return pl.read_ndjson(self.rejects_path, schema=schema)
+        return pl.read_ndjson(self.rejects_path.read_bytes(), schema=schema)
 
     @property
     def store(self) -> CaseStore:
