@@ -1,11 +1,22 @@
 """Provides cases: a folder with the events as Parquet, the rejects, the load report and the case database.
 
-Layout of a case folder:
-    inputs.json         the input paths and, per file, size and modification time (the fingerprint)
-    events/part-*.parquet
-    rejects.jsonl       one JSON object per rejected row: file, row, reason, text
-    load_report.json
-    case.sqlite         marks, notes, tags, saved filters and queries (see store.py)
+A case is evidence, so a load never changes what readers see until it is complete. Each load writes a
+new *state* folder aside and swaps it in by replacing one pointer file:
+
+    .lock               the writer lock (case_lock.py): one load at a time, the others wait
+    current             the name of the state folder in force (replaced atomically)
+    state-<id>/         one complete load:
+        .pin                readers hold a shared lock on it (an old state is removed once unpinned)
+        inputs.json         the input paths and, per file, size and modification time (the fingerprint)
+        events/part-*.parquet
+        conflicts/part-*.parquet   records that share an `Id` with a loaded one but differ (conflicts.py)
+        rejects.jsonl       one JSON object per rejected row: file, row, reason, text
+        load_report.json
+    .staging-<id>/      a load in progress (a crashed one is removed by the next load)
+    case.sqlite         marks, notes, tags, saved filters and queries (see store.py), shared by all states
+
+Every file of a state is fsynced before the state is renamed into place and the pointer replaced, so a
+crash at any instant leaves either the old complete state or the new one.
 """
 
 import hashlib
@@ -13,15 +24,29 @@ import json
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import polars as pl
 
+from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import cases_root
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import EVENT_SCHEMA, ON_DISK_COLUMNS, empty_events
 from workbench.core.store import CaseStore
+
+POINTER = "current"
+#: The files of a state that the first layout kept at the top of the case folder (moved into a state on open).
+_FIRST_LAYOUT = ("inputs.json", "load_report.json", "rejects.jsonl", "events")
+
+
+class NoSuchCase(NotAnAuditLog):
+    """A case named without input paths that has never been loaded."""
+
+    def __init__(self, root: Path):
+        ValueError.__init__(self, f"no case named {root.name!r} in {root.parent}; give PATH... to load one")
+        self.path = root
 
 
 def case_name_for(paths: list[Path]) -> str:
@@ -40,19 +65,41 @@ def _fingerprint(paths: list[Path]) -> dict:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder under `root` (and `root`) to disk."""
+    for folder, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
+def _replace_durably(path: Path, text: str) -> None:
+    """Write `text` aside, flush it, rename it over `path` and flush the folder."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temporary, path)
+    _fsync(path.parent)
 
 
 class Case:
-    """One case folder."""
+    """One case folder; reads go to the state in force when first read, pinned until `refresh` or `close`."""
 
     def __init__(self, root: Path):
         self.root = root
         self.name = root.name
         self._store: CaseStore | None = None
+        self._pin: StatePin | None = None
 
     @classmethod
     def named(cls, name: str, case_dir: str | Path | None = None, config: dict | None = None) -> "Case":
@@ -61,67 +108,167 @@ class Case:
             raise ValueError(f"case name {name!r}: use letters, digits and . _ - @ + only")
         return cls(cases_root(case_dir, config) / name)
 
+    def _state(self) -> Path | None:
+        """The state folder in force, pinned for this object's reads; None before the first load."""
+        for _attempt in range(10):
+            if self._pin is not None:
+                return self._pin.state
+            try:
+                name = (self.root / POINTER).read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                if not (self.root / "inputs.json").exists():
+                    return None
+                self._adopt_first_layout()
+                continue
+            pin = StatePin(self.root / name)
+            if pin.acquire():
+                self._pin = pin
+                return pin.state
+        raise ValueError(f"{self.root}: damaged case folder ({POINTER} names a state that is not there)")
+
+    @property
+    def state_dir(self) -> Path:
+        """The folder of the state this object reads."""
+        state = self._state()
+        if state is None:
+            raise NoSuchCase(self.root)
+        return state
+
     @property
     def events_dir(self) -> Path:
-        return self.root / "events"
+        return self.state_dir / "events"
 
     @property
     def rejects_path(self) -> Path:
-        return self.root / "rejects.jsonl"
+        return self.state_dir / "rejects.jsonl"
 
     @property
     def exists(self) -> bool:
         """True when the case has been loaded at least once."""
-        return (self.root / "inputs.json").exists()
+        return self._state() is not None
+
+    def refresh(self) -> None:
+        """Read the state in force from now on (a load by another process may have swapped a newer one in)."""
+        if self._pin is not None:
+            self._pin.release()
+            self._pin = None
+
+    def close(self) -> None:
+        """Let go of the state read and of the case database."""
+        self.refresh()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def inputs(self) -> list[Path]:
         """The input paths the case was loaded from."""
-        return [Path(path) for path in json.loads((self.root / "inputs.json").read_text())["paths"]]
+        return [Path(path) for path in json.loads((self.state_dir / "inputs.json").read_text())["paths"]]
 
     def is_current(self, paths: list[Path]) -> bool:
         """True when the case was loaded from exactly these inputs and none has changed since."""
         if not self.exists:
             return False
-        return json.loads((self.root / "inputs.json").read_text()) == _fingerprint(paths)
+        return json.loads((self.state_dir / "inputs.json").read_text()) == _fingerprint(paths)
 
-    def load(self, paths: list[Path], progress: Progress | None = None) -> LoadReport:
-        """(Re)load the inputs into this case; the previous events are replaced only when the load succeeds."""
+    def load(self, paths: list[Path], progress: Progress | None = None, waiting: Waiting | None = None) -> LoadReport:
+        """(Re)load the inputs into this case, under its writer lock; the new state replaces the old one only
+        when the load is complete and on disk."""
+        with writer_lock(self.root, waiting):
+            return self._load_locked(paths, progress)
+
+    def open(self, paths: list[Path], progress: Progress | None = None,
+             waiting: Waiting | None = None) -> tuple[LoadReport, bool]:
+        """Load `paths` unless the case already holds them unchanged; returns (report, reused).
+
+        A process that finds another one loading the case waits for it (told through `waiting`) and then
+        reuses what it loaded when that was the same inputs.
+        """
+        if paths and not self.is_current(paths):
+            with writer_lock(self.root, waiting):
+                self.refresh()
+                if not self.is_current(paths):
+                    return self._load_locked(paths, progress), False
+        if not self.exists:
+            raise NoSuchCase(self.root)
+        return self.load_report(), True
+
+    def _load_locked(self, paths: list[Path], progress: Progress | None) -> LoadReport:
+        from workbench.core import conflicts
         from workbench.core.load import EventSink, load_paths  # the loader (and DuckDB) only when loading
 
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / ".loading"
-        shutil.rmtree(staging, ignore_errors=True)
-        sink = EventSink(staging / "events", staging / "rejects.jsonl")
+        self._remove_leftovers()
+        staging = self.root / f".staging-{uuid.uuid4().hex[:12]}"
         try:
+            sink = EventSink(staging)
             try:
                 report = load_paths(paths, self.name, sink, staging / "scratch", progress)
             finally:
                 sink.close()
-            shutil.rmtree(self.events_dir, ignore_errors=True)
-            os.replace(staging / "events", self.events_dir)
-            os.replace(staging / "rejects.jsonl", self.rejects_path)
-            _write_atomic(self.root / "load_report.json", json.dumps(report.to_dict(), indent=1))
-            _write_atomic(self.root / "inputs.json", json.dumps(_fingerprint(paths), indent=1))
+            conflicts.resolve(staging, report)
+            shutil.rmtree(staging / "scratch", ignore_errors=True)
+            (staging / "load_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+            (staging / "inputs.json").write_text(json.dumps(_fingerprint(paths), indent=1), encoding="utf-8")
+            self._commit(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.store  # the database exists from the first load on
         return report
 
-    def open(self, paths: list[Path], progress: Progress | None = None) -> tuple[LoadReport, bool]:
-        """Load `paths` unless the case already holds them unchanged; returns (report, reused)."""
-        if paths and not self.is_current(paths):
-            return self.load(paths, progress), False
-        if not self.exists:
-            raise NotAnAuditLog(self.root, "no such case and no input paths given")
-        return self.load_report(), True
+    def _commit(self, staging: Path) -> None:
+        """Swap a complete state in: flush it, rename it into place, replace the pointer, remove unread states."""
+        (staging / ".pin").touch()
+        _fsync_tree(staging)
+        state = self.root / f"state-{uuid.uuid4().hex[:12]}"
+        os.rename(staging, state)
+        _fsync(self.root)
+        _replace_durably(self.root / POINTER, state.name)
+        self.refresh()
+        self._state()
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Remove what crashed loads left and the states no process reads any more (under the writer lock)."""
+        current = self._pin.state.name if self._pin is not None else None
+        if current is None and (self.root / POINTER).exists():
+            current = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        for path in self.root.iterdir():
+            if path.name.startswith(".staging-"):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith("state-") and path.name != current:
+                remove_if_unpinned(path, lambda state: shutil.rmtree(state, ignore_errors=True))
+            elif current is not None and path.name in _FIRST_LAYOUT:  # adopted into a state already
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    def _adopt_first_layout(self) -> None:
+        """Move a case written by the first layout (state files at the top) into a state, keeping every file.
+
+        The files are hard-linked into the new state and removed from the top only once it is in force,
+        so a crash meanwhile loses nothing.
+        """
+        with writer_lock(self.root):
+            if (self.root / POINTER).exists() or not (self.root / "inputs.json").exists():
+                return
+            staging = self.root / f".staging-{uuid.uuid4().hex[:12]}"
+            staging.mkdir()
+            for name in _FIRST_LAYOUT:
+                source = self.root / name
+                if source.is_dir():
+                    shutil.copytree(source, staging / name, copy_function=os.link)
+                elif source.exists():
+                    os.link(source, staging / name)
+            self._commit(staging)
 
     def load_report(self) -> LoadReport:
         """The report of the last load."""
-        return LoadReport.from_dict(json.loads((self.root / "load_report.json").read_text()))
+        return LoadReport.from_dict(json.loads((self.state_dir / "load_report.json").read_text()))
 
     def parts(self) -> list[Path]:
         """The Parquet parts holding the events, in load order."""
-        return sorted(self.events_dir.glob("part-*.parquet"))
+        return sorted(self.events_dir.glob("part-*.parquet")) if self.exists else []
+
+    def conflict_parts(self) -> list[Path]:
+        """The Parquet parts holding the conflicting duplicates (conflicts.py), if any."""
+        return sorted((self.state_dir / "conflicts").glob("part-*.parquet")) if self.exists else []
 
     def scan(self, with_audit_data: bool = False) -> pl.LazyFrame:
         """The events as a lazy frame over the Parquet parts (`audit_data` only when asked)."""
@@ -158,7 +305,7 @@ class Case:
     def rejects(self) -> pl.DataFrame:
         """The rejected rows: file, row, reason, text."""
         schema = {"file": pl.String, "row": pl.Int64, "reason": pl.String, "text": pl.String}
-        if not self.rejects_path.exists() or self.rejects_path.stat().st_size == 0:
+        if not self.exists or not self.rejects_path.exists() or self.rejects_path.stat().st_size == 0:
             return pl.DataFrame(schema=schema)
         return pl.read_ndjson(self.rejects_path.read_bytes(), schema=schema)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.case import Case
+from workbench.core.case_lock import Waiting
 from workbench.core.load_report import LoadReport, Progress
 from workbench.core.store import CaseStore
 
@@ -76,16 +77,17 @@ class CaseSet:
         self.primary = self.cases[0]
         self._store: CaseStore | CaseSetStore | None = None
 
-    def open(self, progress: Progress | None = None) -> tuple[LoadReport, bool]:
+    def open(self, progress: Progress | None = None, waiting: Waiting | None = None) -> tuple[LoadReport, bool]:
         """Open every case (loading or reusing it); returns the merged load report and whether all were reused."""
-        files, warnings, reused_all = [], [], True
+        files, warnings, conflicts, reused_all = [], [], [], True
         for case, paths in self.plan:
-            report, reused = case.open(paths, progress)
+            report, reused = case.open(paths, progress, waiting)
             files += report.files
             warnings += report.warnings
+            conflicts += report.conflicts
             reused_all = reused_all and reused
         self._store = None
-        return LoadReport(files, warnings), reused_all
+        return LoadReport(files, warnings, conflicts), reused_all
 
     def events(self) -> pl.DataFrame:
         """Every case's events (without `audit_data`) in time order, ties by case and input order."""

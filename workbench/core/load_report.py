@@ -20,6 +20,7 @@ class FileReport:
     rows: int = 0
     loaded: int = 0
     duplicates: int = 0
+    conflicting: int = 0
     rejected: int = 0
     warnings: int = 0
     note: str | None = None
@@ -27,21 +28,32 @@ class FileReport:
 
 @dataclass
 class LoadReport:
-    """The accounting of one load: per file counts and the first warnings."""
+    """The accounting of one load: per file counts, the first warnings and the first conflicting duplicates."""
 
     files: list[FileReport] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    #: {"record_id", "kept": {"file", "row", "operation"}, "conflicting": {...}} for the first ones (conflicts.py)
+    conflicts: list[dict] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        """Summed rows, loaded, duplicates and rejected over all files."""
-        keys = ("rows", "loaded", "duplicates", "rejected", "warnings")
+        """Summed rows, loaded, duplicates, conflicting and rejected over all files."""
+        keys = ("rows", "loaded", "duplicates", "conflicting", "rejected", "warnings")
         return {key: sum(getattr(report, key) for report in self.files) for key in keys}
+
+    def conflict_lines(self, limit: int) -> list[str]:
+        """The first conflicting duplicates as one line each: the record id and where both versions are."""
+        def where(version: dict) -> str:
+            return f"{version['file']} row {version['row']} ({version['operation']})"
+
+        return [f"record {c['record_id']}: loaded {where(c['kept'])}; conflicting {where(c['conflicting'])}"
+                for c in self.conflicts[:limit]]
 
     def to_dict(self) -> dict:
         """The report as plain data, for JSON."""
-        return {"files": [asdict(report) for report in self.files], "totals": self.totals(), "warnings": self.warnings}
+        return {"files": [asdict(report) for report in self.files], "totals": self.totals(), "warnings": self.warnings,
+                "conflicts": self.conflicts}
 
     @classmethod
     def from_dict(cls, data: dict) -> "LoadReport":
         """Rebuild a report saved by `to_dict`."""
-        return cls([FileReport(**report) for report in data["files"]], data.get("warnings", []))
+        return cls([FileReport(**report) for report in data["files"]], data.get("warnings", []), data.get("conflicts", []))

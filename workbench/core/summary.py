@@ -28,4 +28,5 @@ def summarise(events: pl.DataFrame, report: LoadReport, top: int = 20) -> dict:
         "client_ips": events["client_ip"].drop_nulls().n_unique(),
         "tenants": sorted(events["organization_id"].drop_nulls().unique().to_list()),
         "warnings": report.warnings,
+        "conflicts": report.conflicts,
     }

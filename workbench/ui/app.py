@@ -14,7 +14,7 @@ from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
 from workbench.ui.commands import CaseCommands
-from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress
+from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress, LoadWaiting
 from workbench.ui.screens.correlate import CorrelateScreen
 from workbench.ui.screens.events import EventsScreen
 from workbench.ui.screens.help import HelpScreen
@@ -91,7 +91,7 @@ class WorkbenchApp(App[None]):
             self.post_message(LoadProgress(done, total, rows, current))
 
         try:
-            report, reused = self.case.open(progress)
+            report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
             events = self.case.events()
             rejects = self.case.rejects().head(200)
         except Exception as error:  # shown in a notification; never a traceback on screen
@@ -127,6 +127,10 @@ class WorkbenchApp(App[None]):
     def on_load_progress(self, message: LoadProgress) -> None:
         if self.screen_stack:
             self.screen_stack[0].post_message(LoadProgress(message.done, message.total, message.rows, message.current))
+
+    def on_load_waiting(self, message: LoadWaiting) -> None:
+        if self.screen_stack:
+            self.screen_stack[0].post_message(LoadWaiting(message.text))
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
         """Keep the loaded case (modes read it when they mount) and hand it to the current mode's screen."""

@@ -19,6 +19,14 @@ class LoadProgress(Message, bubble=False):
         return isinstance(message, LoadProgress)
 
 
+class LoadWaiting(Message, bubble=False):
+    """Another process is loading the case; this one waits for it (`text` says who)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__()
+
+
 class CaseLoaded(Message, bubble=False):
     """The case is open: its events in memory, the load report, its first rejects, hunt hits when hunts ran, and
     the cached IP enrichment (DESIGN §4 `enrich` columns) when the cache knows any of its client IPs."""
