@@ -58,7 +58,10 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
         if current and not quiet and sys.stderr.isatty():
             print(f"\rloading {done + 1}/{total}: {current} ({rows:,} rows read)\x1b[K", end="", file=sys.stderr)
 
-    report, _reused = case.open(paths, progress)
+    def waiting(message: str) -> None:
+        print(visible(f"workbench: {message}"), file=sys.stderr)
+
+    report, _reused = case.open(paths, progress, waiting)
     if not quiet and sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)
     return case, report

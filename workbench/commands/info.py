@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
+from workbench.core.load_report import LoadReport
 from workbench.core.summary import summarise
 
 HELP = "load report: per file format, loaded / duplicate / rejected, time range, workloads"
@@ -28,12 +29,13 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     """Print the summary as Rich tables; all log text goes in as plain Text, never markup."""
     files = Table(title=Text(f"Case {case_name}: load report"), show_footer=True)
     totals = summary["totals"]
-    files.add_column("file", footer="total")
-    files.add_column("format")
-    for key in ("rows", "loaded", "duplicates", "rejected"):
-        files.add_column(key, justify="right", footer=f"{totals[key]:,}")
+    files.add_column("file", footer="total", overflow="fold")
+    files.add_column("format", no_wrap=True)
+    counts = ("rows", "loaded", "duplicates", "conflicting", "rejected")
+    for key, header in zip(counts, ("rows", "loaded", "dup", "conflict", "rejected")):
+        files.add_column(header, justify="right", footer=f"{totals[key]:,}")
     for file in summary["files"]:
-        files.add_row(_plain(file["path"]), file["format"], *(f"{file[key]:,}" for key in ("rows", "loaded", "duplicates", "rejected")))
+        files.add_row(_plain(file["path"]), file["format"], *(f"{file[key]:,}" for key in counts))
     console.print(files)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("time range (UTC)", _plain(f"{summary['first_event']} .. {summary['last_event']}"))
@@ -50,6 +52,11 @@ def render(summary: dict, case_name: str, console: Console) -> None:
         console.print(table)
     if totals["rejected"]:
         console.print(Text(f"{totals['rejected']:,} rows rejected: see the case's rejects.jsonl (file, row, reason)"))
+    if totals["conflicting"]:
+        console.print(Text(f"warning: {totals['conflicting']:,} conflicting duplicates: records that share an Id with a "
+                           "loaded record but differ from it; both versions are kept (SQL: conflicting_duplicates)"))
+        for line in LoadReport([], [], summary["conflicts"]).conflict_lines(10):
+            console.print(Text(f"warning: {line}"))
     for warning in summary["warnings"][:10]:
         console.print(Text(f"warning: {warning['file']} row {warning['row']}: {warning['reason']}"))
 

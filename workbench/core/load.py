@@ -21,21 +21,27 @@ WORKERS = 2  # chunks normalised at once (measured with 48 MB blocks: as fast as
 
 
 class EventSink:
-    """Writes loaded rows as numbered Parquet parts and rejects as JSON Lines, dropping duplicate ids."""
+    """Writes loaded rows of a state folder as numbered Parquet parts and rejects as JSON Lines.
 
-    def __init__(self, events_dir: Path, rejects_path: Path):
-        self.events_dir = events_dir
-        self.rejects_path = rejects_path
+    The first row of each record id is loaded; later ones are set aside in `duplicates/` for
+    `conflicts.resolve` to tell exact duplicates from conflicting ones once every file is read.
+    """
+
+    def __init__(self, state: Path):
+        self.events_dir = state / "events"
+        self.duplicates_dir = state / "duplicates"
+        self.rejects_path = state / "rejects.jsonl"
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
         self.seen_hashes = pl.Series("hash", [], dtype=pl.UInt64)
         self.parts = 0
+        self.duplicate_parts = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self._pending: Future | None = None
-        events_dir.mkdir(parents=True, exist_ok=True)
-        rejects_path.write_bytes(b"")
+        self.events_dir.mkdir(parents=True, exist_ok=True)
+        self.rejects_path.write_bytes(b"")
 
     def add(self, events: pl.DataFrame, rejects: pl.DataFrame, source_file: str) -> tuple[int, int]:
-        """Store one chunk; returns (loaded, duplicates)."""
+        """Store one chunk; returns (loaded, duplicates), the duplicates not yet told exact from conflicting."""
         ids = events["record_id"]
         hashes = ids.hash()
         # Hashing the chunk's ids (not the ones seen) keeps this linear; a hash match is confirmed on the text.
@@ -50,6 +56,10 @@ class EventSink:
             self.parts += 1
             self.seen_ids.append(fresh["record_id"])
             self.seen_hashes.append(hashes.filter(~duplicate))
+        if fresh.height < events.height:
+            self.duplicates_dir.mkdir(exist_ok=True)
+            self._write(events.filter(duplicate), self.duplicates_dir / f"part-{self.duplicate_parts:05d}.parquet")
+            self.duplicate_parts += 1
         if rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason", "text").write_ndjson(handle)

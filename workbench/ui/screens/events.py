@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
-from workbench.ui.messages import CaseLoaded, LoadProgress
+from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
 from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
 from workbench.ui.screens.prompt import TextPrompt
@@ -108,6 +108,9 @@ class EventsScreen(Screen[None]):
             Text(f"Loading file {min(message.done + 1, message.total)}/{message.total}: {visible(message.current)} "
                  f"({message.rows:,} rows read)"))
 
+    def on_load_waiting(self, message: LoadWaiting) -> None:
+        self.query_one("#loading-text", Static).update(Text(visible(message.text[:1].upper() + message.text[1:]) + "…"))
+
     def on_case_loaded(self, message: CaseLoaded) -> None:
         self.show_case(message)
 
@@ -125,9 +128,14 @@ class EventsScreen(Screen[None]):
         self.warm_index(self.view)
         gc.freeze()  # what exists now lives all session: full collections stop walking it (100+ ms pauses at 1M events)
         totals = loaded.report.totals()
-        if totals["rejected"] or totals["duplicates"]:
+        if totals["conflicting"]:
+            self.app.notify(f"{totals['conflicting']:,} records share an Id with a loaded record but differ from it "
+                            "(conflicting duplicates, both kept): l shows them", severity="warning", markup=False,
+                            timeout=15)
+        if totals["rejected"] or totals["duplicates"] or totals["conflicting"]:
+            conflicting = f", {totals['conflicting']:,} conflicting" if totals["conflicting"] else ""
             self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "
-                     f"{totals['duplicates']:,} duplicates — l: load report")
+                     f"{totals['duplicates']:,} duplicates{conflicting} — l: load report")
         else:
             self.say(f"{totals['loaded']:,} events loaded" + (" (from the case's Parquet)" if loaded.reused else ""))
         self.refresh_bindings()

@@ -18,14 +18,14 @@ def report_table(report: LoadReport) -> Table:
     table = Table(expand=True, show_edge=False)
     table.add_column("file", ratio=1, overflow="fold")
     table.add_column("format")
-    for name in ("rows", "loaded", "dup", "rejected"):
+    for name in ("rows", "loaded", "dup", "conflict", "rejected"):
         table.add_column(name, justify="right")
     for file in report.files:
         table.add_row(Text(visible(file.path)), Text(file.format), f"{file.rows:,}", f"{file.loaded:,}",
-                      f"{file.duplicates:,}", f"{file.rejected:,}")
+                      f"{file.duplicates:,}", f"{file.conflicting:,}", f"{file.rejected:,}")
     totals = report.totals()
     table.add_row(Text("total", style="bold"), "", f"{totals['rows']:,}", f"{totals['loaded']:,}",
-                  f"{totals['duplicates']:,}", f"{totals['rejected']:,}")
+                  f"{totals['duplicates']:,}", f"{totals['conflicting']:,}", f"{totals['rejected']:,}")
     return table
 
 
@@ -56,6 +56,10 @@ class LoadReportScreen(ModalScreen[None]):
             if self.rejects.height or self.report.warnings:
                 yield Static(Text("\nFirst problems:", style="bold"))
                 yield Static(problems_text(self.rejects, self.report.warnings))
+            if self.report.conflicts:
+                yield Static(Text(f"\n{self.report.totals()['conflicting']:,} conflicting duplicates (same Id, other "
+                                  "content; both kept, SQL table conflicting_duplicates):", style="bold"))
+                yield Static(Text(visible("\n".join(self.report.conflict_lines(50)), keep_newlines=True)))
             yield Static(Text(f"\nRejected rows are kept in {visible(self.rejects_path)}"))
 
     def action_close(self) -> None:
