@@ -78,6 +78,8 @@ class StatePin:
             os.close(self._fd)
             self._fd = None
 
+    __del__ = release  # a case object dropped without `close` lets go of its state too
+
 
 def remove_if_unpinned(state: Path, remove: Callable[[Path], None]) -> bool:
     """Remove a state folder unless a process holds a pin on it; True when it was removed.
