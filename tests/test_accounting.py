@@ -106,6 +106,6 @@ def test_every_row_is_loaded_duplicate_or_rejected(tmp_path_factory, lines):
     case = open_case(tmp_path, path)
     totals = case.load_report().totals()
     assert totals["rows"] == len(lines)
-    assert totals["loaded"] + totals["duplicates"] + totals["rejected"] == totals["rows"]
+    assert totals["loaded"] + totals["duplicates"] + totals["conflicting"] + totals["rejected"] == totals["rows"]
     assert case.rejects().height == totals["rejected"]
     assert case.events().height == totals["loaded"]
