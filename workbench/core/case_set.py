@@ -100,6 +100,10 @@ class CaseSet:
         """The Parquet parts of every case."""
         return [part for case in self.cases for part in case.parts()]
 
+    def conflict_parts(self) -> list[Path]:
+        """The Parquet parts of every case's conflicting duplicates."""
+        return [part for case in self.cases for part in case.conflict_parts()]
+
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
         """The original record text of the given events, read from the cases that hold them."""
         found: dict[str, str] = {}

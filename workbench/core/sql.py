@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
+from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -28,6 +29,7 @@ __all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "example_queri
 
 EVENTS_TABLE = "xdr_identity_o365"
 EVENTS_ALIAS = "events"
+CONFLICTS_TABLE = "conflicting_duplicates"
 HUNTS_TABLE = "hunt_hits"
 ENRICHMENT_TABLE = "ip_enrichment"
 _EXAMPLES = Path(__file__).with_name("article_queries.toml")
@@ -66,8 +68,14 @@ class SqlSession:
             self._con.execute(setting)
         if not exact:
             self._con.execute("SET default_collation = 'nocase'")
-        self.tables = [EVENTS_TABLE, EVENTS_ALIAS]
+        self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE]
         self._create_events_view(source)
+        conflict_parts = [] if isinstance(source, pl.DataFrame) else source.conflict_parts()
+        self._create_conflicts_view(conflict_parts)
+        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts]
+        if on_disk:  # the only folders the locked engine may read
+            folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in on_disk)
+            self._con.execute(f"SET allowed_directories = [{', '.join(_literal(folder) for folder in folders)}]")
         for name, frame in ((HUNTS_TABLE, hunts), (ENRICHMENT_TABLE, enrichment)):
             if frame is not None:
                 self._con.register(name, frame)
@@ -79,8 +87,6 @@ class SqlSession:
         columns = ", ".join(f'"{name}"' for name in EVENT_SCHEMA)
         parts = [] if isinstance(source, pl.DataFrame) else source.parts()
         if parts:
-            folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in parts)
-            self._con.execute(f"SET allowed_directories = [{', '.join(_literal(folder) for folder in folders)}]")
             scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
@@ -90,6 +96,18 @@ class SqlSession:
             scan = "_events_frame"
         self._con.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
         self._con.execute(f"CREATE VIEW {EVENTS_ALIAS} AS SELECT * FROM {EVENTS_TABLE}")
+
+    def _create_conflicts_view(self, parts: list[Path]) -> None:
+        """Records that share an `Id` with a loaded event but differ from it (conflicts.py), with where the loaded
+        version came from (`kept_file`, `kept_row`)."""
+        schema = {**EVENT_SCHEMA, **KEPT_COLUMNS}
+        columns = ", ".join(f'"{name}"' for name in schema)
+        if parts:
+            scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
+        else:
+            self._con.register("_no_conflicts", pl.DataFrame(schema=schema))
+            scan = "_no_conflicts"
+        self._con.execute(f"CREATE VIEW {CONFLICTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY record_id, {_EVENT_ORDER}")
 
     def columns(self) -> dict[str, list[tuple[str, str]]]:
         """Each table's columns as (name, SQL type), for completion and help."""
