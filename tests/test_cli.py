@@ -106,3 +106,12 @@ def test_reopening_a_loaded_case_does_not_import_the_loader(tmp_path, sample_log
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert first.stdout.split() == ["False", "True", "True", "True"], first.stderr
     assert again.stdout.split() == ["True", "True", "False", "False"], again.stderr
+
+
+def test_a_case_that_does_not_exist_is_named_as_such(tmp_path):
+    for command in ("info", "hunt", "sql"):
+        args = [command, "--case", "nosuch"] + (["SELECT 1"] if command == "sql" else [])
+        result = run(*args, env_dir=tmp_path)
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.startswith("workbench: no case named 'nosuch' in ") and "give PATH... to load one" in result.stderr
+        assert "not a Microsoft 365 audit log" not in result.stderr
