@@ -4,6 +4,7 @@ Every input row ends as exactly one of: loaded, duplicate (a record `Id` seen be
 or an earlier one) or rejected (written to the rejects file with file, row and reason).
 """
 
+import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -68,7 +69,7 @@ class EventSink:
     def _write(self, frame: pl.DataFrame, path: Path) -> None:
         """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
         self.flush()
-        self._pending = self._writer.submit(frame.write_parquet, path, **PARQUET_COMPRESSION)
+        self._pending = self._writer.submit(_write_part, frame, path)
 
     def flush(self) -> None:
         """Wait for the part being written; raises what the write raised."""
@@ -82,6 +83,13 @@ class EventSink:
             self.flush()
         finally:
             self._writer.shutdown()
+
+
+def _write_part(frame: pl.DataFrame, path: Path) -> None:
+    """Write a Parquet part and flush it to disk (here, beside the parsing, rather than all at the swap)."""
+    frame.write_parquet(path, **PARQUET_COMPRESSION)
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
