@@ -287,3 +287,16 @@ def test_conflicting_duplicates_are_queryable_in_sql_with_both_versions(tmp_path
     empty = Case(tmp_path / "other")
     empty.open(b[:1])
     assert SqlSession(empty).run("SELECT count(*) AS n FROM conflicting_duplicates").frame["n"][0] == 0
+
+
+def test_reopening_with_an_input_gone_names_it_and_keeps_the_case(tmp_path, inputs):
+    from workbench.core.formats import NotAnAuditLog
+
+    a, _b, expected = inputs
+    root = tmp_path / "case"
+    Case(root).open(a)
+    gone = a[0].rename(a[0].with_name("moved.jsonl"))
+    with pytest.raises(NotAnAuditLog, match="a.jsonl: .*no such file"):
+        Case(root).open(a)
+    gone.rename(a[0])
+    assert state_of(root, expected) == "A"

@@ -168,7 +168,11 @@ class Case:
         """True when the case was loaded from exactly these inputs and none has changed since."""
         if not self.exists:
             return False
-        return json.loads((self.state_dir / "inputs.json").read_text()) == _fingerprint(paths)
+        try:
+            fingerprint = _fingerprint(paths)
+        except FileNotFoundError:  # an input gone: the load says which
+            return False
+        return json.loads((self.state_dir / "inputs.json").read_text()) == fingerprint
 
     def load(self, paths: list[Path], progress: Progress | None = None, waiting: Waiting | None = None) -> LoadReport:
         """(Re)load the inputs into this case, under its writer lock; the new state replaces the old one only
