@@ -11,6 +11,7 @@ from typing import Callable
 import polars as pl
 
 from hunts.conditions import TESTS
+from workbench.core import decode
 
 PARAMETERS = pl.List(pl.Struct({"Name": pl.String, "Value": pl.String}))
 MODIFIED = pl.List(pl.Struct({"Name": pl.String, "NewValue": pl.String, "OldValue": pl.String}))
@@ -22,6 +23,8 @@ NESTED = r'"(?:Value|NewValue|OldValue|Subject)"\s*:\s*[\[{]'
 #: unescaped (seen in the loader's text columns, e.g. `"\Sent Items"`); such text is repaired,
 #: as are raw control characters (an attacker's rule name with ESC [2J).
 BAD_ESCAPE = r'(?:^|[^\\])(?:\\\\)*\\[^"\\/bfnrtu]'
+#: Levels of nesting Polars' JSON reader accepts (about 1,020); a record nested deeper is not decoded for hunts.
+JSON_DEPTH = 1_000
 CONTROL = [chr(code) for code in range(32)]
 CONTROL_ESCAPED = [f"\\u{code:04x}" for code in range(32)]
 
@@ -40,9 +43,20 @@ def _repaired(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED)).otherwise(text)
 
 
+def _within_depth(texts: pl.Series) -> pl.Series:
+    """Whether each JSON text nests within `JSON_DEPTH` levels; only texts with that many brackets are walked."""
+    within = (texts.str.count_matches(r"[\[{]") <= JSON_DEPTH).fill_null(True)
+    suspects = within.not_().arg_true().to_list()  # the rare texts with that many brackets
+    if not suspects:
+        return within
+    walked = [decode.nesting_depth(text) <= JSON_DEPTH for text in texts.gather(suspects).to_list()]
+    return within.scatter(suspects, walked)
+
+
 def _decode(column: str, dtype: pl.DataType, prefix: str) -> pl.Expr:
     text = _repaired(pl.col(column).str.strip_chars_start())
     usable = text.str.starts_with(prefix) & ~text.str.contains(NESTED)
+    usable &= text.map_batches(_within_depth, return_dtype=pl.Boolean)
     return pl.when(usable).then(text).otherwise(None).str.json_decode(dtype)
 
 

@@ -4,11 +4,16 @@ Used for the drill-down of a single event and for the readable columns of an exp
 set of chosen events). `Parameters` and `ExtendedProperties` are `[{Name, Value}]` lists or plain
 strings; `ModifiedProperties` is `[{Name, OldValue, NewValue}]` with JSON inside the strings, or a
 list of property names; `AffectedItems`/`Item` carry mail subjects, folders and attachments.
+
+Nesting is decoded `DEPTH_LIMIT` levels deep; a deeper part becomes the text `… nested 936 levels
+deeper (9.4 KB)`, so no hostile depth makes a reader recurse past Python's limit.
 """
 
 import json
 import re
 from typing import Any
+
+from workbench.core.bounded import human_size, text_size
 
 #: The events frame's nested-field columns and the AuditData member each comes from.
 NESTED_FIELDS = {
@@ -17,24 +22,109 @@ NESTED_FIELDS = {
     "target": "Target", "actor": "Actor",
 }
 _LONE_BACKSLASH = re.compile(r'\\(?![\\"/bfnrtu])')
+#: Levels of arrays and objects decoded; a part nested deeper is replaced by a notice of its depth and size.
+DEPTH_LIMIT = 64
+#: A JSON string (skipped whole) or a bracket.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 def loads(text: Any) -> Any:
     """JSON text decoded, or the text itself when it is not JSON (None stays None; decoded values pass through).
 
-    A backslash that starts no JSON escape (`"\\Inbox"`) is read as a literal backslash.
+    A backslash that starts no JSON escape (`"\\Inbox"`) is read as a literal backslash. Arrays and
+    objects nested deeper than `DEPTH_LIMIT` levels are replaced by a notice (`deeper`).
     """
     if not isinstance(text, str):
         return text
     if text == "":
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return _parse(text)
+    except (ValueError, RecursionError):
         try:
-            return json.loads(_LONE_BACKSLASH.sub(r"\\\\", text))
-        except ValueError:
+            return _parse(_LONE_BACKSLASH.sub(r"\\\\", text))
+        except (ValueError, RecursionError):
             return text
+
+
+def deeper(levels: int, size: int) -> str:
+    """The notice standing for a part nested too deep: `… nested 936 levels deeper (9.4 KB)`."""
+    return f"… nested {levels:,} level{'' if levels == 1 else 's'} deeper ({human_size(size)})"
+
+
+def _parse(text: str) -> Any:
+    """`json.loads` with nesting past `DEPTH_LIMIT` replaced by a notice; past Python's own limit, cut in the text."""
+    if text.count("[") + text.count("{") <= DEPTH_LIMIT:
+        return json.loads(text)
+    try:
+        return _capped(json.loads(text), 0)
+    except RecursionError:
+        return json.loads(_flattened(text))
+
+
+def nesting_depth(text: str) -> int:
+    """How many levels of arrays and objects JSON `text` nests at its deepest (brackets inside strings ignored)."""
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        bracket = text[match.start()]
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth -= 1
+    return deepest
+
+
+def _capped(value: Any, depth: int) -> Any:
+    """Decoded `value` with every array or object at level `DEPTH_LIMIT` replaced by its notice."""
+    if not isinstance(value, (list, dict)):
+        return value
+    if depth == DEPTH_LIMIT:
+        return deeper(*_extent(value))
+    if isinstance(value, list):
+        return [_capped(item, depth + 1) for item in value]
+    return {key: _capped(item, depth + 1) for key, item in value.items()}
+
+
+def _extent(value: Any) -> tuple[int, int]:
+    """Levels of nesting in `value` and the size in bytes of its compact JSON text, found without recursion."""
+    levels, size, stack = 0, 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            levels = max(levels, level)
+            size += 2 + max(0, 2 * len(item) - 1) + sum(_json_size(key) for key in item)
+            stack.extend((member, level + 1) for member in item.values())
+        elif isinstance(item, list):
+            levels = max(levels, level)
+            size += 2 + max(0, len(item) - 1)
+            stack.extend((member, level + 1) for member in item)
+        else:
+            size += _json_size(item)
+    return levels, size
+
+
+def _json_size(scalar: Any) -> int:
+    return text_size(json.dumps(scalar, ensure_ascii=False))
+
+
+def _flattened(text: str) -> str:
+    """JSON text with every array or object at level `DEPTH_LIMIT` replaced by its notice (as a JSON string)."""
+    parts, depth, start, deepest, done = [], 0, 0, 0, 0
+    for match in _TOKEN.finditer(text):
+        bracket = text[match.start()]
+        if bracket in "[{":
+            depth += 1
+            if depth == DEPTH_LIMIT + 1:
+                start, deepest = match.start(), depth
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            if depth == DEPTH_LIMIT + 1:
+                size = text_size(text[start:match.end()])
+                parts += [text[done:start], json.dumps(deeper(deepest - DEPTH_LIMIT, size))]
+                done = match.end()
+            depth -= 1
+    return "".join(parts) + text[done:]
 
 
 def nested(row: dict, record: Any, column: str) -> Any:
@@ -44,17 +134,17 @@ def nested(row: dict, record: Any, column: str) -> Any:
     return row.get(column)
 
 
-def _unwrap(value: Any) -> str:
-    """A value as short text; JSON inside a string decoded; one-element lists unwrapped."""
+def _unwrap(value: Any, depth: int = 0) -> str:
+    """A value as short text; JSON inside a string decoded (within `DEPTH_LIMIT` levels); lists joined."""
     if isinstance(value, str):
         stripped = value.strip()
-        if stripped[:1] in ("[", "{"):
+        if stripped[:1] in ("[", "{") and depth < DEPTH_LIMIT:
             decoded = loads(stripped)
             if not isinstance(decoded, str):
-                return _unwrap(decoded)
+                return _unwrap(decoded, depth + 1)
         return value
     if isinstance(value, list):
-        return ", ".join(_unwrap(v) for v in value)
+        return ", ".join(_unwrap(v, depth + 1) for v in value)
     if value is None:
         return ""
     if isinstance(value, dict):

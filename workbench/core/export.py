@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -84,11 +85,16 @@ _UMASK = _umask()  # read once, at import: os.umask is process-wide and exports 
 def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
     """Write `frame` to `path` atomically (temp file in the same folder, then rename)."""
     fmt = fmt or format_for_path(path)
+    return write_atomic(path, lambda handle: write_stream(frame, handle, fmt))
+
+
+def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
+    """Write the UTF-8 text file `path` atomically: `write` fills a temp file beside it, which is then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            write_stream(frame, handle, fmt)
+            write(handle)
         os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp's 0600 would surprise whoever reads the export
         os.replace(temporary, path)
     except BaseException:

@@ -79,9 +79,14 @@ class Report:
     queries: list[str] = field(default_factory=list)
 
 
-def _detail(parameters: str | None, modified: str | None) -> str:
-    text = decode.readable(decode.name_values(parameters)) or decode.readable_changes(decode.modified_properties(modified))
+def _short(text: str) -> str:
+    """`text` cut to `DETAIL_LIMIT` characters (a hostile log value may be 50 MB)."""
     return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
+
+
+def _detail(parameters: str | None, modified: str | None) -> str:
+    changes = decode.modified_properties(modified)
+    return _short(decode.readable(decode.name_values(parameters)) or decode.readable_changes(changes))
 
 
 def _report_events(marked: pl.DataFrame, notes: dict[str, str], tags: dict[str, list[str]]) -> dict[str, ReportEvent]:
@@ -90,8 +95,9 @@ def _report_events(marked: pl.DataFrame, notes: dict[str, str], tags: dict[str, 
                "affected_items", "parameters", "modified_properties")
     result = {}
     for rid, time, user, op, ip, obj, item, affected, params, modified in marked.select(columns).iter_rows():
-        result[rid] = ReportEvent(rid, time, user or "", op or "", ip or "", decode.summary(obj, item, affected, params),
-                                  _detail(params, modified), notes.get(rid, ""), tags.get(rid, []))
+        summary = _short(decode.summary(obj, item, affected, params))
+        result[rid] = ReportEvent(rid, time, user or "", op or "", ip or "", summary, _detail(params, modified),
+                                  notes.get(rid, ""), tags.get(rid, []))
     return result
 
 

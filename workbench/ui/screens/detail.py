@@ -1,4 +1,4 @@
-"""Provides `DetailScreen`: one event's drill-down full screen, searchable, with copy to the clipboard."""
+"""Provides `DetailScreen`: one event's drill-down full screen, searchable; the whole record copied, paged or saved."""
 
 import re
 
@@ -8,8 +8,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from workbench.core.bounded import human_size
 from workbench.core.inert import visible
-from workbench.ui.widgets.event_detail import EventDetail
+from workbench.ui.record_actions import copy_record, write_record
+from workbench.ui.screens.raw_record import RawRecordScreen
+from workbench.ui.widgets.event_detail import EventDetail, ReadRecord
 
 
 def find_all(text: str, needle: str) -> list[int]:
@@ -26,7 +29,9 @@ class DetailScreen(Screen[None]):
     | :- | :- |
     | / | search the record |
     | n / N | next / previous match |
-    | c | copy the record (JSON) to the clipboard (OSC 52) |
+    | c | copy the record (JSON) to the clipboard (OSC 52), when small enough |
+    | r | the whole record, nothing cut, paged |
+    | w | write the whole record to a file |
     | Esc | back to the events |
     """
 
@@ -36,19 +41,31 @@ class DetailScreen(Screen[None]):
         Binding("n", "next_match(1)", "Next match", id="detail.next"),
         Binding("N", "next_match(-1)", "Prev match", id="detail.previous"),
         Binding("c", "copy", "Copy record", id="detail.copy"),
+        Binding("r", "raw", "Whole record", id="detail.raw"),
+        Binding("w", "write", "Write to file", id="detail.write"),
     ]
 
-    def __init__(self, text: Text, record_json: str) -> None:
+    def __init__(self, text: Text, record: ReadRecord) -> None:
         super().__init__()
-        self.text, self.record_json = text, record_json
+        self.text, self.record = text, record
         self.matches: list[int] = []
         self.current = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Event", style="bold"), id="detail-title")
+        yield Static(self._title(), id="detail-title")
         yield EventDetail(id="detail-full")
         yield Input(placeholder="search the record (Enter: find, Esc: close)", id="detail-search", classes="hidden")
         yield Footer(show_command_palette=False)
+
+    def _title(self, extra: str = "") -> Text:
+        if self.record.cut:
+            extra += f" · record of {human_size(self.record.size)}, long values cut: r shows it whole"
+        return Text(f"Event{extra}", style="bold")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in {"copy", "raw", "write"} and not self.record.text:
+            return None
+        return True
 
     def on_mount(self) -> None:
         detail = self.query_one(EventDetail)
@@ -84,8 +101,8 @@ class DetailScreen(Screen[None]):
         self.current = -1
         if self.matches:
             self.action_next_match(1)
-        self.query_one("#detail-title", Static).update(
-            Text(f"Event · {len(self.matches)} matches for {visible(needle)!s}", style="bold"))
+        title = self._title(f" · {len(self.matches)} matches for {visible(needle)}")
+        self.query_one("#detail-title", Static).update(title)
         return len(self.matches)
 
     def action_next_match(self, step: int) -> None:
@@ -96,5 +113,10 @@ class DetailScreen(Screen[None]):
         self.query_one(EventDetail).scroll_to(y=max(0, line - 2), animate=False)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.record_json)
-        self.notify("record copied to the clipboard (OSC 52)", markup=False)
+        self.notify(copy_record(self.app, self.record), markup=False)
+
+    def action_raw(self) -> None:
+        self.app.push_screen(RawRecordScreen(self.record))
+
+    def action_write(self) -> None:
+        write_record(self, self.record)

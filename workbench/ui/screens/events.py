@@ -1,6 +1,7 @@
 """Provides `EventsScreen`: the events table, the drill-down pane, the filter bar, pivots, marks, notes, tags, export."""
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -17,12 +18,13 @@ from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
+from workbench.ui.record_actions import copy_record
 from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.view_state import EventsView
 from workbench.ui.widgets.cells import first_that_fits
-from workbench.ui.widgets.event_detail import EventDetail, detail_text
+from workbench.ui.widgets.event_detail import EventDetail, ReadRecord, detail_text, read_record
 from workbench.ui.widgets.event_table import SORTABLE, EventTable
 from workbench.ui.widgets.filter_bar import FilterBar
 
@@ -76,7 +78,9 @@ class EventsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: EventsView | None = None
-        self._audit: tuple[str, str | None] | None = None  # (record id, original record) of the last read
+        self._audit: tuple[str, ReadRecord] | None = None  # (record id, original record) of the last read
+        self._after_read: tuple[str, Callable[[], None]] | None = None  # (record id, action) to run once it is read
+        self._current: tuple[tuple, dict | None] | None = None  # (view, generation, cursor) and the row there
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -186,13 +190,19 @@ class EventsScreen(Screen[None]):
 
     @property
     def current(self) -> dict | None:
-        """The event under the cursor (read from the table, so a key never acts on a stale row)."""
+        """The event under the cursor (read from the table, so a key never acts on a stale row).
+
+        Kept while the view and the cursor stay: a row may hold 50 MB of fields, and the footer asks on every key.
+        """
         if self.view is None:
             return None
-        return self.view.row(self.query_one(EventTable).cursor)
+        key = (id(self.view), self.view.generation, self.query_one(EventTable).cursor)
+        if self._current is None or self._current[0] != key:
+            self._current = (key, self.view.row(key[2]))
+        return self._current[1]
 
     @property
-    def current_audit(self) -> str | None:
+    def current_audit(self) -> ReadRecord | None:
         """The original record of the event under the cursor, once read."""
         current = self.current
         if current is None or self._audit is None or self._audit[0] != current["record_id"]:
@@ -231,18 +241,32 @@ class EventsScreen(Screen[None]):
                            view.hits_for(record_id), record_id in view.marks,
                            view.enrichment_for(current["client_ip"]))
 
-    @work(thread=True, exclusive=True, group="record", exit_on_error=False)
+    # A description, so that Textual does not describe the worker by the repr of a row that may hold 50 MB.
+    @work(thread=True, exclusive=True, group="record", exit_on_error=False, description="read the record")
     def fetch_record(self, row: dict) -> None:
-        """Read the original record of the event `row` from the case's Parquet, off the UI thread."""
-        text = self.app.case.record_text(row)
+        """Read the original record of the event `row` from the case's Parquet and shrink it to show, off the UI thread."""
+        record = read_record(row["record_id"], self.app.case.record_text(row))
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._record_fetched, row["record_id"], text)
+            self.app.call_from_thread(self._record_fetched, row["record_id"], record)
 
-    def _record_fetched(self, record_id: str, text: str | None) -> None:
-        self._audit = (record_id, text)
+    def _record_fetched(self, record_id: str, record: ReadRecord) -> None:
+        self._audit = (record_id, record)
+        pending, self._after_read = self._after_read, None
         current = self.current
         if current is not None and current["record_id"] == record_id:
             self.show_detail()
+            if pending is not None and pending[0] == record_id:
+                pending[1]()
+
+    def _when_read(self, action: Callable[[], None]) -> bool:
+        """Whether the record under the cursor is read; if not, read it (off the UI thread) and run `action` then."""
+        if self.current_audit is not None:
+            return True
+        current = self.current
+        self._after_read = (current["record_id"], action)
+        self.say("reading the record…")
+        self.fetch_record(current)
+        return False
 
     # -- actions --------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -377,17 +401,12 @@ class EventsScreen(Screen[None]):
         self.query_one("#detail-pane").toggle_class("hidden")
 
     def action_open_detail(self) -> None:
-        self.app.push_screen(DetailScreen(self.current_text(), self._record_text()))
-
-    def _record_text(self) -> str:
-        """The original record under the cursor (one small Parquet read when the pane has not read it yet)."""
-        if self.current_audit is None:
-            self._audit = (self.current["record_id"], self.app.case.record_text(self.current))
-        return self.current_audit or ""
+        if self._when_read(self.action_open_detail):
+            self.app.push_screen(DetailScreen(self.current_text(), self.current_audit))
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self._record_text())
-        self.say("record copied to the clipboard (OSC 52)")
+        if self._when_read(self.action_copy):
+            self.say(copy_record(self.app, self.current_audit, "Enter, then w writes it to a file"))
 
     def action_export(self) -> None:
         default = Path(f"{self.app.case.name}-{'marked' if self.view.marks else 'events'}.csv")

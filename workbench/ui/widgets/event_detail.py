@@ -4,17 +4,30 @@ Key fields; Parameters as Name -> Value; ModifiedProperties as Name: Old -> New;
 subject, folder and attachments; ExtendedProperties and DeviceProperties; hunt hits; the client IP's
 enrichment; then the whole
 record as pretty JSON. All log text goes through `visible` into `rich.text.Text`, never markup.
+
+The record is read and shrunk off the UI thread (`read_record`): every value shown is cut to a display
+limit with the size of the rest stated, nesting is capped, so a 50 MB field costs what a small one does.
 """
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from workbench.core import decode
+from workbench.core import bounded, decode
 from workbench.core.inert import visible
+
+#: A record longer than this (characters) has its long strings cut in the text before it is decoded.
+CUT_BEFORE_DECODING = 256_000
+#: A nested field of the events frame longer than this is not decoded while the record is being read.
+ROW_FIELD_LIMIT = 64_000
+#: Characters of one decoded value shown: its strings are cut already (one per list item, joined), so this only
+#: bounds a line made of many of them.
+DECODED_LIMIT = 4 * bounded.VALUE_LIMIT
 
 KEY_FIELDS = (
     ("time (UTC)", "creation_time"), ("user", "user_id"), ("operation", "operation"),
@@ -29,29 +42,76 @@ def _section(text: Text, title: str) -> None:
     text.append(f"\n{title}\n", style="bold underline")
 
 
-def _pair(text: Text, name: str, value: str, arrow: str = ": ") -> None:
+def _value(text: Text, value: str, limit: int = bounded.VALUE_LIMIT) -> None:
+    """`value` made inert, cut to `limit` characters with the size of the rest stated."""
+    shown, rest = bounded.cut(value, limit)
+    text.append(visible(shown))
+    if rest:
+        text.append(bounded.more(rest), style="italic")
+
+
+def _pair(text: Text, name: str, value: str, arrow: str = ": ", limit: int = bounded.VALUE_LIMIT) -> None:
     text.append("  ")
-    text.append(visible(name), style="bold")
+    text.append(visible(bounded.shorten(name, 200)), style="bold")
     text.append(arrow)
-    text.append(visible(value))
+    _value(text, value, limit)
     text.append("\n")
 
 
-def pretty_record(record: object, audit_data: str | None) -> str:
-    """The original record as indented JSON (the text as stored when it is not JSON)."""
-    if isinstance(record, (dict, list)):
-        return json.dumps(record, indent=2, ensure_ascii=False)
-    return audit_data or ""
+@dataclass(frozen=True)
+class ReadRecord:
+    """An event's original record as read from the case: the whole text, and a decoded form small enough to show."""
+
+    record_id: str
+    text: str | None  # as stored; None when the case holds no record for the event
+    shown: Any  # decoded with nesting capped, long strings and lists cut (the cut text itself when not JSON)
+    size: int  # bytes of `text`
+    cut: bool  # whether `shown` leaves anything out
 
 
-def detail_text(row: dict, audit_data: str | None, note: str | None = None, tags: list[str] | None = None,
+def read_record(record_id: str, text: str | None) -> ReadRecord:
+    """The record `text` of event `record_id` decoded and shrunk for the drill-down.
+
+    Run it off the UI thread: a record may be 100 MB.
+    """
+    if text is None:
+        return ReadRecord(record_id, None, None, 0, False)
+    small, cut = bounded.cut_json_strings(text) if len(text) > CUT_BEFORE_DECODING else (text, False)
+    shrunk = bounded.shrink(decode.loads(small))
+    return ReadRecord(record_id, text, shrunk.data, bounded.text_size(text), cut or shrunk.cut)
+
+
+def pretty_record(record: ReadRecord) -> str:
+    """The record as indented JSON (its text when it is not JSON), as shrunk for display."""
+    if isinstance(record.shown, (dict, list)):
+        return json.dumps(record.shown, indent=2, ensure_ascii=False)
+    return str(record.shown or "")
+
+
+def _row_field(row: dict, column: str) -> Any:
+    """A nested field from the events frame, while the record is read: a huge one cut (not decoded, not measured)."""
+    value = row.get(column)
+    if isinstance(value, str) and len(value) > ROW_FIELD_LIMIT:
+        return value[: bounded.VALUE_LIMIT] + " …"
+    return value
+
+
+def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, tags: list[str] | None = None,
                 hits: pl.DataFrame | None = None, marked: bool = False, ip_info: dict | None = None) -> Text:
     """The drill-down of one event as inert rich text (nested fields from the original record once it is read).
 
     `ip_info` is the enrichment row (DESIGN §4 `enrich` columns) of the event's client IP, when known.
     """
-    record = decode.loads(audit_data)
+    decoded = record.shown if record is not None else None
+    fields = {column: _row_field(row, column) for column in decode.NESTED_FIELDS}
+
+    def field(column: str) -> Any:
+        return decode.nested(fields, decoded, column)
+
     text = Text()
+    if record is not None and record.cut:
+        text.append(f"Record of {bounded.human_size(record.size)}: long values are cut (… more). In the full-screen "
+                    "view (Enter): r pages through the whole record, w writes it to a file.\n", style="bold italic")
     for label, column in KEY_FIELDS:
         value = row.get(column)
         if value is None or value == "":
@@ -75,34 +135,39 @@ def detail_text(row: dict, audit_data: str | None, note: str | None = None, tags
             _pair(text, str(hit.get("hunt_id", "")), f"{hit.get('technique_id', '')} {hit.get('title', '')}".strip())
     if ip_info is not None:
         _enrichment_section(text, ip_info)
-    parameters = decode.name_values(decode.nested(row, record, "parameters"))
+    parameters = decode.name_values(field("parameters"))
     if parameters:
         _section(text, "Parameters")
         for name, value in parameters:
-            _pair(text, name, value, " -> ")
-    changes = decode.modified_properties(decode.nested(row, record, "modified_properties"))
+            _pair(text, name, value, " -> ", DECODED_LIMIT)
+    changes = decode.modified_properties(field("modified_properties"))
     if changes:
         _section(text, "ModifiedProperties")
         for name, old, new in changes:
             if old or new:
-                _pair(text, name, f"{old or '(empty)'} -> {new or '(empty)'}")
+                _pair(text, name, f"{old or '(empty)'} -> {new or '(empty)'}", limit=DECODED_LIMIT)
             else:
-                text.append("  " + visible(name) + "\n")
-    for index, item in enumerate(decode.mail_items(decode.nested(row, record, "affected_items"), decode.nested(row, record, "item")), 1):
+                text.append("  ")
+                _value(text, name, DECODED_LIMIT)
+                text.append("\n")
+    for index, item in enumerate(decode.mail_items(field("affected_items"), field("item")), 1):
         _section(text, f"Mail item {index}")
         for name, value in item:
-            _pair(text, name, value)
+            _pair(text, name, value, limit=DECODED_LIMIT)
     for title, column, decoder in (("ExtendedProperties", "extended_properties", decode.name_values),
                                    ("DeviceProperties", "device_properties", decode.name_values),
                                    ("Target", "target", _entries), ("Actor", "actor", _entries)):
-        value = decode.nested(row, record, column)
+        value = field(column)
         pairs = decoder(value) if value else []
         if pairs:
             _section(text, title)
             for name, value in pairs:
-                _pair(text, name, value)
+                _pair(text, name, value, limit=DECODED_LIMIT)
     _section(text, "Record")
-    text.append(visible(pretty_record(record, audit_data), keep_newlines=True) if audit_data else "(loading…)")
+    if record is None:
+        text.append("(loading…)")
+    else:
+        text.append(visible(pretty_record(record), keep_newlines=True) if record.text else "(not in the case)")
     return text
 
 

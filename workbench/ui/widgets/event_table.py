@@ -6,6 +6,7 @@ No widget and no Python object per event: each repaint reads only the visible ro
 
 from dataclasses import dataclass
 
+import polars as pl
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -17,8 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.decode import summary
-from workbench.core.inert import visible
-from workbench.ui.widgets.cells import fit
+from workbench.ui.widgets.cells import cell, fit
 from workbench.ui.view_state import EventsView
 
 
@@ -46,8 +46,24 @@ COLUMNS = (
 )
 #: Columns a sort key (1..n) may choose, in order.
 SORTABLE = tuple(column for column in COLUMNS if column.key != "flags")
-FRAME_COLUMNS = ("record_id", "creation_time", "user_id", "operation", "client_ip", "workload",
-                 "object_id", "item", "affected_items", "parameters", "case")
+#: Characters of a text column read for a cell (the widest cell is narrower), and bytes of a JSON column
+#: decoded for the object cell (a longer one, up to 50 MB in hostile logs, is not: the object id shows instead).
+CELL_SOURCE = 1_000
+SUMMARY_SOURCE = 64_000
+
+
+def _cut(name: str) -> pl.Expr:
+    return pl.col(name).str.slice(0, CELL_SOURCE)
+
+
+def _small_json(name: str) -> pl.Expr:
+    return pl.when(pl.col(name).str.len_bytes() <= SUMMARY_SOURCE).then(pl.col(name)).alias(name)
+
+
+#: The frame columns a row of the table is made of, cut to what a cell can use before they reach Python.
+FRAME_COLUMNS = (pl.col("record_id"), pl.col("creation_time"), _cut("user_id"), _cut("operation"), _cut("client_ip"),
+                 _cut("workload"), _cut("object_id"), _small_json("item"), _small_json("affected_items"),
+                 _small_json("parameters"), _cut("case"))
 
 
 def layout(width: int, several_cases: bool = False) -> list[tuple[Column, int]]:
@@ -158,7 +174,7 @@ class EventTable(ScrollView, can_focus=True):
         self.refresh()
         record_id = None
         if self.view is not None and 0 <= index < self.row_count:
-            record_id = self.view.row(index)["record_id"]
+            record_id = self.view.page(index, 1)["record_id"][0]  # not `row`: its other fields may be 50 MB
         if self._last_highlight != (index, record_id):
             self._last_highlight = (index, record_id)
             self.post_message(self.Highlighted(index, record_id))
@@ -203,7 +219,7 @@ class EventTable(ScrollView, can_focus=True):
                     "object_id": summary(object_id, item, affected, parameters),
                     "case": case or "",
                 }
-                rows.append((record_id, [fit(visible(values[column.key]), w) for column, w in columns]))
+                rows.append((record_id, [cell(values[column.key], w) for column, w in columns]))
         self._page_key, self._page = key, rows
         return rows
 
