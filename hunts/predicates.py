@@ -2,7 +2,8 @@
 
 The JSON text columns are decoded with declared dtypes and only when a hunt needs them. Records
 whose JSON is not a list of objects (a plain-string `Parameters`, the property-name list of an
-Exchange `Update`) or holds nested values decode to nothing instead of failing.
+Exchange `Update`), holds nested values or nests deeper than Polars reads decode to nothing instead
+of failing.
 """
 
 import re

@@ -25,9 +25,10 @@ def nested(depth: int, leaf: str = '"x"') -> str:
 
 
 def record_line(number: int, **fields: str) -> str:
-    """One JSON Lines record; `fields` are raw JSON texts."""
+    """One JSON Lines record; `fields` are raw JSON texts (they replace the defaults of the same name)."""
     head = {"Id": f"rec-{number}", "CreationTime": f"2023-02-20T08:{number:02d}:00", "Operation": "Set-Mailbox",
             "Workload": "Exchange", "RecordType": 1, "UserId": "admin@example.com", "ClientIP": "203.0.113.9"}
+    head = {name: value for name, value in head.items() if name not in fields}
     return json.dumps(head)[:-1] + "".join(f', "{name}": {text}' for name, text in fields.items()) + "}"
 
 
@@ -183,3 +184,18 @@ def test_sql_reads_deep_and_huge_fields(case, capsys):
     rows = {row["record_id"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["rec-2"]["body"] == BIG
     assert rows["rec-3"]["body"] > 1_000 and rows["rec-4"]["first"].startswith("[[[")
+
+
+def test_hunts_run_over_records_nested_past_polars_limit(tmp_path, capsys):
+    """A deleted mail nested past Polars' JSON limit is not decoded for hunts; the other deletions still hit."""
+    def deletion(number: int, attachments: str) -> str:
+        subject = '"Microsoft 365 security: messages in quarantine"'
+        return record_line(number, MailboxOwnerUPN='"targetuser@example.com"', Operation='"HardDelete"',
+                           AffectedItems=f'[{{"Subject": {subject}, "Attachments": {attachments}}}]')
+
+    source = tmp_path / "deletions.jsonl"
+    source.write_text(deletion(2, "[]") + "\n" + deletion(1, nested(2_000)) + "\n")  # shapes are told by line 1
+    assert main(["hunt", "--case-dir", str(tmp_path / "cases"), "--format", "json", str(source)]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert {hit["record_id"] for hit in hits if hit["hunt_id"] == "defense_exo_security_notice_deleted_other_mailbox"} == {
+        "rec-2"}

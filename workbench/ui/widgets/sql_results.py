@@ -28,7 +28,7 @@ SIDE_STEP = 8  # cells one left/right key scrolls
 
 
 def cell_text(value: object) -> str:
-    """One value as inert text on one line: times in ISO form, nested values as JSON, NULL as ∅."""
+    """One value as inert text on one line, as much as a cell shows: times in ISO form, nested values as JSON, NULL as ∅."""
     if value is None:
         return NULL
     if isinstance(value, datetime):
@@ -36,8 +36,13 @@ def cell_text(value: object) -> str:
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, (list, dict)):
-        return visible(json.dumps(value, default=str, ensure_ascii=False))
-    return visible(str(value))
+        value = json.dumps(value, default=str, ensure_ascii=False)
+    return visible(str(value)[: MAX_WIDTH + 1])  # no cell is wider: a 50 MB value is not escaped whole
+
+
+def cells_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its text cut to what a cell can show, before it reaches Python (a value may be 50 MB)."""
+    return frame.with_columns(pl.col(pl.String).str.slice(0, MAX_WIDTH + 1))
 
 
 def column_widths(frame: pl.DataFrame) -> list[int]:
@@ -49,7 +54,7 @@ def column_widths(frame: pl.DataFrame) -> list[int]:
     plain = [name for name, dtype in frame.schema.items() if not (dtype.is_nested() or dtype.is_temporal())]
     stored = frame.select(pl.col(plain).cast(pl.String, strict=False).str.len_chars().max()).row(0, named=True) \
         if plain and frame.height else {}
-    sample = frame.head(WIDTH_SAMPLE)
+    sample = cells_of(frame.head(WIDTH_SAMPLE))
     widths = []
     for name in frame.columns:
         shown = max((len(cell_text(value)) for value in sample.get_column(name).to_list()), default=1)
@@ -170,7 +175,7 @@ class ResultTable(ScrollView, can_focus=True):
         """(text, is NULL) of the cells of rows top..top+count, made inert and fitted to the column widths."""
         key = (id(self.frame), top, count)
         if key != self._page_key:
-            page = self.frame.slice(top, count).rows()
+            page = cells_of(self.frame.slice(top, count)).rows()
             self._page = [[(fit(cell_text(value), w), value is None) for value, w in zip(row, self.widths)]
                           for row in page]
             self._page_key = key
