@@ -22,6 +22,7 @@ LINES = [
     record_line(3, Parameters=parameters(("Identity", '"deep"'), ("Nest", nested(1_000)))),
     record_line(4, Parameters=parameters(("Nest", nested(5_000))),
                 AffectedItems=f'[{{"Subject": "deep mail", "Attachments": {nested(2_000)}}}]'),
+    record_line(5, Parameters=parameters(("Name", json.dumps("rule\u202egpj.exe \x9b2J" + "x" * 100)))),
 ]
 
 
@@ -134,3 +135,15 @@ async def test_deeply_nested_events_open_and_page(app, row, levels):
         assert raw.query_one(TextPager).text == events.current_audit.text
         await pilot.press("escape", "escape")
         assert app.screen is events and app.is_running
+
+
+async def test_the_whole_record_is_shown_inert(app):
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_row(app, pilot, 4)
+        await pilot.press("enter", "r")
+        await settle(app, pilot)
+        pager = app.screen.query_one(TextPager)
+        # JSON escapes C0 controls itself; a bidi override and a C1 CSI come out of the re-indenting raw
+        assert "rule\\u202egpj.exe \\x9b2Jxxx" in pager.text
+        shown = "".join(pager.render_line(y).text for y in range(pager.scrollable_content_region.height))
+        assert "\u202e" not in pager.text + shown and "\x9b" not in pager.text + shown
