@@ -15,23 +15,25 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from workbench.core.bounded import PIECE
 from workbench.core.inert import visible
-
-#: Characters made inert per call: small enough that a thread doing it never holds up the UI for long.
-PIECE = 1 << 20
 
 
 def inert_lines(text: str) -> str:
-    """`text` with every control, format and zero-width character escaped visibly, newlines kept.
+    """`text` with every control, format and zero-width character escaped visibly, newlines kept; a `PIECE` at a
+    time, so that the thread doing it never holds up the UI thread for long.
 
     `text` itself when nothing needed escaping (the usual case): a 100 MB copy holds the interpreter
-    for about 0.1 s, time a key would wait.
+    for about 0.1 s, time a key would wait, and the pieces are only kept when they are needed.
     """
-    pieces = [text[start:start + PIECE] for start in range(0, len(text), PIECE)]
-    inert = ["\n".join(visible(line) for line in piece.split("\n")) for piece in pieces]
-    if all(len(before) == len(after) for before, after in zip(pieces, inert)):  # escapes only ever lengthen
-        return text
-    return "".join(inert)
+    starts = range(0, len(text), PIECE)
+    if all(len(_inert(text[start:start + PIECE])) == min(PIECE, len(text) - start) for start in starts):
+        return text  # escapes only ever lengthen a piece
+    return "".join(_inert(text[start:start + PIECE]) for start in starts)
+
+
+def _inert(piece: str) -> str:
+    return "\n".join(visible(line) for line in piece.split("\n"))
 
 
 def line_starts(text: str, width: int) -> array:
