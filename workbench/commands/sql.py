@@ -18,7 +18,9 @@ from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.export import format_for_path, to_text, write_frame
 from workbench.core.inert import visible
-from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, example_queries
+from workbench.core.sql import (
+    DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, sql_limits,
+)
 
 HELP = f"runs SQL over table {EVENTS_TABLE} (alias {EVENTS_ALIAS})"
 
@@ -43,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_case_arguments(parser)
     add_format_argument(parser)
     parser.add_argument("--exact", action="store_true", help="compare text exactly (default: ignore case)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help=f"stop the query after SECONDS (default: sql_timeout in the config, else {DEFAULT_TIMEOUT:g}; 0: no limit)")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write the result to FILE (.csv, .json or .jsonl) instead of printing it")
     parser.add_argument("--save", metavar="NAME", help="save the query in the case under NAME")
@@ -62,12 +66,20 @@ def run(args: argparse.Namespace) -> int:
         query = sys.stdin.read() if query == "-" else query
     else:
         raise UsageError("give PATH... and a QUERY (or --run NAME, or --list)")
+    config = load_config(args.config)
+    limits = sql_limits(config, args.timeout)
     case, _report = open_case(args)
     if args.run:
         query = _named_query(args.run, case.store.saved_queries())
-    session = SqlSession(case, exact=args.exact, **_result_tables(case, query, load_config(args.config)))
+    session = SqlSession(case, exact=args.exact, **limits, **_result_tables(case, query, config))
     try:
-        result = session.run(query)
+        result = session.run_in_foreground(query)
+    except KeyboardInterrupt:
+        print("workbench: query interrupted", file=sys.stderr)
+        return 130
+    except SqlTimeout as error:
+        print(f"workbench: {visible(str(error))}", file=sys.stderr)
+        return 1
     except SqlError as error:
         print(f"workbench: {visible(error.render(), keep_newlines=True)}", file=sys.stderr)
         return 2

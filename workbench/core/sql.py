@@ -9,10 +9,16 @@ Once the tables are in place the engine is locked: no file or network access, no
 """
 
 import re
+import shutil
+import tempfile
 import threading
 import tomllib
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -20,12 +26,13 @@ from sqlglot import exp
 
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
+from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
 
-__all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "example_queries"]
+__all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", "example_queries", "sql_limits"]
 
 EVENTS_TABLE = "xdr_identity_o365"
 EVENTS_ALIAS = "events"
@@ -34,10 +41,28 @@ HUNTS_TABLE = "hunt_hits"
 ENRICHMENT_TABLE = "ip_enrichment"
 _EXAMPLES = Path(__file__).with_name("article_queries.toml")
 _EVENT_ORDER = "creation_time, source_file, source_row"
+DEFAULT_TIMEOUT = 300.0  # seconds: an accidental cross join on a shared jump host ends by itself
+INTERRUPT_RETRY = 0.05  # seconds between interrupts until the engine stops (a query may not have reached it yet)
 
 
 class SqlCancelled(SqlError):
     """The query was cancelled before it finished."""
+
+
+class SqlTimeout(SqlCancelled):
+    """The query ran past the time limit and was stopped."""
+
+
+def sql_limits(config: dict, timeout: float | None = None) -> dict:
+    """The engine's limits from the config (`sql_timeout` seconds, 0 for none; `sql_memory_limit` such as
+    "2GB"), a given timeout overriding the config's: keyword arguments for `SqlSession`."""
+    chosen = config.get("sql_timeout", DEFAULT_TIMEOUT) if timeout is None else timeout
+    if isinstance(chosen, bool) or not isinstance(chosen, (int, float)) or chosen < 0:
+        raise ConfigError(f"sql_timeout {chosen!r}: give a number of seconds (0 for no limit)")
+    memory = config.get("sql_memory_limit")
+    if memory is not None and not (isinstance(memory, str) and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory)):
+        raise ConfigError(f"sql_memory_limit {memory!r}: give a size such as \"2GB\"")
+    return {"timeout": float(chosen) or None, "memory_limit": memory}
 
 
 @dataclass
@@ -58,13 +83,20 @@ class SqlSession:
     """
 
     def __init__(self, source: Case | CaseSet | pl.DataFrame, hunts: pl.DataFrame | None = None,
-                 enrichment: pl.DataFrame | None = None, exact: bool = False):
-        self.exact = exact
+                 enrichment: pl.DataFrame | None = None, exact: bool = False, timeout: float | None = None,
+                 memory_limit: str | None = None):
+        self.exact, self.timeout = exact, timeout
         self._case = None if isinstance(source, pl.DataFrame) else source
         self._lock = threading.Lock()
         self._con = duckdb.connect(":memory:")
+        case_root = {Case: lambda: source.root, CaseSet: lambda: source.primary.root}.get(type(source), lambda: None)()
+        # What does not fit in memory spills into the case's own folder (never the current directory).
+        self._spill = Path(tempfile.mkdtemp(prefix=".sql-spill-", dir=case_root if case_root and case_root.is_dir() else None))
+        self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
         for setting in ("SET TimeZone = 'UTC'", "SET python_enable_replacements = false",
-                        "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false"):
+                        "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false",
+                        f"SET temp_directory = {_literal(str(self._spill))}",
+                        *([f"SET memory_limit = {_literal(memory_limit)}"] if memory_limit else [])):
             self._con.execute(setting)
         if not exact:
             self._con.execute("SET default_collation = 'nocase'")
@@ -128,22 +160,64 @@ class SqlSession:
         if self._case is not None and query.strip():
             self._case.store.add_query_history(query)
         repaired, engine_sql = self.prepare(query)
-        with self._lock:
+        with self._lock, self._deadline() as deadline:
             try:
                 frame = self._con.sql(engine_sql).pl()
             except duckdb.InterruptException:
+                if deadline.is_set():
+                    raise SqlTimeout(f"query stopped after {self.timeout:g} s, the SQL time limit: narrow the query, or "
+                                     "raise the limit (--timeout SECONDS, or sql_timeout in the config; 0 for none)",
+                                     query=query) from None
                 raise SqlCancelled("query cancelled", query=query) from None
             except duckdb.Error as error:
                 raise _engine_error(error, repaired) from None
         return SqlResult(frame, repaired.notes, repaired.text, engine_sql)
+
+    @contextmanager
+    def _deadline(self) -> Iterator[threading.Event]:
+        """Interrupt the engine once `timeout` has passed, until the block ends; the event says it passed."""
+        passed, done = threading.Event(), threading.Event()
+
+        def watch() -> None:
+            if self.timeout is None or done.wait(self.timeout):
+                return
+            passed.set()
+            while not done.is_set():
+                self._con.interrupt()
+                done.wait(INTERRUPT_RETRY)
+
+        watcher = threading.Thread(target=watch, name="sql-deadline", daemon=True)
+        watcher.start()
+        try:
+            yield passed
+        finally:
+            done.set()
+            watcher.join()
+
+    def run_in_foreground(self, query: str) -> SqlResult:
+        """`run` on a worker thread while this (main) thread waits, so that Ctrl-C stops the query at once:
+        the engine is interrupted and KeyboardInterrupt raised here."""
+        with ThreadPoolExecutor(1, thread_name_prefix="sql") as pool:
+            running = pool.submit(self.run, query)
+            try:
+                while True:  # short waits: the signal may reach one of the engine's threads, not this one
+                    with suppress(TimeoutError):
+                        return running.result(timeout=INTERRUPT_RETRY)
+            except KeyboardInterrupt:
+                while not running.done():
+                    self.cancel()
+                    with suppress(TimeoutError):
+                        running.exception(timeout=INTERRUPT_RETRY)
+                raise
 
     def cancel(self) -> None:
         """Interrupt the running query (safe to call from another thread, and when nothing runs)."""
         self._con.interrupt()
 
     def close(self) -> None:
-        """Release the engine."""
+        """Release the engine and its spill folder."""
         self._con.close()
+        self._remove_spill()
 
 
 def _literal(text: str) -> str:

@@ -36,7 +36,8 @@ _TABLE_FUNCTIONS = {"range", "generate_series", "unnest", "json_each", "json_tre
 #: Functions that reach files, URLs, other databases or the engine's internals, wherever they appear.
 _REFUSED_FUNCTION = re.compile(
     r"^(read_\w+|sniff_csv|glob|query|query_table|\w+_scan|parquet_\w+|iceberg_\w+|delta_\w+|duckdb_\w+|pragma_\w+"
-    r"|getenv|which_secret|load_aws_credentials|sqlite_\w+|postgres_\w+|mysql_\w+)$",
+    r"|getenv|which_secret|load_aws_credentials|sqlite_\w+|postgres_\w+|mysql_\w+"
+    r"|current_setting|\w*_logging|write_log|truncate_duckdb_logs|\w+_grammar_extension)$",
     re.IGNORECASE,
 )
 
@@ -125,7 +126,8 @@ def _check_nodes(repaired: Repaired, tree: exp.Query, tables: list[str]) -> None
             in_from = isinstance(node.parent, (exp.Table, exp.Lateral))
             if _REFUSED_FUNCTION.match(name) or (in_from and name.lower() not in _TABLE_FUNCTIONS):
                 raise repaired.error(
-                    f"{name}(...) is refused: SQL cannot read files or URLs; query the case's tables: {listing}",
+                    f"{name}(...) is refused: SQL reads only the case's tables (no files, URLs, settings or engine "
+                    f"internals): {listing}",
                     _offset(node))
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
             name = node.name

@@ -16,7 +16,9 @@ from textual.widgets import Footer, Input, Static
 
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
-from workbench.core.sql import EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, example_queries
+from workbench.core.sql import (
+    EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout, example_queries, sql_limits,
+)
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.widgets.cells import first_that_fits
@@ -197,7 +199,8 @@ class SqlScreen(Screen[None]):
             if self.session is None:
                 self._session_enrichment = self.loaded.enrichment
                 self.session = SqlSession(self.loaded.case, hunts=self.loaded.hits,
-                                          enrichment=self._session_enrichment, exact=self.exact)
+                                          enrichment=self._session_enrichment, exact=self.exact,
+                                          **sql_limits(getattr(self.app, "config", {})))
             result = self.session.run(query)
         except SqlError as error:
             self.app.call_from_thread(self._query_failed, error)
@@ -232,7 +235,7 @@ class SqlScreen(Screen[None]):
         self._query_stopped()
         editor = self.query_one(SqlEditor)
         editor.focus()
-        if isinstance(error, SqlCancelled):
+        if isinstance(error, SqlCancelled) and not isinstance(error, SqlTimeout):
             self.say("query cancelled")
             return
         if error.line is not None and error.column is not None:
