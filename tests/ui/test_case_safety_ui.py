@@ -58,7 +58,7 @@ async def test_conflicting_duplicates_are_warned_about_and_listed_in_the_load_re
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         warnings = [n.message for n in app._notifications if n.severity == "warning"]
-        assert any("1 records share an Id" in message for message in warnings)
+        assert "1 conflicting duplicate: same Id as a loaded record, other content (both kept) — l shows them" in warnings
         assert app.loaded.report.totals()["duplicates"] == 1  # record 2: the same in both files
         await pilot.press("l")
         await pilot.pause()

@@ -133,9 +133,9 @@ class EventsScreen(Screen[None]):
         gc.freeze()  # what exists now lives all session: full collections stop walking it (100+ ms pauses at 1M events)
         totals = loaded.report.totals()
         if totals["conflicting"]:
-            self.app.notify(f"{totals['conflicting']:,} records share an Id with a loaded record but differ from it "
-                            "(conflicting duplicates, both kept): l shows them", severity="warning", markup=False,
-                            timeout=15)
+            count = totals["conflicting"]
+            self.app.notify(f"{count:,} conflicting duplicate{'' if count == 1 else 's'}: same Id as a loaded record, "
+                            "other content (both kept) — l shows them", severity="warning", markup=False, timeout=15)
         if totals["rejected"] or totals["duplicates"] or totals["conflicting"]:
             conflicting = f", {totals['conflicting']:,} conflicting" if totals["conflicting"] else ""
             self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "
