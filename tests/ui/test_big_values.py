@@ -147,3 +147,15 @@ async def test_the_whole_record_is_shown_inert(app):
         assert "rule\\u202egpj.exe \\x9b2Jxxx" in pager.text
         shown = "".join(pager.render_line(y).text for y in range(pager.scrollable_content_region.height))
         assert "\u202e" not in pager.text + shown and "\x9b" not in pager.text + shown
+
+
+async def test_enter_and_copy_before_the_record_is_read_wait_for_it(app):
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")  # at once, before the drill-down has read the record
+        await settle(app, pilot)
+        assert json.loads(app.clipboard)["Id"] == "rec-1"
+        await pilot.press("down", "enter")  # opens once the record is read, off the UI thread
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.record.record_id == "rec-2"
+        assert "record of 4.0 MB, long values cut" in str(app.screen.query_one("#detail-title").render())
