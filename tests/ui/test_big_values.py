@@ -85,6 +85,9 @@ async def test_the_whole_record_pages_without_a_widget_per_line(app):
         assert pager.render_line(0).text != first
         await pilot.press("end")
         assert pager.scroll_y == pager.max_scroll_y > 10_000
+        lines = pager.line_count
+        first = lines - pager.scrollable_content_region.height + 1
+        assert f"lines {first:,}-{lines:,} of {lines:,}" in str(raw.query_one("#raw-title").render())
         last_lines = [pager.render_line(y).text.strip() for y in range(pager.scrollable_content_region.height)]
         assert "}" in last_lines
         await pilot.press("escape")

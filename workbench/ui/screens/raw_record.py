@@ -72,14 +72,21 @@ class RawRecordScreen(Screen[None]):
     def __init__(self, record: ReadRecord) -> None:
         super().__init__()
         self.record = record
+        self.form = "preparing…"
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title("preparing…"), id="raw-title")
+        yield Static(self._title(), id="raw-title")
         yield TextPager(id="raw-text")
         yield Footer(show_command_palette=False)
 
-    def _title(self, form: str) -> Text:
-        return Text(f"Whole record · {human_size(self.record.size)} · {form}", style="bold")
+    def _title(self) -> Text:
+        title = f"Whole record · {human_size(self.record.size)} · {self.form}"
+        pagers = self.query(TextPager)  # none while composing
+        if pagers and pagers.first().text:
+            pager = pagers.first()
+            first, last = pager.lines_in_view
+            title += f" · lines {first:,}-{last:,} of {pager.line_count:,}"
+        return Text(title, style="bold")
 
     def on_mount(self) -> None:
         self.query_one(TextPager).focus()
@@ -94,8 +101,11 @@ class RawRecordScreen(Screen[None]):
             self.app.call_from_thread(self._prepared, inert, form)
 
     def _prepared(self, inert: str, form: str) -> None:
+        self.form = form
         self.query_one(TextPager).show(inert)
-        self.query_one("#raw-title", Static).update(self._title(form))
+
+    def on_text_pager_moved(self) -> None:
+        self.query_one("#raw-title", Static).update(self._title())
 
     def action_close(self) -> None:
         self.dismiss(None)

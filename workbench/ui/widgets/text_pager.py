@@ -11,6 +11,7 @@ from rich.segment import Segment
 from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
@@ -75,6 +76,9 @@ class TextPager(ScrollView, can_focus=True):
     }
     """
 
+    class Moved(Message):
+        """The lines in view changed (scrolled, or the text indexed anew)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = ""
@@ -110,6 +114,18 @@ class TextPager(ScrollView, can_focus=True):
         self.text, self.chars, self.starts = text, chars, starts
         self.virtual_size = Size(self.scrollable_content_region.width, len(starts))
         self.refresh()
+        self.post_message(self.Moved())
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.post_message(self.Moved())
+
+    @property
+    def lines_in_view(self) -> tuple[int, int]:
+        """The first and last line in view, counted from 1."""
+        top = int(self.scroll_y)
+        return top + 1, min(self.line_count, top + self.scrollable_content_region.height)
 
     def action_scroll_by(self, lines: float) -> None:
         self.scroll_to(y=max(0, min(self.max_scroll_y, self.scroll_y + lines)), animate=False)
