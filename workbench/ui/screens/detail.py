@@ -39,10 +39,10 @@ class DetailScreen(Screen[None]):
         Binding("escape", "close", "Back", id="detail.close"),
         Binding("slash", "search", "Search", id="detail.search"),
         Binding("n", "next_match(1)", "Next match", id="detail.next"),
-        Binding("N", "next_match(-1)", "Prev match", id="detail.previous"),
-        Binding("c", "copy", "Copy record", id="detail.copy"),
-        Binding("r", "raw", "Whole record", id="detail.raw"),
-        Binding("w", "write", "Write to file", id="detail.write"),
+        Binding("N", "next_match(-1)", "Prev match", id="detail.previous", show=False),
+        Binding("c", "copy", "Copy", id="detail.copy"),
+        Binding("r", "raw", "Raw", id="detail.raw"),
+        Binding("w", "write", "Save", id="detail.write"),
     ]
 
     def __init__(self, text: Text, record: ReadRecord) -> None:

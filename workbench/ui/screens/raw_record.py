@@ -61,8 +61,8 @@ class RawRecordScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="raw.close"),
-        Binding("c", "copy", "Copy record", id="raw.copy"),
-        Binding("w", "write", "Write to file", id="raw.write"),
+        Binding("c", "copy", "Copy", id="raw.copy"),
+        Binding("w", "write", "Save", id="raw.write"),
     ]
     DEFAULT_CSS = """
     RawRecordScreen #raw-title { height: 1; background: $primary-background; padding: 0 1; }
