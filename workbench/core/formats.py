@@ -1,13 +1,17 @@
-"""Provides detection of an audit export's shape from its content, and opening of `.gz` files."""
+"""Provides detection of an audit export's shape from its content, and its content as plain UTF-8 (`.gz` and
+UTF-16 exports, as Excel re-saves them, included)."""
 
 import gzip
+import io
 import json
 import shutil
 import tempfile
+import zlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 HEAD_BYTES = 256 * 1024
 EXPECTED_SHAPES = (
@@ -65,70 +69,149 @@ def _csv_shape(header_line: str) -> Shape | None:
     return None
 
 
+def _encoding(head: bytes) -> str:
+    """The text encoding of a file from its first bytes: utf-8 (with or without BOM) or utf-16, else the reason."""
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if head[:2] == b"\xff\xfe" or (len(head) > 3 and head[1] == 0 and head[3] == 0 and head[0] and head[2]):
+        return "utf-16-le" if head[:2] != b"\xff\xfe" else "utf-16"
+    if head[:2] == b"\xfe\xff" or (len(head) > 3 and head[0] == 0 and head[2] == 0 and head[1] and head[3]):
+        return "utf-16-be" if head[:2] != b"\xfe\xff" else "utf-16"
+    return "utf-8"
+
+
 def read_head(path: Path) -> bytes:
-    """The first bytes of the file's content, decompressed when it is gzipped."""
+    """The first bytes of the file's content, decompressed when it is gzipped (as far as it can be)."""
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     if head[:2] != b"\x1f\x8b":
         return head
+    with gzip.open(path, "rb") as handle:
+        out = bytearray()
+        try:
+            while len(out) < HEAD_BYTES and (block := handle.read(HEAD_BYTES - len(out))):
+                out += block
+        except (OSError, EOFError, zlib.error) as error:
+            if not out:
+                raise NotAnAuditLog(path, f"damaged gzip: {error}") from error
+        return bytes(out)
+
+
+def _head_text(path: Path) -> str:
+    head = read_head(path)
+    encoding = _encoding(head)
+    if encoding == "utf-32":
+        raise NotAnAuditLog(path, "UTF-32 text, which the loader does not read: save the export as UTF-8 or UTF-16")
+    return head.decode(encoding, errors="replace").lstrip("\ufeff").lstrip()
+
+
+def _loads(line: str) -> object:
+    """The JSON value of `line`, or None when it is not JSON or nests deeper than Python reads."""
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES)
-    except (OSError, EOFError) as error:
-        raise NotAnAuditLog(path, f"damaged gzip: {error}") from error
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def detect_shape(path: Path) -> Shape:
-    """Detect the shape of the file at `path` (plain or gzipped) from its first bytes."""
-    head = read_head(path)
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
+    """Detect the shape of the file at `path` (plain or gzipped, UTF-8 or UTF-16) from its first bytes.
+
+    When the first line does not tell, every line of the first 256 KB is tried, so damaged lines at the start
+    of a file do not hide its shape.
+    """
+    text = _head_text(path)
     if not text:
         return Shape.EMPTY
     if text[0] == "[":
         return Shape.MGMT_JSON
     lines = [line for line in text.splitlines() if line.strip()]
-    for line in lines[:20]:
-        try:
-            shape = _shape_of_object(json.loads(line))
-        except ValueError:
-            continue
-        if shape is not None:
-            return shape
+    first = _shape_of_object(_loads(lines[0]))
+    if first is not None:
+        return first
     if text[0] == "{":
         if '"value"' in text and '"auditData"' in text:
-            return Shape.GRAPH_JSON
+            return Shape.GRAPH_JSON  # a page, pretty-printed
         if len(lines) > 1 and lines[0].strip() == "{":
             return Shape.MGMT_JSON  # one pretty-printed AuditData object
-        if any(f'"{key}"' in lines[0] for key in AUDIT_KEYS):
-            return Shape.MGMT_JSONL  # JSON Lines whose first lines are all damaged
+        for line in lines[1:]:  # JSON Lines whose first lines are damaged
+            shape = _shape_of_object(_loads(line)) if line.lstrip().startswith("{") else None
+            if shape is not None:
+                return shape
+        if any(f'"{key}"' in line for line in lines for key in AUDIT_KEYS):
+            return Shape.MGMT_JSONL  # JSON Lines whose lines in view are all damaged
         raise NotAnAuditLog(path, "JSON without AuditData fields")
-    shape = _csv_shape(text.splitlines()[0])
+    shape = _csv_shape(lines[0])
     if shape is None:
-        raise NotAnAuditLog(path, f"first line is {text.splitlines()[0][:80]!r}")
+        raise NotAnAuditLog(path, f"first line is {lines[0][:80]!r}")
     return shape
 
 
+@dataclass
+class PlainFile:
+    """A file's content as plain UTF-8 on disk, and what could not be read of it."""
+
+    path: Path
+    #: Why the content ends early (a damaged or cut-off gzip stream), else None.
+    damage: str | None = None
+    #: The bytes after the last whole line, when the content ends early: an incomplete record.
+    tail: bytes = b""
+
+
+def _copy_readable(source: BinaryIO, out: BinaryIO) -> str | None:
+    """Copy `source` into `out` until it ends or fails; returns why it failed, or None."""
+    try:
+        shutil.copyfileobj(source, out, 1 << 20)
+    except (OSError, EOFError, zlib.error) as error:
+        return f"gzip stream ends early ({error}): the records before the damage were read"
+    return None
+
+
 @contextmanager
-def plain_file(path: Path, scratch: Path) -> Iterator[Path]:
-    """Yield a path to the file's plain content, decompressing `.gz` into `scratch` when needed."""
+def plain_file(path: Path, scratch: Path) -> Iterator[PlainFile]:
+    """Yield the file's content as plain UTF-8: `.gz` decompressed (a damaged stream as far as it goes) and
+    UTF-16 transcoded, into `scratch`; a plain UTF-8 file is used where it is."""
     with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    if not gzipped:
-        yield path
+        head = handle.read(4)
+    gzipped = head[:2] == b"\x1f\x8b"
+    encoding = _encoding(read_head(path)[:4]) if gzipped else _encoding(head)
+    if not gzipped and encoding == "utf-8":
+        yield PlainFile(path)
         return
     scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=scratch, suffix=".unz", delete=False) as out:
-        try:
-            with gzip.open(path, "rb") as source:
-                shutil.copyfileobj(source, out, 1 << 20)
-        except (OSError, EOFError) as error:
-            out.close()
-            Path(out.name).unlink(missing_ok=True)
-            raise NotAnAuditLog(path, f"damaged gzip: {error}") from error
+    made: list[Path] = []
     try:
-        yield Path(out.name)
+        damage, current = None, path
+        if gzipped:
+            with gzip.open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=scratch, suffix=".unz", delete=False) as out:
+                made.append(Path(out.name))
+                damage = _copy_readable(source, out)
+            current = made[-1]
+        if encoding.startswith("utf-16"):
+            with open(current, "rb") as raw, tempfile.NamedTemporaryFile(dir=scratch, suffix=".utf8", delete=False) as out:
+                made.append(Path(out.name))
+                text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+                while block := text.read(1 << 20):
+                    out.write(block.lstrip("\ufeff").encode("utf-8") if out.tell() == 0 else block.encode("utf-8"))
+            current = made[-1]
+        tail = _cut_tail(current) if damage else b""
+        yield PlainFile(current, damage, tail)
     finally:
-        Path(out.name).unlink(missing_ok=True)
+        for file in made:
+            file.unlink(missing_ok=True)
+
+
+def _cut_tail(path: Path) -> bytes:
+    """Remove and return what follows the last newline of the file: the record a damaged stream cut short."""
+    with open(path, "r+b") as handle:
+        size = handle.seek(0, io.SEEK_END)
+        handle.seek(max(0, size - (1 << 20)))
+        block = handle.read()
+        cut = block.rfind(b"\n") + 1
+        if cut == 0 and size > len(block):  # the last line is longer than the block: keep it whole
+            return b""
+        tail = block[cut:]
+        handle.truncate(size - len(tail))
+    return tail
 
 
 #: In a folder, files with these suffixes are documentation or code, never audit exports.

@@ -13,8 +13,9 @@ import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths, plain_file
 from workbench.core.load_report import FileReport, LoadReport, Progress
-from workbench.core.normalise import Normalised, normalise
+from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Normalised, normalise
 from workbench.core.readers import RawChunk, read_raw_chunks, records_frame
+from workbench.core.schema import empty_events
 
 MAX_LISTED_WARNINGS = 200
 PARQUET_COMPRESSION = {"compression": "zstd", "compression_level": 1}  # measured: lz4's CPU, half its size
@@ -92,20 +93,41 @@ def _write_part(frame: pl.DataFrame, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+#: The format shown for a file that is not an audit log among others that are (its note says why).
+UNREADABLE = "unreadable"
+
+
+def _shape_or_reason(path: Path) -> Shape | NotAnAuditLog:
+    try:
+        return detect_shape(path)
+    except NotAnAuditLog as error:
+        return error
+
+
 def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
-    """Load every file under `paths` into `sink`; raises NotAnAuditLog before loading if any file is not one."""
+    """Load every file under `paths` into `sink`.
+
+    A file that is not an audit log is reported (format `unreadable`, the reason in its note) and the others
+    load; when none of the files holds records, raises NotAnAuditLog for the first one.
+    """
     files = expand_paths(paths)
     missing = [path for path in paths if not path.exists()]
     if missing:
         raise NotAnAuditLog(missing[0], "no such file or folder")
     if not files:
         raise NotAnAuditLog(paths[0] if paths else Path("."), "no files found")
-    shapes = [detect_shape(path) for path in files]
+    shapes = [_shape_or_reason(path) for path in files]
+    problems = [shape for shape in shapes if isinstance(shape, NotAnAuditLog)]
+    if problems and all(shape is Shape.EMPTY or isinstance(shape, NotAnAuditLog) for shape in shapes):
+        raise problems[0]
     report = LoadReport()
     rows_read = 0
     for done, (path, shape) in enumerate(zip(files, shapes)):
         if progress:
             progress(done, len(files), rows_read, str(path))
+        if isinstance(shape, NotAnAuditLog):
+            report.files.append(FileReport(str(path), UNREADABLE, note=str(shape)))
+            continue
         file_report = FileReport(str(path), shape.value)
         report.files.append(file_report)
         if shape is Shape.EMPTY:
@@ -113,15 +135,34 @@ def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, pro
             continue
         with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
             pending: deque[Future] = deque()
-            for make_raw in read_raw_chunks(plain, shape):
-                pending.append(pool.submit(_normalised_chunk, make_raw, case, str(path)))
-                if len(pending) > WORKERS:
-                    rows_read += _account(pending.popleft().result(), sink, file_report, report)
+            try:
+                for make_raw in read_raw_chunks(plain.path, shape):
+                    pending.append(pool.submit(_normalised_chunk, make_raw, case, str(path)))
+                    if len(pending) > WORKERS:
+                        rows_read += _account(pending.popleft().result(), sink, file_report, report)
+            except NotAnAuditLog as error:  # a whole JSON document that does not parse: nothing of it was read
+                file_report.format, file_report.note = UNREADABLE, "; ".join(filter(None, (str(error), plain.damage)))
+                continue
             while pending:
                 rows_read += _account(pending.popleft().result(), sink, file_report, report)
+            if plain.damage:
+                file_report.note = plain.damage
+                rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
     if progress:
         progress(len(files), len(files), rows_read, "")
     return report
+
+
+def _account_cut_record(tail: bytes, shape: Shape, sink: EventSink, file_report: FileReport, report: LoadReport) -> int:
+    """Reject the incomplete record a damaged file ends with (if any), numbered after the rows read."""
+    if not tail.strip():
+        return 0
+    header_rows = 1 if shape in (Shape.PURVIEW_CSV, Shape.LEGACY_CSV) else 0
+    reject = pl.DataFrame({"source_row": [file_report.rows + header_rows + 1],
+                           "reason": [f"incomplete record: {file_report.note}"],
+                           "text": [tail[:REJECT_TEXT_CHARS].decode("utf-8", errors="replace")]}, schema=REJECT_SCHEMA)
+    empty = Normalised(empty_events(), reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
+    return _account((1, empty), sink, file_report, report)
 
 
 def _normalised_chunk(make_raw: RawChunk, case: str, source_file: str) -> tuple[int, Normalised]:

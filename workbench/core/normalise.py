@@ -43,7 +43,8 @@ def _json_problem(text: str) -> str | None:
     try:
         value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
-        return f"broken JSON in AuditData: {error.msg} at character {error.pos}"
+        at = "" if error.msg.endswith(" at") else " at"  # "Unterminated string starting at"
+        return f"broken JSON in AuditData: {error.msg}{at} character {error.pos}"
     except ValueError as error:  # NaN, Infinity: Python reads them, JSON (and Polars) does not
         return f"broken JSON in AuditData: {error}"
     return None if isinstance(value, dict) else f"AuditData is a JSON {type(value).__name__}, not an object"
@@ -66,8 +67,13 @@ def _decode(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Decode AuditData text into the declared text fields; rows that are not JSON objects are rejected."""
     if "Id" in raw.columns:  # the reader already decoded this clean chunk
         return raw, pl.DataFrame(schema=REJECT_SCHEMA)
+    rejects = []
+    known = raw["reader_problem"].is_not_null()
+    if known.any():  # rows the reader could not read as one record, with its reason
+        rejects.append(_reject_frame(raw.filter(known), pl.col("reader_problem")))
+        raw = raw.filter(~known)
     blank = ~raw["audit_data"].str.contains(r"\S").fill_null(False)
-    rejects = [_reject_frame(raw.filter(blank), "empty AuditData")]
+    rejects.append(_reject_frame(raw.filter(blank), "empty AuditData"))
     rows = raw.filter(~blank) if blank.any() else raw
     text = rows["audit_data"]
     if text.str.contains("\n", literal=True).any():

@@ -3,7 +3,8 @@
 A raw chunk has `source_row` (line for JSON Lines, record number for CSV with the header as row 1,
 position for JSON arrays), `audit_data` (the record's JSON text) and the envelope columns some shapes
 carry beside it (`env_*`, all text). The JSON Lines reader adds the fields of `AUDIT_SCHEMA` that
-DuckDB decoded, where they match the lines; otherwise `normalise` decodes them.
+DuckDB decoded, where they match the lines; otherwise `normalise` decodes them. `reader_problem` says
+why the reader could not read a row as one record (the row is then rejected with that reason).
 """
 
 import csv
@@ -20,7 +21,7 @@ from workbench.core.formats import NotAnAuditLog, Shape
 
 CHUNK_BYTES = 48 << 20  # measured: 48 MB blocks load ~6 % faster than 24 MB; 96 MB no faster, 0.6 GB more RSS
 CHUNK_ROWS = 40_000  # about 48 MB of a Purview CSV
-ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip")
+ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip", "reader_problem")
 
 #: Makes one raw chunk when called; chunks of one file can be made on several threads at once.
 RawChunk = Callable[[], pl.DataFrame]
@@ -139,8 +140,9 @@ def read_json_lines(path: Path) -> Iterator[RawChunk]:
 def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     """Purview or legacy CSV exports, RFC 4180, streamed in row batches.
 
-    Polars reads well-formed files; when it stops on a malformed one (an unterminated quote, say),
-    the rest of the file is read by the `csv` module, which keeps every row it can find.
+    Polars reads well-formed files. From the first row it cannot read, or that holds a line break (where an
+    unterminated quote may have swallowed the rows after it), the rest of the file is read record by record
+    by `_csv_records`, which costs an unterminated quote only its own row.
     """
     columns = PURVIEW_COLUMNS if shape is Shape.PURVIEW_CSV else LEGACY_COLUMNS
     scan = pl.scan_csv(path, glob=False, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
@@ -152,30 +154,82 @@ def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     last_row = 1
     try:
         for batch in scan.collect_batches(chunk_size=CHUNK_ROWS):
+            broken = batch.select(pl.any_horizontal(pl.col(pl.String).str.contains("\n", literal=True))).to_series()
+            if broken.any():
+                first = broken.arg_true()[0]
+                if first:
+                    yield partial(_with_envelope, batch.head(first))
+                last_row = batch["source_row"][first] - 1
+                break
             yield partial(_with_envelope, batch)
             last_row = batch["source_row"].max() or last_row
+        else:
+            return
     except pl.exceptions.PolarsError:
-        yield partial(_read_csv_slowly, path, columns, after_row=last_row)
+        pass
+    yield from _read_csv_slowly(path, columns, after_row=last_row)
 
 
-def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> pl.DataFrame:
+def _csv_values(text: str) -> list[str] | None:
+    """The fields of one CSV record's text, or None when it does not parse as one."""
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error:
+        return None
+
+
+UNTERMINATED = "unterminated quote: a quoted field of this row never closes"
+
+
+def _csv_records(lines: Iterator[str], width: int) -> Iterator[tuple[str, list[str] | str]]:
+    """The records of CSV lines, each as its text and its fields, or why it is not a record.
+
+    A record whose quoted field is still open when a line comes that is a whole row of `width` fields on its
+    own ends before that line, so an unterminated quote costs only its own row.
+    """
+    pending: list[str] = []
+    for line in lines:
+        if pending and line.count('"') % 2 == 0 and len(_csv_values(line) or ()) == width:
+            yield "".join(pending), f"{UNTERMINATED} (the row ends where the next whole row starts)"
+            pending = []
+        pending.append(line)
+        text = "".join(pending)
+        if text.count('"') % 2 == 0:
+            yield text, _csv_values(text) or "not a CSV record"
+            pending = []
+    if pending:
+        yield "".join(pending), f"{UNTERMINATED}: it runs to the end of the file (cut off?)"
+
+
+def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int) -> Iterator[RawChunk]:
+    """The records after `after_row`, in chunks, each unreadable one with its reason."""
+    schema = {"source_row": pl.Int64, **{column: pl.String for column in columns.values()}, "reader_problem": pl.String}
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
+        header = [name.strip() for name in _csv_values(handle.readline()) or []]
         rows: list[dict] = []
-        for number, values in enumerate(reader, start=2):
+        for number, (text, values) in enumerate(_csv_records(handle, len(header)), start=2):
             if number <= after_row:
                 continue
-            record = dict(zip(header, values))
-            rows.append({"source_row": number, **{column: record.get(name) for name, column in columns.items()}})
-    return _with_envelope(pl.DataFrame(rows, schema={"source_row": pl.Int64, **{c: pl.String for c in columns.values()}}))
+            if isinstance(values, str):
+                rows.append({"source_row": number, "audit_data": text.rstrip("\r\n"), "reader_problem": values})
+            else:
+                record = dict(zip(header, values))
+                rows.append({"source_row": number, **{column: record.get(name) for name, column in columns.items()}})
+            if len(rows) == CHUNK_ROWS:
+                yield partial(_with_envelope, pl.DataFrame(rows, schema=schema))
+                rows = []
+    if rows:
+        yield partial(_with_envelope, pl.DataFrame(rows, schema=schema))
 
 
 def records_frame(records: list, first_row: int = 1, envelope: bool = False) -> pl.DataFrame:
     """A raw chunk of records already parsed from JSON (AuditData objects, or Graph records when `envelope`)."""
     if envelope:
         rows = {name: [] for name in ("audit_data", *GRAPH_ENVELOPE.values())}
-        for record in records:
+        rows["reader_problem"] = []
+        for number, record in enumerate(records, start=first_row):
+            rows["reader_problem"].append(None if isinstance(record, dict) else
+                                          f"Graph value entry {number} is a JSON {_json_kind(record)}, not a record")
             record = record if isinstance(record, dict) else {}
             audit = record.get("auditData")
             rows["audit_data"].append(json.dumps(audit) if isinstance(audit, dict) else None)
@@ -189,6 +243,10 @@ def records_frame(records: list, first_row: int = 1, envelope: bool = False) -> 
     return _with_envelope(frame.with_columns(index.alias("source_row")))
 
 
+def _json_kind(value: object) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
 def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
     """A whole JSON document: a Management API array, one AuditData object, or Graph `{"value": [...]}`.
 
@@ -199,6 +257,8 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
         document = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
     except json.JSONDecodeError as error:
         raise NotAnAuditLog(path, f"broken JSON document at line {error.lineno} column {error.colno}: {error.msg}") from error
+    except RecursionError:
+        raise NotAnAuditLog(path, "JSON document nested deeper than the loader reads (about 1,000 levels)") from None
     if isinstance(document, dict) and isinstance(document.get("value"), list):
         records, envelope = document["value"], True
     elif isinstance(document, list):
