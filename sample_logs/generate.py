@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.format is None or args.out is None or args.events < 0:
         parser.error("--events N needs --format and --out (and N >= 0)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     newest_first = args.format in ("purview-csv", "legacy-csv")
     stream = iter_records(args.tenant, args.events, args.seed, newest_first)
     write_stream(stream, args.format, args.out, args.jobs)

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
+from workbench.core.inert import visible
 from workbench.core.load_report import LoadReport
 from workbench.core.summary import summarise
 
@@ -50,6 +51,9 @@ def render(summary: dict, case_name: str, console: Console) -> None:
         for name, count in counts.items():
             table.add_row(_plain(name), f"{count:,}")
         console.print(table)
+    for file in summary["files"]:
+        if file.get("note"):
+            console.print(Text(visible(f"note: {file['path']}: {file['note']}")))
     if totals["rejected"]:
         console.print(Text(f"{totals['rejected']:,} rows rejected: see the case's rejects.jsonl (file, row, reason)"))
     if totals["conflicting"]:

@@ -1,7 +1,6 @@
 """Provides detection of an audit export's shape from its content, and its content as plain UTF-8 (`.gz` and
 UTF-16 exports, as Excel re-saves them, included)."""
 
-import gzip
 import io
 import json
 import shutil
@@ -80,21 +79,38 @@ def _encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _gunzip(path: Path, out: BinaryIO, limit: int | None = None) -> str | None:
+    """Decompress the gzip file at `path` into `out` (up to about `limit` bytes) as far as its stream can be
+    read; returns why it stopped early, or None. Members written one after another are read in turn."""
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    written = 0
+    with open(path, "rb") as source:
+        while block := source.read(1 << 20):
+            while block:
+                if decompressor.eof:
+                    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                try:
+                    data = decompressor.decompress(block)
+                except zlib.error as error:
+                    return f"gzip stream damaged after {written:,} bytes ({error})"
+                written += out.write(data)
+                if limit is not None and written >= limit:
+                    return None
+                block = decompressor.unused_data
+    return None if decompressor.eof else f"gzip stream ends early after {written:,} bytes (file cut off)"
+
+
 def read_head(path: Path) -> bytes:
     """The first bytes of the file's content, decompressed when it is gzipped (as far as it can be)."""
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     if head[:2] != b"\x1f\x8b":
         return head
-    with gzip.open(path, "rb") as handle:
-        out = bytearray()
-        try:
-            while len(out) < HEAD_BYTES and (block := handle.read(HEAD_BYTES - len(out))):
-                out += block
-        except (OSError, EOFError, zlib.error) as error:
-            if not out:
-                raise NotAnAuditLog(path, f"damaged gzip: {error}") from error
-        return bytes(out)
+    out = io.BytesIO()
+    damage = _gunzip(path, out, HEAD_BYTES)
+    if damage and not out.tell():
+        raise NotAnAuditLog(path, damage)
+    return out.getvalue()[:HEAD_BYTES]
 
 
 def _head_text(path: Path) -> str:
@@ -157,15 +173,6 @@ class PlainFile:
     tail: bytes = b""
 
 
-def _copy_readable(source: BinaryIO, out: BinaryIO) -> str | None:
-    """Copy `source` into `out` until it ends or fails; returns why it failed, or None."""
-    try:
-        shutil.copyfileobj(source, out, 1 << 20)
-    except (OSError, EOFError, zlib.error) as error:
-        return f"gzip stream ends early ({error}): the records before the damage were read"
-    return None
-
-
 @contextmanager
 def plain_file(path: Path, scratch: Path) -> Iterator[PlainFile]:
     """Yield the file's content as plain UTF-8: `.gz` decompressed (a damaged stream as far as it goes) and
@@ -182,9 +189,10 @@ def plain_file(path: Path, scratch: Path) -> Iterator[PlainFile]:
     try:
         damage, current = None, path
         if gzipped:
-            with gzip.open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=scratch, suffix=".unz", delete=False) as out:
+            with tempfile.NamedTemporaryFile(dir=scratch, suffix=".unz", delete=False) as out:
                 made.append(Path(out.name))
-                damage = _copy_readable(source, out)
+                damage = _gunzip(path, out)
+                damage = damage and f"{damage}: the records before the damage were read"
             current = made[-1]
         if encoding.startswith("utf-16"):
             with open(current, "rb") as raw, tempfile.NamedTemporaryFile(dir=scratch, suffix=".utf8", delete=False) as out:
