@@ -66,3 +66,16 @@ async def test_conflicting_duplicates_are_warned_about_and_listed_in_the_load_re
         text = screen_text(app.screen)
         assert "1 conflicting duplicates" in text
         assert f"record 1: loaded {first} row 1 (UserLoggedIn); conflicting {second} row 1 (HardDelete)" in text
+
+
+async def test_the_load_report_says_which_file_could_not_be_read_and_why(tmp_path):
+    write_records(tmp_path / "a.jsonl", [record("1", "Send")])
+    (tmp_path / "contacts.csv").write_text("name,phone\nAlice,123\n")
+    app = WorkbenchApp(CaseSet([(Case(tmp_path / "cases" / "c"), [tmp_path])]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.loaded.events.height == 1
+        await pilot.press("l")
+        await pilot.pause()
+        text = screen_text(app.screen)
+        assert "contacts.csv: not a Microsoft 365 audit log (first line is 'name,phone')" in text

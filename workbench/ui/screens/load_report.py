@@ -53,6 +53,10 @@ class LoadReportScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog", id="report-dialog"):
             yield Static(Text("Load report", style="bold"))
             yield Static(report_table(self.report))
+            notes = [f"{file.path}: {file.note}" for file in self.report.files if file.note]
+            if notes:
+                yield Static(Text("\nFiles:", style="bold"))
+                yield Static(Text(visible("\n".join(notes), keep_newlines=True)))
             if self.rejects.height or self.report.warnings:
                 yield Static(Text("\nFirst problems:", style="bold"))
                 yield Static(problems_text(self.rejects, self.report.warnings))
