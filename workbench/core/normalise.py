@@ -47,6 +47,8 @@ def _json_problem(text: str) -> str | None:
         return f"broken JSON in AuditData: {error.msg}{at} character {error.pos}"
     except ValueError as error:  # NaN, Infinity: Python reads them, JSON (and Polars) does not
         return f"broken JSON in AuditData: {error}"
+    except RecursionError:
+        return "AuditData nested deeper than the loader reads (about 1,000 levels)"
     return None if isinstance(value, dict) else f"AuditData is a JSON {type(value).__name__}, not an object"
 
 

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+import duckdb
 import polars as pl
 
 from workbench.core.duckjson import DecodedLines, lines_match
@@ -253,12 +254,14 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
     These documents are API pages (small by construction), so they are parsed with `json` and each
     record is written back as JSON text; large exports arrive as JSON Lines or CSV.
     """
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise NotAnAuditLog(path, f"broken JSON document at line {error.lineno} column {error.colno}: {error.msg}") from error
-    except RecursionError:
-        raise NotAnAuditLog(path, "JSON document nested deeper than the loader reads (about 1,000 levels)") from None
+    except RecursionError:  # a record nested deeper than Python reads: split the document with DuckDB instead
+        yield from _deep_document_chunks(text)
+        return
     if isinstance(document, dict) and isinstance(document.get("value"), list):
         records, envelope = document["value"], True
     elif isinstance(document, list):
@@ -268,6 +271,19 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
         records, envelope = [document], shape is Shape.GRAPH_JSON
     for start in range(0, len(records), CHUNK_ROWS):
         yield partial(records_frame, records[start:start + CHUNK_ROWS], start + 1, envelope)
+
+
+def _deep_document_chunks(text: str) -> Iterator[RawChunk]:
+    """The records of a JSON document as raw chunks of their texts, split by DuckDB, whose JSON reader has no
+    depth limit; Graph entries keep their envelope, and `normalise` explains a record it cannot read."""
+    with duckdb.connect() as con:
+        kind, graph = con.execute("SELECT json_type(?::JSON), json_type(?::JSON, '$.value') = 'ARRAY'", [text, text]).fetchone()
+        where = "$.value[*]" if graph else "$[*]" if kind == "ARRAY" else None
+        records = [text] if where is None else [row[0] for row in con.execute(
+            "SELECT unnest(json_extract(?::JSON, ?))::VARCHAR", [text, where]).fetchall()]
+    for start in range(0, len(records), CHUNK_ROWS):
+        lines = _numbered(pl.Series("audit_data", records[start:start + CHUNK_ROWS], dtype=pl.String), start + 1)
+        yield partial(_graph_lines_chunk, lines) if graph else partial(_with_envelope, lines)
 
 
 def _graph_lines_chunk(chunk: pl.DataFrame) -> pl.DataFrame:
