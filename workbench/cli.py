@@ -15,6 +15,7 @@ from workbench import __version__
 from workbench.commands.common import UsageError
 from workbench.core.config import ConfigError
 from workbench.core.formats import NotAnAuditLog
+from workbench.core.inert import visible
 
 DEFAULT_COMMAND = "open"
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return module.run(args)
     except (UsageError, NotAnAuditLog, ConfigError) as error:
-        print(f"workbench: {error}", file=sys.stderr)
+        print(f"workbench: {visible(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -57,5 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a user sees one line, never a traceback
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
-        print(f"workbench: failed: {type(error).__name__}: {error} (set WORKBENCH_DEBUG=1 for details)", file=sys.stderr)
+        print(visible(f"workbench: failed: {type(error).__name__}: {error}") + " (set WORKBENCH_DEBUG=1 for details)",
+              file=sys.stderr)
         return 1

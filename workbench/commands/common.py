@@ -56,7 +56,7 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
 
     def progress(done: int, total: int, rows: int, current: str) -> None:
         if current and not quiet and sys.stderr.isatty():
-            print(f"\rloading {done + 1}/{total}: {current} ({rows:,} rows read)\x1b[K", end="", file=sys.stderr)
+            print(f"\rloading {done + 1}/{total}: {visible(current)} ({rows:,} rows read)\x1b[K", end="", file=sys.stderr)
 
     def waiting(message: str) -> None:
         print(visible(f"workbench: {message}"), file=sys.stderr)
@@ -70,13 +70,13 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
 def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None) -> None:
     """Print a result frame to stdout as a Rich table (log text inert), JSON array or formula-safe CSV."""
     if fmt in ("json", "csv", "jsonl"):
-        sys.stdout.write(to_text(frame, fmt))
+        sys.stdout.write(to_text(frame, fmt, terminal=sys.stdout.isatty()))
         return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title) if title else None)
+    table = Table(title=Text(visible(title)) if title else None)
     for name in frame.columns:
         table.add_column(Text(name))
     for row in frame.iter_rows():

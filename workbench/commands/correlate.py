@@ -1,7 +1,6 @@
 """Provides `workbench correlate PATH...`: indicators seen in more than one case (or tenant), rarest first."""
 
 import argparse
-import json
 import sys
 
 import polars as pl
@@ -11,6 +10,7 @@ from workbench.core.cases import CasesUsageError, OpenedCases, add_cases_argumen
 from workbench.core.config import load_config
 from workbench.core.correlate import correlate, correlation_records, tenant_labels
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.inert import dumps
 
 HELP = "indicators (IPs, ASNs, user agents, rules, keywords, recipients, allow-list entries, subjects) shared by cases"
 TABLE_COLUMNS = ("score", "kind", "value", "cases", "events", "users", "flags")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     result = correlate(cases.events, by, enrichment)
     compared = "cases" if by == "case" else f"tenants (organization_id) of case {cases.names[0]}"
     if args.format == "json":
-        print(json.dumps(correlation_records(result, by), indent=1, ensure_ascii=False))
+        print(dumps(correlation_records(result, by), indent=1))
         return 0
     if args.format == "table":
         print(f"comparing {groups} {compared}", file=sys.stderr)

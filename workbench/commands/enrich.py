@@ -1,7 +1,6 @@
 """Provides `workbench enrich`: one row per distinct client IP with RDAP / AbuseIPDB facts and hosting flags."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import polars as pl
 import enrich
 from workbench.commands.common import UsageError, add_format_argument, add_input_arguments, open_case, print_frame
 from workbench.core.config import load_config
+from workbench.core.inert import dumps, visible
 
 HELP = "one row per distinct client IP: events, users, ASN, organisation, abuse score, hosting flag and reasons"
 TABLE_COLUMNS = ("ip", "events", "users", "cases", "asn", "org", "country", "abuse_score", "usage_type",
@@ -41,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.import_file:
                 count = cache.import_results(args.import_file)
-                print(f"imported {count} cached lookups from {args.import_file}", file=sys.stderr)
+                print(visible(f"imported {count} cached lookups from {args.import_file}"), file=sys.stderr)
             if args.export and not (args.paths or args.case):
-                print(f"exported {cache.export_results(args.export)} cached lookups to {args.export}", file=sys.stderr)
+                print(visible(f"exported {cache.export_results(args.export)} cached lookups to {args.export}"),
+                      file=sys.stderr)
                 return 0
         except (enrich.CacheFileError, OSError) as error:
             raise UsageError(str(error)) from error
@@ -52,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
     case, _report = open_case(args, quiet=args.format != "table")
     result = enrich.enrich(enrich.ip_summary(case.scan()), settings, offline=args.offline)
     for message in result.messages:
-        print(message, file=sys.stderr)
+        print(visible(message), file=sys.stderr)
     if args.export:
         with enrich.EnrichmentCache(settings.resolved_cache_dir) as cache:
-            print(f"exported {cache.export_results(args.export)} cached lookups to {args.export}", file=sys.stderr)
+            print(visible(f"exported {cache.export_results(args.export)} cached lookups to {args.export}"),
+                  file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(result.records(), indent=1))
+        print(dumps(result.records(), indent=1))
     else:
         frame = result.frame.select(TABLE_COLUMNS).with_columns(
             pl.col("cases").list.join(", "), pl.col("reasons").list.join("; ")

@@ -7,6 +7,7 @@ from pathlib import Path
 from workbench.commands.common import UsageError, add_case_arguments, case_from_args
 from workbench.core.export import export_case_events, format_for_path
 from workbench.core.filter import FilterError, parse_filter
+from workbench.core.inert import visible
 
 HELP = "writes a case's events (or only the marked ones) to a CSV, JSON or JSON Lines file, chosen by the suffix"
 
@@ -36,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     if expression is not None:
         events = events.filter(expression)
     count = export_case_events(case, args.output, events, marked_only=args.marked)
-    print(f"wrote {count:,} events to {args.output}", file=sys.stderr)
+    print(visible(f"wrote {count:,} events to {args.output}"), file=sys.stderr)
     return 0

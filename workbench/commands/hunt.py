@@ -79,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
         _table(hits, Console())
         return 0
     printable = hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
-    sys.stdout.write(to_text(printable, args.format))
+    sys.stdout.write(to_text(printable, args.format, terminal=sys.stdout.isatty()))
     return 0

@@ -1,14 +1,13 @@
 """Provides `workbench info`: the load report of the inputs, as a Rich table or JSON."""
 
 import argparse
-import json
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
-from workbench.core.inert import visible
+from workbench.core.inert import dumps, visible
 from workbench.core.load_report import LoadReport
 from workbench.core.summary import summarise
 
@@ -23,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _plain(value: object) -> Text:
-    return Text(str(value))
+    return Text(visible(str(value)))
 
 
 def render(summary: dict, case_name: str, console: Console) -> None:
@@ -60,9 +59,9 @@ def render(summary: dict, case_name: str, console: Console) -> None:
         console.print(Text(f"warning: {totals['conflicting']:,} conflicting duplicates: records that share an Id with a "
                            "loaded record but differ from it; both versions are kept (SQL: conflicting_duplicates)"))
         for line in LoadReport([], [], summary["conflicts"]).conflict_lines(10):
-            console.print(Text(f"warning: {line}"))
+            console.print(Text(visible(f"warning: {line}")))
     for warning in summary["warnings"][:10]:
-        console.print(Text(f"warning: {warning['file']} row {warning['row']}: {warning['reason']}"))
+        console.print(Text(visible(f"warning: {warning['file']} row {warning['row']}: {warning['reason']}")))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     case, report = open_case(args, quiet=args.format == "json")
     summary = summarise(case.events(), report, top=args.top)
     if args.format == "json":
-        print(json.dumps(summary, indent=2))
+        print(dumps(summary, indent=2))
     else:
         render(summary, case.name, Console())
-        print(f"case folder: {case.root}")
+        print(visible(f"case folder: {case.root}"))
     return 0

@@ -9,7 +9,7 @@ import polars as pl
 from workbench.commands.common import UsageError, add_format_argument, print_frame
 from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
-from workbench.core.export import to_text
+from workbench.core.inert import visible
 from workbench.core.ioc import IocFileError, ioc_matches, read_iocs
 
 HELP = "flags the events carrying an indicator from a list (IPs, CIDRs, domains, addresses, user agents, rule names)"
@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     matches = ioc_matches(cases.events, iocs)
     hit = set(matches["indicator"].to_list())
     missing = [ioc.value for ioc in iocs if ioc.value not in hit]
-    print(f"{len(hit)} of {len(iocs)} indicators matched {matches['record_id'].n_unique()} events"
-          + (f"; no match: {', '.join(missing)}" if missing else ""), file=sys.stderr)
+    print(visible(f"{len(hit)} of {len(iocs)} indicators matched {matches['record_id'].n_unique()} events"
+                  + (f"; no match: {', '.join(missing)}" if missing else "")), file=sys.stderr)
     printable = matches.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
     if args.format == "json":
-        sys.stdout.write(to_text(printable, "json"))
+        print_frame(printable, "json")
     else:
         print_frame(printable.select(TABLE_COLUMNS), args.format, title=f"IOC matches in {', '.join(cases.names)}")
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from workbench.commands.common import UsageError, add_case_arguments
 from workbench.core.case import Case
 from workbench.core.config import load_config
+from workbench.core.inert import visible
 from workbench.core.ioc import IocFileError, read_iocs
 from workbench.core.report import case_report
 from workbench.core.report_format import format_for_report, write_report
@@ -50,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = case_report(case, load_config(args.config), iocs, generated, others)
     write_report(report, args.output)
-    print(f"wrote the report of {report.marked} marked events to {args.output}", file=sys.stderr)
+    print(visible(f"wrote the report of {report.marked} marked events to {args.output}"), file=sys.stderr)
     return 0

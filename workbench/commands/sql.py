@@ -16,7 +16,7 @@ from workbench.commands.common import (
 )
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.export import format_for_path, to_text, write_frame
+from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
     DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, sql_limits,
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             write_frame(result.frame, args.output, format_for_path(args.output))
         except ValueError as error:
             raise UsageError(str(error)) from error
-        print(f"{_rows(result.frame.height)} written to {args.output}", file=sys.stderr)
+        print(visible(f"{_rows(result.frame.height)} written to {args.output}"), file=sys.stderr)
     else:
         print_frame(result.frame, args.format)
         if args.format == "table":
@@ -130,7 +130,7 @@ def _list(args: argparse.Namespace) -> int:
     rows += [{"name": name, "kind": "example", "sql": sql} for name, sql in example_queries().items()]
     if args.format != "table":
         schema = {"name": pl.String, "kind": pl.String, "sql": pl.String}
-        sys.stdout.write(to_text(pl.DataFrame(rows, schema=schema), args.format))
+        print_frame(pl.DataFrame(rows, schema=schema), args.format)
         return 0
     table = Table(title="SQL queries (run one with --run NAME)")
     for column in ("name", "kind", "query"):

@@ -2,7 +2,6 @@
 first-seen IPs and user agents, the dormant gap, and the log coverage per workload."""
 
 import argparse
-import json
 from datetime import date, timedelta
 
 import polars as pl
@@ -17,7 +16,7 @@ from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.inert import visible
+from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, intensity_strip, ip_timeline, month_labels,
                                      timeline_record)
 
@@ -134,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     if timeline.days["events"].sum() == 0:
         raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")
     if args.format == "json":
-        print(json.dumps(timeline_record(timeline), indent=1, ensure_ascii=False))
+        print(dumps(timeline_record(timeline), indent=1))
     else:
         console = Console()
         render(timeline, console if console.is_terminal else Console(width=160))

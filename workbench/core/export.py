@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 import polars as pl
 
 from workbench.core import decode
-from workbench.core.inert import visible
+from workbench.core.inert import inert_json, visible
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
@@ -66,9 +66,9 @@ def write_stream(frame: pl.DataFrame, handle: IO[str], fmt: str) -> None:
     if fmt == "csv":
         handle.write(neutralise_formulas(_plain(frame)).write_csv())
     elif fmt == "json":
-        handle.write(frame.write_json() + "\n")
+        handle.write(inert_json(frame.write_json()) + "\n")
     elif fmt == "jsonl":
-        handle.write(frame.write_ndjson())
+        handle.write(inert_json(frame.write_ndjson()))
     else:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
@@ -103,10 +103,11 @@ def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
     return path
 
 
-def to_text(frame: pl.DataFrame, fmt: str) -> str:
-    """`frame` rendered in `fmt` as one string (for stdout)."""
+def to_text(frame: pl.DataFrame, fmt: str, terminal: bool = False) -> str:
+    """`frame` rendered in `fmt` as one string (for stdout); for a terminal, CSV cells are made `visible`
+    (a file or pipe gets the exact text: CSV has no escapes of its own)."""
     buffer = io.StringIO()
-    write_stream(frame, buffer, fmt)
+    write_stream(inert_text(frame, keep=()) if terminal and fmt == "csv" else frame, buffer, fmt)
     return buffer.getvalue()
 
 
@@ -169,9 +170,10 @@ _ESCAPES = [visible(ch) for ch in _INVISIBLE]
 VERBATIM_COLUMNS = ("record_id", "audit_data")
 
 
-def inert_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column except ids and the raw record with control and zero-width characters escaped visibly."""
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String and name not in VERBATIM_COLUMNS]
+def inert_text(frame: pl.DataFrame, keep: tuple[str, ...] = VERBATIM_COLUMNS) -> pl.DataFrame:
+    """Every text column except `keep` (ids and the raw record) with control and zero-width characters escaped
+    visibly."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String and name not in keep]
     return frame.with_columns(pl.col(name).str.replace_many(_INVISIBLE, _ESCAPES) for name in text)
 
 
