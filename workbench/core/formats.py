@@ -3,7 +3,6 @@ UTF-16 exports, as Excel re-saves them, included)."""
 
 import io
 import json
-import shutil
 import tempfile
 import zlib
 from contextlib import contextmanager
