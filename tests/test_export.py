@@ -118,3 +118,11 @@ def test_workbench_export_usage_errors(case, tmp_path, capsys):
     errors = capsys.readouterr().err
     assert "no case named 'nosuch'" in errors and "export to .csv" in errors and "unknown field 'bogus'" in errors
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_filter_that_starts_with_a_minus_is_a_filter_not_an_option(case, tmp_path):
+    out = tmp_path / "not-updates.csv"
+    assert main(["export", "--case", "exports", "--case-dir", str(tmp_path / "cases"), "--filter", "-op:Update*",
+                 "-o", str(out)]) == 0
+    exported = pl.read_csv(out)["record_id"].to_list()
+    assert exported and "phone" not in exported  # the Update user. event is the one left out

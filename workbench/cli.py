@@ -18,6 +18,8 @@ from workbench.core.formats import NotAnAuditLog
 from workbench.core.inert import visible
 
 DEFAULT_COMMAND = "open"
+#: Options whose value is free text that may start with `-` (`--filter -op:UserLoggedIn`).
+TEXT_OPTIONS = ("--filter",)
 
 
 def command_names() -> list[str]:
@@ -40,9 +42,22 @@ def _parser(command: str, named: bool) -> tuple[argparse.ArgumentParser, object]
     return parser, module
 
 
+def _joined_text_options(argv: list[str]) -> list[str]:
+    """`--filter VALUE` as `--filter=VALUE`, so that a value starting with `-` is not read as an option."""
+    joined, index = [], 0
+    while index < len(argv):
+        if argv[index] in TEXT_OPTIONS and index + 1 < len(argv):
+            joined.append(f"{argv[index]}={argv[index + 1]}")
+            index += 2
+        else:
+            joined.append(argv[index])
+            index += 1
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad usage or input, 1 other failure)."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _joined_text_options(sys.argv[1:] if argv is None else argv)
     named = bool(argv) and argv[0] in command_names()
     parser, module = _parser(argv[0] if named else DEFAULT_COMMAND, named)
     args = parser.parse_intermixed_args(argv[1:] if named else argv)

@@ -13,6 +13,7 @@ import hunts
 from hunts import attack
 from workbench.commands.common import add_input_arguments
 from workbench.commands.hunt import SEVERITY_STYLE, add_hunts_argument, hunts_and_hits
+from workbench.core.inert import visible
 
 HELP = "the ATT&CK tactic x technique matrix of hunt hits; optionally an ATT&CK Navigator layer"
 
@@ -76,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
     render(columns, Console())
     if args.navigator:
         write_atomic(args.navigator, hunts.navigator_layer(columns, f"workbench hunts: {', '.join(map(str, args.paths))}"))
-        Console().print(Text(f"Navigator layer written to {args.navigator}"))
+        Console().print(Text(visible(f"Navigator layer written to {args.navigator}")))
     return 0
