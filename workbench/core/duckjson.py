@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pyarrow
 
+from workbench.core.duck import connect, quiet
 from workbench.core.jsontext import NESTED_FIELDS
 from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
@@ -32,12 +33,12 @@ def _columns() -> str:
 _STRUCTURE = json.dumps({name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
                         | {"AppAccessContext": {"AADSessionId": "VARCHAR"}})
 
-_DATABASE = duckdb.connect(":memory:")
+_DATABASE = connect()
 
 
 def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
     """The fields (AUDIT_SCHEMA) of AuditData texts, row for row, or None when DuckDB cannot read one."""
-    con = _DATABASE.cursor()  # one per call: chunks are decoded on several threads
+    con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
     try:
         table = con.from_arrow(pl.DataFrame([texts.alias("text")]).to_arrow()).select(
             f"json_transform(text, '{_STRUCTURE}') AS fields").to_arrow_table()
@@ -62,7 +63,7 @@ class DecodedLines:
     """The decoded records of one JSON Lines file, taken in order, a block at a time."""
 
     def __init__(self, path: Path) -> None:
-        self._con = duckdb.connect(":memory:")
+        self._con = connect()
         self._rest: pl.DataFrame | None = None
         self._stopped = False
         source = str(path).replace("'", "''")  # a relation streams; a prepared statement's result is copied first

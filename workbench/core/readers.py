@@ -14,9 +14,9 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-import duckdb
 import polars as pl
 
+from workbench.core.duck import connect
 from workbench.core.duckjson import DecodedLines, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
 
@@ -276,7 +276,7 @@ def read_json_document(path: Path, shape: Shape) -> Iterator[RawChunk]:
 def _deep_document_chunks(text: str) -> Iterator[RawChunk]:
     """The records of a JSON document as raw chunks of their texts, split by DuckDB, whose JSON reader has no
     depth limit; Graph entries keep their envelope, and `normalise` explains a record it cannot read."""
-    with duckdb.connect() as con:
+    with connect() as con:
         kind, graph = con.execute("SELECT json_type(?::JSON), json_type(?::JSON, '$.value') = 'ARRAY'", [text, text]).fetchone()
         where = "$.value[*]" if graph else "$[*]" if kind == "ARRAY" else None
         records = [text] if where is None else [row[0] for row in con.execute(

@@ -28,6 +28,7 @@ from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
+from workbench.core.duck import connect
 from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -88,14 +89,13 @@ class SqlSession:
         self.exact, self.timeout = exact, timeout
         self._case = None if isinstance(source, pl.DataFrame) else source
         self._lock = threading.Lock()
-        self._con = duckdb.connect(":memory:")
         case_root = {Case: lambda: source.root, CaseSet: lambda: source.primary.root}.get(type(source), lambda: None)()
         # What does not fit in memory spills into the case's own folder (never the current directory).
         self._spill = Path(tempfile.mkdtemp(prefix=".sql-spill-", dir=case_root if case_root and case_root.is_dir() else None))
         self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
+        self._con = connect(self._spill)
         for setting in ("SET TimeZone = 'UTC'", "SET python_enable_replacements = false",
                         "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false",
-                        f"SET temp_directory = {_literal(str(self._spill))}",
                         *([f"SET memory_limit = {_literal(memory_limit)}"] if memory_limit else [])):
             self._con.execute(setting)
         if not exact:

@@ -1,0 +1,25 @@
+"""Provides `connect`: an embedded DuckDB database configured for a headless tool.
+
+DuckDB draws a progress bar on stdout for a query that runs a few seconds, which would corrupt JSON
+written to stdout and the TUI's screen; and it spills to `.tmp` in the current directory. Every
+connection of the workbench comes from here: no progress bar, spills into a folder of its own.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+
+def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB without a progress bar that spills into `spill` (default: a folder of this process
+    in the system's temporary directory, made only when DuckDB spills)."""
+    folder = spill or Path(tempfile.gettempdir()) / f"workbench-duckdb-{os.getpid()}"
+    return quiet(duckdb.connect(":memory:", config={"temp_directory": str(folder)}))
+
+
+def quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`connection` (or a cursor of it: the setting is per connection) without the progress bar."""
+    connection.execute("SET enable_progress_bar = false")
+    return connection
