@@ -18,8 +18,8 @@ from workbench.core.formats import NotAnAuditLog
 from workbench.core.inert import visible
 
 DEFAULT_COMMAND = "open"
-#: Options whose value is free text that may start with `-` (`--filter -op:UserLoggedIn`).
-TEXT_OPTIONS = ("--filter",)
+#: Options whose value is free text that may start with `-` (`--filter -op:UserLoggedIn`, `--user -x@example.com`).
+TEXT_OPTIONS = ("--filter", "--user")
 
 
 def command_names() -> list[str]:
@@ -43,7 +43,8 @@ def _parser(command: str, named: bool) -> tuple[argparse.ArgumentParser, object]
 
 
 def _joined_text_options(argv: list[str]) -> list[str]:
-    """`--filter VALUE` as `--filter=VALUE`, so that a value starting with `-` is not read as an option."""
+    """Each `TEXT_OPTIONS` pair `--filter VALUE` as `--filter=VALUE`, so that a value starting with `-` is not
+    read as an option."""
     joined, index = [], 0
     while index < len(argv):
         if argv[index] in TEXT_OPTIONS and index + 1 < len(argv):
