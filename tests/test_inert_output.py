@@ -15,6 +15,7 @@ import pytest
 from tests.ui.ip_fakes import Reply, fake_services, offline_host  # noqa: F401 (fixtures)
 from workbench.cli import command_names
 from workbench.cli import main as workbench
+from workbench.core.inert import dumps, visible
 
 #: What must never reach a terminal raw: C0 controls but newline, DEL, C1, bidi embeddings, overrides, isolates.
 RAW = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -160,3 +161,17 @@ def test_a_servers_error_text_is_shown_inert(corpus, capsys, fake_services, tmp_
                        "--config", str(config_file))
     assert "bad key" in text and "\\x1b]52" in text
     assert_inert(text, "enrich with failing servers")
+
+
+#: One of each kind of character a terminal acts on or hides, and a lone surrogate (a file name that is not UTF-8).
+EVERY_KIND = "a\x1b[2J\x07\x00\r\n\t\x7f\x9b\u202a\u202e\u2066\u2069\u200b\u200f\u2028\u2029\ufeff\udcff z"
+
+
+def test_visible_and_json_cover_every_kind_of_hidden_or_acting_character():
+    shown = visible(EVERY_KIND)
+    assert shown.isprintable() and not RAW.search(shown)
+    assert shown == ("a\\x1b[2J\\x07\\x00\\x0d\\n\\t\\x7f\\x9b\\u202a\\u202e\\u2066\\u2069\\u200b\\u200f\\u2028\\u2029"
+                     "\\ufeff\\udcff z")
+    text = dumps({"value": EVERY_KIND})
+    assert text.isprintable() and text.isascii()  # every one escaped, the lone surrogate too (so UTF-8 can hold it)
+    assert json.loads(text) == {"value": EVERY_KIND}

@@ -32,8 +32,9 @@ def visible(text: str, keep_newlines: bool = False) -> str:
 
 
 #: Characters that JSON allows raw inside strings but a terminal acts on or hides: DEL, C1, zero-width,
-#: line separators, bidi embeddings, overrides and isolates, the BOM.
-_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+#: line separators, bidi embeddings, overrides and isolates, the BOM; and lone surrogates (a file name
+#: that is not UTF-8), which cannot be written as UTF-8 at all.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]")
 
 
 def inert_json(text: str) -> str:
