@@ -7,7 +7,10 @@ the input file's own name, the IOC file and an enrichment server's error text.
 
 import csv
 import json
+import os
+import pty
 import re
+import subprocess
 import sys
 
 import pytest
@@ -175,3 +178,42 @@ def test_visible_and_json_cover_every_kind_of_hidden_or_acting_character():
     text = dumps({"value": EVERY_KIND})
     assert text.isprintable() and text.isascii()  # every one escaped, the lone surrogate too (so UTF-8 can hold it)
     assert json.loads(text) == {"value": EVERY_KIND}
+
+
+#: What the workbench itself writes to a terminal: Rich's colours and styles, progress's erase-line, line ends.
+OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*[mK]|\r")
+
+
+def on_a_terminal(*args: str) -> str:
+    """The screen output of `workbench ARGS` run on a pseudo-terminal (stdout and stderr both a real TTY)."""
+    main_side, terminal_side = pty.openpty()
+    environment = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm-256color"}
+    environment.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "workbench", *args], stdin=terminal_side, stdout=terminal_side,
+                               stderr=terminal_side, env=environment, close_fds=True)
+    os.close(terminal_side)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_side, 65536)
+        except OSError:  # the terminal side closed: the process has exited
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_side)
+    assert process.wait(timeout=120) == 0, b"".join(chunks)
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_on_a_real_terminal_tables_progress_and_csv_are_inert(corpus):
+    log, _iocs, cases = corpus
+    case = ["--case", "hostile", "--case-dir", str(cases)]
+    screen = on_a_terminal("info", str(log), *case)  # the first load draws progress naming the hostile file
+    assert f"loading 1/1: {visible(str(log))} (" in screen and "/export\\x1b[2J\\x1b[H\\u202egnp.exe.jsonl" in screen
+    csv_screen = on_a_terminal("sql", *case, "SELECT user_id, object_id FROM events", "--format", "csv")
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in csv_screen
+    tables = [screen, on_a_terminal("hunt", *case), on_a_terminal("timeline", *case, "--user", USER)]
+    assert all("\x1b[1m" in text for text in tables)  # Rich drew in bold and colour: this is a terminal
+    for text in (*tables, csv_screen):
+        assert_inert(OWN_SEQUENCES.sub("", text), "on a terminal")
