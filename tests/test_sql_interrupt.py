@@ -116,6 +116,24 @@ def test_spill_files_go_to_the_cases_folder_never_the_current_directory(case_dir
     assert not spill.exists() and list(work.iterdir()) == []
 
 
+def test_a_killed_sessions_spill_folder_is_removed_by_the_next_session_and_a_living_ones_kept(case_dir):
+    root = case_dir / "small"
+    process = _sql(case_dir, LONG, "--timeout", "0")
+    _wait_until_running(case_dir, LONG)
+    abandoned = list(root.glob(".sql-spill-*"))
+    (abandoned[0] / "duckdb_temp_storage_0.tmp").write_bytes(b"spilled")  # as if the engine had spilled
+    living = SqlSession(Case.named("small", case_dir))
+    assert len(abandoned) == 1 and abandoned[0].exists()  # the running query's folder is left alone
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert abandoned[0].exists()  # a kill removes nothing
+    following = SqlSession(Case.named("small", case_dir))
+    assert not abandoned[0].exists() and living._spill.exists() and following._spill.exists()
+    living.close()
+    following.close()
+    assert list(root.glob(".sql-spill-*")) == []
+
+
 @pytest.mark.parametrize("query", [
     "SELECT current_setting('temp_directory')",
     "SELECT current_setting('home_directory') AS h FROM events",
@@ -127,6 +145,10 @@ def test_spill_files_go_to_the_cases_folder_never_the_current_directory(case_dir
     "SELECT getenv('HOME')",
     "SELECT write_log('x')",
     "SELECT * FROM enable_logging()",
+    "SELECT json_serialize_plan('SELECT current_setting(''temp_directory'')')",
+    "SELECT json_serialize_sql('SELECT 1')",
+    "SELECT json_deserialize_sql(NULL)",
+    "SELECT * FROM json_execute_serialized_sql(NULL)",
 ])
 def test_introspection_that_could_reveal_paths_is_refused(query):
     with pytest.raises(SqlError, match="is refused"):

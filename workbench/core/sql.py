@@ -9,8 +9,6 @@ Once the tables are in place the engine is locked: no file or network access, no
 """
 
 import re
-import shutil
-import tempfile
 import threading
 import tomllib
 import weakref
@@ -32,6 +30,7 @@ from workbench.core.duck import connect
 from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
+from workbench.core.sql_spill import SpillFolder
 
 __all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", "example_queries", "sql_limits"]
 
@@ -90,9 +89,9 @@ class SqlSession:
         self._case = None if isinstance(source, pl.DataFrame) else source
         self._lock = threading.Lock()
         case_root = {Case: lambda: source.root, CaseSet: lambda: source.primary.root}.get(type(source), lambda: None)()
-        # What does not fit in memory spills into the case's own folder (never the current directory).
-        self._spill = Path(tempfile.mkdtemp(prefix=".sql-spill-", dir=case_root if case_root and case_root.is_dir() else None))
-        self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
+        spill = SpillFolder(case_root if case_root and case_root.is_dir() else None)
+        self._spill = spill.path
+        self._remove_spill = weakref.finalize(self, spill.remove)
         self._con = connect(self._spill)
         for setting in ("SET TimeZone = 'UTC'", "SET python_enable_replacements = false",
                         "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false",
