@@ -33,11 +33,13 @@ _REFUSED_STATEMENTS = {
 _QUERY_STARTS = {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.L_PAREN}
 #: Table functions that only compute: allowed in FROM. Everything else there (read_csv, glob, query...) is refused.
 _TABLE_FUNCTIONS = {"range", "generate_series", "unnest", "json_each", "json_tree"}
-#: Functions that reach files, URLs, other databases or the engine's internals, wherever they appear.
+#: Functions that reach files, URLs, other databases or the engine's internals (settings, which hold paths; SQL
+#: given as a string, which the engine would read past this check), wherever they appear.
 _REFUSED_FUNCTION = re.compile(
     r"^(read_\w+|sniff_csv|glob|query|query_table|\w+_scan|parquet_\w+|iceberg_\w+|delta_\w+|duckdb_\w+|pragma_\w+"
     r"|getenv|which_secret|load_aws_credentials|sqlite_\w+|postgres_\w+|mysql_\w+"
-    r"|current_setting|\w*_logging|write_log|truncate_duckdb_logs|\w+_grammar_extension)$",
+    r"|current_setting|\w*_logging|write_log|truncate_duckdb_logs|\w+_grammar_extension"
+    r"|json_serialize_\w+|json_deserialize_sql|json_execute_serialized_sql)$",
     re.IGNORECASE,
 )
 
