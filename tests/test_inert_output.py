@@ -210,7 +210,7 @@ def test_on_a_real_terminal_tables_progress_and_csv_are_inert(corpus):
     log, _iocs, cases = corpus
     case = ["--case", "hostile", "--case-dir", str(cases)]
     screen = on_a_terminal("info", str(log), *case)  # the first load draws progress naming the hostile file
-    assert f"loading 1/1: {visible(str(log))} (" in screen and "/export\\x1b[2J\\x1b[H\\u202egnp.exe.jsonl" in screen
+    assert "loading 1/1: " in screen and "/export\\x1b[2J\\x1b[H\\u202egnp.exe.jsonl (" in screen
     csv_screen = on_a_terminal("sql", *case, "SELECT user_id, object_id FROM events", "--format", "csv")
     assert "\\x1b]52;c;ZXZpbA==\\x07" in csv_screen
     tables = [screen, on_a_terminal("hunt", *case), on_a_terminal("timeline", *case, "--user", USER)]
