@@ -88,7 +88,7 @@ class SqlSession:
         self.exact, self.timeout = exact, timeout
         self._case = None if isinstance(source, pl.DataFrame) else source
         self._lock = threading.Lock()
-        case_root = {Case: lambda: source.root, CaseSet: lambda: source.primary.root}.get(type(source), lambda: None)()
+        case_root = None if isinstance(source, pl.DataFrame) else getattr(source, "primary", source).root
         spill = SpillFolder(case_root if case_root and case_root.is_dir() else None)
         self._spill = spill.path
         self._remove_spill = weakref.finalize(self, spill.remove)
@@ -118,7 +118,7 @@ class SqlSession:
         columns = ", ".join(f'"{name}"' for name in EVENT_SCHEMA)
         parts = [] if isinstance(source, pl.DataFrame) else source.parts()
         if parts:
-            scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
+            scan = _parquet_scan(parts)
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
             missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items()
@@ -134,7 +134,7 @@ class SqlSession:
         schema = {**EVENT_SCHEMA, **KEPT_COLUMNS}
         columns = ", ".join(f'"{name}"' for name in schema)
         if parts:
-            scan = f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
+            scan = _parquet_scan(parts)
         else:
             self._con.register("_no_conflicts", pl.DataFrame(schema=schema))
             scan = "_no_conflicts"
@@ -221,6 +221,11 @@ class SqlSession:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _parquet_scan(parts: list[Path]) -> str:
+    """DuckDB's read of the given Parquet parts (named one by one: a case folder may be named like a pattern)."""
+    return f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
 
 
 def _tolerant_json(tree: exp.Query) -> exp.Query:
