@@ -66,6 +66,9 @@ async def test_conflicting_duplicates_are_warned_about_and_listed_in_the_load_re
         text = screen_text(app.screen)
         assert "1 conflicting duplicates" in text
         assert f"record 1: loaded {first} row 1 (UserLoggedIn); conflicting {second} row 1 (HardDelete)" in text
+        await pilot.press("escape", "f5")
+        await pilot.pause()
+        assert "conflicting_duplicates" in str(app.screen.query_one("#sql-header", Static).render())
 
 
 async def test_the_load_report_says_which_file_could_not_be_read_and_why(tmp_path):

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Input, Static
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
-    EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout, example_queries, sql_limits,
+    CONFLICTS_TABLE, EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout, example_queries, sql_limits,
 )
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
@@ -144,7 +144,8 @@ class SqlScreen(Screen[None]):
         if self.loaded is None:
             return
         tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "") + (
-            ", ip_enrichment" if self.loaded.enrichment is not None else "")
+            ", ip_enrichment" if self.loaded.enrichment is not None else "") + (
+            f", {CONFLICTS_TABLE}" if self.loaded.report.totals()["conflicting"] else "")
         text = "text: " + ("exact" if self.exact else "ignore case")
         header = first_that_fits(self.size.width - 2, " │ ".join(["SQL", self.loaded.case.name, tables, text]),
                                  " │ ".join(["SQL", tables, text]))
