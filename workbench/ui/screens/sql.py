@@ -17,7 +17,8 @@ from textual.widgets import Footer, Input, Static
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
-    CONFLICTS_TABLE, EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout, example_queries, sql_limits,
+    CONFLICTS_TABLE, EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout,
+    example_queries, sql_limits,
 )
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
