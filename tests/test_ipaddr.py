@@ -63,7 +63,7 @@ raw_ip_texts = st.one_of(
 
 @given(st.lists(st.one_of(st.none(), raw_ip_texts), max_size=60))
 def test_loader_fast_paths_agree_with_the_scalar_form(values):
-    from workbench.core.normalise import _client_ips
+    from workbench.core.normalise import client_ips
 
-    column = _client_ips(pl.Series(values, dtype=pl.String))
+    column = client_ips(pl.Series(values, dtype=pl.String))
     assert column.to_list() == [normalise_client_ip(v) for v in values]

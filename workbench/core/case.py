@@ -33,7 +33,7 @@ from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writ
 from workbench.core.config import cases_root
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
-from workbench.core.schema import EVENT_SCHEMA, ON_DISK_COLUMNS, empty_events
+from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, empty_frame
 from workbench.core.store import CaseStore
 
 POINTER = "current"
@@ -197,18 +197,19 @@ class Case:
         return self.load_report(), True
 
     def _load_locked(self, paths: list[Path], progress: Progress | None) -> LoadReport:
-        from workbench.core import conflicts
-        from workbench.core.load import EventSink, load_paths  # the loader (and DuckDB) only when loading
+        from workbench.core import conflicts, folds
+        from workbench.core.load import StateSink, load_paths  # the loader (and DuckDB) only when loading
 
         self._remove_leftovers()
         staging = self.root / f".staging-{uuid.uuid4().hex[:12]}"
         try:
-            sink = EventSink(staging)
+            sink = StateSink(staging)
             try:
                 report = load_paths(paths, self.name, sink, staging / "scratch", progress)
             finally:
                 sink.close()
             conflicts.resolve(staging, report)
+            folds.fold_all(staging, report, ("sign_ins", "directory_audits"))
             shutil.rmtree(staging / "scratch", ignore_errors=True)
             (staging / "load_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
             (staging / "inputs.json").write_text(json.dumps(_fingerprint(paths), indent=1), encoding="utf-8")
@@ -266,24 +267,29 @@ class Case:
         """The report of the last load."""
         return LoadReport.from_dict(json.loads((self.state_dir / "load_report.json").read_text()))
 
-    def parts(self) -> list[Path]:
-        """The Parquet parts holding the events, in load order."""
-        return sorted(self.events_dir.glob("part-*.parquet")) if self.exists else []
+    def parts(self, frame: str = "events") -> list[Path]:
+        """The Parquet parts holding a frame (`events`, `sign_ins`, `directory_audits`), in load order."""
+        return sorted((self.state_dir / frame).glob("part-*.parquet")) if self.exists else []
 
     def conflict_parts(self) -> list[Path]:
         """The Parquet parts holding the conflicting duplicates (conflicts.py), if any."""
         return sorted((self.state_dir / "conflicts").glob("part-*.parquet")) if self.exists else []
 
-    def scan(self, with_audit_data: bool = False) -> pl.LazyFrame:
-        """The events as a lazy frame over the Parquet parts (`audit_data` only when asked)."""
-        parts = self.parts()
+    def scan(self, with_audit_data: bool = False, frame: str = "events") -> pl.LazyFrame:
+        """A frame (default the events) as a lazy frame over its Parquet parts, with the original record
+        (`audit_data`, `raw`) only when asked."""
+        parts = self.parts(frame)
         if not parts:
-            frame = empty_events().lazy()
+            rows = empty_frame(frame).lazy()
         else:
-            frame = pl.scan_parquet(parts, schema=EVENT_SCHEMA, glob=False)  # a case folder may be named `x[1]`
+            rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False)  # a case folder may be named `x[1]`
         if not with_audit_data:
-            frame = frame.drop(*ON_DISK_COLUMNS)
-        return frame
+            rows = rows.drop(RECORD_COLUMN[frame])
+        return rows
+
+    def frame(self, name: str) -> pl.DataFrame:
+        """A frame of the case in memory, without its original records, in time order."""
+        return self.scan(frame=name).sort("creation_time", maintain_order=True).collect()
 
     def events(self) -> pl.DataFrame:
         """The events frame in memory, without the bulky `audit_data` column, in time order."""

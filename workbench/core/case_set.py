@@ -96,9 +96,9 @@ class CaseSet:
             return frames[0]
         return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
 
-    def parts(self) -> list[Path]:
-        """The Parquet parts of every case."""
-        return [part for case in self.cases for part in case.parts()]
+    def parts(self, frame: str = "events") -> list[Path]:
+        """The Parquet parts of a frame (default the events) of every case."""
+        return [part for case in self.cases for part in case.parts(frame)]
 
     def conflict_parts(self) -> list[Path]:
         """The Parquet parts of every case's conflicting duplicates."""

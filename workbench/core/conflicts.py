@@ -8,7 +8,6 @@ another export (other key order or spacing) is an exact duplicate; any other dif
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -48,7 +47,7 @@ def _same_record(texts: pl.Series, kept: pl.Series) -> pl.Series:
 
 def resolve(state: Path, report: LoadReport) -> None:
     """Tell the set-aside duplicates of a loaded state apart; write the conflicting ones and count them."""
-    set_aside = sorted((state / "duplicates").glob("part-*.parquet"))
+    set_aside = sorted((state / "duplicates" / "events").glob("part-*.parquet"))
     events = pl.scan_parquet(sorted((state / "events").glob("part-*.parquet")), glob=False)
     files = {file_report.path: file_report for file_report in report.files}
     for number, part in enumerate(set_aside):
@@ -74,4 +73,3 @@ def resolve(state: Path, report: LoadReport) -> None:
              "conflicting": {"file": row["source_file"], "row": row["source_row"], "operation": row["operation"]}}
             for row in conflicting.head(max(room, 0)).to_dicts()
         ]
-    shutil.rmtree(state / "duplicates", ignore_errors=True)

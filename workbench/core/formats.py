@@ -15,8 +15,11 @@ HEAD_BYTES = 256 * 1024
 EXPECTED_SHAPES = (
     "a Purview audit search CSV (RecordId,CreationDate,RecordType,Operation,UserId,AuditData,...), "
     "a Search-UnifiedAuditLog CSV (CreationDate,UserIds,Operations,AuditData), "
-    "Management Activity API JSON (array or JSON Lines of AuditData objects) "
-    "or a Microsoft Graph audit log query ({\"value\": [...]} or one record per line)"
+    "Management Activity API JSON (array or JSON Lines of AuditData objects), "
+    "a Microsoft Graph audit log query, sign-ins or directory audits ({\"value\": [...]} or one record per line), "
+    "Azure Monitor diagnostic records of Entra ID logs, a Log Analytics / Sentinel query result "
+    "(SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs, OfficeActivity; CSV or JSON) "
+    "or the Entra admin center's sign-ins download"
 )
 
 
@@ -30,6 +33,10 @@ class Shape(StrEnum):
     GRAPH_JSON = "graph-json"
     GRAPH_JSONL = "graph-jsonl"
     EMPTY = "empty"
+
+
+#: The shapes read as CSV with a header row.
+CSV_SHAPES = (Shape.PURVIEW_CSV, Shape.LEGACY_CSV)
 
 
 class NotAnAuditLog(ValueError):
@@ -112,7 +119,8 @@ def read_head(path: Path) -> bytes:
     return out.getvalue()[:HEAD_BYTES]
 
 
-def _head_text(path: Path) -> str:
+def head_text(path: Path) -> str:
+    """The start of the file's text (decompressed, decoded, without a BOM or leading spaces)."""
     head = read_head(path)
     encoding = _encoding(head)
     if encoding == "utf-32":
@@ -134,7 +142,7 @@ def detect_shape(path: Path) -> Shape:
     When the first line does not tell, every line of the first 256 KB is tried, so damaged lines at the start
     of a file do not hide its shape.
     """
-    text = _head_text(path)
+    text = head_text(path)
     if not text:
         return Shape.EMPTY
     if text[0] == "[":

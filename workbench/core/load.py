@@ -1,7 +1,8 @@
-"""Provides loading of audit exports into Parquet parts of the events frame, accounting for every row.
+"""Provides loading of exports into Parquet parts of the case's frames, accounting for every row.
 
-Every input row ends as exactly one of: loaded, duplicate (a record `Id` seen before, in this file
-or an earlier one) or rejected (written to the rejects file with file, row and reason).
+Every input row ends as exactly one of: loaded (into one frame), duplicate (a record id seen before in
+that frame, in this file or an earlier one) or rejected (written to the rejects file with file, row and
+reason). Which shapes exist and how each is read is the sources registry's business (sources/).
 """
 
 import os
@@ -11,40 +12,38 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.core.formats import NotAnAuditLog, Shape, detect_shape, expand_paths, plain_file
+from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
 from workbench.core.load_report import FileReport, LoadReport, Progress
-from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Normalised, normalise
-from workbench.core.readers import RawChunk, read_raw_chunks, records_frame
-from workbench.core.schema import empty_events
+from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
+from workbench.core.readers import RawChunk, records_frame
+from workbench.core.sources import FRAMES, FileShape, detect
 
 MAX_LISTED_WARNINGS = 200
 PARQUET_COMPRESSION = {"compression": "zstd", "compression_level": 1}  # measured: lz4's CPU, half its size
 WORKERS = 2  # chunks normalised at once (measured with 48 MB blocks: as fast as 3 or faster, with less memory)
 
 
-class EventSink:
-    """Writes loaded rows of a state folder as numbered Parquet parts and rejects as JSON Lines.
+class FrameSink:
+    """Writes the loaded rows of one frame of a state folder as numbered Parquet parts in `<state>/<frame>/`.
 
-    The first row of each record id is loaded; later ones are set aside in `duplicates/` for
-    `conflicts.resolve` to tell exact duplicates from conflicting ones once every file is read.
+    The first row of each record id is loaded; later ones are set aside in `duplicates/<frame>/` to be told apart
+    once every file is read (conflicts.py for events, folds.py for sign-ins and directory audits).
     """
 
-    def __init__(self, state: Path):
-        self.events_dir = state / "events"
-        self.duplicates_dir = state / "duplicates"
-        self.rejects_path = state / "rejects.jsonl"
+    def __init__(self, state: Path, frame: str, writer: ThreadPoolExecutor):
+        self.dir = state / frame
+        self.duplicates_dir = state / "duplicates" / frame
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
         self.seen_hashes = pl.Series("hash", [], dtype=pl.UInt64)
         self.parts = 0
         self.duplicate_parts = 0
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self._writer = writer
         self._pending: Future | None = None
-        self.events_dir.mkdir(parents=True, exist_ok=True)
-        self.rejects_path.write_bytes(b"")
+        self.dir.mkdir(parents=True, exist_ok=True)
 
-    def add(self, events: pl.DataFrame, rejects: pl.DataFrame, source_file: str) -> tuple[int, int]:
-        """Store one chunk; returns (loaded, duplicates), the duplicates not yet told exact from conflicting."""
-        ids = events["record_id"]
+    def add(self, rows: pl.DataFrame) -> tuple[int, int]:
+        """Store one chunk's rows; returns (loaded, duplicates), the duplicates not yet told apart."""
+        ids = rows["record_id"]
         hashes = ids.hash()
         # Hashing the chunk's ids (not the ones seen) keeps this linear; a hash match is confirmed on the text.
         seen = hashes.is_in(self.seen_hashes.filter(self.seen_hashes.is_in(hashes.implode())).implode())
@@ -52,20 +51,17 @@ class EventSink:
             same_hash = self.seen_ids.filter(self.seen_hashes.is_in(hashes.filter(seen).implode()))
             seen = ids.is_in(same_hash.implode())
         duplicate = seen | ~ids.is_first_distinct()
-        fresh = events.filter(~duplicate) if duplicate.any() else events
+        fresh = rows.filter(~duplicate) if duplicate.any() else rows
         if fresh.height:
-            self._write(fresh, self.events_dir / f"part-{self.parts:05d}.parquet")
+            self._write(fresh, self.dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
             self.seen_ids.append(fresh["record_id"])
             self.seen_hashes.append(hashes.filter(~duplicate))
-        if fresh.height < events.height:
-            self.duplicates_dir.mkdir(exist_ok=True)
-            self._write(events.filter(duplicate), self.duplicates_dir / f"part-{self.duplicate_parts:05d}.parquet")
+        if fresh.height < rows.height:
+            self.duplicates_dir.mkdir(parents=True, exist_ok=True)
+            self._write(rows.filter(duplicate), self.duplicates_dir / f"part-{self.duplicate_parts:05d}.parquet")
             self.duplicate_parts += 1
-        if rejects.height:
-            with open(self.rejects_path, "ab") as handle:
-                rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason", "text").write_ndjson(handle)
-        return fresh.height, events.height - fresh.height
+        return fresh.height, rows.height - fresh.height
 
     def _write(self, frame: pl.DataFrame, path: Path) -> None:
         """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
@@ -78,10 +74,35 @@ class EventSink:
             self._pending.result()
             self._pending = None
 
+
+class StateSink:
+    """Writes a load into a state folder: each frame's rows (`FrameSink`) and the rejects as JSON Lines."""
+
+    def __init__(self, state: Path):
+        self.state = state
+        self.rejects_path = state / "rejects.jsonl"
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self.frames = {frame: FrameSink(state, frame, self._writer) for frame in FRAMES}
+        self.rejects_path.write_bytes(b"")
+
+    def add(self, chunk: Sorted, source_file: str) -> tuple[dict[str, int], int]:
+        """Store one chunk; returns (loaded per frame, duplicates)."""
+        loaded, duplicates = {}, 0
+        for frame, rows in chunk.rows.items():
+            if rows.height:
+                loaded[frame], set_aside = self.frames[frame].add(rows)
+                duplicates += set_aside
+        if chunk.rejects.height:
+            with open(self.rejects_path, "ab") as handle:
+                chunk.rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason",
+                                     "text").write_ndjson(handle)
+        return loaded, duplicates
+
     def close(self) -> None:
         """Finish writing and stop the writer thread."""
         try:
-            self.flush()
+            for sink in self.frames.values():
+                sink.flush()
         finally:
             self._writer.shutdown()
 
@@ -97,14 +118,14 @@ def _write_part(frame: pl.DataFrame, path: Path) -> None:
 UNREADABLE = "unreadable"
 
 
-def _shape_or_reason(path: Path) -> Shape | NotAnAuditLog:
+def _shape_or_reason(path: Path) -> FileShape | NotAnAuditLog:
     try:
-        return detect_shape(path)
+        return detect(path)
     except NotAnAuditLog as error:
         return error
 
 
-def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
+def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
     """Load every file under `paths` into `sink`.
 
     A file that is not an audit log is reported (format `unreadable`, the reason in its note) and the others
@@ -118,7 +139,7 @@ def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, pro
         raise NotAnAuditLog(paths[0] if paths else Path("."), "no files found")
     shapes = [_shape_or_reason(path) for path in files]
     problems = [shape for shape in shapes if isinstance(shape, NotAnAuditLog)]
-    if problems and all(shape is Shape.EMPTY or isinstance(shape, NotAnAuditLog) for shape in shapes):
+    if problems and all(isinstance(shape, NotAnAuditLog) or shape.empty for shape in shapes):
         raise problems[0]
     report = LoadReport()
     rows_read = 0
@@ -128,16 +149,16 @@ def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, pro
         if isinstance(shape, NotAnAuditLog):
             report.files.append(FileReport(str(path), UNREADABLE, note=str(shape)))
             continue
-        file_report = FileReport(str(path), shape.value)
+        file_report = FileReport(str(path), shape.format)
         report.files.append(file_report)
-        if shape is Shape.EMPTY:
+        if shape.empty:
             file_report.note = "empty file: no records"
             continue
         with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
             pending: deque[Future] = deque()
             try:
-                for make_raw in read_raw_chunks(plain.path, shape):
-                    pending.append(pool.submit(_normalised_chunk, make_raw, case, str(path)))
+                for make_raw in shape.read(plain.path):
+                    pending.append(pool.submit(_sorted_chunk, make_raw, shape, case, str(path)))
                     if len(pending) > WORKERS:
                         rows_read += _account(pending.popleft().result(), sink, file_report, report)
             except NotAnAuditLog as error:  # a whole JSON document that does not parse: nothing of it was read
@@ -153,29 +174,30 @@ def load_paths(paths: list[Path], case: str, sink: EventSink, scratch: Path, pro
     return report
 
 
-def _account_cut_record(tail: bytes, shape: Shape, sink: EventSink, file_report: FileReport, report: LoadReport) -> int:
+def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_report: FileReport, report: LoadReport) -> int:
     """Reject the incomplete record a damaged file ends with (if any), numbered after the rows read."""
     if not tail.strip():
         return 0
-    header_rows = 1 if shape in (Shape.PURVIEW_CSV, Shape.LEGACY_CSV) else 0
-    reject = pl.DataFrame({"source_row": [file_report.rows + header_rows + 1],
+    reject = pl.DataFrame({"source_row": [file_report.rows + shape.header_rows + 1],
                            "reason": [f"incomplete record: {file_report.note}"],
                            "text": [tail[:REJECT_TEXT_CHARS].decode("utf-8", errors="replace")]}, schema=REJECT_SCHEMA)
-    empty = Normalised(empty_events(), reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
+    empty = Sorted({}, reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
     return _account((1, empty), sink, file_report, report)
 
 
-def _normalised_chunk(make_raw: RawChunk, case: str, source_file: str) -> tuple[int, Normalised]:
+def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: str) -> tuple[int, Sorted]:
     raw = make_raw()
-    return raw.height, normalise(raw, case, source_file)
+    return raw.height, shape.sort(raw, case, source_file)
 
 
-def _account(chunk: tuple[int, Normalised], sink: EventSink, file_report: FileReport, report: LoadReport) -> int:
-    """Store one normalised chunk and count its rows; returns the rows read."""
+def _account(chunk: tuple[int, Sorted], sink: StateSink, file_report: FileReport, report: LoadReport) -> int:
+    """Store one sorted chunk and count its rows; returns the rows read."""
     rows, result = chunk
-    loaded, duplicates = sink.add(result.events, result.rejects, file_report.path)
+    loaded, duplicates = sink.add(result, file_report.path)
     file_report.rows += rows
-    file_report.loaded += loaded
+    for frame, count in loaded.items():
+        file_report.loaded += count
+        file_report.frames[frame] = file_report.frames.get(frame, 0) + count
     file_report.duplicates += duplicates
     file_report.rejected += result.rejects.height
     file_report.warnings += result.warnings.height

@@ -24,6 +24,10 @@ class FileReport:
     rejected: int = 0
     warnings: int = 0
     note: str | None = None
+    #: Rows loaded per frame (`events`, `sign_ins`, `directory_audits`).
+    frames: dict[str, int] = field(default_factory=dict)
+    #: Of the duplicates, those whose values were folded into the loaded row (sign-ins refilled by Sentinel).
+    folded: int = 0
 
 
 @dataclass

@@ -15,8 +15,21 @@ from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
 from workbench.core.schema import EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
 
+#: UserType names (as Log Analytics' OfficeActivity writes them) by lower-cased name.
+USER_TYPE_IDS = {"regular": 0, "reserved": 1, "admin": 2, "dcadmin": 3, "system": 4, "application": 5,
+                 "serviceprincipal": 6, "custompolicy": 7, "systempolicy": 8}
 REJECT_SCHEMA = {"source_row": pl.Int64, "reason": pl.String, "text": pl.String}
 REJECT_TEXT_CHARS = 4000
+
+
+@dataclass
+class Sorted:
+    """Rows of one chunk sorted into the case's frames (`events`, `sign_ins`, `directory_audits`), with the rows
+    rejected and warnings (loaded but worth saying) of the chunk."""
+
+    rows: dict[str, pl.DataFrame]
+    rejects: pl.DataFrame
+    warnings: pl.DataFrame
 
 
 @dataclass
@@ -104,7 +117,7 @@ def _parse_times(frame: pl.DataFrame, column: str) -> pl.Series:
         times = text.str.to_datetime(common, strict=False, time_unit="us")
         if times.null_count() == text.null_count():
             return times.dt.replace_time_zone("UTC")
-    return frame.select(_parse_time(column)).to_series()
+    return frame.select(parse_time(column)).to_series()
 
 
 def _creation_times(frame: pl.DataFrame) -> pl.Series:
@@ -113,7 +126,7 @@ def _creation_times(frame: pl.DataFrame) -> pl.Series:
     return (times.fill_null(_parse_times(frame, "env_time")) if times.null_count() else times).alias("creation_time")
 
 
-def _parse_time(column: str) -> pl.Expr:
+def parse_time(column: str) -> pl.Expr:
     text = pl.col(column).str.strip_chars(' "\t')
     return pl.coalesce(
         text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False, time_unit="us", time_zone="UTC"),
@@ -121,6 +134,8 @@ def _parse_time(column: str) -> pl.Expr:
         text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
         text.str.to_datetime("%m/%d/%Y %I:%M:%S %p", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
         text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+        # Log Analytics' portal export (`TimeGenerated [UTC]`)
+        text.str.to_datetime("%m/%d/%Y, %I:%M:%S%.f %p", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
     ).cast(UTC_TIME)
 
 
@@ -152,7 +167,7 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.contains(r"\S")).then(expr)
 
 
-def _client_ips(raw: pl.Series) -> pl.Series:
+def client_ips(raw: pl.Series) -> pl.Series:
     """Canonical client IPs: the common shapes natively, the rest in Python.
 
     Native: IPv4 (with or without a port), IPv6 already in canonical form (eight lowercase groups
@@ -233,13 +248,15 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         client_ip_raw.alias("client_ip_raw"),
     )
     events = frame.with_columns(
-        pl.col("Workload").alias("workload"),
+        pl.coalesce(_blank_to_null(pl.col("Workload")), pl.col("env_workload")).alias("workload"),
         pl.col("record_type").replace_strict(RECORD_TYPES, default=None, return_dtype=pl.String).alias("record_type_name"),
         pl.col("user_id").str.to_lowercase().alias("user_key"),
-        pl.col("UserType").cast(pl.Int64, strict=False).alias("user_type"),
-        _client_ips(frame["client_ip_raw"]),
+        pl.coalesce(pl.col("UserType").cast(pl.Int64, strict=False),
+                    pl.col("UserType").str.to_lowercase().replace_strict(USER_TYPE_IDS, default=None, return_dtype=pl.Int64),
+                    ).alias("user_type"),
+        client_ips(frame["client_ip_raw"]),
         pl.col("ResultStatus").alias("result_status"),
-        pl.col("ObjectId").alias("object_id"),
+        pl.coalesce(_blank_to_null(pl.col("ObjectId")), pl.col("env_object_id")).alias("object_id"),
         pl.col("MailboxOwnerUPN").alias("mailbox_owner_upn"),
         pl.col("Target").alias("target"),
         pl.col("Parameters").alias("parameters"),

@@ -1,4 +1,4 @@
-"""Provides the declared schema of the events frame (DESIGN.md §3) and the RecordType names."""
+"""Provides the declared schemas of the case's frames (DESIGN.md §2b, §3) and the RecordType names."""
 
 import polars as pl
 
@@ -39,6 +39,104 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 
 #: Bulky columns kept on disk in the case's Parquet and read when an event is opened.
 ON_DISK_COLUMNS = ("audit_data",)
+
+#: Entra ID sign-ins (interactive, non-interactive, service principal, managed identity), one row per sign-in id.
+#: Lists and objects (`auth_details`, `ca_policies`, `risk_event_types`) are JSON text.
+SIGN_IN_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "creation_time": UTC_TIME,
+    "sign_in_type": pl.String(),
+    "user_principal_name": pl.String(),
+    "user_key": pl.String(),
+    "user_display_name": pl.String(),
+    "user_object_id": pl.String(),
+    "user_type": pl.String(),
+    "service_principal": pl.String(),
+    "app_id": pl.String(),
+    "app_name": pl.String(),
+    "resource_id": pl.String(),
+    "resource_name": pl.String(),
+    "client_app": pl.String(),
+    "auth_protocol": pl.String(),
+    "transfer_method": pl.String(),
+    "incoming_token_type": pl.String(),
+    "client_ip": pl.String(),
+    "client_ip_raw": pl.String(),
+    "asn": pl.Int64(),
+    "country": pl.String(),
+    "state": pl.String(),
+    "city": pl.String(),
+    "latitude": pl.Float64(),
+    "longitude": pl.Float64(),
+    "device_id": pl.String(),
+    "device_name": pl.String(),
+    "device_os": pl.String(),
+    "browser": pl.String(),
+    "compliant": pl.Boolean(),
+    "managed": pl.Boolean(),
+    "trust_type": pl.String(),
+    "user_agent": pl.String(),
+    "status_code": pl.Int64(),
+    "status_kind": pl.String(),
+    "status_meaning": pl.String(),
+    "failure_reason": pl.String(),
+    "additional_details": pl.String(),
+    "mfa_requirement": pl.String(),
+    "mfa_method": pl.String(),
+    "mfa_result": pl.String(),
+    "auth_details": pl.String(),
+    "ca_status": pl.String(),
+    "ca_policies": pl.String(),
+    "risk_level": pl.String(),
+    "risk_level_aggregated": pl.String(),
+    "risk_state": pl.String(),
+    "risk_event_types": pl.String(),
+    "session_id": pl.String(),
+    "unique_token_id": pl.String(),
+    "correlation_id": pl.String(),
+    "token_issuer": pl.String(),
+    "organization_id": pl.String(),
+    "case": pl.String(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "raw": pl.String(),
+}
+
+#: Entra ID directory audits (the Entra audit log), one row per audit id. `targets` and `additional_details`
+#: are the records' JSON text; `modified_properties` is `[{target, name, old, new}]` as JSON text with values
+#: that were JSON inside a string unwrapped.
+DIRECTORY_AUDIT_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "creation_time": UTC_TIME,
+    "activity": pl.String(),
+    "category": pl.String(),
+    "operation_type": pl.String(),
+    "result": pl.String(),
+    "result_reason": pl.String(),
+    "initiator_user": pl.String(),
+    "initiator_user_id": pl.String(),
+    "initiator_app": pl.String(),
+    "user_key": pl.String(),
+    "client_ip": pl.String(),
+    "client_ip_raw": pl.String(),
+    "target_names": pl.String(),
+    "targets": pl.String(),
+    "modified_properties": pl.String(),
+    "additional_details": pl.String(),
+    "correlation_id": pl.String(),
+    "logged_by_service": pl.String(),
+    "organization_id": pl.String(),
+    "case": pl.String(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "raw": pl.String(),
+}
+
+#: Every frame of a case by name, its schema and the bulky column kept on disk (the original record).
+FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "events": EVENT_SCHEMA, "sign_ins": SIGN_IN_SCHEMA, "directory_audits": DIRECTORY_AUDIT_SCHEMA,
+}
+RECORD_COLUMN = {"events": "audit_data", "sign_ins": "raw", "directory_audits": "raw"}
 
 #: Fields read from each AuditData record, declared so that no first row ever decides a type
 #: (DESIGN.md §2): all as text, nested values as JSON text, except that only the session id is
@@ -97,3 +195,8 @@ RECORD_TYPE_IDS: dict[str, int] = {name.lower(): number for number, name in RECO
 def empty_events() -> pl.DataFrame:
     """An events frame with no rows and the declared schema."""
     return pl.DataFrame(schema=EVENT_SCHEMA)
+
+
+def empty_frame(frame: str) -> pl.DataFrame:
+    """A frame of the case (`events`, `sign_ins`, `directory_audits`) with no rows and its declared schema."""
+    return pl.DataFrame(schema=FRAME_SCHEMAS[frame])

@@ -27,7 +27,7 @@ from workbench.core.case_set import CaseSet
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import connect
-from workbench.core.schema import EVENT_SCHEMA
+from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
 from workbench.core.sql_spill import SpillFolder
@@ -35,6 +35,37 @@ from workbench.core.sql_spill import SpillFolder
 __all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", "example_queries", "sql_limits"]
 
 EVENTS_TABLE = "xdr_identity_o365"
+SOURCE_TABLES = ("sign_ins", "directory_audits")
+SENTINEL_VIEWS = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalSignInLogs",
+                  "AADManagedIdentitySignInLogs", "AuditLogs", "OfficeActivity")
+_SENTINEL_VIEWS_SQL = Path(__file__).with_name("sentinel_views.sql")
+#: The sign-ins as Log Analytics' sign-in tables name and shape their columns (sentinel_views.sql filters them).
+_SENTINEL_SIGN_INS = """CREATE VIEW _sentinel_sign_ins AS SELECT
+    creation_time AS TimeGenerated, creation_time AS CreatedDateTime, record_id AS Id,
+    user_principal_name AS UserPrincipalName, user_display_name AS UserDisplayName, user_object_id AS UserId,
+    user_type AS UserType, service_principal AS ServicePrincipalName, app_id AS AppId, app_name AS AppDisplayName,
+    resource_id AS ResourceIdentity, resource_name AS ResourceDisplayName, client_app AS ClientAppUsed,
+    auth_protocol AS AuthenticationProtocol, transfer_method AS OriginalTransferMethod,
+    incoming_token_type AS IncomingTokenType, sign_in_type = 'interactive' AS IsInteractive, client_ip AS IPAddress,
+    asn AS AutonomousSystemNumber, country AS Location,
+    json_object('city', city, 'state', state, 'countryOrRegion', country,
+                'geoCoordinates', json_object('latitude', latitude, 'longitude', longitude)) AS LocationDetails,
+    json_object('deviceId', device_id, 'displayName', device_name, 'operatingSystem', device_os, 'browser', browser,
+                'isCompliant', compliant, 'isManaged', managed, 'trustType', trust_type) AS DeviceDetail,
+    user_agent AS UserAgent, CAST(status_code AS VARCHAR) AS ResultType, failure_reason AS ResultDescription,
+    json_object('errorCode', status_code, 'failureReason', failure_reason, 'additionalDetails', additional_details) AS Status,
+    mfa_requirement AS AuthenticationRequirement,
+    json_object('authMethod', mfa_method, 'authDetail', mfa_result) AS MfaDetail,
+    auth_details::JSON AS AuthenticationDetails, ca_status AS ConditionalAccessStatus,
+    ca_policies::JSON AS ConditionalAccessPolicies, risk_level AS RiskLevelDuringSignIn,
+    risk_level_aggregated AS RiskLevelAggregated, risk_state AS RiskState, risk_event_types::JSON AS RiskEventTypes_V2,
+    session_id AS SessionId, unique_token_id AS UniqueTokenIdentifier, correlation_id AS CorrelationId,
+    token_issuer AS TokenIssuerName, organization_id AS AADTenantId,
+    CASE sign_in_type WHEN 'interactive' THEN 'SignInLogs' WHEN 'non_interactive' THEN 'NonInteractiveUserSignInLogs'
+        WHEN 'service_principal' THEN 'ServicePrincipalSignInLogs' ELSE 'ManagedIdentitySignInLogs' END AS Category,
+    CASE sign_in_type WHEN 'interactive' THEN 'SigninLogs' WHEN 'non_interactive' THEN 'AADNonInteractiveUserSignInLogs'
+        WHEN 'service_principal' THEN 'AADServicePrincipalSignInLogs' ELSE 'AADManagedIdentitySignInLogs' END AS Type
+FROM sign_ins"""
 EVENTS_ALIAS = "events"
 CONFLICTS_TABLE = "conflicting_duplicates"
 HUNTS_TABLE = "hunt_hits"
@@ -99,11 +130,19 @@ class SqlSession:
             self._con.execute(setting)
         if not exact:
             self._con.execute("SET default_collation = 'nocase'")
-        self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE]
+        self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE, *SOURCE_TABLES, *SENTINEL_VIEWS]
         self._create_events_view(source)
         conflict_parts = [] if isinstance(source, pl.DataFrame) else source.conflict_parts()
         self._create_conflicts_view(conflict_parts)
-        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts]
+        source_parts = {name: [] if isinstance(source, pl.DataFrame) else source.parts(name) for name in SOURCE_TABLES}
+        for name, parts in source_parts.items():
+            self._create_frame_view(name, parts)
+        self._con.execute(_SENTINEL_SIGN_INS)
+        for statement in _SENTINEL_VIEWS_SQL.read_text(encoding="utf-8").split(";"):
+            if "CREATE" in statement:
+                self._con.execute(statement)
+        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts,
+                                                               *(part for parts in source_parts.values() for part in parts)]
         if on_disk:  # the only folders the locked engine may read
             folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in on_disk)
             self._con.execute(f"SET allowed_directories = [{', '.join(_literal(folder) for folder in folders)}]")
@@ -127,6 +166,17 @@ class SqlSession:
             scan = "_events_frame"
         self._con.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
         self._con.execute(f"CREATE VIEW {EVENTS_ALIAS} AS SELECT * FROM {EVENTS_TABLE}")
+
+    def _create_frame_view(self, name: str, parts: list[Path]) -> None:
+        """A table of one of the case's other frames (`sign_ins`, `directory_audits`) over its Parquet parts."""
+        schema = FRAME_SCHEMAS[name]
+        if parts:
+            scan = _parquet_scan(parts)
+        else:
+            self._con.register(f"_no_{name}", pl.DataFrame(schema=schema))
+            scan = f"_no_{name}"
+        columns = ", ".join(f'"{column}"' for column in schema)
+        self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
 
     def _create_conflicts_view(self, parts: list[Path]) -> None:
         """Records that share an `Id` with a loaded event but differ from it (conflicts.py), with where the loaded

@@ -1,0 +1,86 @@
+"""Entra ID and Log Analytics exports, loaded from files written from each format's public documentation
+(tests/entra_corpus, see its README): the counts and decoded values its manifest expects."""
+
+import json
+import math
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.core.case import Case
+from workbench.core.formats import NotAnAuditLog
+
+CORPUS = Path(__file__).parent / "entra_corpus"
+MANIFEST = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))["file"]
+COUNTED = [entry for entry in MANIFEST if not entry.get("mixed")]
+#: Values the manifest gives as the source writes them: compared case-insensitively.
+ENUMS = {"status_kind", "ca_status", "mfa_requirement", "risk_level", "risk_state", "sign_in_type", "result",
+         "client_app", "auth_protocol", "transfer_method", "mfa_result"}
+
+
+@pytest.fixture(scope="module")
+def corpus_case(tmp_path_factory) -> tuple[Case, dict]:
+    """One case of every counted corpus file, loaded in one go, and its load report by file name."""
+    case = Case(tmp_path_factory.mktemp("entra") / "corpus")
+    report = case.load([CORPUS / entry["name"] for entry in COUNTED])
+    return case, {Path(file.path).name: file for file in report.files}
+
+
+@pytest.mark.parametrize("entry", COUNTED, ids=[entry["name"] for entry in COUNTED])
+def test_every_row_of_each_shape_is_accounted_as_documented(corpus_case, entry):
+    case, files = corpus_case
+    file = files[entry["name"]]
+    assert file.format != "unreadable", file.note
+    assert (file.rows, file.duplicates + file.conflicting, file.rejected) == (entry["rows"], entry["duplicates"], entry["rejected"])
+    assert file.frames == entry["loaded"]
+    rejects = case.rejects().filter(pl.col("file").str.ends_with(entry["name"]))
+    assert rejects.height == entry["rejected"] and rejects["reason"].null_count() == 0
+
+
+def _same(column: str, got, want) -> bool:
+    if isinstance(want, float):
+        return got is not None and math.isclose(got, want, abs_tol=1e-6)
+    if column == "creation_time":
+        return got.replace(microsecond=0) == datetime.fromisoformat(want.replace("Z", "+00:00")).astimezone(timezone.utc)
+    if isinstance(want, str) and isinstance(got, str):
+        got, want = got.strip(), want.strip()
+        return got.lower() == want.lower() if column in ENUMS else got == want
+    return got == want
+
+
+RECORDS = [(entry["name"], record) for entry in COUNTED for record in entry.get("record", [])]
+
+
+@pytest.mark.parametrize(("name", "expected"), RECORDS, ids=[f"{name}:{record['record_id'][:12]}" for name, record in RECORDS])
+def test_decoded_values_are_what_the_documentation_says(corpus_case, name, expected):
+    case, _files = corpus_case
+    expected = dict(expected)
+    frame = expected.pop("frame")
+    change = expected.pop("modified_property", None)
+    rows = case.scan(frame=frame).filter(pl.col("record_id") == expected["record_id"]).collect()
+    assert rows.height == 1, f"{expected['record_id']} not loaded into {frame}"
+    row = rows.row(0, named=True)
+    wrong = {column: (row.get(column, "<no column>"), want) for column, want in expected.items()
+             if not _same(column, row.get(column), want)}
+    assert not wrong
+    if change is not None:
+        changes = json.loads(row["modified_properties"])
+        assert {"name": change["name"], "old": change["old"], "new": change["new"]} in [
+            {key: item[key] for key in ("name", "old", "new")} for item in changes]
+
+
+def test_a_file_mixing_shapes_is_one_clear_message_naming_it(tmp_path):
+    mixed = CORPUS / "mixed_shapes.jsonl"
+    with pytest.raises(NotAnAuditLog) as error:
+        Case(tmp_path / "mixed").load([mixed])
+    assert str(mixed) in str(error.value) and "mixes shapes" in str(error.value)
+
+
+def test_the_original_record_is_kept_for_each_source(corpus_case):
+    case, _files = corpus_case
+    for frame in ("sign_ins", "directory_audits"):
+        raw = case.scan(with_audit_data=True, frame=frame).select("raw").collect()["raw"]
+        assert raw.null_count() == 0 and all(isinstance(json.loads(text), dict) for text in raw.head(50))

@@ -1,0 +1,61 @@
+"""Provides what the Entra ID sources share: dialects (how each export names a record's fields), picking a
+column from the first of several paths that holds a value, and typed values from text."""
+
+import polars as pl
+
+from workbench.core.sources.json_fields import Path, column_name, extract
+
+#: How an export names the fields: Microsoft Graph (camelCase, also inside Azure Monitor's `properties`),
+#: Azure Monitor diagnostic records, Log Analytics / Sentinel tables (PascalCase) and the Entra admin
+#: center's download (display names).
+DIALECTS = ("graph", "azure", "sentinel", "download")
+
+#: column -> the paths that may hold it, first with a value wins ("a/b" is key b inside key a).
+Spec = dict[str, tuple[str, ...]]
+
+
+def paths_of(spec: Spec) -> list[Path]:
+    """Every path a spec reads."""
+    return list(dict.fromkeys(tuple(path.split("/")) for paths in spec.values() for path in paths))
+
+
+def under(prefix: str, spec: Spec) -> Spec:
+    """The spec of records nested under key `prefix` (Azure Monitor's `properties`)."""
+    return {column: tuple(f"{prefix}/{path}" for path in paths) for column, paths in spec.items()}
+
+
+def merge(first: Spec, then: Spec) -> Spec:
+    """A spec that tries `first`'s paths and then `then`'s for each column."""
+    return {column: first.get(column, ()) + then.get(column, ()) for column in first | then}
+
+
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    """The text with surrounding spaces removed, null when nothing is left."""
+    text = expr.str.strip_chars()
+    return pl.when(text != "").then(text)
+
+
+def picked(texts: pl.Series, spec: Spec) -> pl.DataFrame:
+    """One text column per column of `spec`: the first of its paths that holds a value in each record."""
+    values = extract(texts, paths_of(spec))
+    return values.select(
+        pl.coalesce([blank_to_null(pl.col(column_name(tuple(path.split("/"))))) for path in paths]).alias(column)
+        if paths else pl.lit(None, pl.String).alias(column)
+        for column, paths in spec.items()
+    )
+
+
+def as_bool(column: str) -> pl.Expr:
+    """true/false, yes/no (any case) as a boolean; null otherwise."""
+    text = pl.col(column).str.to_lowercase()
+    return pl.when(text.is_in(["true", "yes"])).then(True).when(text.is_in(["false", "no"])).then(False)
+
+
+def as_int(column: str) -> pl.Expr:
+    """A whole number written as text (an `AS` prefix, as ASNs are written, ignored)."""
+    return pl.col(column).str.replace(r"^(?i:AS)", "").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+
+
+def lower(column: str) -> pl.Expr:
+    """The column in lower case (ids and names for grouping)."""
+    return pl.col(column).str.to_lowercase()
