@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     case = case_from_args(args)
     if not case.exists:
         raise UsageError(f"no case named {args.case!r} in {case.root.parent}")
-    events = case.events()
+    events = case.activity()
     if expression is not None:
         events = events.filter(expression)
     count = export_case_events(case, args.output, events, marked_only=args.marked)

@@ -13,6 +13,7 @@ import hunts
 from workbench.commands.hunt import hunt_pack
 from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
+from workbench.core.activity import audit_log_rows
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if events.height == 0:
         raise UsageError("the cases hold no events")
     config = load_config(args.config)
-    hits = hunts.hunt_hits(events, hunt_pack(config, []), cached_enrichment(events, config))
+    hits = hunts.hunt_hits(audit_log_rows(events), hunt_pack(config, []), cached_enrichment(events, config))
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     if timeline.days["events"].sum() == 0:
         raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")

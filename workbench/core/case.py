@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.core.activity import activity, frame_of
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import cases_root
 from workbench.core.formats import NotAnAuditLog, expand_paths
@@ -297,20 +298,33 @@ class Case:
         return self.scan().sort("creation_time", maintain_order=True).collect()
 
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
-        """The original record text of the given events, read from disk."""
-        found = self.scan(with_audit_data=True).filter(pl.col("record_id").is_in(record_ids))
-        return dict(found.select("record_id", "audit_data").collect().iter_rows())
+        """The original record text of the given rows of any frame, read from disk."""
+        found: dict[str, str] = {}
+        for frame, column in RECORD_COLUMN.items():
+            rows = self.scan(with_audit_data=True, frame=frame).filter(pl.col("record_id").is_in(record_ids))
+            found.update(rows.select("record_id", column).collect().iter_rows())
+        return found
 
-    def record_text(self, row: dict) -> str | None:
-        """The original record text of one event (a row of `events()`), found by its input position.
+    def activity(self) -> pl.DataFrame:
+        """Every frame's rows in the activity shape (activity.py), in time order."""
+        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits")).collect()
+
+    def record_row(self, row: dict) -> dict | None:
+        """The whole row, original record included, of one row of `events()` or `activity()` in its own frame,
+        found by its input position.
 
         The parts hold rows in input order, so their statistics on `source_file` and `source_row` skip every
-        row group but the one holding the event: one small read instead of a scan of every part.
+        row group but the one holding the row: one small read instead of a scan of every part.
         """
         where = ((pl.col("source_file") == row["source_file"]) & (pl.col("source_row") == row["source_row"])
                  & (pl.col("record_id") == row["record_id"]))
-        found = self.scan(with_audit_data=True).filter(where).select("audit_data").collect()
-        return found.item(0, 0) if found.height else None
+        found = self.scan(with_audit_data=True, frame=frame_of(row)).filter(where).collect()
+        return found.row(0, named=True) if found.height else None
+
+    def record_text(self, row: dict) -> str | None:
+        """The original record text of one row of `events()` or `activity()` (see `record_row`)."""
+        found = self.record_row(row)
+        return None if found is None else found[RECORD_COLUMN[frame_of(row)]]
 
     def rejects(self) -> pl.DataFrame:
         """The rejected rows: file, row, reason, text."""

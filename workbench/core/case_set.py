@@ -9,9 +9,11 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.core.activity import frame_of
 from workbench.core.case import Case
 from workbench.core.case_lock import Waiting
 from workbench.core.load_report import LoadReport, Progress
+from workbench.core.schema import RECORD_COLUMN
 from workbench.core.store import CaseStore
 
 
@@ -96,6 +98,13 @@ class CaseSet:
             return frames[0]
         return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
 
+    def activity(self) -> pl.DataFrame:
+        """Every case's rows of every frame in the activity shape (activity.py), in time order."""
+        frames = [case.activity() for case in self.cases]
+        if len(frames) == 1:
+            return frames[0]
+        return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
+
     def parts(self, frame: str = "events") -> list[Path]:
         """The Parquet parts of a frame (default the events) of every case."""
         return [part for case in self.cases for part in case.parts(frame)]
@@ -114,13 +123,19 @@ class CaseSet:
             found |= case.audit_data(missing)
         return found
 
-    def record_text(self, row: dict) -> str | None:
-        """The original record text of one event, read from the case it belongs to (by its `case` label)."""
+    def record_row(self, row: dict) -> dict | None:
+        """The whole row of one event or activity row in its own frame, read from the case it belongs to (by its
+        `case` label)."""
         for case in sorted(self.cases, key=lambda case: case.name != row["case"]):
-            text = case.record_text(row)
-            if text is not None:
-                return text
+            found = case.record_row(row)
+            if found is not None:
+                return found
         return None
+
+    def record_text(self, row: dict) -> str | None:
+        """The original record text of one event or activity row, read from the case it belongs to."""
+        found = self.record_row(row)
+        return None if found is None else found[RECORD_COLUMN[frame_of(row)]]
 
     def rejects(self) -> pl.DataFrame:
         """The rejected rows of every case."""

@@ -63,10 +63,10 @@ def open_cases(
     config: dict | None = None,
     progress: Progress | None = None,
 ) -> OpenedCases:
-    """Open (loading or reusing) every planned case and concatenate their events (without `audit_data`)."""
+    """Open (loading or reusing) every planned case and concatenate their rows of every source (activity.py)."""
     case_set = plan_case_set(paths, names, case_dir, config)
     case_set.open(progress)
-    return OpenedCases(case_set.cases, case_set.events())
+    return OpenedCases(case_set.cases, case_set.activity())
 
 
 def plan_case_set(paths: list[Path], names: list[str], case_dir: str | Path | None = None,

@@ -37,6 +37,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "ua": ("user_agent", "contains"),
     "case": ("case", "prefix"),  # case:case-b finds case-b-70056ecf
     "tenant": ("organization_id", "exact"),
+    "source": ("source", "exact"),  # ual, signin, audit (activity.py)
+    "src": ("source", "exact"),
 }
 TIME_FIELDS = ("after", "before")
 #: Columns searched by free text.

@@ -14,6 +14,7 @@ import polars as pl
 import hunts
 from hunts import attack
 from workbench.core import decode
+from workbench.core.activity import audit_log_rows
 from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate
 from workbench.core.enrichment import cached_enrichment
@@ -196,18 +197,18 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
     """The report of a case's marked events: hunts run over the whole case, enrichment from the cache only,
     the indicators compared with the `others` cases (or, without them, between the cases of a case set or
     the tenants of a case), the case's query history oldest first."""
-    events = case.events()
+    events = case.activity()  # every source: marked sign-ins and directory audits are evidence too
     store = case.store
     enrichment = cached_enrichment(events, config)
     if others:
-        together = pl.concat([events, *(other.events() for other in others)])
+        together = pl.concat([events, *(other.activity() for other in others)])
         correlation = correlate(together, "case", cached_enrichment(together, config))
     elif events[comparison_column(events)].drop_nulls().n_unique() > 1:  # a case set, or one case of several tenants
         correlation = correlate(events, comparison_column(events), enrichment)
     else:
         correlation = None
     return build_report(
-        case.name, events, store.marks(), hunts.hunt_hits(events, hunts.load_hunts(), enrichment),
+        case.name, events, store.marks(), hunts.hunt_hits(audit_log_rows(events), hunts.load_hunts(), enrichment),
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
         queries=list(reversed(store.query_history())), generated=generated,

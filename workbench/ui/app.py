@@ -10,6 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from workbench.core.activity import audit_log_rows
 from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
@@ -92,7 +93,7 @@ class WorkbenchApp(App[None]):
 
         try:
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
-            events = self.case.events()
+            events = self.case.activity()
             rejects = self.case.rejects().head(200)
         except Exception as error:  # shown in a notification; never a traceback on screen
             self.call_from_thread(self._load_failed, f"{type(error).__name__}: {error}")
@@ -105,7 +106,7 @@ class WorkbenchApp(App[None]):
         if self.hits_provider is None:
             return None
         try:
-            return self.hits_provider(events)
+            return self.hits_provider(audit_log_rows(events))
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)

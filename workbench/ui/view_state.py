@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from workbench.core.activity import SOURCES
 from workbench.core.filter import ValueIndex, parse_filter
 from workbench.core.store import CaseStore
 
@@ -45,6 +46,8 @@ class EventsView:
     enrichment: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
+        if "source" not in self.events.columns:  # an events frame: the audit log's rows only
+            self.events = self.events.with_columns(pl.lit(SOURCES["events"]).alias("source"))
         self.marks: set[str] = self.store.marks()
         self.notes: dict[str, str] = self.store.notes()
         self.tags: dict[str, list[str]] = self.store.tags()

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 import hunts
+from workbench.core.activity import audit_log_rows
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
@@ -39,7 +40,7 @@ def loaded_hits(app: App, loaded: CaseLoaded, pack: list[hunts.Hunt] | None = No
     """The hunt hits of the loaded events: the loader's, else hunted now with cached enrichment (no network)."""
     if loaded.hits is not None:
         return loaded.hits
-    events = loaded.events
+    events = audit_log_rows(loaded.events)
     return hunts.hunt_hits(events, hunt_pack(app) if pack is None else pack,
                            cached_enrichment(events, app_config(app)))
 

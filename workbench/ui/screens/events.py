@@ -14,9 +14,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from workbench.core.activity import frame_of
 from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
+from workbench.core.schema import RECORD_COLUMN
 from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
 from workbench.ui.record_actions import copy_record
 from workbench.ui.screens.detail import DetailScreen
@@ -245,7 +247,9 @@ class EventsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="record", exit_on_error=False, description="read the record")
     def fetch_record(self, row: dict) -> None:
         """Read the original record of the event `row` from the case's Parquet and shrink it to show, off the UI thread."""
-        record = read_record(row["record_id"], self.app.case.record_text(row))
+        found, frame = self.app.case.record_row(row), frame_of(row)
+        text = None if found is None else found.pop(RECORD_COLUMN[frame])
+        record = read_record(row["record_id"], text, None if frame == "events" else found)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._record_fetched, row["record_id"], record)
 

@@ -11,7 +11,7 @@ limit with the size of the rest stated, nesting is capped, so a 50 MB field cost
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
 from rich.text import Text
@@ -20,6 +20,8 @@ from textual.widgets import Static
 
 from workbench.core import bounded, decode
 from workbench.core.inert import visible
+from workbench.ui.widgets.detail_lines import pair, section, value
+from workbench.ui.widgets.source_detail import source_sections
 
 #: A record longer than this (characters) has its long strings cut in the text before it is decoded.
 CUT_BEFORE_DECODING = 256_000
@@ -34,28 +36,8 @@ KEY_FIELDS = (
     ("workload", "workload"), ("record type", "record_type_name"), ("result", "result_status"),
     ("client IP", "client_ip_raw"), ("object", "object_id"), ("mailbox owner", "mailbox_owner_upn"),
     ("user agent", "user_agent"), ("session", "session_id"), ("tenant", "organization_id"),
-    ("record id", "record_id"), ("source", "source_file"),
+    ("record id", "record_id"), ("log", "source"), ("source", "source_file"),
 )
-
-
-def _section(text: Text, title: str) -> None:
-    text.append(f"\n{title}\n", style="bold underline")
-
-
-def _value(text: Text, value: str, limit: int = bounded.VALUE_LIMIT) -> None:
-    """`value` made inert, cut to `limit` characters with the size of the rest stated."""
-    shown, rest = bounded.cut(value, limit)
-    text.append(visible(shown))
-    if rest:
-        text.append(bounded.more(rest), style="italic")
-
-
-def _pair(text: Text, name: str, value: str, arrow: str = ": ", limit: int = bounded.VALUE_LIMIT) -> None:
-    text.append("  ")
-    text.append(visible(bounded.shorten(name, 200)), style="bold")
-    text.append(arrow)
-    _value(text, value, limit)
-    text.append("\n")
 
 
 @dataclass(frozen=True)
@@ -67,10 +49,13 @@ class ReadRecord:
     shown: Any  # decoded with nesting capped, long strings and lists cut (the cut text itself when not JSON)
     size: int  # bytes of `text`
     cut: bool  # whether `shown` leaves anything out
+    #: A sign-in's or directory audit's row in its own frame (decoded fields), None for an audit log record.
+    fields: dict | None = None
 
 
-def read_record(record_id: str, text: str | None) -> ReadRecord:
-    """The record `text` of event `record_id` decoded and shrunk for the drill-down.
+def read_record(record_id: str, text: str | None, fields: dict | None = None) -> ReadRecord:
+    """The record `text` of event `record_id` decoded and shrunk for the drill-down (with a sign-in's or directory
+    audit's decoded `fields`).
 
     Run it off the UI thread: a record may be 100 MB.
     """
@@ -78,7 +63,7 @@ def read_record(record_id: str, text: str | None) -> ReadRecord:
         return ReadRecord(record_id, None, None, 0, False)
     small, cut = bounded.cut_json_strings(text) if len(text) > CUT_BEFORE_DECODING else (text, False)
     shrunk = bounded.shrink(decode.loads(small))
-    return ReadRecord(record_id, text, shrunk.data, bounded.text_size(text), cut or shrunk.cut)
+    return ReadRecord(record_id, text, shrunk.data, bounded.text_size(text), cut or shrunk.cut, fields)
 
 
 def pretty_record(record: ReadRecord) -> str:
@@ -113,57 +98,34 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
         text.append(f"Record of {bounded.human_size(record.size)}: long values are cut (… more). In the full-screen "
                     "view (Enter): r pages through the whole record, w writes it to a file.\n", style="bold italic")
     for label, column in KEY_FIELDS:
-        value = row.get(column)
-        if value is None or value == "":
+        shown = row.get(column)
+        if shown is None or shown == "" or (column == "source" and shown == "ual"):
             continue
         if column == "creation_time":
-            value = value.strftime("%Y-%m-%d %H:%M:%S")
+            shown = shown.strftime("%Y-%m-%d %H:%M:%S")
         if column == "source_file":
-            value = f"{value}:{row.get('source_row')}"
-        _pair(text, label, str(value))
+            shown = f"{shown}:{row.get('source_row')}"
+        pair(text, label, str(shown))
     if marked or note or tags:
-        _section(text, "Analyst")
+        section(text, "Analyst")
         if marked:
-            _pair(text, "marked", "yes")
+            pair(text, "marked", "yes")
         if note:
-            _pair(text, "note", note)
+            pair(text, "note", note)
         if tags:
-            _pair(text, "tags", ", ".join(tags))
+            pair(text, "tags", ", ".join(tags))
     if hits is not None and hits.height:
-        _section(text, "Hunt hits")
+        section(text, "Hunt hits")
         for hit in hits.iter_rows(named=True):  # the few hits of one event
-            _pair(text, str(hit.get("hunt_id", "")), f"{hit.get('technique_id', '')} {hit.get('title', '')}".strip())
+            pair(text, str(hit.get("hunt_id", "")), f"{hit.get('technique_id', '')} {hit.get('title', '')}".strip())
     if ip_info is not None:
         _enrichment_section(text, ip_info)
-    parameters = decode.name_values(field("parameters"))
-    if parameters:
-        _section(text, "Parameters")
-        for name, value in parameters:
-            _pair(text, name, value, " -> ", DECODED_LIMIT)
-    changes = decode.modified_properties(field("modified_properties"))
-    if changes:
-        _section(text, "ModifiedProperties")
-        for name, old, new in changes:
-            if old or new:
-                _pair(text, name, f"{old or '(empty)'} -> {new or '(empty)'}", limit=DECODED_LIMIT)
-            else:
-                text.append("  ")
-                _value(text, name, DECODED_LIMIT)
-                text.append("\n")
-    for index, item in enumerate(decode.mail_items(field("affected_items"), field("item")), 1):
-        _section(text, f"Mail item {index}")
-        for name, value in item:
-            _pair(text, name, value, limit=DECODED_LIMIT)
-    for title, column, decoder in (("ExtendedProperties", "extended_properties", decode.name_values),
-                                   ("DeviceProperties", "device_properties", decode.name_values),
-                                   ("Target", "target", _entries), ("Actor", "actor", _entries)):
-        value = field(column)
-        pairs = decoder(value) if value else []
-        if pairs:
-            _section(text, title)
-            for name, value in pairs:
-                _pair(text, name, value, limit=DECODED_LIMIT)
-    _section(text, "Record")
+    if row.get("source", "ual") != "ual":
+        if record is not None and record.fields is not None:
+            source_sections(text, row["source"], record.fields)
+    else:
+        _audit_log_sections(text, field)
+    section(text, "Record")
     if record is None:
         text.append("(loading…)")
     else:
@@ -171,17 +133,49 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
     return text
 
 
+def _audit_log_sections(text: Text, field: Callable[[str], Any]) -> None:
+    """Parameters, ModifiedProperties, mail items and the other nested fields of an audit log record."""
+    parameters = decode.name_values(field("parameters"))
+    if parameters:
+        section(text, "Parameters")
+        for name, shown in parameters:
+            pair(text, name, shown, " -> ", DECODED_LIMIT)
+    changes = decode.modified_properties(field("modified_properties"))
+    if changes:
+        section(text, "ModifiedProperties")
+        for name, old, new in changes:
+            if old or new:
+                pair(text, name, f"{old or '(empty)'} -> {new or '(empty)'}", limit=DECODED_LIMIT)
+            else:
+                text.append("  ")
+                value(text, name, DECODED_LIMIT)
+                text.append("\n")
+    for index, item in enumerate(decode.mail_items(field("affected_items"), field("item")), 1):
+        section(text, f"Mail item {index}")
+        for name, shown in item:
+            pair(text, name, shown, limit=DECODED_LIMIT)
+    for title, column, decoder in (("ExtendedProperties", "extended_properties", decode.name_values),
+                                   ("DeviceProperties", "device_properties", decode.name_values),
+                                   ("Target", "target", _entries), ("Actor", "actor", _entries)):
+        nested = field(column)
+        pairs = decoder(nested) if nested else []
+        if pairs:
+            section(text, title)
+            for name, shown in pairs:
+                pair(text, name, shown, limit=DECODED_LIMIT)
+
+
 def _enrichment_section(text: Text, info: dict) -> None:
     """ASN, org, country, abuse score, usage type, hosting and its reasons of the client IP (the fields known)."""
-    _section(text, "Client IP enrichment")
+    section(text, "Client IP enrichment")
     for label, column in (("ASN", "asn"), ("org", "org"), ("country", "country"), ("abuse score", "abuse_score"),
                           ("usage type", "usage_type")):
         if info.get(column) is not None:
-            _pair(text, label, str(info[column]))
+            pair(text, label, str(info[column]))
     hosting = info.get("hosting")
-    _pair(text, "hosting", "unknown" if hosting is None else "yes" if hosting else "no")
+    pair(text, "hosting", "unknown" if hosting is None else "yes" if hosting else "no")
     for reason in info.get("reasons") or ():
-        _pair(text, "reason", reason)
+        pair(text, "reason", reason)
 
 
 def _entries(text: object) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ class Column:
 COLUMNS = (
     Column("flags", "flag", 5),
     Column("creation_time", "time (UTC)", 19),
+    Column("source", "src", 6),
     Column("user_id", "user", 12, flex=3),
     Column("operation", "operation", 12, flex=3),
     Column("client_ip", "client IP", 15),
@@ -44,8 +45,8 @@ COLUMNS = (
     Column("object_id", "object / target", 8, flex=4),
     Column("case", "case", 8, flex=1, several_cases=True),
 )
-#: Columns a sort key (1..n) may choose, in order.
-SORTABLE = tuple(column for column in COLUMNS if column.key != "flags")
+#: Columns a sort key (1..n) may choose, in order (the source column, added last, takes the last key).
+SORTABLE = tuple(sorted((column for column in COLUMNS if column.key != "flags"), key=lambda column: column.key == "source"))
 #: Characters of a text column read for a cell (the widest cell is narrower), and bytes of a JSON column
 #: decoded for the object cell (a longer one, up to 50 MB in hostile logs, is not: the object id shows instead).
 CELL_SOURCE = 1_000
@@ -61,7 +62,7 @@ def _small_json(name: str) -> pl.Expr:
 
 
 #: The frame columns a row of the table is made of, cut to what a cell can use before they reach Python.
-FRAME_COLUMNS = (pl.col("record_id"), pl.col("creation_time"), _cut("user_id"), _cut("operation"), _cut("client_ip"),
+FRAME_COLUMNS = (pl.col("record_id"), pl.col("creation_time"), pl.col("source"), _cut("user_id"), _cut("operation"), _cut("client_ip"),
                  _cut("workload"), _cut("object_id"), _small_json("item"), _small_json("affected_items"),
                  _small_json("parameters"), _cut("case"))
 
@@ -208,10 +209,11 @@ class EventTable(ScrollView, can_focus=True):
         rows = []
         if view is not None:
             page = view.page(top, count).select(FRAME_COLUMNS).rows()
-            for record_id, time, user, operation, ip, workload, object_id, item, affected, parameters, case in page:
+            for record_id, time, source, user, operation, ip, workload, object_id, item, affected, parameters, case in page:
                 values = {
                     "flags": view.flags(record_id, ip),
                     "creation_time": "" if time is None else time.strftime("%m-%d %H:%M:%S" if narrow_time else "%Y-%m-%d %H:%M:%S"),
+                    "source": source or "",
                     "user_id": user or "",
                     "operation": operation or "",
                     "client_ip": ip or "",
