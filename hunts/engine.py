@@ -157,6 +157,8 @@ def hits_for(hunt: Hunt, matched: pl.DataFrame) -> pl.DataFrame:
 
 def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
     """All hits of `hunts` over `events`: one row per (hunt, record, tactic:technique pair), in time order."""
+    if events.height == 0:  # a case of sign-ins only, say: no audit log records to hunt (and no time baseline)
+        return pl.DataFrame(schema=HIT_SCHEMA)
     context = Context(events, enrichment)
     parts = [hits_for(hunt, matching_events(hunt, context)) for hunt in hunts]
     if not parts:

@@ -11,7 +11,8 @@ from workbench.core.inert import dumps, visible
 from workbench.core.load_report import LoadReport
 from workbench.core.summary import summarise
 
-HELP = "load report: per file format, loaded / duplicate / rejected, time range, workloads"
+HELP = "load report: per file format, loaded / duplicate / rejected, time range, sources, sign-ins, workloads"
+SOURCE_NAMES = {"ual": "audit log records", "signin": "sign-ins", "audit": "directory audits"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,9 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     console.print(files)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("time range (UTC)", _plain(f"{summary['first_event']} .. {summary['last_event']}"))
+    facts.add_row("loaded", ", ".join(f"{count:,} {SOURCE_NAMES.get(name, name)}" for name, count in summary["sources"].items()))
+    for kind, statuses in summary["sign_ins"].items():
+        facts.add_row(f"{kind.replace('_', '-')} sign-ins", ", ".join(f"{count:,} {status}" for status, count in statuses.items()))
     facts.add_row("users", str(summary["users"]))
     facts.add_row("distinct client IPs", str(summary["client_ips"]))
     facts.add_row("tenants", _plain(", ".join(summary["tenants"]) or "-"))
@@ -67,7 +71,7 @@ def render(summary: dict, case_name: str, console: Console) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load (or reuse) the case and print its report."""
     case, report = open_case(args, quiet=args.format == "json")
-    summary = summarise(case.events(), report, top=args.top)
+    summary = summarise(case.activity(), report, top=args.top)
     if args.format == "json":
         print(dumps(summary, indent=2))
     else:

@@ -18,8 +18,8 @@ from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import dumps, visible
-from workbench.core.timeline import (Timeline, account_timeline, intensity_strip, ip_timeline, month_labels,
-                                     timeline_record)
+from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
+                                     month_labels, timeline_record)
 
 HELP = "an account's (or IP's) activity per day with hunt hits, first-seen IPs and agents, dormant gap, log coverage"
 MAX_LABEL = 40
@@ -87,13 +87,15 @@ def render(timeline: Timeline, console: Console) -> None:
     console.print(Text(f"Timeline of {timeline.kind} {visible(timeline.subject)}: "
                        f"{timeline.start} .. {timeline.end} ({total} days, one character per day)", style="bold"))
     sources = [visible(source) for source in timeline.coverage["source"].to_list()]
-    label = min(MAX_LABEL, max(len(name) for name in ["hunt hits", *sources]) + 1)
+    label = min(MAX_LABEL, max(len(name) for name in ["hunt hits", *sources, *timeline.lanes]) + 1)
     width = max(20, console.width - label)
     for begin, end in _chunks(timeline.start, total, width):
         strip, marks = _strip_text(timeline, begin, end)
         console.print(_month_row(timeline.start, begin, end, label))
         console.print(Text("activity".ljust(label)) + strip)
         console.print(Text("hunt hits".ljust(label)) + marks)
+        for lane, counts in timeline.lanes.items():
+            console.print(Text(lane.ljust(label)) + Text(intensity_strip(counts)[begin:end]))
     dormant = timeline.dormant
     if dormant:
         line = Text(f"dormant: created {dormant['created']:%Y-%m-%d %H:%M} by {visible(dormant['created_by'])}", style="bold red")
@@ -102,6 +104,8 @@ def render(timeline: Timeline, console: Console) -> None:
         console.print(line)
     for start, end, days in timeline.gaps.iter_rows():
         console.print(Text(f"quiet: {days} days without events between {start} and {end}"))
+    for line in failure_lines(timeline):
+        console.print(Text(line, style="yellow"))
     for name, frame in timeline.first_seen.items():
         if frame.height:
             console.print(_first_seen_table(f"first-seen {name.replace('_', ' ')}", frame))

@@ -1,7 +1,8 @@
 """Provides the activity projection (DESIGN §2b): every frame of a case as rows of one shape, for the views that
 span sources (events list, pivots, timeline, correlate, IOC sweep, marks, export).
 
-The rows have the events frame's columns (without `audit_data`) and `source` (`ual`, `signin`, `audit`). A
+The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`) and a
+sign-in's type, app, client app, ASN, country and status code. A
 sign-in's operation says its kind (`SignIn`, `NonInteractiveSignIn`, ...), its result is its status kind
 (success, failure, interrupt) and its object the app and the decoded status; a directory audit's operation is
 its activity, its object the targets. Hunts keep reading the `ual` rows (the events frame) only.
@@ -13,7 +14,10 @@ from workbench.core.schema import EVENT_SCHEMA
 
 #: `source` of each frame's rows.
 SOURCES = {"events": "ual", "sign_ins": "signin", "directory_audits": "audit"}
-ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "audit_data"} | {"source": pl.String()}
+#: The events' columns (without `audit_data`), `source`, and what a sign-in says of how it came in (null elsewhere).
+ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "audit_data"} | {
+    "source": pl.String(), "sign_in_type": pl.String(), "app": pl.String(), "client_app": pl.String(),
+    "asn": pl.Int64(), "country": pl.String(), "status_code": pl.Int64()}
 SIGN_IN_OPERATIONS = {"interactive": "SignIn", "non_interactive": "NonInteractiveSignIn",
                       "service_principal": "ServicePrincipalSignIn", "managed_identity": "ManagedIdentitySignIn"}
 ENTRA = "AzureActiveDirectory"
@@ -29,7 +33,8 @@ def _sign_in_rows(sign_ins: pl.LazyFrame) -> pl.LazyFrame:
         "client_ip", "client_ip_raw", pl.col("status_kind").alias("result_status"),
         pl.concat_str([pl.col("app_name"), status], separator=" · ", ignore_nulls=True).alias("object_id"),
         "user_agent", "session_id", "organization_id", "case", "source_file", "source_row",
-        pl.lit(SOURCES["sign_ins"]).alias("source"),
+        pl.lit(SOURCES["sign_ins"]).alias("source"), "sign_in_type", pl.col("app_name").alias("app"), "client_app",
+        "asn", "country", "status_code",
     )
 
 

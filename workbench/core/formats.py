@@ -230,7 +230,7 @@ def _cut_tail(path: Path) -> bytes:
 
 
 #: In a folder, files with these suffixes are documentation or code, never audit exports.
-NOT_LOGS = {".md", ".py", ".pyc", ".txt", ".html", ".pdf"}
+NOT_LOGS = {".md", ".py", ".pyc", ".txt", ".html", ".pdf", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
 
 
 def _is_log_candidate(path: Path, root: Path) -> bool:

@@ -12,10 +12,25 @@ def _counts(events: pl.DataFrame, column: str, top: int | None) -> dict[str, int
     return {str(name): count for name, count in counted.iter_rows()}
 
 
+def _sign_ins(events: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Sign-ins per type and status kind (success, failure, interrupt)."""
+    if "source" not in events.columns:
+        return {}
+    sign_ins = events.filter(pl.col("source") == "signin")
+    counted = sign_ins.group_by("sign_in_type", "result_status").len().sort("sign_in_type", "result_status")
+    result: dict[str, dict[str, int]] = {}
+    for kind, status, count in counted.iter_rows():
+        result.setdefault(str(kind), {})[str(status)] = count
+    return result
+
+
 def summarise(events: pl.DataFrame, report: LoadReport, top: int = 20) -> dict:
-    """The load report plus time range, workloads, top operations, users, client IPs and tenants."""
+    """The load report plus, over every source (activity.py), time range, rows per source, sign-ins per type and
+    status, workloads, top operations, users, client IPs and tenants."""
     first, last = (events["creation_time"].min(), events["creation_time"].max()) if events.height else (None, None)
     return {
+        "sources": _counts(events, "source", None) if "source" in events.columns else {"ual": events.height},
+        "sign_ins": _sign_ins(events),
         "files": [
             {key: value for key, value in vars(file).items()} for file in report.files
         ],

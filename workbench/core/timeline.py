@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from workbench.core.indicators import normalised_user_agent
+from workbench.core.inert import visible
 
 MIN_GAP_DAYS = 14
 SILENT_DAYS = 4  # a long weekend is three quiet days
@@ -36,6 +37,12 @@ class Timeline:
     coverage: pl.DataFrame  # source, first, last, days, missing_days, counts (one per day of the range)
     dormant: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Per-day counts of the subject's rows by kind (audit log, interactive and non-interactive sign-ins, directory
+    #: audits), when it has rows of more than the audit log.
+    lanes: dict[str, list[int]] = field(default_factory=dict)
+    #: Failed sign-ins followed by a success: user, failures, first_failure, last_failure, codes, ips, success,
+    #: success_ip, success_type.
+    failures_before_success: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def strip(self) -> str:
@@ -93,6 +100,71 @@ def _first_seen(selected: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     ).sort("first_seen", "value")
 
 
+#: The lane of each kind of row, in the order lanes are shown.
+LANES = ("audit log", "interactive sign-ins", "non-interactive sign-ins", "app sign-ins", "directory audits")
+
+
+def _lane() -> pl.Expr:
+    kind = pl.col("sign_in_type")
+    return (pl.when(pl.col("source") == "audit").then(pl.lit(LANES[4]))
+            .when(pl.col("source") != "signin").then(pl.lit(LANES[0]))
+            .when(kind == "interactive").then(pl.lit(LANES[1]))
+            .when(kind == "non_interactive").then(pl.lit(LANES[2]))
+            .otherwise(pl.lit(LANES[3])))
+
+
+def _lanes(selected: pl.DataFrame, days: pl.DataFrame) -> dict[str, list[int]]:
+    """Per-day counts of the selected rows by lane, when they are of more than the audit log."""
+    if "source" not in selected.columns or selected.filter(pl.col("source") != "ual").height == 0:
+        return {}
+    counts = selected.group_by(_lane().alias("lane"), pl.col("creation_time").dt.date().alias("day")).len()
+    result = {}
+    for lane in LANES:
+        per_day = days.join(counts.filter(pl.col("lane") == lane), on="day", how="left")["len"].fill_null(0)
+        if per_day.sum():
+            result[lane] = per_day.to_list()
+    return result
+
+
+def failures_before_success(selected: pl.DataFrame) -> pl.DataFrame:
+    """Per account, each run of failed sign-ins that a successful one ends (interrupts neither end nor count)."""
+    columns = {"user": pl.String, "failures": pl.UInt32, "first_failure": pl.Datetime("us", "UTC"),
+               "last_failure": pl.Datetime("us", "UTC"), "codes": pl.List(pl.String), "ips": pl.List(pl.String),
+               "success": pl.Datetime("us", "UTC"), "success_ip": pl.String, "success_type": pl.String}
+    if "source" not in selected.columns:
+        return pl.DataFrame(schema=columns)
+    sign_ins = selected.filter((pl.col("source") == "signin") & pl.col("result_status").is_in(["success", "failure"]))
+    sign_ins = sign_ins.sort("user_key", "creation_time").with_columns(
+        (pl.col("result_status") == "success").cast(pl.UInt32).cum_sum().shift(1, fill_value=0).over("user_key").alias("run"))
+    code = pl.col("status_code").cast(pl.String)
+    runs = sign_ins.group_by("user_key", "run").agg(
+        pl.col("user_id").first().alias("user"),
+        (pl.col("result_status") == "failure").sum().cast(pl.UInt32).alias("failures"),
+        pl.col("creation_time").filter(pl.col("result_status") == "failure").min().alias("first_failure"),
+        pl.col("creation_time").filter(pl.col("result_status") == "failure").max().alias("last_failure"),
+        code.filter(pl.col("result_status") == "failure").drop_nulls().unique(maintain_order=True).alias("codes"),
+        pl.col("client_ip").filter(pl.col("result_status") == "failure").drop_nulls().unique(maintain_order=True).alias("ips"),
+        pl.col("creation_time").filter(pl.col("result_status") == "success").first().alias("success"),
+        pl.col("client_ip").filter(pl.col("result_status") == "success").first().alias("success_ip"),
+        pl.col("sign_in_type").filter(pl.col("result_status") == "success").first().alias("success_type"),
+    )
+    ended = runs.filter((pl.col("failures") > 0) & pl.col("success").is_not_null())
+    return ended.select(list(columns)).cast(columns).sort("success")
+
+
+def failure_lines(timeline: Timeline) -> list[str]:
+    """One inert line per run of failed sign-ins that a success ended."""
+    lines = []
+    for row in timeline.failures_before_success.iter_rows(named=True):
+        codes, ips = ", ".join(row["codes"]) or "?", ", ".join(row["ips"]) or "?"
+        kind = (row["success_type"] or "").replace("_", "-")
+        lines.append(visible(f"sign-in failures before a success: {row['user']}: {row['failures']} failed "
+                             f"({codes}) from {ips}, {row['first_failure']:%Y-%m-%d %H:%M:%S} .. "
+                             f"{row['last_failure']:%H:%M:%S}; then {kind} success {row['success']:%Y-%m-%d %H:%M:%S} "
+                             f"from {row['success_ip'] or '?'}"))
+    return lines
+
+
 def quiet_gaps(days: pl.DataFrame, min_days: int = MIN_GAP_DAYS) -> pl.DataFrame:
     """Runs of `min_days` or more days without events between two active days: start, end (active days), days."""
     active = days.filter(pl.col("events") > 0).select(pl.col("day").alias("end"))
@@ -106,7 +178,11 @@ def coverage(events: pl.DataFrame) -> pl.DataFrame:
     """Per workload (per case and workload when several cases): first and last event, per-day counts and missing days."""
     days = _day_range(events)
     several = events["case"].n_unique() > 1
-    source = pl.concat_str("case", pl.lit(" / "), "workload") if several else pl.col("workload")
+    log = pl.col("workload")
+    if "source" in events.columns:  # sign-ins and directory audits are logs of their own
+        log = pl.when(pl.col("source") == "signin").then(pl.lit("Entra sign-ins")).when(
+            pl.col("source") == "audit").then(pl.lit("Entra directory audits")).otherwise(log)
+    source = pl.concat_str("case", pl.lit(" / "), log) if several else log
     keyed = events.select(source.fill_null("(none)").alias("source"), pl.col("creation_time").dt.date().alias("day"))
     counts = keyed.group_by("source", "day").agg(pl.len().cast(pl.UInt32).alias("n"))
     grid = keyed.select("source").unique().join(days, how="cross").join(counts, on=["source", "day"], how="left")
@@ -207,10 +283,16 @@ def _timeline(events: pl.DataFrame, kind: str, key: str, selected: pl.DataFrame,
         seen = {"ips": _first_seen(own, pl.col("client_ip")), **seen}
     else:
         seen = {"accounts": _first_seen(own, pl.col("user_key")), **seen}
+    if "source" in own.columns:  # what the sign-ins say of how the account came in
+        for name, column in (("asns", "asn"), ("countries", "country"), ("apps", "app"), ("client_apps", "client_app")):
+            first = _first_seen(own, pl.col(column).cast(pl.String))
+            if first.height:
+                seen[name] = first
     cover = coverage(events)
     return Timeline(
         kind, key, days["day"].min(), days["day"].max(), days, seen, quiet_gaps(days, min_gap), cover,
         _dormant(events, key) if kind == "user" else None, _coverage_warnings(key, own, events, cover),
+        _lanes(selected, days), failures_before_success(own),
     )
 
 
@@ -239,4 +321,6 @@ def timeline_record(timeline: Timeline) -> dict:
             for row in timeline.coverage.to_dicts()
         ],
         "warnings": timeline.warnings,
+        "lanes": {lane: {"strip": intensity_strip(counts), "counts": counts} for lane, counts in timeline.lanes.items()},
+        "failures_before_success": rows(timeline.failures_before_success),
     }

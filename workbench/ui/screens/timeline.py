@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from workbench.core.inert import visible
-from workbench.core.timeline import Timeline, account_timeline, ip_timeline, subject_expr
+from workbench.core.timeline import Timeline, account_timeline, failure_lines, ip_timeline, subject_expr
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, loaded_hits
 from workbench.ui.screens.prompt import TextPrompt
@@ -45,6 +45,8 @@ def first_seen_text(timeline: Timeline) -> Text:
         text.append(visible(line) + "\n", style="bold red")
     for start, end, days in timeline.gaps.iter_rows():
         text.append(f"quiet: {days} days without events between {start} and {end}\n")
+    for line in failure_lines(timeline):
+        text.append(line + "\n", style="yellow")
     for name, frame in timeline.first_seen.items():
         text.append(f"first-seen {name.replace('_', ' ')} ({frame.height})\n", style="bold")
         for value, first, last, events in frame.head(SHOWN_FIRST_SEEN).select(

@@ -1,5 +1,5 @@
-"""Provides `DayStrip`: a timeline's per-day activity strip with hunt hits, the dormant gap and the log coverage
-per workload, one column per day, with a cursor day; it scrolls sideways when the range is wider than the screen."""
+"""Provides `DayStrip`: a timeline's per-day activity strip with hunt hits, the dormant gap, the lanes of sign-ins
+and directory audits, and the log coverage per workload, one column per day, with a cursor day; it scrolls sideways when the range is wider than the screen."""
 
 from datetime import date
 
@@ -73,7 +73,7 @@ class DayStrip(Widget, can_focus=True):
 
     @property
     def label_width(self) -> int:
-        names = ["hunt hits", *self._sources()]
+        names = ["hunt hits", *self._sources(), *(self.timeline.lanes if self.timeline is not None else ())]
         return min(WIDE_LABEL if self.size.width >= 120 else NARROW_LABEL, max(len(name) for name in names) + 1)
 
     @property
@@ -92,7 +92,7 @@ class DayStrip(Widget, can_focus=True):
         return names
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return 0 if self.timeline is None else 4 + len(self._sources())
+        return 0 if self.timeline is None else 4 + len(self.timeline.lanes) + len(self._sources())
 
     # -- moving -----------------------------------------------------------------------------------
     def move_to(self, index: int) -> None:
@@ -139,6 +139,8 @@ class DayStrip(Widget, can_focus=True):
         end = min(self.days, begin + self.days_shown)
         lines = [self._months(timeline.start, begin, end, label), self._activity(timeline, begin, end, label),
                  self._hits(timeline, begin, end, label),
+                 *(self._row(lane, intensity_strip(counts)[begin:end], begin, label)
+                   for lane, counts in timeline.lanes.items()),
                  Text("log coverage".ljust(label) + "(events per day and workload)", style="bold")]
         for source, counts in zip(self._sources(), timeline.coverage["counts"].to_list()):
             lines.append(self._row(source, intensity_strip(counts)[begin:end], begin, label))
