@@ -84,3 +84,17 @@ def test_the_original_record_is_kept_for_each_source(corpus_case):
     for frame in ("sign_ins", "directory_audits"):
         raw = case.scan(with_audit_data=True, frame=frame).select("raw").collect()["raw"]
         assert raw.null_count() == 0 and all(isinstance(json.loads(text), dict) for text in raw.head(50))
+
+
+def test_gzipped_and_utf16_exports_load_the_same_rows(tmp_path):
+    import gzip
+
+    (tmp_path / "PT1H.json.gz").write_bytes(gzip.compress((CORPUS / "PT1H.json").read_bytes()))
+    text = (CORPUS / "sentinel_signinlogs.csv").read_text(encoding="utf-8-sig")
+    (tmp_path / "sentinel.csv").write_bytes(text.encode("utf-16"))  # as Excel saves "Unicode text"
+    report = Case(tmp_path / "case").load([tmp_path])
+    files = {Path(file.path).name: file for file in report.files}
+    expected = {entry["name"]: entry for entry in COUNTED}
+    for name, original in (("PT1H.json.gz", "PT1H.json"), ("sentinel.csv", "sentinel_signinlogs.csv")):
+        assert files[name].frames == expected[original]["loaded"]
+        assert files[name].duplicates == expected[original]["duplicates"]

@@ -47,7 +47,7 @@ def test_parse_csv_with_types_and_report_every_bad_line():
     with pytest.raises(IocFileError) as error:
         parse_iocs("indicator,type\nx,bogus\n1.2.3,ip\n", source=__import__("pathlib").Path("list.csv"))
     assert str(error.value).splitlines() == [
-        "list.csv:2: type 'bogus': expected one of ip, cidr, domain, email, user_agent, rule_name",
+        "list.csv:2: type 'bogus': expected one of ip, cidr, domain, email, user_agent, session, rule_name",
         "list.csv:3: '1.2.3' is not a valid ip: '1.2.3' does not appear to be an IPv4 or IPv6 address"]
 
 

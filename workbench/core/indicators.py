@@ -98,10 +98,12 @@ def _subject_indicators(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _column_indicators(events: pl.DataFrame, enrichment: pl.DataFrame | None) -> list[pl.DataFrame]:
-    base = events.select("record_id", "user_key", "client_ip", normalised_user_agent().alias("_ua"))
+    base = events.select("record_id", "user_key", "client_ip", "session_id", normalised_user_agent().alias("_ua"))
     parts = [
         base.select("record_id", "user_key", pl.lit("ip").alias("kind"), pl.lit("client_ip").alias("field"),
                     pl.col("client_ip").alias("value")),
+        base.select("record_id", "user_key", pl.lit("session").alias("kind"), pl.lit("session_id").alias("field"),
+                    pl.col("session_id").alias("value")),
         base.select("record_id", "user_key", pl.lit("user_agent").alias("kind"), pl.lit("user_agent").alias("field"),
                     pl.col("_ua").alias("value")),
     ]

@@ -3,8 +3,9 @@
 An IOC file is text (one indicator per line, `#` starts a comment line, defanged `1.2.3[.]4` and
 `hxxp` accepted) or CSV with a column `indicator` and optionally `type`. Types: `ip`, `cidr`,
 `domain` (matches the domain and its subdomains, also as the domain of an address), `email`,
-`user_agent` (matches agents that contain it) and `rule_name`; a line without a type is classified
-by its shape, and anything that is not an address, network, domain or agent is a rule name.
+`user_agent` (matches agents that contain it), `session` (a sign-in session id, as the UAL's `AADSessionId`
+and the sign-ins' session id carry it) and `rule_name`; a line without a type is classified by its shape (a
+GUID is a session), and anything that is not an address, network, domain, agent or GUID is a rule name.
 Matching is joins over the distinct observed values; CIDRs are tested once per distinct IP.
 """
 
@@ -19,7 +20,8 @@ import polars as pl
 
 from workbench.core.indicators import indicator_rows, normalised_user_agent
 
-TYPES = ("ip", "cidr", "domain", "email", "user_agent", "rule_name")
+TYPES = ("ip", "cidr", "domain", "email", "user_agent", "session", "rule_name")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AGENT = re.compile(r"^[A-Za-z][\w.+-]*/\S")
@@ -75,6 +77,8 @@ def classify(text: str) -> str:
         except ValueError:
             pass
     lowered = text.lower()
+    if _GUID.match(lowered):
+        return "session"
     if _EMAIL.match(lowered):
         return "email"
     if _DOMAIN.match(lowered):
@@ -145,6 +149,7 @@ def observables(events: pl.DataFrame) -> pl.DataFrame:
         ("address", "object_id", pl.col("object_id")),
         ("user_agent", "user_agent", pl.col("user_agent")),
         ("user_agent", "user_agent", normalised_user_agent()),
+        ("session", "session_id", pl.col("session_id")),
     ]
     parts = [events.select("record_id", pl.lit(kind).alias("kind"), pl.lit(name).alias("field"),
                            expr.str.to_lowercase().alias("key")) for kind, name, expr in columns]
@@ -185,7 +190,7 @@ def ioc_matches(events: pl.DataFrame, iocs: list[Ioc]) -> pl.DataFrame:
     table = pl.DataFrame([(ioc.key, ioc.value, ioc.type) for ioc in iocs],
                          schema={"ioc_key": pl.String, "indicator": pl.String, "type": pl.String}, orient="row")
     by_type = {kind: [ioc for ioc in iocs if ioc.type == kind] for kind in TYPES}
-    exact = {"ip": "ip", "email": "address", "rule_name": "rule_name"}
+    exact = {"ip": "ip", "email": "address", "rule_name": "rule_name", "session": "session"}
     found = [
         seen.filter(pl.col("kind") == observed).join(table.filter(pl.col("type") == kind), left_on="key", right_on="ioc_key")
         .with_columns(pl.col("key").alias("ioc_key"))
