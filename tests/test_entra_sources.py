@@ -98,3 +98,17 @@ def test_gzipped_and_utf16_exports_load_the_same_rows(tmp_path):
     for name, original in (("PT1H.json.gz", "PT1H.json"), ("sentinel.csv", "sentinel_signinlogs.csv")):
         assert files[name].frames == expected[original]["loaded"]
         assert files[name].duplicates == expected[original]["duplicates"]
+
+
+def test_a_sign_in_without_an_id_gets_a_stable_hash_and_a_list_is_rejected_with_its_kind(tmp_path):
+    sign_in = {"createdDateTime": "2024-03-01T10:00:00Z", "userPrincipalName": "a@example.org", "ipAddress": "192.0.2.1",
+               "status": {"errorCode": 0}}
+    lines = [json.dumps(sign_in), "[1, 2]", json.dumps(sign_in | {"ipAddress": "192.0.2.2"})]
+    (tmp_path / "signins.jsonl").write_text("\n".join(lines) + "\n")
+    ids = []
+    for name in ("one", "two"):
+        case = Case(tmp_path / name)
+        case.load([tmp_path / "signins.jsonl"])
+        ids.append(case.frame("sign_ins")["record_id"].to_list())
+        assert case.rejects().select("row", "reason").rows() == [(2, "a JSON list, not a record")]
+    assert ids[0] == ids[1] and len(set(ids[0])) == 2 and all(rid.startswith("sha256:") for rid in ids[0])

@@ -277,9 +277,9 @@ def _with_ids(frame: pl.DataFrame) -> pl.DataFrame:
     """Record ids where the record has one, else a stable SHA-256 of the record text (as for audit records)."""
     if not frame["record_id"].null_count():
         return frame
-    hashed = [None if rid is not None else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
-              for rid, text in zip(frame["record_id"], frame["raw"])]
-    return frame.with_columns(pl.col("record_id").fill_null(pl.Series(hashed, dtype=pl.String)))
+    missing = frame["record_id"].is_null()
+    hashed = ["sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32] for text in frame["raw"].filter(missing)]
+    return frame.with_columns(frame["record_id"].scatter(missing.arg_true(), hashed))
 
 
 def _rejects(rows: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
