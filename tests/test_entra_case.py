@@ -151,3 +151,23 @@ def test_drill_down_of_a_sign_in_and_of_a_directory_audit(case):
     shown = _drill_down(case, "directory_audits", audit["record_id"])
     change = json.loads(audit["modified_properties"])[0]
     assert "Modified properties" in shown and f"{change['old'] or '(empty)'} -> {change['new'] or '(empty)'}" in shown
+
+
+def test_marked_sign_ins_and_directory_audits_reach_the_export_and_the_report(case, tmp_path):
+    from workbench.core.export import export_case_events
+    from workbench.core.report import case_report
+
+    sign_in = case.frame("sign_ins").filter(pl.col("status_kind") == "failure")["record_id"][0]
+    audit = case.frame("directory_audits")["record_id"][0]
+    case.store.set_marks([sign_in, audit], True)
+    try:
+        assert export_case_events(case, tmp_path / "marked.json", case.activity(), marked_only=True) == 2
+        rows = {row["record_id"]: row for row in json.loads((tmp_path / "marked.json").read_text())}
+        assert set(rows) == {sign_in, audit}
+        raw = case.scan(with_audit_data=True, frame="sign_ins").filter(pl.col("record_id") == sign_in).collect()["raw"][0]
+        assert json.loads(rows[sign_in]["audit_data"]) == json.loads(raw)
+        assert rows[sign_in]["source"] == "signin" and rows[audit]["source"] == "audit"
+        report = case_report(case, {})
+        assert report.marked == 2 and {event.record_id for event in report.other} == {sign_in, audit}
+    finally:
+        case.store.set_marks([sign_in, audit], False)

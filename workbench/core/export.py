@@ -142,7 +142,8 @@ def annotated_events(
     by_record: pl.DataFrame | None = None,
     by_ip: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The export table of `events`: key columns, decoded text, mark, note, tags, extra columns, the raw record.
+    """The export table of `events` (or of the activity of every source): key columns, decoded text, mark, note,
+    tags, extra columns, the log (`source`) and the raw record.
 
     `by_record` (keyed by `record_id`, e.g. hunt hits) and `by_ip` (keyed by `client_ip`, e.g.
     enrichment) add their columns when given.
@@ -157,8 +158,9 @@ def annotated_events(
         table = table.join(by_record, on="record_id", how="left", maintain_order="left")
     if by_ip is not None:
         table = table.join(by_ip, on="client_ip", how="left", maintain_order="left")
+    source = [events["source"]] if "source" in events.columns else []  # which log: ual, signin, audit
     return table.with_columns(
-        events["case"], events["source_file"], events["source_row"],
+        *source, events["case"], events["source_file"], events["source_row"],
         ids.replace_strict(audit_data, default=None, return_dtype=pl.String).alias("audit_data"),
     )
 

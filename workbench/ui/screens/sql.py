@@ -147,6 +147,9 @@ class SqlScreen(Screen[None]):
         tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "") + (
             ", ip_enrichment" if self.loaded.enrichment is not None else "") + (
             f", {CONFLICTS_TABLE}" if self.loaded.report.totals()["conflicting"] else "")
+        sources = set(self.loaded.events["source"].unique()) if "source" in self.loaded.events.columns else set()
+        tables += (", sign_ins / SigninLogs" if "signin" in sources else "") + (
+            ", directory_audits / AuditLogs" if "audit" in sources else "")
         text = "text: " + ("exact" if self.exact else "ignore case")
         header = first_that_fits(self.size.width - 2, " │ ".join(["SQL", self.loaded.case.name, tables, text]),
                                  " │ ".join(["SQL", tables, text]))
