@@ -4,8 +4,8 @@ span sources (events list, pivots, timeline, correlate, IOC sweep, marks, export
 The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`) and a
 sign-in's type, app, client app, ASN, country and status code. A
 sign-in's operation says its kind (`SignIn`, `NonInteractiveSignIn`, ...), its result is its status kind
-(success, failure, interrupt) and its object the app and the decoded status; a directory audit's operation is
-its activity, its object the targets. Hunts keep reading the `ual` rows (the events frame) only.
+(success, failure, interrupt) and its object the decoded status (unless a success) and the app; a directory
+audit's operation is its activity, its object the targets. Hunts keep reading the `ual` rows (the events frame) only.
 """
 
 import polars as pl
@@ -31,7 +31,7 @@ def _sign_in_rows(sign_ins: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(ENTRA).alias("workload"), pl.lit("SignIn").alias("record_type_name"),
         pl.coalesce("user_principal_name", "service_principal").alias("user_id"), "user_key",
         "client_ip", "client_ip_raw", pl.col("status_kind").alias("result_status"),
-        pl.concat_str([pl.col("app_name"), status], separator=" · ", ignore_nulls=True).alias("object_id"),
+        pl.concat_str([status, pl.col("app_name")], separator=" · ", ignore_nulls=True).alias("object_id"),
         "user_agent", "session_id", "organization_id", "case", "source_file", "source_row",
         pl.lit(SOURCES["sign_ins"]).alias("source"), "sign_in_type", pl.col("app_name").alias("app"), "client_app",
         "asn", "country", "status_code",
