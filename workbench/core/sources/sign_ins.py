@@ -225,7 +225,8 @@ def normalise_sign_ins(raw: pl.DataFrame, dialect: str, default_type: str | None
     values = picked(raw["text"], SPECS[dialect])
     frame = pl.concat([raw, values], how="horizontal")
     download_status = pl.col("status_text").str.to_lowercase().replace_strict(STATUS_WORDS, default=None)
-    code = as_int("status_code")
+    # The Download leaves the error code empty on a success.
+    code = pl.coalesce(as_int("status_code"), pl.when(download_status == "success").then(pl.lit(0, pl.Int64)))
     frame = frame.with_columns(
         parse_time("time").alias("creation_time"),
         code.alias("status_code"),
