@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .attacker import ATTACKER_IPS
 from .benign import benign_script
+from .entra_shapes import EntraInfo
 from .records import iso
 from .story import planted_steps
 from .tenants import GRAPH_WINDOW, build_tenant
@@ -30,7 +31,8 @@ def _span(records: list[dict]) -> str:
 
 
 def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
-                  mgmt: list[dict], graph: list[dict], problems: list[tuple[int, str]]) -> str:
+                  mgmt: list[dict], graph: list[dict], problems: list[tuple[int, str]],
+                  entra: EntraInfo | None = None) -> str:
     """The sample_logs README, generated so that every id in it matches the files."""
     tenants = {key: build_tenant(key, seed) for key in ("a", "b")}
     mgmt_ids = {r["Id"] for r in mgmt}
@@ -59,6 +61,8 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
          "B (example.net)", rows["case-b/graph_audit_query.json"], _span(graph),
          f"Exchange admin records from {iso(GRAPH_WINDOW[0])[:10]}; {overlap} of them are also "
          f"in management_api.jsonl (same id), {len(graph_ids - mgmt_ids)} only here"],
+        *([f.name, f.format, f.tenant, f.records, f.span, f.notes] for f in
+          (entra.files if entra else ())),
         ["broken/broken_rows.csv", "Purview CSV with bad rows", "A", rows["broken/broken_rows.csv"],
          "2023-02-21", "see below"],
     ])
@@ -113,6 +117,10 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
         "deleting their own newsletters (LogonType 0), system accounts (`NT AUTHORITY\\SYSTEM`,",
         "service principals) changing mailboxes and users, one failed sign-in now and then.",
         "",
+    ]
+    if entra is not None:
+        lines += render_entra(entra, cases)
+    lines += [
         "## Broken rows (`broken/broken_rows.csv`)",
         "",
         "Line numbers count the header as line 1; every record is one line. Lines not listed are "
@@ -149,3 +157,170 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
         "",
     ]
     return "\n".join(lines)
+
+
+def render_entra(entra: EntraInfo, cases: dict[str, list[dict]]) -> list[str]:
+    """The README section on the Entra ID samples."""
+    from .entra import display_name
+
+    a, b = entra.cases["a"], entra.cases["b"]
+    logged = {k: sum(1 for r in cases[k] if r["Operation"] in ("UserLoggedIn", "UserLoginFailed"))
+              for k in cases}
+    lines = [
+        "## Entra ID sign-ins and directory audits",
+        "",
+        "Both tenants also have Entra ID logs over the same period, in the shapes listed under Files:",
+        "case A as the Entra admin center's sign-in downloads (interactive and non-interactive) and",
+        "Microsoft Graph directoryAudits pages; case B as Azure Monitor diagnostic records from a",
+        "storage account (one file per category) and a Log Analytics export of `SigninLogs`.",
+        "",
+        "Every attacker `UserLoggedIn` / `UserLoginFailed` above has its sign-in at the same second,",
+        "from the same address, in the same session: the sign-in's `Session ID` / `sessionId` /",
+        "`SessionId` is the unified audit log's `DeviceProperties` `SessionId` and the",
+        "`AppAccessContext.AADSessionId` of the mailbox and SharePoint records that follow (failed",
+        "attempts carry the session of the success they lead to). So do a share of the staff's",
+        f"logged sign-ins (case A: {_mirrored(a, cases['a'])} of {logged['a']}, case B: "
+        f"{_mirrored(b, cases['b'])} of {logged['b']}). Entra shows more than the unified audit",
+        "log: the interrupts of each sign-in flow (50074 MFA required, 50079 MFA registration",
+        "required, 50140 keep me signed in), single sign-on to the Azure portal and Exchange Online",
+        "PowerShell before the attacker's admin work, background token refreshes, a replayed session,",
+        "and directory changes only Entra logs (MFA registration, password resets, app consent).",
+        "Sign-in logs write the UPN in lower case; directory audits keep its case.",
+        "",
+        "Conditional Access (all sign-ins list every policy with its result):",
+        "",
+    ]
+    lines += _table(["case", "policy", "grant", "applies to", "state"], [
+        [f"case-{c.key}", p.name, p.grant, {"admins": "CompromisedAdmin, ITAdmin, HelpdeskAdmin",
+                                           "outside-office": "everyone outside the office address",
+                                           "all-users": "everyone", "legacy":
+                                           "Exchange ActiveSync and other legacy clients"}[p.scope]
+         + " (not the original admin@ account: break-glass exclusion)",
+         "on" if p.enabled else "off (notEnabled)"]
+        for c in (a, b) for p in _policies(c)])
+    lines += ["", "Risk fields say `hidden` (no Entra ID P2). The attacker passes MFA by text message "
+              "to +1 202 555 0186 (masked `+X XXXXXXXX86`), the number put on TargetUser in case A.",
+              "", "### Planted Entra records", "",
+              "Every Entra record of the attacker (and of the replayed session), and nothing else.", ""]
+    rows = []
+    for c in (a, b):
+        for s in c.sign_ins:
+            if s.what:
+                rows.append([f"case-{c.key}", str(s.when).replace("T", " "), s.id,
+                             s.user_principal_name, s.ip, s.code,
+                             "sign-in" if s.interactive else "non-interactive sign-in", s.what,
+                             entra.where.get(s.id, "")])
+        for x in c.audits:
+            if x.what:
+                user = x.record["initiatedBy"]["user"]
+                rows.append([f"case-{c.key}", str(x.when), x.record["id"],
+                             user["userPrincipalName"], user["ipAddress"], x.record["result"],
+                             x.record["activityDisplayName"], x.what,
+                             entra.where.get(x.record["id"], "")])
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    lines += _table(["case", "time (UTC)", "id", "user", "IP", "status", "record", "what it shows",
+                     "file"], rows)
+    lines += ["", "### The replayed session", ""]
+    for c in (a, b):
+        replays = [s for s in c.non_interactive if s.key.startswith("replay-")]
+        genuine = [s for s in c.interactive if s.session == c.replay_session and s.code == 0]
+        first = genuine[0]
+        lines.append(
+            f"- case-{c.key}: {display_name(first.person)}'s interactive sign-in of "
+            f"{first.when} from {first.ip} (AS{first.net.asn}, {first.net.city}; request "
+            f"`{first.id}`, also a `UserLoggedIn` in the unified audit log) opened session "
+            f"`{c.replay_session}`. {len(replays)} non-interactive sign-ins in that session come from "
+            f"{replays[0].ip} (AS{replays[0].net.asn}, {replays[0].net.city}) between "
+            f"{replays[0].when} and {replays[-1].when}, with the attacker's Firefox user agent: the "
+            "stolen session replayed. Like every token refresh they present a refresh token ("
+            + ("`Incoming token type` Refresh Token in the non-interactive download" if c.key == "a"
+               else "`properties.incomingTokenType` refreshToken")
+            + ", `originalTransferMethod` none); what gives them away is the session reused from "
+            "another address, ASN and browser. The unified audit log sample has none of them.")
+    lines += [
+        "",
+        "### Overlap between shapes",
+        "",
+        f"- case-b: `loganalytics_signinlogs.csv` is a `SigninLogs` query over {_day(b, 'la')}; "
+        f"{entra.la_overlap} of its rows are records of `PT1H_signinlogs.json` again (same `Id`: "
+        "deduplicate on it), and "
+        f"{entra.la_only} are only there: the storage account lacks the blob of the hour "
+        "2023-02-20 08:00 (FinanceUser's attacker sign-ins among them).",
+        "- A session spans shapes and files: the interactive sign-in that opened it, the non-interactive "
+        "refreshes in it (the other download / category file) and the unified audit log records that "
+        "name it.",
+        "- Sign-in ids (`Request ID`, `id`, `Id`) are unique across files except for the overlap above; "
+        "directory audit ids look like `Directory_<correlationId>_<5 letters>_<number>`.",
+        "",
+        "### Benign Entra activity",
+        "",
+        "- Staff MFA: in case A a home, mobile or travel sign-in needs MFA (50074 and a Microsoft "
+        "Authenticator notification, or the MFA claim of the session), the office is a trusted named "
+        "location; in case B only admin roles need MFA. Keep-me-signed-in prompts (50140) before some "
+        "browser sign-ins, failed passwords (50126) from the unified audit log.",
+        "- Background token refreshes of Office clients (Microsoft Office, Outlook Mobile, Teams, "
+        "One Outlook Web) in the sessions of the sampled sign-ins.",
+        f"- A trip: {_trip(a)}; {_trip(b)}.",
+        f"- Legacy mail: {_legacy(a)}; {_legacy(b)}.",
+        "- Directory audits of the unified audit log's background and scripted admin work (licences by "
+        "Microsoft service principals, department and group changes, the joiner and the job title "
+        "change), plus only-in-Entra changes: an admin password reset, a self-service password reset, "
+        "an admin consent to an application, a group membership.",
+        "",
+        "### Format notes",
+        "",
+        "- The admin center download's columns are not documented by Microsoft; the 55 headers follow "
+        "public scripts that parse real downloads, and value words (`Interrupted`, `Not Applied`, "
+        "`OAuth 2.0`, `Refresh Token`, lower-case `false`) are inferred.",
+        "- A real storage account writes one `PT1H.json` blob per category and hour "
+        "(`insights-logs-<category>/.../y=/m=/d=/h=/m=00/PT1H.json`); each file here joins the blobs "
+        "of one category. `AuditLogs` records carry no `resultType` (as in Microsoft's example); "
+        "sign-in records carry it as a string.",
+        "- `SessionId` as a `SigninLogs` column is newer than the table reference of early 2024; the "
+        "export keeps the documented columns in the table's order and adds `SessionId` before `Type`.",
+        "- Entra keeps sign-ins and audits for 30 days (7 without a P1 licence): real downloads and "
+        "Graph queries made in late February 2023 would not reach December 2022. The samples cover the "
+        "whole period so that the account creations are in them.",
+        "",
+    ]
+    return lines
+
+
+def _policies(case) -> list:
+    seen: dict[str, object] = {}
+    for s in case.sign_ins:
+        for p, _ in s.ca:
+            seen.setdefault(p.name, p)
+    return list(seen.values())
+
+
+def _mirrored(case, records: list[dict]) -> int:
+    """How many logged staff sign-ins have their Entra sign-in (same user, second, address)."""
+    keys = {(s.person.upn, s.when.isoformat(), s.ip) for s in case.interactive if s.code in (0, 50126)}
+    return sum(1 for r in records if r["Operation"] in ("UserLoggedIn", "UserLoginFailed")
+               and not r["UserId"].lower().startswith(("compromisedadmin", "admin@"))
+               and r["ClientIP"] not in ATTACKER_IPS
+               and (r["UserId"], r["CreationTime"], r["ClientIP"]) in keys)
+
+
+def _day(case, which: str) -> str:
+    from .entra_shapes import LA_WINDOW
+    return f"{LA_WINDOW[0]:%Y-%m-%d} .. {LA_WINDOW[1]:%Y-%m-%d}"
+
+
+def _trip(case) -> str:
+    from .entra import TRIPS
+    from .entra_net import TRIP_NETS
+    role, start, days, _ = TRIPS[case.key]
+    ip, net = TRIP_NETS[case.key]
+    return (f"case-{case.key} {role} in {net.city} ({net.country}) from {start} for {days} days, "
+            f"{ip} AS{net.asn}")
+
+
+def _legacy(case) -> str:
+    from .entra import LEGACY
+    role, days = LEGACY[case.key]
+    rows = [s for s in case.interactive if s.client.client_app == "Exchange ActiveSync"]
+    outcome = "blocked by Conditional Access (53003)" if rows and rows[0].code else "allowed, single-factor"
+    return (f"case-{case.key} {role}'s phone mail app on Exchange ActiveSync, {len(rows)} sign-ins "
+            f"on {', '.join(str(d) for d in days)}, {outcome}")

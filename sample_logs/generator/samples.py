@@ -1,4 +1,5 @@
-"""Provides the committed samples: case A, case B's two overlapping exports, broken rows."""
+"""Provides the committed samples: case A, case B's two overlapping exports, broken rows, and both
+tenants' Entra ID sign-ins and directory audits."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 from datetime import datetime
 from pathlib import Path
 
+from .entra_shapes import write_entra_samples
 from .ids import random_guid, to_json
 from .readme import render_readme
 from .records import Access, iso, mail_items_accessed, sts_logon
@@ -85,6 +87,9 @@ def write_samples(out_dir: str | Path | None = None, seed: int = SEED) -> dict[s
             "case-b/management_api.jsonl": len(mgmt),
             "case-b/graph_audit_query.json": len(graph),
             "broken/broken_rows.csv": len(broken_text.split("\r\n")) - 1}
+    entra = write_entra_samples(out, seed, {"a": case_a, "b": case_b})
+    rows |= {f.name: f.records for f in entra.files}
     with atomic_open(out / "README.md") as fh:
-        fh.write(render_readme(seed, rows, {"a": case_a, "b": case_b}, mgmt, graph, problems))
+        fh.write(render_readme(seed, rows, {"a": case_a, "b": case_b}, mgmt, graph, problems,
+                               entra))
     return rows
