@@ -70,7 +70,7 @@ def test_a_session_joins_the_audit_log_and_the_sign_in_that_opened_it(tmp_path):
 
 def test_timeline_lanes_first_seens_and_failures_before_a_success(case):
     timeline = account_timeline(case.activity(), "adele.vance@example.org")
-    assert {"audit log", "interactive sign-ins", "directory audits"} <= set(timeline.lanes)
+    assert {"audit log", "sign-ins", "directory audits"} <= set(timeline.lanes)
     assert all(len(counts) == timeline.days.height for counts in timeline.lanes.values())
     assert {"ips", "user_agents", "asns", "countries", "apps"} <= set(timeline.first_seen)
     runs = timeline.failures_before_success

@@ -3,7 +3,7 @@ and the log coverage with its warnings."""
 
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 
 import polars as pl
 import pytest
@@ -37,7 +37,10 @@ def test_the_created_admin_waits_77_days_before_first_use(case_a, hits):
     assert dormant["created"].date() == date(2022, 12, 5)
     assert dormant["created_by"] == "admin@example.onmicrosoft.com"
     assert dormant["first_activity"].date() == date(2023, 2, 20)
-    assert dormant["first_activity_record_id"] == "4381aa88-be7d-4045-8d1c-7f5498289b2c"
+    first = case_a.events.filter(pl.col("record_id") == dormant["first_activity_record_id"]).row(0, named=True)
+    # the Entra sign-in (a keep-me-signed-in prompt) seconds before the audit log's UserLoggedIn 4381aa88
+    assert (first["source"], first["client_ip"]) == ("signin", "104.161.20.102")
+    assert first["creation_time"] <= datetime(2023, 2, 20, 14, 55, 9, tzinfo=timezone.utc)
     assert 77 <= dormant["days"] <= 80
     assert timeline.gaps.rows() == [(date(2022, 12, 5), date(2023, 2, 20), 76)]
 
@@ -107,7 +110,9 @@ def test_cli_json_and_table(tmp_path, sample_logs, capsys):
     record = json.loads(capsys.readouterr().out)
     assert record["dormant"]["days"] == 77 and record["dormant"]["created"] == "2022-12-05T15:42:18Z"
     assert len(record["days"]) == len(record["strip"]) == 86
-    assert {c["source"] for c in record["coverage"]} == {"AzureActiveDirectory", "Exchange", "OneDrive", "SharePoint"}
+    assert {c["source"] for c in record["coverage"]} == {"AzureActiveDirectory", "Exchange", "OneDrive", "SharePoint",
+                                                         "Entra sign-ins", "Entra audits"}
+    assert {"sign-ins", "directory audits"} <= set(record["lanes"])
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; quiet 77 days" in out

@@ -68,9 +68,9 @@ async def test_timeline_shows_sign_in_lanes_and_failures_before_a_success(corpus
         await settle(app, pilot)
         timeline = app.screen.timeline
         assert timeline.subject == "adele.vance@example.org"
-        assert {"interactive sign-ins", "audit log", "directory audits"} <= set(timeline.lanes)
+        assert {"sign-ins", "audit log", "directory audits"} <= set(timeline.lanes)
         strip = str(app.screen.query_one("#day-strip").render())
-        assert "interactive sign-ins" in strip and "directory audits" in strip
+        assert "non-interactive" in strip and "directory audits" in strip
         facts = str(app.screen.query_one("#timeline-facts").render())
         assert "sign-in failures before a success: adele.vance@example.org" in facts
         assert "first-seen asns" in facts and "first-seen countries" in facts
