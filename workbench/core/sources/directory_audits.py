@@ -9,8 +9,7 @@ and lists of objects stay JSON.
 import polars as pl
 
 from workbench.core.schema import DIRECTORY_AUDIT_SCHEMA
-from workbench.core.normalise import client_ips, parse_time
-from workbench.core.sources.fields import Spec, lower, merge, picked, under
+from workbench.core.sources.fields import Spec, finished, lower, merge, picked, split_untimed, under
 
 GRAPH: Spec = {
     "record_id": ("id",),
@@ -96,31 +95,20 @@ def _valid_targets(frame: pl.DataFrame) -> pl.Series:
 
 
 def normalise_directory_audits(raw: pl.DataFrame, dialect: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The directory audits of a chunk of records (`source_row`, `record`, `text`: the record as
-    read, `case`, `source_file`), and the rows
-    rejected (`source_row`, `reason`, `text`) because they have no readable time."""
+    """The directory audits of a chunk of records (`source_row`, `record`, `text`: the record as read, `case`,
+    `source_file`), and the rows rejected (`source_row`, `reason`, `text`) because they have no readable time."""
     values = picked(raw["text"], SPECS[dialect])
-    frame = pl.concat([raw, values], how="horizontal").with_columns(
-        parse_time("time").alias("creation_time"),
+    frame, rejects = split_untimed(pl.concat([raw, values], how="horizontal"), "directory audit")
+    frame = frame.with_columns(
         lower("record_id").alias("record_id"),
         lower("organization_id").alias("organization_id"),
         pl.col("ip").alias("client_ip_raw"),
         lower("initiator_user").fill_null(lower("initiator_app")).alias("user_key"),
     )
-    bad = frame["creation_time"].is_null()
-    rejects = frame.filter(bad).select(
-        "source_row",
-        pl.when(pl.col("time").is_null()).then(pl.lit("directory audit without a time"))
-        .otherwise(pl.format("unreadable directory audit time {}", pl.col("time"))).alias("reason"),
-        pl.col("record").alias("text"),
-    )
-    frame = frame.filter(~bad)
     frame = frame.with_columns(_valid_targets(frame))
     try:
         decoded = _modified_properties(frame)
     except pl.exceptions.PolarsError:  # a target list of another shape: kept as text, not decoded
         decoded = pl.DataFrame({"target_names": [None] * frame.height, "modified_properties": [None] * frame.height},
                                schema={"target_names": pl.String, "modified_properties": pl.String})
-    frame = pl.concat([frame, decoded], how="horizontal").with_columns(
-        client_ips(frame["client_ip_raw"]), pl.col("record").alias("raw"))
-    return frame.select(list(DIRECTORY_AUDIT_SCHEMA)).cast(DIRECTORY_AUDIT_SCHEMA), rejects
+    return finished(pl.concat([frame, decoded], how="horizontal"), DIRECTORY_AUDIT_SCHEMA), rejects

@@ -3,6 +3,7 @@ column from the first of several paths that holds a value, and typed values from
 
 import polars as pl
 
+from workbench.core.normalise import client_ips, parse_time
 from workbench.core.sources.json_fields import Path, column_name, extract
 
 #: How an export names the fields: Microsoft Graph (camelCase, also inside Azure Monitor's `properties`),
@@ -59,3 +60,22 @@ def as_int(column: str) -> pl.Expr:
 def lower(column: str) -> pl.Expr:
     """The column in lower case (ids and names for grouping)."""
     return pl.col(column).str.to_lowercase()
+
+
+def split_untimed(frame: pl.DataFrame, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows whose `time` reads (as `creation_time`), and the others as rejects (`source_row`, `reason`, `text`)."""
+    frame = frame.with_columns(parse_time("time").alias("creation_time"))
+    bad = frame["creation_time"].is_null()
+    rejects = frame.filter(bad).select(
+        "source_row",
+        pl.when(pl.col("time").is_null()).then(pl.lit(f"{what} without a time"))
+        .otherwise(pl.format(f"unreadable {what} time {{}}", pl.col("time"))).alias("reason"),
+        pl.col("record").alias("text"),
+    )
+    return frame.filter(~bad), rejects
+
+
+def finished(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The frame's rows with canonical client IPs and the original record as `raw`, in `schema`."""
+    frame = frame.with_columns(client_ips(frame["client_ip_raw"]), pl.col("record").alias("raw"))
+    return frame.select(list(schema)).cast(schema)

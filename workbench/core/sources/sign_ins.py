@@ -8,8 +8,7 @@ import polars as pl
 
 from workbench.core.schema import SIGN_IN_SCHEMA
 from workbench.core.signin_status import status_kind, status_meaning
-from workbench.core.normalise import client_ips, parse_time
-from workbench.core.sources.fields import Spec, as_bool, as_int, lower, merge, picked, under
+from workbench.core.sources.fields import Spec, as_bool, as_int, finished, lower, merge, picked, split_untimed, under
 
 GRAPH: Spec = {
     "record_id": ("id",),
@@ -219,16 +218,15 @@ def _location_part(index: int) -> pl.Expr:
 
 
 def normalise_sign_ins(raw: pl.DataFrame, dialect: str, default_type: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The sign-ins of a chunk of records (`source_row`, `record`, `text`: the record as
-    read, `case`, `source_file`), and the rows rejected
-    (`source_row`, `reason`, `text`) because they have no readable time."""
+    """The sign-ins of a chunk of records (`source_row`, `record`, `text`: the record as read, `case`,
+    `source_file`), and the rows rejected (`source_row`, `reason`, `text`) because they have no readable time."""
     values = picked(raw["text"], SPECS[dialect])
     frame = pl.concat([raw, values], how="horizontal")
     download_status = pl.col("status_text").str.to_lowercase().replace_strict(STATUS_WORDS, default=None)
     # The Download leaves the error code empty on a success.
     code = pl.coalesce(as_int("status_code"), pl.when(download_status == "success").then(pl.lit(0, pl.Int64)))
+    frame, rejects = split_untimed(frame, "sign-in")
     frame = frame.with_columns(
-        parse_time("time").alias("creation_time"),
         code.alias("status_code"),
         pl.coalesce(pl.when(code.is_not_null()).then(status_kind(code)), download_status).alias("status_kind"),
         status_meaning(code).alias("status_meaning"),
@@ -246,13 +244,4 @@ def normalise_sign_ins(raw: pl.DataFrame, dialect: str, default_type: str | None
         lower("organization_id").alias("organization_id"),
         lower("record_id").alias("record_id"),
     )
-    bad = frame["creation_time"].is_null()
-    rejects = frame.filter(bad).select(
-        "source_row",
-        pl.when(pl.col("time").is_null()).then(pl.lit("sign-in without a time"))
-        .otherwise(pl.format("unreadable sign-in time {}", pl.col("time"))).alias("reason"),
-        pl.col("record").alias("text"),
-    )
-    frame = frame.filter(~bad)
-    frame = frame.with_columns(client_ips(frame["client_ip_raw"]), pl.col("record").alias("raw"))
-    return frame.select(list(SIGN_IN_SCHEMA)).cast(SIGN_IN_SCHEMA), rejects
+    return finished(frame, SIGN_IN_SCHEMA), rejects
