@@ -9,7 +9,7 @@ and lists of objects stay JSON.
 import polars as pl
 
 from workbench.core.schema import DIRECTORY_AUDIT_SCHEMA
-from workbench.core.sources.fields import Spec, finished, lower, merge, picked, split_untimed, under
+from workbench.core.sources.fields import Spec, finished, lower, merge, pick, split_untimed, under
 
 GRAPH: Spec = {
     "record_id": ("id",),
@@ -94,10 +94,11 @@ def _valid_targets(frame: pl.DataFrame) -> pl.Series:
     return pl.select(pl.when(listed).then(targets)).to_series().alias("targets")
 
 
-def normalise_directory_audits(raw: pl.DataFrame, dialect: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The directory audits of a chunk of records (`source_row`, `record`, `text`: the record as read, `case`,
-    `source_file`), and the rows rejected (`source_row`, `reason`, `text`) because they have no readable time."""
-    values = picked(raw["text"], SPECS[dialect])
+def normalise_directory_audits(raw: pl.DataFrame, values: pl.DataFrame, dialect: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The directory audits of a chunk of records (`source_row`, `record`, `case`, `source_file`) whose fields
+    `values` holds (`json_fields.extract` of the dialect's paths), and the rows rejected (`source_row`, `reason`,
+    `text`) because they have no readable time."""
+    values = pick(values, SPECS[dialect])
     frame, rejects = split_untimed(pl.concat([raw, values], how="horizontal"), "directory audit")
     frame = frame.with_columns(
         lower("record_id").alias("record_id"),

@@ -25,8 +25,11 @@ import polars as pl
 from workbench.core.formats import NotAnAuditLog, _shape_of_object
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Normalised, Sorted, normalise
 from workbench.core.readers import CHUNK_ROWS, RawChunk, _line_chunks, _with_envelope, csv_chunks
+from workbench.core.sources.directory_audits import SPECS as AUDIT_SPECS
 from workbench.core.sources.directory_audits import normalise_directory_audits
-from workbench.core.sources.json_fields import extract, object_problems
+from workbench.core.sources.fields import paths_of
+from workbench.core.sources.json_fields import column_name, extract, record_problems
+from workbench.core.sources.sign_ins import SPECS as SIGN_IN_SPECS
 from workbench.core.sources.sign_ins import TYPE_NAMES, normalise_sign_ins
 
 SIGN_IN_TABLES = {name for name in TYPE_NAMES if name.endswith("signinlogs")}
@@ -257,15 +260,25 @@ def _readable(records: pl.Series, dialect: str) -> pl.Series:
 
 
 #: The key that says which frame a record belongs to, per dialect.
-_ROUTE_KEY = {"graph": ("activityDateTime",), "azure": ("category",), "sentinel": ("Type",)}
+_ROUTE_KEY: dict[str, tuple[str, ...]] = {"graph": ("activityDateTime",), "azure": ("category",), "sentinel": ("Type",)}
 _ROUTES = {"auditlogs": "directory_audits", "officeactivity": "events"} | {name: "sign_ins" for name in TYPE_NAMES}
 
 
-def _routes(records: pl.Series, shape: ExportShape) -> pl.Series:
+def _paths(dialect: str, texts: pl.Series) -> list[tuple[str, ...]]:
+    """Every path the records of a chunk are read at: what routes them and what each frame reads (a chunk of
+    Graph records none of which names `activityDateTime` holds no directory audit)."""
+    specs = [SIGN_IN_SPECS[dialect]] if dialect in SIGN_IN_SPECS else []
+    if dialect in AUDIT_SPECS and (dialect != "graph" or texts.str.contains('"activityDateTime"', literal=True).any()):
+        specs.append(AUDIT_SPECS[dialect])
+    route = [_ROUTE_KEY[dialect]] if dialect in _ROUTE_KEY else []
+    return list(dict.fromkeys([*route, *(path for spec in specs for path in paths_of(spec))]))
+
+
+def _routes(values: pl.DataFrame, shape: ExportShape) -> pl.Series:
     """The frame of each record; null for a record whose category or table is none of the known ones."""
     if shape.dialect not in _ROUTE_KEY:
-        return pl.Series("frame", [shape.route] * records.len(), dtype=pl.String)
-    value = extract(records, [_ROUTE_KEY[shape.dialect]]).to_series()
+        return pl.Series("frame", [shape.route] * values.height, dtype=pl.String)
+    value = values[column_name(_ROUTE_KEY[shape.dialect])]
     if shape.dialect == "graph":
         frame = pl.select(pl.when(value.is_not_null()).then(pl.lit("directory_audits")).otherwise(pl.lit("sign_ins")))
         return frame.to_series().alias("frame")
@@ -303,39 +316,42 @@ def _office_activity(rows: pl.DataFrame, case: str, source_file: str) -> Normali
 
 
 def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: ExportShape) -> Sorted:
-    """The rows of one raw chunk, normalised per frame; rows that are not records are rejected with the reason."""
+    """The rows of one raw chunk, normalised per frame; rows that are not records are rejected with the reason.
+
+    Each record is parsed once for every path its dialect reads (and once more per nested object)."""
     rejects = [_rejects(raw.filter(pl.col("reader_problem").is_not_null()), pl.col("reader_problem"))]
     warnings = [_NO_WARNINGS]
-    rows = raw.filter(pl.col("reader_problem").is_null())
-    problems = object_problems(rows["record"])
-    if problems.null_count() < problems.len():
-        rejects.append(_rejects(rows.filter(problems.is_not_null()), pl.lit(problems.drop_nulls())))
-        rows = rows.filter(problems.is_null())
-    rows = rows.with_columns(_readable(rows["record"], shape.dialect))
-    frames = rows.with_columns(_routes(rows["text"], shape))
-    unknown = frames.filter(pl.col("frame").is_null())
-    if unknown.height:
-        key = _ROUTE_KEY[shape.dialect][0]
-        rejects.append(_rejects(unknown, pl.format(f"{key} {{}} is neither sign-ins, the audit log nor OfficeActivity",
-                                                   pl.col("record").str.json_path_match(f"$.{key}"))))
+    rows = raw.filter(pl.col("reader_problem").is_null()).drop("reader_problem")
+    texts = _readable(rows["record"], shape.dialect)
+    values = extract(texts, _paths(shape.dialect, texts))
+    bad = ~values["is_record"]
+    if bad.any():  # Python only for these rows, to say why
+        unread = rows.filter(bad)
+        rejects.append(_rejects(unread, pl.lit(pl.Series(record_problems(unread["record"]), dtype=pl.String))))
+        rows, values = rows.filter(~bad), values.filter(~bad)
+    frames = _routes(values, shape)
+    unknown = frames.is_null()
+    if unknown.any():
+        key = column_name(_ROUTE_KEY[shape.dialect])
+        rejects.append(_rejects(rows.filter(unknown), pl.format(
+            f"{key} {{}} is neither sign-ins, the audit log nor OfficeActivity", values.filter(unknown)[key])))
     loaded: dict[str, pl.DataFrame] = {}
     for frame in ("sign_ins", "directory_audits", "events"):
-        part = frames.filter(pl.col("frame") == frame).drop("frame")
-        if frame == "events":
-            part = part.drop("text")
-        if not part.height:
+        chosen = frames == frame
+        if not chosen.any():
             continue
+        part = rows.filter(chosen)
         if frame == "events":
             result = _office_activity(part, case, source_file)
-            loaded[frame], bad = result.events, result.rejects
+            loaded[frame], bad_rows = result.events, result.rejects
             warnings.append(result.warnings)
         else:
-            context = part.select("source_row", "record", "text", pl.lit(case).alias("case"),
-                                  pl.lit(source_file).alias("source_file"))
+            context = part.with_columns(pl.lit(case).alias("case"), pl.lit(source_file).alias("source_file"))
             if frame == "sign_ins":
-                rows_loaded, bad = normalise_sign_ins(context, shape.dialect, shape.default_type or "interactive")
+                rows_loaded, bad_rows = normalise_sign_ins(context, values.filter(chosen), shape.dialect,
+                                                           shape.default_type or "interactive")
             else:
-                rows_loaded, bad = normalise_directory_audits(context, shape.dialect)
+                rows_loaded, bad_rows = normalise_directory_audits(context, values.filter(chosen), shape.dialect)
             loaded[frame] = _with_ids(rows_loaded)
-        rejects.append(bad.cast(REJECT_SCHEMA))
+        rejects.append(bad_rows.cast(REJECT_SCHEMA))
     return Sorted(loaded, pl.concat(rejects), pl.concat(warnings))

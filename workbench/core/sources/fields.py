@@ -4,7 +4,7 @@ column from the first of several paths that holds a value, and typed values from
 import polars as pl
 
 from workbench.core.normalise import client_ips, parse_time
-from workbench.core.sources.json_fields import Path, column_name, extract
+from workbench.core.sources.json_fields import Path, column_name
 
 #: How an export names the fields: Microsoft Graph (camelCase, also inside Azure Monitor's `properties`),
 #: Azure Monitor diagnostic records, Log Analytics / Sentinel tables (PascalCase) and the Entra admin
@@ -31,14 +31,13 @@ def merge(first: Spec, then: Spec) -> Spec:
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
-    """The text with surrounding spaces removed, null when nothing is left."""
-    text = expr.str.strip_chars()
-    return pl.when(text != "").then(text)
+    """The text, null when it is empty (a CSV's empty cell)."""
+    return pl.when(expr.str.len_bytes() > 0).then(expr)
 
 
-def picked(texts: pl.Series, spec: Spec) -> pl.DataFrame:
-    """One text column per column of `spec`: the first of its paths that holds a value in each record."""
-    values = extract(texts, paths_of(spec))
+def pick(values: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """One text column per column of `spec`: the first of its paths that holds a value, from the columns
+    `json_fields.extract` made of every path of `spec`."""
     return values.select(
         pl.coalesce([blank_to_null(pl.col(column_name(tuple(path.split("/"))))) for path in paths]).alias(column)
         if paths else pl.lit(None, pl.String).alias(column)
@@ -62,9 +61,18 @@ def lower(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase()
 
 
+def _times(text: pl.Series) -> pl.Series:
+    """UTC times of a text column: Graph's ISO form with `Z` alone first (fast), every other form where needed."""
+    times = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False, time_unit="us", time_zone="UTC")
+    others = times.is_null() & text.is_not_null()
+    if others.any():
+        times = times.scatter(others.arg_true(), text.filter(others).to_frame("t").select(parse_time("t")).to_series())
+    return times.alias("creation_time")
+
+
 def split_untimed(frame: pl.DataFrame, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows whose `time` reads (as `creation_time`), and the others as rejects (`source_row`, `reason`, `text`)."""
-    frame = frame.with_columns(parse_time("time").alias("creation_time"))
+    frame = frame.with_columns(_times(frame["time"]))
     bad = frame["creation_time"].is_null()
     rejects = frame.filter(bad).select(
         "source_row",

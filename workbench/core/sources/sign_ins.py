@@ -8,7 +8,7 @@ import polars as pl
 
 from workbench.core.schema import SIGN_IN_SCHEMA
 from workbench.core.signin_status import status_kind, status_meaning
-from workbench.core.sources.fields import Spec, as_bool, as_int, finished, lower, merge, picked, split_untimed, under
+from workbench.core.sources.fields import Spec, as_bool, as_int, finished, lower, merge, pick, split_untimed, under
 
 GRAPH: Spec = {
     "record_id": ("id",),
@@ -217,10 +217,12 @@ def _location_part(index: int) -> pl.Expr:
     return pl.when(parts.list.len() >= -index).then(part)
 
 
-def normalise_sign_ins(raw: pl.DataFrame, dialect: str, default_type: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The sign-ins of a chunk of records (`source_row`, `record`, `text`: the record as read, `case`,
-    `source_file`), and the rows rejected (`source_row`, `reason`, `text`) because they have no readable time."""
-    values = picked(raw["text"], SPECS[dialect])
+def normalise_sign_ins(raw: pl.DataFrame, values: pl.DataFrame, dialect: str,
+                       default_type: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The sign-ins of a chunk of records (`source_row`, `record`, `case`, `source_file`) whose fields `values`
+    holds (`json_fields.extract` of the dialect's paths), and the rows rejected (`source_row`, `reason`, `text`)
+    because they have no readable time."""
+    values = pick(values, SPECS[dialect])
     frame = pl.concat([raw, values], how="horizontal")
     download_status = pl.col("status_text").str.to_lowercase().replace_strict(STATUS_WORDS, default=None)
     # The Download leaves the error code empty on a success.
