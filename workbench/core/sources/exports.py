@@ -323,7 +323,7 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
     warnings = [_NO_WARNINGS]
     rows = raw.filter(pl.col("reader_problem").is_null()).drop("reader_problem")
     texts = _readable(rows["record"], shape.dialect)
-    values = extract(texts, _paths(shape.dialect, texts))
+    values = extract(texts, _paths(shape.dialect, texts), objects=shape.dialect in ("graph", "azure"))
     bad = ~values["is_record"]
     if bad.any():  # Python only for these rows, to say why
         unread = rows.filter(bad)

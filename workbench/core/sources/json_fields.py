@@ -1,9 +1,9 @@
 """Provides `extract`: the values at given key paths of JSON record texts, as text columns, in one query.
 
 DuckDB's `json_transform` reads the declared keys of each record on its own threads. A value that is an
-object or a list comes back as its JSON text, and a path goes on into it, or into a string that holds JSON
-(as Log Analytics writes its `dynamic` columns), one nested `json_transform` per level, all in one query:
-each text is parsed once, and each nested value once more. Keys match exactly (as they are spelt).
+object or a list comes back as its JSON text. A path goes on into a nested object in the same parse, or,
+where the value may be JSON inside a string (as Log Analytics writes its `dynamic` columns), in one nested
+`json_transform` of that value, all in one query. Keys match exactly (as they are spelt).
 """
 
 import json
@@ -35,18 +35,37 @@ def _tree(paths: list[Path]) -> dict:
     return tree
 
 
-def _structure(node: dict) -> str:
-    """A SQL literal of the `json_transform` structure of a tree node's keys, each read as text."""
-    return "'" + json.dumps({key: "VARCHAR" for key in node if key != _SELF}).replace("'", "''") + "'"
+def _inner(node: dict) -> bool:
+    """Whether the node has keys below it."""
+    return len(node) > (_SELF in node)
+
+
+def _as_struct(node: dict, objects: bool) -> bool:
+    """Whether a node with keys below it is read in its parent's parse (an object, not JSON inside a string)."""
+    return objects and _inner(node) and _SELF not in node
+
+
+def _shape(node: dict, objects: bool) -> dict:
+    return {key: _shape(child, objects) if _as_struct(child, objects) else "VARCHAR"
+            for key, child in node.items() if key != _SELF}
+
+
+def _structure(node: dict, objects: bool) -> str:
+    """A SQL literal of the `json_transform` structure of a tree node's keys."""
+    return "'" + json.dumps(_shape(node, objects)).replace("'", "''") + "'"
 
 
 def _key(key: str) -> str:
     return "'" + key.replace("'", "''") + "'"
 
 
-def _query(tree: dict) -> tuple[str, list[str]]:
-    """The SQL reading every path of `tree` from the column `text` of `chunk`, and the path of each column."""
-    levels = [f"SELECT try(json_transform(text, {_structure(tree)})) AS n0 FROM chunk"]
+def _query(tree: dict, objects: bool) -> tuple[str, list[str]]:
+    """The SQL reading every path of `tree` from the column `text` of `chunk`, and the path of each column.
+
+    With `objects`, nested values are read as objects in the record's own parse; otherwise (and for a node
+    that is asked for itself too) each nested value is read as JSON text in a parse of its own, which also
+    reads JSON held in a string."""
+    levels = [f"SELECT try(json_transform(text, {_structure(tree, objects)})) AS n0 FROM chunk"]
     leaves: list[tuple[str, str]] = []  # (expression, column name)
     pending = [("n0", tree, ())]
     while pending:
@@ -57,19 +76,22 @@ def _query(tree: dict) -> tuple[str, list[str]]:
             value = f"{alias}[{_key(key)}]"
             if _SELF in child:
                 leaves.append((value, column_name((*prefix, key))))
-            if len(child) > (_SELF in child):  # keys below it: read the value as JSON in turn
+            if _as_struct(child, objects):
+                pending.append((value, child, (*prefix, key)))
+            elif _inner(child):  # keys below it: read the value as JSON in turn
                 nested = f"n{len(levels)}"
-                levels.append(f"SELECT *, try(json_transform({value}, {_structure(child)})) AS {nested} "
+                levels.append(f"SELECT *, try(json_transform({value}, {_structure(child, objects)})) AS {nested} "
                               f"FROM ({levels[-1]})")
                 pending.append((nested, child, (*prefix, key)))
     columns = ", ".join(f"{value} AS c{index}" for index, (value, _name) in enumerate(leaves))
     return f"SELECT {columns}, n0 IS NOT NULL AS is_json FROM ({levels[-1]})", [name for _value, name in leaves]
 
 
-def extract(texts: pl.Series, paths: list[Path]) -> pl.DataFrame:
+def extract(texts: pl.Series, paths: list[Path], objects: bool = False) -> pl.DataFrame:
     """One text column per path (named `column_name(path)`), row for row with `texts`, null where absent; and
-    `is_record`: whether the text is one JSON object (`record_problems` says why not)."""
-    query, names = _query(_tree(paths))
+    `is_record`: whether the text is one JSON object (`record_problems` says why not). `objects`: the nested
+    values are objects (as Graph writes them), read in one parse; else any of them may be JSON in a string."""
+    query, names = _query(_tree(paths), objects)
     con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
     try:
         con.register("chunk", pl.DataFrame([texts.alias("text")]).to_arrow())
