@@ -28,7 +28,7 @@ from workbench.core.readers import CHUNK_ROWS, RawChunk, _line_chunks, _with_env
 from workbench.core.sources.directory_audits import SPECS as AUDIT_SPECS
 from workbench.core.sources.directory_audits import normalise_directory_audits
 from workbench.core.sources.fields import paths_of
-from workbench.core.sources.json_fields import column_name, extract, record_problems
+from workbench.core.sources.json_fields import column_name, extract, extract_cells, record_problems
 from workbench.core.sources.sign_ins import SPECS as SIGN_IN_SPECS
 from workbench.core.sources.sign_ins import TYPE_NAMES, normalise_sign_ins
 
@@ -226,17 +226,17 @@ def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
 def _raw(frame: pl.DataFrame) -> pl.DataFrame:
     if "reader_problem" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("reader_problem"))
-    return frame.select("source_row", "record", "reader_problem")
+    return frame.select("source_row", "record", "reader_problem", *(["cells"] if "cells" in frame.columns else []))
 
 
 def _csv_records(batch: pl.DataFrame) -> pl.DataFrame:
-    """A CSV batch as records: each row as a JSON object of its columns (a row that is not one record keeps its
-    text and why)."""
+    """A CSV batch as records: each row as a JSON object of its columns, and its `cells` (a row that is not one
+    record keeps its text and why)."""
     columns = [name for name in batch.columns if name not in ("source_row", "audit_data", "reader_problem")]
     record = pl.struct(columns).struct.json_encode()
     if "reader_problem" in batch.columns:
         record = pl.when(pl.col("reader_problem").is_null()).then(record).otherwise(pl.col("audit_data"))
-    return _raw(batch.with_columns(record.alias("record")))
+    return _raw(batch.with_columns(record.alias("record"), pl.struct(columns).alias("cells")))
 
 
 #: The top-level keys of Azure Monitor's records, as its schema spells them; some exporters capitalise or lower-case them.
@@ -319,11 +319,16 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
     """The rows of one raw chunk, normalised per frame; rows that are not records are rejected with the reason.
 
     Each record is parsed once for every path its dialect reads (and once more per nested object)."""
-    rejects = [_rejects(raw.filter(pl.col("reader_problem").is_not_null()), pl.col("reader_problem"))]
+    rejects = [_rejects(raw.filter(pl.col("reader_problem").is_not_null()).drop("cells", strict=False),
+                        pl.col("reader_problem"))]
     warnings = [_NO_WARNINGS]
     rows = raw.filter(pl.col("reader_problem").is_null()).drop("reader_problem")
-    texts = _readable(rows["record"], shape.dialect)
-    values = extract(texts, _paths(shape.dialect, texts), objects=shape.dialect in ("graph", "azure"))
+    if "cells" in rows.columns:  # a CSV's rows are split into their fields already
+        values = extract_cells(rows["cells"].struct.unnest(), _paths(shape.dialect, rows["record"]))
+        rows = rows.drop("cells")
+    else:
+        texts = _readable(rows["record"], shape.dialect)
+        values = extract(texts, _paths(shape.dialect, texts), objects=shape.dialect in ("graph", "azure"))
     bad = ~values["is_record"]
     if bad.any():  # Python only for these rows, to say why
         unread = rows.filter(bad)

@@ -59,15 +59,21 @@ def _key(key: str) -> str:
     return "'" + key.replace("'", "''") + "'"
 
 
-def _query(tree: dict, objects: bool) -> tuple[str, list[str]]:
-    """The SQL reading every path of `tree` from the column `text` of `chunk`, and the path of each column.
+def _nested(levels: list[str], value: str, node: dict, objects: bool) -> str:
+    """Add a level that reads `value` as JSON by the node's structure; returns its alias."""
+    alias = f"n{len(levels)}"
+    levels.append(f"SELECT *, try(json_transform({value}, {_structure(node, objects)})) AS {alias} FROM ({levels[-1]})")
+    return alias
 
-    With `objects`, nested values are read as objects in the record's own parse; otherwise (and for a node
-    that is asked for itself too) each nested value is read as JSON text in a parse of its own, which also
-    reads JSON held in a string."""
-    levels = [f"SELECT try(json_transform(text, {_structure(tree, objects)})) AS n0 FROM chunk"]
+
+def _select(levels: list[str], pending: list[tuple[str, dict, Path]], objects: bool) -> tuple[str, list[str]]:
+    """The SQL selecting every leaf below the pending nodes (alias, node, path), and the path of each column
+    (`c0`, `c1`, ...).
+
+    With `objects`, nested values are read as objects in their parent's parse; otherwise (and for a node that
+    is asked for itself too) each nested value is read as JSON text in a parse of its own, which also reads
+    JSON held in a string."""
     leaves: list[tuple[str, str]] = []  # (expression, column name)
-    pending = [("n0", tree, ())]
     while pending:
         alias, node, prefix = pending.pop(0)
         for key, child in node.items():
@@ -79,32 +85,57 @@ def _query(tree: dict, objects: bool) -> tuple[str, list[str]]:
             if _as_struct(child, objects):
                 pending.append((value, child, (*prefix, key)))
             elif _inner(child):  # keys below it: read the value as JSON in turn
-                nested = f"n{len(levels)}"
-                levels.append(f"SELECT *, try(json_transform({value}, {_structure(child, objects)})) AS {nested} "
-                              f"FROM ({levels[-1]})")
-                pending.append((nested, child, (*prefix, key)))
+                pending.append((_nested(levels, value, child, objects), child, (*prefix, key)))
     columns = ", ".join(f"{value} AS c{index}" for index, (value, _name) in enumerate(leaves))
-    return f"SELECT {columns}, n0 IS NOT NULL AS is_json FROM ({levels[-1]})", [name for _value, name in leaves]
+    return f"SELECT {columns or 'NULL AS c'} FROM ({levels[-1]})", [name for _value, name in leaves]
+
+
+def _run(query: str, names: list[str], chunk: pl.DataFrame) -> pl.DataFrame:
+    """The query's columns renamed to their paths; `try` only after a failure (a fifth faster until then)."""
+    con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
+    try:
+        con.register("chunk", chunk.to_arrow())
+        try:
+            values = pl.from_arrow(con.sql(query.replace("try(json_transform(text,", "(json_transform(text,")).to_arrow_table())
+        except duckdb.Error:
+            values = pl.from_arrow(con.sql(query).to_arrow_table())
+    finally:
+        con.close()
+    return values.rename({f"c{index}": name for index, name in enumerate(names)})
 
 
 def extract(texts: pl.Series, paths: list[Path], objects: bool = False) -> pl.DataFrame:
     """One text column per path (named `column_name(path)`), row for row with `texts`, null where absent; and
     `is_record`: whether the text is one JSON object (`record_problems` says why not). `objects`: the nested
     values are objects (as Graph writes them), read in one parse; else any of them may be JSON in a string."""
-    query, names = _query(_tree(paths), objects)
-    con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
-    try:
-        con.register("chunk", pl.DataFrame([texts.alias("text")]).to_arrow())
-        try:  # without `try`, a fifth faster, until a text is not JSON
-            values = pl.from_arrow(con.sql(query.replace("try(json_transform(text,", "(json_transform(text,")).to_arrow_table())
-        except duckdb.Error:
-            values = pl.from_arrow(con.sql(query).to_arrow_table())
-    finally:
-        con.close()
-    values = values.rename({f"c{index}": name for index, name in enumerate(names)})
+    tree = _tree(paths)
+    levels = [f"SELECT text, try(json_transform(text, {_structure(tree, objects)})) AS n0 FROM chunk"]
+    query, names = _select(levels, [("n0", tree, ())], objects)
+    values = _run(query.replace("SELECT ", "SELECT n0 IS NOT NULL AS is_json, ", 1), names, texts.alias("text").to_frame())
     is_object = texts.str.contains(r"^[ \t\r\n\ufeff]*\{").fill_null(False)
     return values.select(*(column_name(path) for path in dict.fromkeys(paths)),
                          (pl.col("is_json") & pl.lit(is_object)).alias("is_record"))
+
+
+def extract_cells(cells: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
+    """`extract` of rows already split into their top-level fields (a CSV's cells, as text): a cell is read as
+    JSON only where a path goes on into it."""
+    tree = _tree(paths)
+    levels, pending = ["SELECT * FROM chunk"], []
+    for key, child in tree.items():
+        if _inner(child) and key in cells.columns:
+            pending.append((_nested(levels, '"' + key.replace('"', '""') + '"', child, False), child, (key,)))
+    nested = _run(*_select(levels, pending, False), cells) if pending else pl.DataFrame()
+    columns = []
+    for path in dict.fromkeys(paths):
+        name = column_name(path)
+        if len(path) == 1 and path[0] in cells.columns:
+            columns.append(cells[path[0]].alias(name))
+        elif name in nested.columns:
+            columns.append(nested[name])
+        else:
+            columns.append(pl.Series(name, [None] * cells.height, dtype=pl.String))
+    return pl.DataFrame(columns).with_columns(pl.lit(True).alias("is_record"))
 
 
 def record_problems(texts: pl.Series) -> list[str]:
