@@ -112,3 +112,17 @@ def test_a_sign_in_without_an_id_gets_a_stable_hash_and_a_list_is_rejected_with_
         ids.append(case.frame("sign_ins")["record_id"].to_list())
         assert case.rejects().select("row", "reason").rows() == [(2, "a JSON list, not a record")]
     assert ids[0] == ids[1] and len(set(ids[0])) == 2 and all(rid.startswith("sha256:") for rid in ids[0])
+
+
+def test_sentinel_refills_fold_into_one_sign_in_and_the_fold_is_reported(tmp_path):
+    header = "TimeGenerated [UTC],Id,UserPrincipalName,IPAddress,ResultType,ConditionalAccessStatus,RiskState,Type\n"
+    rows = ('"3/1/2024, 10:15:02.000 AM",s-1,a@example.org,192.0.2.7,0,,,SigninLogs\n'
+            '"3/1/2024, 10:15:02.000 AM",s-1,a@example.org,192.0.2.7,0,success,,SigninLogs\n'
+            '"3/1/2024, 10:15:02.000 AM",s-1,a@example.org,192.0.2.7,0,success,atRisk,SigninLogs\n')
+    (tmp_path / "signins.csv").write_text(header + rows)
+    case = Case(tmp_path / "case")
+    report = case.load([tmp_path / "signins.csv"])
+    file = report.files[0]
+    assert (file.loaded, file.duplicates, file.folded) == (1, 2, 2)
+    assert case.frame("sign_ins").select("ca_status", "risk_state").rows() == [("success", "atRisk")]
+    assert "2 repeated rows" in report.frame_line() and "1 sign-ins" in report.frame_line()

@@ -57,6 +57,9 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     for file in summary["files"]:
         if file.get("note"):
             console.print(Text(visible(f"note: {file['path']}: {file['note']}")))
+    if totals["folded"]:
+        console.print(Text(f"{totals['folded']:,} repeated rows of a sign-in or directory audit folded into the loaded "
+                           "one (counted as duplicates)"))
     if totals["rejected"]:
         console.print(Text(f"{totals['rejected']:,} rows rejected: see the case's rejects.jsonl (file, row, reason)"))
     if totals["conflicting"]:

@@ -41,8 +41,22 @@ class LoadReport:
 
     def totals(self) -> dict[str, int]:
         """Summed rows, loaded, duplicates, conflicting and rejected over all files."""
-        keys = ("rows", "loaded", "duplicates", "conflicting", "rejected", "warnings")
+        keys = ("rows", "loaded", "duplicates", "conflicting", "rejected", "warnings", "folded")
         return {key: sum(getattr(report, key) for report in self.files) for key in keys}
+
+    def frame_line(self) -> str:
+        """What went into each frame, and the repeated sign-ins or directory audits folded into loaded ones."""
+        names = {"events": "audit log records", "sign_ins": "sign-ins", "directory_audits": "directory audits"}
+        loaded: dict[str, int] = {}
+        for file in self.files:
+            for frame, count in file.frames.items():
+                loaded[frame] = loaded.get(frame, 0) + count
+        line = "loaded: " + ", ".join(f"{loaded[frame]:,} {name}" for frame, name in names.items() if loaded.get(frame))
+        folded = self.totals()["folded"]
+        if folded:
+            line += (f"; {folded:,} repeated rows of a sign-in or directory audit (other pages, shapes or Sentinel's "
+                     "refills) folded into the loaded one, counted as duplicates")
+        return line
 
     def conflict_lines(self, limit: int) -> list[str]:
         """The first conflicting duplicates as one line each: the record id and where both versions are."""

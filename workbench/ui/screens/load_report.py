@@ -53,6 +53,7 @@ class LoadReportScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog", id="report-dialog"):
             yield Static(Text("Load report", style="bold"))
             yield Static(report_table(self.report))
+            yield Static(Text(self.report.frame_line()))
             notes = [f"{file.path}: {file.note}" for file in self.report.files if file.note]
             if notes:
                 yield Static(Text("\nFiles:", style="bold"))
