@@ -4,6 +4,7 @@ column from the first of several paths that holds a value, and typed values from
 import polars as pl
 
 from workbench.core.normalise import client_ips, parse_time
+from workbench.core.schema import UTC_TIME
 from workbench.core.sources.json_fields import Path, column_name
 
 #: How an export names the fields: Microsoft Graph (camelCase, also inside Azure Monitor's `properties`),
@@ -61,13 +62,23 @@ def lower(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase()
 
 
+#: The time forms the exports write most, tried alone first (a form tried on every row costs what parsing does).
+COMMON_TIMES = ("%Y-%m-%dT%H:%M:%S%.fZ", "%m/%d/%Y, %I:%M:%S%.f %p")
+
+
 def _times(text: pl.Series) -> pl.Series:
-    """UTC times of a text column: Graph's ISO form with `Z` alone first (fast), every other form where needed."""
-    times = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False, time_unit="us", time_zone="UTC")
-    others = times.is_null() & text.is_not_null()
-    if others.any():
-        times = times.scatter(others.arg_true(), text.filter(others).to_frame("t").select(parse_time("t")).to_series())
-    return times.alias("creation_time")
+    """UTC times of a text column: each common form alone on the rows still unread, then every other form."""
+    times = pl.Series("creation_time", [None] * text.len(), dtype=UTC_TIME)
+    for form in COMMON_TIMES:
+        unread = times.is_null() & text.is_not_null()
+        if not unread.any():
+            break
+        parsed = text.filter(unread).str.to_datetime(form, strict=False, time_unit="us").dt.replace_time_zone("UTC")
+        times = times.scatter(unread.arg_true(), parsed)
+    unread = times.is_null() & text.is_not_null()
+    if unread.any():
+        times = times.scatter(unread.arg_true(), text.filter(unread).to_frame("t").select(parse_time("t")).to_series())
+    return times
 
 
 def split_untimed(frame: pl.DataFrame, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
