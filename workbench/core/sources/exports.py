@@ -12,6 +12,7 @@ Shapes (each as a JSON document, a concatenation of documents, JSON Lines, or CS
 - the Entra admin center's Download of sign-ins as CSV (display-name headers).
 """
 
+import csv
 import hashlib
 import json
 import re
@@ -149,8 +150,7 @@ def detect_export(path: Path, text: str) -> ExportShape | None:
         records = _head_records(text)
         kind = _check_one_shape(path, records, "record")
         return kind and ExportShape("document", kind[0], kind[1], _type_from_name(path))
-    header = next(iter(_csv_rows(lines[0])), [])
-    kind = classify(dict.fromkeys(header, ""))
+    kind = classify(dict.fromkeys(_csv_header(lines[0]), ""))
     return kind and ExportShape("csv", kind[0], kind[1], _type_from_name(path))
 
 
@@ -181,11 +181,10 @@ def _loads(line: str) -> object:
         return None
 
 
-def _csv_rows(line: str) -> list[list[str]]:
-    import csv
-
+def _csv_header(line: str) -> list[str]:
+    """The column names of a CSV header line."""
     try:
-        return [[name.strip() for name in row] for row in csv.reader([line.lstrip("\ufeff")])]
+        return [name.strip() for name in next(csv.reader([line.lstrip("\ufeff")]), [])]
     except csv.Error:
         return []
 
