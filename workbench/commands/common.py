@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.case import Case, case_name_for
-from workbench.core.config import load_config
+from workbench.core.case_index import resolve_name
+from workbench.core.config import cases_root, load_config
 from workbench.core.export import to_text
 from workbench.core.inert import visible
 from workbench.core.load_report import LoadReport
@@ -44,9 +45,24 @@ def case_from_args(args: argparse.Namespace) -> Case:
     if not args.case and not paths:
         raise UsageError("give PATH... to load, or --case NAME to reopen a case")
     try:
-        return Case.named(args.case or case_name_for(paths), args.case_dir, config)
+        name = args.case or case_name_for(paths)
+        if not paths:  # reopening: `--case case-a` finds the one case named case-a-<hash>
+            name = resolve_name(name, cases_root(args.case_dir, config))
+        return Case.named(name, args.case_dir, config)
     except ValueError as error:
         raise UsageError(str(error)) from error
+
+
+def existing_case(name: str, args: argparse.Namespace) -> Case:
+    """A loaded case named on the command line: its whole name, or its folder's stem when one case has it."""
+    config = load_config(args.config)
+    try:
+        case = Case.named(resolve_name(name, cases_root(args.case_dir, config)), args.case_dir, config)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if not case.exists:
+        raise UsageError(f"no case named {name!r} in {case.root.parent}; `workbench cases` lists them")
+    return case
 
 
 def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, LoadReport]:

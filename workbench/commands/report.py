@@ -5,8 +5,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from workbench.commands.common import UsageError, add_case_arguments
-from workbench.core.case import Case
+from workbench.commands.common import UsageError, add_case_arguments, existing_case
 from workbench.core.config import load_config
 from workbench.core.inert import visible
 from workbench.core.ioc import IocFileError, read_iocs
@@ -26,17 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="another case (repeatable): the indicators list says which of them it shares")
 
 
-def _existing(name: str, args: argparse.Namespace) -> Case:
-    """A saved case named on the command line, or a UsageError."""
-    try:
-        case = Case.named(name, args.case_dir, load_config(args.config))
-    except ValueError as error:
-        raise UsageError(str(error)) from error
-    if not case.exists:
-        raise UsageError(f"no case named {name!r} in {case.root.parent}")
-    return case
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the report of the case's marked events and write it."""
     if not args.case:
@@ -46,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
         iocs = read_iocs(args.iocs) if args.iocs else None
     except (ValueError, IocFileError) as error:
         raise UsageError(str(error)) from error
-    case = _existing(args.case, args)
-    others = [_existing(name, args) for name in args.compare_case]
+    case = existing_case(args.case, args)
+    others = [existing_case(name, args) for name in args.compare_case]
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = case_report(case, load_config(args.config), iocs, generated, others)
     write_report(report, args.output)

@@ -14,6 +14,7 @@ new *state* folder aside and swaps it in by replacing one pointer file:
         load_report.json
     .staging-<id>/      a load in progress (a crashed one is removed by the next load)
     case.sqlite         marks, notes, tags, saved filters and queries (see store.py), shared by all states
+    created, opened     empty files whose times say when the case was first loaded and last opened
 
 Every file of a state is fsynced before the state is renamed into place and the pointer replaced, so a
 crash at any instant leaves either the old complete state or the new one.
@@ -195,6 +196,7 @@ class Case:
                     return self._load_locked(paths, progress), False
         if not self.exists:
             raise NoSuchCase(self.root)
+        (self.root / "opened").touch()
         return self.load_report(), True
 
     def _load_locked(self, paths: list[Path], progress: Progress | None) -> LoadReport:
@@ -218,6 +220,9 @@ class Case:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.store  # the database exists from the first load on
+        for marker in ("created", "opened"):
+            if marker == "opened" or not (self.root / marker).exists():
+                (self.root / marker).touch()
         return report
 
     def _commit(self, staging: Path) -> None:
@@ -263,6 +268,16 @@ class Case:
                 elif source.exists():
                     os.link(source, staging / name)
             self._commit(staging)
+
+    def created(self) -> float | None:
+        """When the case was first loaded (seconds since the epoch), None for a case loaded before this was kept."""
+        marker = self.root / "created"
+        return marker.stat().st_mtime if marker.exists() else None
+
+    def last_opened(self) -> float | None:
+        """When the case was last opened or loaded (seconds since the epoch)."""
+        marker = self.root / "opened"
+        return marker.stat().st_mtime if marker.exists() else self.created()
 
     def load_report(self) -> LoadReport:
         """The report of the last load."""

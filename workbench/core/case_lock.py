@@ -99,3 +99,15 @@ def remove_if_unpinned(state: Path, remove: Callable[[Path], None]) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def pinned(state: Path) -> bool:
+    """Whether a process reads the state folder now (holds its pin)."""
+    try:
+        fd = os.open(state / ".pin", os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        return not _try(fd, fcntl.LOCK_EX)
+    finally:
+        os.close(fd)

@@ -11,8 +11,9 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.case import Case, case_name_for
+from workbench.core.case_index import resolve_name
 from workbench.core.case_set import CaseSet
-from workbench.core.config import load_config
+from workbench.core.config import cases_root, load_config
 from workbench.core.load_report import Progress
 
 
@@ -75,6 +76,8 @@ def plan_case_set(paths: list[Path], names: list[str], case_dir: str | Path | No
     plan = []
     for name, inputs in plan_cases(paths, names):
         try:
+            if not inputs:  # reopening: `--case case-a` finds the one case named case-a-<hash>
+                name = resolve_name(name, cases_root(case_dir, config))
             plan.append((Case.named(name, case_dir, config), inputs))
         except ValueError as error:
             raise CasesUsageError(str(error)) from error
