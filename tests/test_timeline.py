@@ -115,7 +115,7 @@ def test_cli_json_and_table(tmp_path, sample_logs, capsys):
     assert {"sign-ins", "directory audits"} <= set(record["lanes"])
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; quiet 77 days" in out
+    assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; first own activity 2023-02-20 14:54, 77 days later" in out
     assert "104.161.20.102" in out and "log coverage per workload" in out
     assert main(["timeline", "--case-dir", str(tmp_path), "--case", timeline_case(tmp_path), "--user", "nobody@x"]) == 2
 

@@ -90,3 +90,24 @@ async def test_the_table_shows_each_rows_log_and_sorts_by_it(corpus_app):
         rows = [table.render_line(y).text for y in range(1, 5)]
         assert any(" audit " in row or " signin " in row or " ual " in row for row in rows)
         assert pl.Series(sources).n_unique() == 3
+
+
+async def test_f7_shows_the_timeline_of_the_account_under_the_cursor(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await apply_filter(pilot, "user:targetuser@example.com source:signin")
+        await settle(app, pilot)
+        assert app.screen.current["user_key"] == "targetuser@example.com"
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert app.screen.timeline.subject == "targetuser@example.com"  # not the account of the most hunt hits
+        await pilot.press("f2")
+        await apply_filter(pilot, "user:compromisedadmin@example.com")
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert app.screen.timeline.subject == "compromisedadmin@example.com"
+        facts = str(app.screen.query_one("#timeline-facts").render())
+        assert "first own activity 2023-02-20 14:54, 77 days later" in facts
+        assert "quiet: 76 days without events between 2022-12-05 and 2023-02-20" in facts

@@ -39,7 +39,7 @@ async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens
         hits = int(timeline.days["hits"].sum())
         assert text_of(app, "#timeline-header") == f"compromisedadmin@example.com │ 86 days, 4 active, {hits} hits │ all cases"
         facts = text_of(app, "#timeline-facts")
-        assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; quiet 77 days" in facts
+        assert "dormant: created 2022-12-05 15:42 by admin@example.onmicrosoft.com; first own activity 2023-02-20 14:55, 77 days later" in facts
         assert "104.161.20.102" in facts and "rv:109.0" in facts and "first-seen ips (3)" in facts
 
         strip = app.screen.query_one(DayStrip)

@@ -100,7 +100,7 @@ def render(timeline: Timeline, console: Console) -> None:
     if dormant:
         line = Text(f"dormant: created {dormant['created']:%Y-%m-%d %H:%M} by {visible(dormant['created_by'])}", style="bold red")
         if dormant["first_activity"]:
-            line.append(f"; quiet {dormant['days']} days; first own activity {dormant['first_activity']:%Y-%m-%d %H:%M}")
+            line.append(f"; first own activity {dormant['first_activity']:%Y-%m-%d %H:%M}, {dormant['days']} days later")
         console.print(line)
     for start, end, days in timeline.gaps.iter_rows():
         console.print(Text(f"quiet: {days} days without events between {start} and {end}"))

@@ -80,6 +80,8 @@ class WorkbenchApp(App[None]):
         self.loaded: CaseLoaded | None = None
         self.load_error: str | None = None
         self.swept_iocs: list[Ioc] | None = None  # the last IOC sweep's indicators, for the report
+        #: The account of the event under the cursor when F7 was pressed in the events view (the timeline shows it).
+        self.timeline_account: str | None = None
 
     def on_mount(self) -> None:
         self.load_case()
@@ -146,6 +148,13 @@ class WorkbenchApp(App[None]):
         """Keep the newer enrichment: the events view shows it when it is next shown, a new SQL session queries it."""
         if self.loaded is not None:
             self.loaded.enrichment = message.enrichment
+
+    async def action_switch_mode(self, mode: str) -> None:
+        """Switch modes; F7 from the events view takes the account of the event under the cursor, in its tenant."""
+        screen = self.screen
+        if mode == "timeline" and isinstance(screen, EventsScreen) and screen.view is not None and screen.view.height:
+            self.timeline_account = screen.current.get("user_key")
+        await super().action_switch_mode(mode)
 
     def show_events(self, title: str, record_ids: list[str]) -> None:
         """Switch to the events view showing only `record_ids` under `title` (Esc there goes back)."""

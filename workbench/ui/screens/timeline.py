@@ -41,7 +41,7 @@ def first_seen_text(timeline: Timeline) -> Text:
     if dormant:
         line = f"dormant: created {dormant['created']:%Y-%m-%d %H:%M} by {dormant['created_by']}"
         if dormant["first_activity"]:
-            line += f"; quiet {dormant['days']} days; first own activity {dormant['first_activity']:%Y-%m-%d %H:%M}"
+            line += f"; first own activity {dormant['first_activity']:%Y-%m-%d %H:%M}, {dormant['days']} days later"
         text.append(visible(line) + "\n", style="bold red")
     for start, end, days in timeline.gaps.iter_rows():
         text.append(f"quiet: {days} days without events between {start} and {end}\n")
@@ -105,9 +105,21 @@ class TimelineScreen(CaseScreen):
         yield Footer(show_command_palette=False)
 
     def case_loaded(self, loaded: CaseLoaded) -> None:
-        """Hunt when the loader did not, then show the busiest account's timeline."""
+        """Hunt when the loader did not, then show the timeline of the account F7 was pressed on (else the busiest)."""
         self.say("running the hunts…" if loaded.hits is None else "building the timeline…")
-        self.build(None, None)
+        account = self._account_asked()
+        self.build("user" if account else None, account)
+
+    def _account_asked(self) -> str | None:
+        """The account of the event F7 was pressed on, once."""
+        account, self.app.timeline_account = getattr(self.app, "timeline_account", None), None
+        return account
+
+    def on_screen_resume(self) -> None:
+        account = self._account_asked() if self.loaded is not None else None
+        if account and (self.timeline is None or self.timeline.subject != account):
+            self.say(f"building the timeline of {account}…")
+            self.build("user", account)
 
     @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
     def build(self, kind: str | None, subject: str | None) -> None:
