@@ -18,6 +18,7 @@ import pytest
 from workbench.cli import main
 from workbench.core.case import Case
 from workbench.core.load import events_from_records
+from workbench.core.schema import EVENT_SCHEMA
 from workbench.core.sql import SqlCancelled, SqlError, SqlSession, example_queries
 from workbench.core.sql_repair import repair
 
@@ -320,7 +321,8 @@ def test_the_cli_prints_the_error_with_a_caret_and_exits_2(case_a, capsys):
     ("SELECT * FROM 'https://example.com/events.parquet'", "reading files or URLs is refused"),
     ("SELECT * FROM events WHERE record_id IN (SELECT * FROM read_json('https://example.com/x'))", "read_json"),
     ("SELECT * FROM duckdb_settings()", "duckdb_settings(...) is refused"),
-    ("SELECT * FROM information_schema.tables", "no such table"),
+    ("SELECT view_definition FROM information_schema.views", "no such table"),  # view definitions hold paths
+    ("SELECT * FROM other.information_schema.columns", "no such table"),
 ])
 def test_writes_files_urls_and_settings_are_refused(session, case_a, tmp_path, query, refusal):
     parquet = next(case_a.events_dir.glob("part-*.parquet"))
@@ -330,6 +332,21 @@ def test_writes_files_urls_and_settings_are_refused(session, case_a, tmp_path, q
     assert refusal in raised.value.message
     assert raised.value.line is not None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_schema_can_be_learnt_in_sql(session):
+    tables = session.run("SHOW TABLES").frame
+    assert set(tables["name"]) == set(session.tables) and tables.filter(pl.col("name") == "events")["columns"].item() == len(EVENT_SCHEMA)
+    described = session.run("describe EVENTS;").frame
+    assert described["column_name"].to_list() == list(EVENT_SCHEMA)
+    assert dict(session.run("DESCRIBE sign_ins").frame.iter_rows())["creation_time"].startswith("TIMESTAMP")
+    summary = session.run("SUMMARIZE events").frame
+    assert summary["column_name"].to_list() == list(EVENT_SCHEMA) and summary["count"].n_unique() == 1
+    columns = session.run("SELECT column_name FROM information_schema.columns WHERE table_name = 'SigninLogs'").frame
+    assert {"TimeGenerated", "UserPrincipalName", "IPAddress", "ResultType"} <= set(columns["column_name"])
+    with pytest.raises(SqlError) as raised:
+        session.run("DESCRIBE nope")
+    assert "no such table: nope" in raised.value.message and raised.value.column == 10
 
 
 def test_the_engine_itself_is_locked_behind_the_check(session, tmp_path):
@@ -448,8 +465,10 @@ def test_cli_saves_lists_runs_and_exports_queries(case_a, tmp_path, capsys):
     assert case_a.store.saved_queries()["sendas"].endswith("WHERE operation = 'sendas'")
     capsys.readouterr()
     assert main(["sql", *case_args, "--list", "--format", "json"]) == 0
-    listed = {row["name"]: row["kind"] for row in json.loads(capsys.readouterr().out)}
-    assert listed["sendas"] == "saved" and listed["article-b-logins"] == "example"
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed["sendas"]["kind"] == "saved" and listed["article-b-logins"]["kind"] == "example"
+    assert main(["sql", *case_args, "--list"]) == 0  # the table shows each query's SQL, not only its description
+    assert "FROM" in capsys.readouterr().out
     out = tmp_path / "result.csv"
     assert main(["sql", *case_args, "--run", "sendas", "--exact", "-o", str(out)]) == 0
     assert out.read_text().splitlines() == ["f,n", "'=cmd,0"]

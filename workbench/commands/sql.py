@@ -132,12 +132,11 @@ def _list(args: argparse.Namespace) -> int:
         schema = {"name": pl.String, "kind": pl.String, "sql": pl.String}
         print_frame(pl.DataFrame(rows, schema=schema), args.format)
         return 0
-    table = Table(title="SQL queries (run one with --run NAME)")
-    for column in ("name", "kind", "query"):
-        table.add_column(column)
+    table = Table(title="SQL queries (run one with --run NAME)", show_lines=True)
+    for column in ("name", "kind", "sql"):
+        table.add_column(column, overflow="fold")
     for row in rows:
-        first_line = next((line for line in row["sql"].splitlines() if line.strip()), "")
-        table.add_row(Text(visible(row["name"])), row["kind"], Text(visible(first_line.removeprefix("-- "))))
+        table.add_row(Text(visible(row["name"])), row["kind"], Text(visible(row["sql"].strip(), keep_newlines=True)))
     Console().print(table)
     return 0
 

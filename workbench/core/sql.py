@@ -39,6 +39,10 @@ SOURCE_TABLES = ("sign_ins", "directory_audits")
 SENTINEL_VIEWS = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalSignInLogs",
                   "AADManagedIdentitySignInLogs", "AuditLogs", "OfficeActivity")
 _SENTINEL_VIEWS_SQL = Path(__file__).with_name("sentinel_views.sql")
+#: The statements that show the schema, read-only: SHOW TABLES, DESCRIBE table, SUMMARIZE table.
+_SCHEMA_STATEMENT = re.compile(
+    r'^\s*(?:(?P<show>SHOW\s+(?:ALL\s+)?TABLES)|(?P<verb>DESCRIBE|DESC|SUMMARIZE)\s+(?:TABLE\s+)?"?(?P<table>\w+)"?)'
+    r"\s*;?\s*$", re.IGNORECASE)
 #: The sign-ins as Log Analytics' sign-in tables name and shape their columns (sentinel_views.sql filters them).
 _SENTINEL_SIGN_INS = """CREATE VIEW _sentinel_sign_ins AS SELECT
     creation_time AS TimeGenerated, creation_time AS CreatedDateTime, record_id AS Id,
@@ -201,8 +205,30 @@ class SqlSession:
     def prepare(self, query: str) -> tuple[Repaired, str]:
         """The query as read and the SQL the engine will run, or a `SqlError` (nothing is run)."""
         repaired = repair(query)
+        schema = self._schema_statement(repaired)
+        if schema is not None:
+            return repaired, schema
         tree = parse_read_only(repaired, self.tables)
         return repaired, _tolerant_json(tree).sql(dialect="duckdb")
+
+    def _schema_statement(self, repaired: Repaired) -> str | None:
+        """The engine's SQL for `SHOW TABLES`, `DESCRIBE table` or `SUMMARIZE table` over the case's tables (the
+        statements that teach the schema), or None for any other query."""
+        found = _SCHEMA_STATEMENT.match(repaired.text)
+        if found is None:
+            return None
+        if found["show"]:
+            names = ", ".join(_literal(name) for name in self.tables)
+            return (f"SELECT table_name AS name, count(*) AS columns FROM information_schema.columns "
+                    f"WHERE table_name IN ({names}) GROUP BY table_name ORDER BY table_name")
+        table = next((name for name in self.tables if name.lower() == found["table"].lower()), None)
+        if table is None:
+            raise repaired.error(f"no such table: {found['table']}; the tables are: {', '.join(self.tables)}",
+                                 found.start("table"))
+        if found["verb"].upper() == "SUMMARIZE":
+            return f'SUMMARIZE SELECT * FROM "{table}"'
+        return (f"SELECT column_name, data_type AS column_type FROM information_schema.columns "
+                f"WHERE table_name = {_literal(table)} ORDER BY ordinal_position")
 
     def run(self, query: str) -> SqlResult:
         """Run one read-only query; raises `SqlError` (positioned when possible) or `SqlCancelled`."""

@@ -31,6 +31,9 @@ _REFUSED_STATEMENTS = {
     "CALL": "CALL is refused: " + _READ_ONLY,
 }
 _QUERY_STARTS = {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.L_PAREN}
+#: information_schema tables a query may read: the tables' and columns' names and types (not the views'
+#: definitions, which hold paths).
+_SCHEMA_TABLES = {"tables", "columns"}
 #: Table functions that only compute: allowed in FROM. Everything else there (read_csv, glob, query...) is refused.
 _TABLE_FUNCTIONS = {"range", "generate_series", "unnest", "json_each", "json_tree"}
 #: Functions that reach files, URLs, other databases or the engine's internals (settings, which hold paths; SQL
@@ -133,6 +136,9 @@ def _check_nodes(repaired: Repaired, tree: exp.Query, tables: list[str]) -> None
                     _offset(node))
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
             name = node.name
+            if node.args.get("db") and node.db.lower() == "information_schema" and name.lower() in _SCHEMA_TABLES \
+                    and not node.args.get("catalog"):
+                continue  # names and types of the tables, nothing else of the engine
             if node.args.get("db") or node.args.get("catalog") or name.lower() not in known:
                 path_like = node.this.quoted and re.search(r"[/\\:.]", name)
                 what = "reading files or URLs is refused" if path_like else "no such table"
