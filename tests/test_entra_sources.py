@@ -126,3 +126,14 @@ def test_sentinel_refills_fold_into_one_sign_in_and_the_fold_is_reported(tmp_pat
     assert (file.loaded, file.duplicates, file.folded) == (1, 2, 2)
     assert case.frame("sign_ins").select("ca_status", "risk_state").rows() == [("success", "atRisk")]
     assert "2 repeated rows" in report.frame_line() and "1 sign-ins" in report.frame_line()
+
+
+def test_an_azure_monitor_category_that_is_no_sign_in_or_audit_log_is_rejected_with_it(tmp_path):
+    first = json.loads((CORPUS / "PT1H.json").read_text().splitlines()[0])
+    other = first | {"category": "ProvisioningLogs", "properties": first["properties"] | {"id": "other"}}
+    (tmp_path / "PT1H.json").write_text(json.dumps(first) + "\n" + json.dumps(other) + "\n")
+    case = Case(tmp_path / "case")
+    file = case.load([tmp_path / "PT1H.json"]).files[0]
+    assert (file.frames, file.rejected) == ({"sign_ins": 1}, 1)
+    assert case.rejects().select("row", "reason").rows() == [
+        (2, "category ProvisioningLogs is neither sign-ins, the audit log nor OfficeActivity")]
