@@ -30,8 +30,8 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     """Print the summary as Rich tables; all log text goes in as plain Text, never markup."""
     files = Table(title=Text(f"Case {case_name}: load report"), show_footer=True)
     totals = summary["totals"]
-    files.add_column("file", footer="total", overflow="fold")
-    files.add_column("format", no_wrap=True)
+    files.add_column("file", footer="total", overflow="fold", ratio=2, min_width=10)
+    files.add_column("format", overflow="fold", ratio=1)
     counts = ("rows", "loaded", "duplicates", "conflicting", "rejected")
     for key, header in zip(counts, ("rows", "loaded", "dup", "conflict", "rejected")):
         files.add_column(header, justify="right", footer=f"{totals[key]:,}")

@@ -16,8 +16,8 @@ from workbench.core.load_report import LoadReport
 def report_table(report: LoadReport) -> Table:
     """The per-file counts as a table (file names made inert)."""
     table = Table(expand=True, show_edge=False)
-    table.add_column("file", ratio=1, overflow="fold")
-    table.add_column("format")
+    table.add_column("file", ratio=2, min_width=16, overflow="fold")
+    table.add_column("format", ratio=1, overflow="fold")  # `graph-directory-audits-json` folds at 80 columns
     for name in ("rows", "loaded", "dup", "conflict", "rejected"):
         table.add_column(name, justify="right")
     for file in report.files:
