@@ -138,7 +138,8 @@ def test_cli_writes_html_and_markdown(tmp_path, sample_logs, capsys):
     assert main(["info", str(sample_logs / "case-a"), "--case", "cli-a", "--case-dir", str(case_dir)]) == 0
     case = Case.named("cli-a", case_dir)
     case.store.set_marks(list(GOLDEN_MARKS), True)
-    case.store.add_query_history("SELECT count(*) FROM events")
+    case.store.add_query_history("SELECT audit_data FROM events WHERE record_id = 'one-off'")  # not saved: left out
+    case.store.save_query("spoof allow-list", "SELECT count(*) FROM events")
     iocs = tmp_path / "iocs.txt"
     iocs.write_text("botasso.cl\n185.241.149[.]122\n")
     for suffix in ("html", "md"):
@@ -146,6 +147,7 @@ def test_cli_writes_html_and_markdown(tmp_path, sample_logs, capsys):
         assert main(["report", "--case", "cli-a", "--case-dir", str(case_dir), "-o", str(out), "--iocs", str(iocs)]) == 0
         text = out.read_text()
         assert all(record_id in text for record_id in GOLDEN_MARKS) and "SELECT count(*) FROM events" in text
+        assert "spoof allow-list" in text and "one-off" not in text
         assert "IOC matches" in text and "185.241.149.122" in text
     assert main(["info", str(sample_logs / "case-b"), "--case", "cli-b", "--case-dir", str(case_dir)]) == 0
     compared = tmp_path / "compared.md"

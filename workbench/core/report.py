@@ -196,7 +196,7 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
                 others: list["Case"] | None = None) -> Report:
     """The report of a case's marked events: hunts run over the whole case, enrichment from the cache only,
     the indicators compared with the `others` cases (or, without them, between the cases of a case set or
-    the tenants of a case), the case's query history oldest first."""
+    the tenants of a case), and the queries the analyst saved (not every one-off query run)."""
     events = case.activity()  # every source: marked sign-ins and directory audits are evidence too
     store = case.store
     enrichment = cached_enrichment(events, config)
@@ -211,5 +211,5 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
         case.name, events, store.marks(), hunts.hunt_hits(audit_log_rows(events), hunts.load_hunts(), enrichment),
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
-        queries=list(reversed(store.query_history())), generated=generated,
+        queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,
     )

@@ -81,6 +81,9 @@ def md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", visible(text))
 
 
+NO_QUERIES = "No queries were saved in this case (save one with `workbench sql --save NAME` or in the SQL mode)."
+
+
 def _md_table(headers: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows]
@@ -125,7 +128,7 @@ def to_markdown(report: Report) -> str:
         lines += ["### IOC matches", ""] + _md_table(("Indicator", "Type", "Fields", "Marked events"), _ioc_rows(report))
     lines += ["## Queries used", ""]
     if not report.queries:
-        lines += ["No queries were run in this case.", ""]
+        lines += [NO_QUERIES, ""]
     for query in report.queries:
         text = visible(query, keep_newlines=True)
         fence = _fence(text)
@@ -184,7 +187,7 @@ def to_html(report: Report) -> str:
         lines += ["<h3>IOC matches</h3>"] + _html_table(("Indicator", "Type", "Fields", "Marked events"), _ioc_rows(report))
     lines.append("<h2>Queries used</h2>")
     if not report.queries:
-        lines.append("<p>No queries were run in this case.</p>")
+        lines.append(f"<p>{NO_QUERIES}</p>")
     lines += [f"<pre>{html.escape(visible(query, keep_newlines=True))}</pre>" for query in report.queries]
     lines += ["</body>", "</html>"]
     return "\n".join(lines) + "\n"
