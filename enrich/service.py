@@ -118,6 +118,11 @@ def enrich(
                 f"offline: no lookups made; cached RDAP for {len(rdap.records)} and AbuseIPDB for "
                 f"{len(abuse.records)} of {len(public)} public addresses"
             )
+            if len(rdap.records) < len(public):
+                run.messages.append(
+                    f"{len(public) - len(rdap.records)} addresses have no lookups, so their hosting flag is unknown "
+                    "(?) and the hosting hunts cannot fire on them: enrich online (`workbench enrich PATH...`, or R "
+                    "in the IPs view), or import lookups made elsewhere (`workbench enrich --import FILE`)")
         else:
             run.refresh_rdap(cache, rdap)
             quota = run.refresh_abuseipdb(cache, abuse, quota)

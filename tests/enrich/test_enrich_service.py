@@ -139,6 +139,7 @@ def test_offline_makes_no_request_and_uses_the_cache(
     assert len(abuse_server.requests) + len(rdap_server.requests) + len(cymru_dns.queries) == requests_online
     assert offline.frame.equals(online.frame)
     assert any(m.startswith("offline: no lookups made") for m in offline.messages)
+    assert not any("have no lookups" in m for m in offline.messages)  # every address was looked up before
 
 
 def test_offline_with_an_empty_cache_gives_unknowns(make_settings, reference_events, abuse_server, rdap_server):
@@ -146,6 +147,8 @@ def test_offline_with_an_empty_cache_gives_unknowns(make_settings, reference_eve
 
     assert abuse_server.requests == [] and rdap_server.requests == []
     assert result.frame.filter(pl.col("ip") == "104.161.20.102")["hosting"].to_list() == [None]
+    advice = [m for m in result.messages if "have no lookups" in m]  # says why the flags are unknown, and what to do
+    assert len(advice) == 1 and "hosting hunts cannot fire" in advice[0] and "--import FILE" in advice[0]
 
 
 def test_cached_results_are_reused_until_their_ttl_expires(
