@@ -93,6 +93,16 @@ def test_empty_file_is_reported_not_a_crash(tmp_path):
     assert case.events().height == 1
 
 
+def test_a_line_of_non_ascii_text_is_rejected_not_a_crash(tmp_path):
+    """DuckDB's parse error quotes the line cut inside a UTF-8 character (found by the fuzz test below)."""
+    path = tmp_path / "text.jsonl"
+    path.write_text(good(0) + "\n" + "00000000" + "\x80" * 9 + "\U00010000" * 6 + "0\n", encoding="utf-8")
+    case = open_case(tmp_path, path)
+    report = case.load_report().files[0]
+    assert (report.rows, report.loaded, report.rejected) == (2, 1, 1)
+    assert case.rejects()["reason"][0].startswith("broken JSON")
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(
     st.integers(0, 30).map(good),

@@ -111,6 +111,15 @@ def rows(result, *columns) -> list[tuple]:
 
 # --- the article's queries, as printed, against case-a -------------------------------------------
 
+@pytest.mark.parametrize("query", [LOGINS, ADD_USER, UPDATE_USER, PERMISSIONS, SHAREPOINT, MAIL_ITEMS, TRANSPORT,
+                                   SPOOF, DELETIONS], ids=["logins", "add-user", "update-user", "permissions",
+                                                           "sharepoint", "mail-items", "transport", "spoof", "deletions"])
+def test_each_of_the_articles_nine_queries_returns_rows_on_the_samples(session, query):
+    result = session.run(query)
+    assert result.frame.height > 0
+    assert "creation_time" in result.frame.columns and "operation" in result.frame.columns
+
+
 def test_external_logins_query_recovers_the_lost_closing_quote(session):
     result = session.run(LOGINS)
     assert [(str(t), u, op, ip) for t, u, op, ip in result.frame.rows()] == [
@@ -133,14 +142,15 @@ def test_add_user_query_matches_add_user_in_any_case(session):
     ]
 
 
-def test_update_user_query_finds_no_update_by_compromised_admin(session):
-    # The phone-number change of case-a was made by admin@example.onmicrosoft.com, not CompromisedAdmin:
-    # the article's query, naming only CompromisedAdmin, rightly returns nothing (the shipped example
-    # names both accounts and finds it, see test_update_user_example_finds_the_phone_number_change).
+def test_update_user_query_finds_the_phone_registered_by_compromised_admin(session):
     result = session.run(UPDATE_USER)
-    assert result.frame.height == 0
     assert result.frame.columns == [
         "creation_time", "user_id", "operation", "client_ip", "target", "modified_properties"]
+    assert rows(result, "user_id", "operation") == [("CompromisedAdmin@example.com", "Update user.")]
+    assert "NewHelpdesk@example.com" in result.frame["target"][0]
+    changed = {entry["Name"]: entry["NewValue"] for entry in json.loads(result.frame["modified_properties"][0])}
+    assert "+1 202 555 0186" in changed["MobilePhone"]
+    assert "StrongAuthenticationUserDetails" in changed
 
 
 def test_permission_query_extracts_access_and_name_as_json_text(session):
@@ -266,6 +276,11 @@ def test_an_unclosed_quote_with_no_single_reading_is_pointed_at():
     assert error.render().splitlines()[-2:] == ["  WHERE operation IN ('a, 'b')", "  " + " " * 26 + "^"]
 
 
+def test_an_engine_message_cut_inside_a_character_is_an_sql_error(session):
+    with pytest.raises(SqlError, match="cannot be shown"):
+        session.run("SELECT json(repeat('a', 33) || repeat(chr(65536), 60))")
+
+
 # --- errors with positions, never a traceback ------------------------------------------------------
 
 @pytest.mark.parametrize("query, line, column, text", [
@@ -358,7 +373,7 @@ def test_the_engine_itself_is_locked_behind_the_check(session, tmp_path):
         engine.execute(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
     with pytest.raises(duckdb.InvalidInputException, match="locked"):
         engine.execute("SET enable_external_access = true")
-    assert engine.execute("SELECT count(*) FROM xdr_identity_o365").fetchall() == [(4040,)]
+    assert engine.execute("SELECT count(*) FROM xdr_identity_o365").fetchall() == [(4041,)]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -382,7 +397,7 @@ def test_a_slow_query_is_cancelled_from_another_thread(case_a):
         session.cancel()
     worker.join(1)
     assert not worker.is_alive() and "cancelled" in str(outcome["error"])
-    assert session.run("SELECT count(*) AS n FROM events").frame["n"][0] == 4040
+    assert session.run("SELECT count(*) AS n FROM events").frame["n"][0] == 4041
 
 
 # --- tables, JSON, history, examples ----------------------------------------------------------------
@@ -443,8 +458,9 @@ def test_examples_cover_the_articles_queries_for_both_sample_tenants(case_a, cas
 
 def test_update_user_example_finds_the_phone_number_change(case_a):
     result = SqlSession(case_a).run(example_queries()["article-a-update-user"])
-    assert rows(result, "user_id", "operation") == [("admin@example.onmicrosoft.com", "Update user.")]
-    assert "Phone" in result.frame["modified_properties"][0]
+    assert rows(result, "user_id", "operation") == [("admin@example.onmicrosoft.com", "Update user."),
+                                                    ("CompromisedAdmin@example.com", "Update user.")]
+    assert all("Phone" in text for text in result.frame["modified_properties"])
 
 
 # --- the command line -------------------------------------------------------------------------------

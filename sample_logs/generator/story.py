@@ -44,6 +44,16 @@ def _story_a(s: Story) -> None:
               "first CompromisedAdmin activity, 77 days after its creation")
     s.create_account("create-helpdesk", "2023-02-20 14:58:27", admin, t.person("NewHelpdesk"),
                      "CompromisedAdmin creates NewHelpdesk")
+    helpdesk_phone = json_in_string({"PhoneNumber": "+1 2025550186", "AlternativePhoneNumber": None,
+                                     "Email": None, "VoiceOnlyPhoneNumber": None})
+    s.add(directory_change(t, s.rng, at("2023-02-20 15:00:12"), s.rid("helpdesk-phone"),
+                           "Update user.", admin, t.person("NewHelpdesk"),
+                           [prop("StrongAuthenticationUserDetails", helpdesk_phone, "[]"),
+                            prop("MobilePhone", json_in_string("+1 202 555 0186"), "[]"),
+                            prop("Included Updated Properties",
+                                 "StrongAuthenticationUserDetails, MobilePhone"),
+                            prop("TargetId.UserType", "Member")]),
+          "CompromisedAdmin registers the attacker's phone on NewHelpdesk", "T1098")
     s.mailbox_permissions("2023-02-20 15:03:44", f"{ip1}:53211")
     s.add(mail_items_accessed(t, s.rng, at("2023-02-20 15:21:05"), s.rid("mail-sync"), admin,
                               target, s.access(f"{ip1}:53228", "admin-login-1")),

@@ -55,8 +55,9 @@ def render(summary: dict, case_name: str, console: Console) -> None:
             table.add_row(_plain(name), f"{count:,}")
         console.print(table)
     for file in summary["files"]:
-        if file.get("note"):
-            console.print(Text(visible(f"note: {file['path']}: {file['note']}")))
+        if file.get("note"):  # a note from a loading error names the file already
+            note = file["note"] if file["note"].startswith(file["path"]) else f"{file['path']}: {file['note']}"
+            console.print(Text(visible(f"note: {note}")))
     if totals["folded"]:
         console.print(Text(f"{totals['folded']:,} repeated rows of a sign-in or directory audit folded into the loaded "
                            "one (counted as duplicates)"))

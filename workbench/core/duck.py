@@ -11,6 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+#: What a failed DuckDB query raises: its own errors, and the `UnicodeDecodeError` of its Python binding when the
+#: message quotes input cut inside a UTF-8 character (a JSON parse error on a line of non-ASCII text).
+ERRORS = (duckdb.Error, UnicodeDecodeError)
 
 def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB without a progress bar that spills into `spill` (default: a folder of this process

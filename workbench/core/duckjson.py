@@ -10,11 +10,10 @@ reader then decodes the rest of the file itself, line by line where needed.
 import json
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow
 
-from workbench.core.duck import connect, quiet
+from workbench.core.duck import ERRORS, connect, quiet
 from workbench.core.jsontext import NESTED_FIELDS
 from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
@@ -42,7 +41,7 @@ def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
     try:
         table = con.from_arrow(pl.DataFrame([texts.alias("text")]).to_arrow()).select(
             f"json_transform(text, '{_STRUCTURE}') AS fields").to_arrow_table()
-    except duckdb.Error:
+    except ERRORS:
         return None
     finally:
         con.close()
@@ -75,7 +74,7 @@ class DecodedLines:
                 f"SELECT * FROM read_json('{source}', format = 'newline_delimited', records = true, "
                 f"columns = {_columns()})"
             ).to_arrow_reader(BATCH_ROWS)
-        except duckdb.Error:  # a line it cannot read among the first ones
+        except ERRORS:  # a line it cannot read among the first ones
             self.close()
 
     def take(self, rows: int) -> pl.DataFrame | None:
@@ -89,7 +88,7 @@ class DecodedLines:
                 batch = pl.from_arrow(self._reader.read_next_batch())
                 parts.append(batch)
                 have += batch.height
-        except (StopIteration, duckdb.Error, pyarrow.ArrowException, OSError):  # the end, or a line it cannot read
+        except (StopIteration, *ERRORS, pyarrow.ArrowException, OSError):  # the end, or a line it cannot read
             self.close()
             return None
         fields = pl.concat(parts) if parts else pl.DataFrame(schema=AUDIT_SCHEMA)

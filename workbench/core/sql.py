@@ -26,7 +26,7 @@ from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
-from workbench.core.duck import connect
+from workbench.core.duck import ERRORS, connect
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -244,7 +244,7 @@ class SqlSession:
                                      "raise the limit (--timeout SECONDS, or sql_timeout in the config; 0 for none)",
                                      query=query) from None
                 raise SqlCancelled("query cancelled", query=query) from None
-            except duckdb.Error as error:
+            except ERRORS as error:
                 raise _engine_error(error, repaired) from None
         return SqlResult(frame, repaired.notes, repaired.text, engine_sql)
 
@@ -314,8 +314,12 @@ def _tolerant_json(tree: exp.Query) -> exp.Query:
 _NAMED = (r'"([^"]+)"', r"with name (\w+) does not exist", r"'(\w+)\(")
 
 
-def _engine_error(error: duckdb.Error, repaired: Repaired) -> SqlError:
+def _engine_error(error: Exception, repaired: Repaired) -> SqlError:
     """DuckDB's message without its echo of the rewritten query, positioned at the name it complains about."""
+    if isinstance(error, UnicodeDecodeError):
+        return repaired.error("the query failed on a value whose error message cannot be shown (DuckDB cut the "
+                              "quoted text inside a character): probably text that is not JSON given to a JSON "
+                              "function", None)
     message = re.split(r"\n\s*LINE \d+:", str(error))[0].strip()
     for pattern in _NAMED:
         named = re.search(pattern, message)

@@ -8,10 +8,9 @@ where the value may be JSON inside a string (as Log Analytics writes its `dynami
 
 import json
 
-import duckdb
 import polars as pl
 
-from workbench.core.duck import connect, quiet
+from workbench.core.duck import ERRORS, connect, quiet
 
 _DATABASE = connect()
 #: The marker of a tree node that is itself asked for (and may have children too).
@@ -97,7 +96,7 @@ def _run(query: str, names: list[str], chunk: pl.DataFrame) -> pl.DataFrame:
         con.register("chunk", chunk.to_arrow())
         try:
             values = pl.from_arrow(con.sql(query.replace("try(json_transform(text,", "(json_transform(text,")).to_arrow_table())
-        except duckdb.Error:
+        except ERRORS:
             values = pl.from_arrow(con.sql(query).to_arrow_table())
     finally:
         con.close()
