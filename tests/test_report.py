@@ -156,3 +156,36 @@ def test_cli_writes_html_and_markdown(tmp_path, sample_logs, capsys):
     assert main(["report", "--case", "cli-a", "--case-dir", str(case_dir), "-o", str(tmp_path / "r.pdf")]) == 2
     assert main(["report", "--case", "nope", "--case-dir", str(case_dir), "-o", str(tmp_path / "r.md")]) == 2
     assert ".md or .html" in capsys.readouterr().err
+
+
+ANALYST_HUNT = '''title = "Analyst: transport rules by the IT admin"
+description = "Every transport rule ITAdmin wrote, while the case decides which are the attacker's."
+severity = "low"
+attack = ["Defense Evasion:T1564.008"]
+runbook = "Compare with the rules the client's IT team expects."
+fields = ["user_id", "object_id"]
+references = ["https://attack.mitre.org/techniques/T1564/008/"]
+
+[condition]
+operations = ["New-TransportRule"]
+
+[[tests]]
+name = "a transport rule"
+expect = ["a"]
+records = [{ Id = "a", Operation = "New-TransportRule", UserId = "ITAdmin@example.com" }]
+'''
+
+
+def test_the_report_hunts_with_the_analysts_own_hunts(tmp_path, sample_logs):
+    case_dir, hunt_dir = tmp_path / "cases", tmp_path / "my-hunts"
+    hunt_dir.mkdir()
+    (hunt_dir / "analyst_transport_rules.toml").write_text(ANALYST_HUNT)
+    assert main(["info", str(sample_logs / "case-a"), "--case", "own", "--case-dir", str(case_dir)]) == 0
+    Case.named("own", case_dir).store.set_marks([BENIGN_RULE], True)
+    bundled, own = tmp_path / "bundled.md", tmp_path / "own.md"
+    assert main(["report", "--case", "own", "--case-dir", str(case_dir), "-o", str(bundled)]) == 0
+    assert main(["report", "--case", "own", "--case-dir", str(case_dir), "-o", str(own), "--hunts", str(hunt_dir)]) == 0
+    assert "Marked events no hunt maps to a technique: 1" in bundled.read_text()
+    text = own.read_text()
+    assert "no hunt maps" not in text and "(T1564.008)" in text
+    assert text.index("(T1564.008)") < text.index(BENIGN_RULE)

@@ -15,6 +15,7 @@ from workbench import __version__
 from workbench.commands.common import UsageError
 from workbench.core.config import ConfigError
 from workbench.core.formats import NotAnAuditLog
+from workbench.core.hunting import HuntSetupError
 from workbench.core.inert import visible
 
 DEFAULT_COMMAND = "open"
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv[1:] if named else argv)
     try:
         return module.run(args)
-    except (UsageError, NotAnAuditLog, ConfigError) as error:
+    except (UsageError, NotAnAuditLog, ConfigError, HuntSetupError) as error:
         print(f"workbench: {visible(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

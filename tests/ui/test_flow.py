@@ -260,9 +260,9 @@ def test_every_binding_has_an_id():
 async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_app, tmp_path):
     from functools import partial
 
-    from workbench.commands.open import case_hunt_hits
+    from workbench.core.hunting import case_hits
 
-    app = make_app(hits_provider=partial(case_hunt_hits, config={}, hunt_dirs=()))
+    app = make_app(hits_provider=partial(case_hits, config={}))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         view = app.screen.view

@@ -104,3 +104,20 @@ async def test_the_report_lists_the_marked_events_the_last_ioc_sweep_matched(two
     section = text[text.index("### IOC matches"):]
     assert "| botasso.cl | domain |" in section  # the spoof allow-list entry carries the article's domain
     assert "185.241.149.122" not in section  # no marked event carries it
+
+
+async def test_the_report_command_hunts_with_the_apps_own_hunt_folders(two_case_dir, tmp_path):
+    from tests.test_report import ANALYST_HUNT, BENIGN_RULE
+
+    hunt_dir = tmp_path / "my-hunts"
+    hunt_dir.mkdir()
+    (hunt_dir / "analyst_transport_rules.toml").write_text(ANALYST_HUNT)
+    Case.named("case-a", two_case_dir).store.set_marks([BENIGN_RULE], True)
+    app = PaletteApp(two_cases_loaded(two_case_dir), Screen)
+    app.hunt_dirs = (hunt_dir,)
+    target = tmp_path / "incident.md"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_command(pilot, "Write incident report", str(target))
+        await settle(app, pilot)
+    text = target.read_text()
+    assert "no hunt maps" not in text and text.index("(T1564.008)") < text.index(BENIGN_RULE)

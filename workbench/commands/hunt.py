@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 import hunts
-from workbench.commands.common import UsageError, add_format_argument, add_input_arguments, open_case
+from workbench.commands.common import add_format_argument, add_input_arguments, open_case
 from workbench.core.config import load_config
-from workbench.core.enrichment import cached_enrichment
 from workbench.core.export import to_text
+from workbench.core.hunting import case_hits, hunt_pack
 from workbench.core.inert import visible
 
 HELP = "hunt hits: one row per (hunt, event, ATT&CK technique)"
@@ -39,19 +39,7 @@ def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hu
     config = load_config(args.config)
     pack = hunt_pack(config, args.hunts)
     case, _report = open_case(args, quiet=quiet)
-    events = case.events()
-    return pack, hunts.hunt_hits(events, pack, cached_enrichment(events, config))
-
-
-def hunt_pack(config: dict, extra_dirs: list[Path]) -> list[hunts.Hunt]:
-    """The bundled hunts plus the config's `hunts_dirs` and `extra_dirs`; a bad file is a UsageError."""
-    configured = config.get("hunts_dirs", [])
-    if isinstance(configured, str) or not all(isinstance(item, str) for item in configured):
-        raise UsageError("config: hunts_dirs must be a list of folder paths")
-    try:
-        return hunts.load_hunts([*map(Path, configured), *extra_dirs])
-    except hunts.HuntFileError as error:
-        raise UsageError(str(error)) from error
+    return pack, case_hits(case.activity(), config, pack)
 
 
 def _table(hits: pl.DataFrame, console: Console) -> None:

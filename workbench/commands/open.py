@@ -5,15 +5,12 @@ several `--case NAME`; PATH... with one `--case NAME` loads them all into that o
 
 import argparse
 from functools import partial
-from pathlib import Path
-
-import polars as pl
 
 from workbench.commands.common import UsageError
-from workbench.commands.hunt import add_hunts_argument, hunt_pack
+from workbench.commands.hunt import add_hunts_argument
 from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import load_config
-from workbench.core.enrichment import cached_enrichment
+from workbench.core.hunting import case_hits, hunt_pack
 
 HELP = "opens the case in the triage TUI (loading PATH..., one case each, or reopening --case NAME...)"
 
@@ -39,17 +36,10 @@ def run(args: argparse.Namespace) -> int:
         if not inputs and not case.exists:
             raise UsageError(f"no case named {case.name!r} in {case.root.parent}; give PATH... to load one")
     pack_dirs = tuple(args.hunts)
-    hunt_pack(config, list(pack_dirs))  # a bad hunt file is a usage error before the screen opens
+    hunt_pack(config, pack_dirs)  # a bad hunt file is a usage error before the screen opens
     from workbench.ui.app import WorkbenchApp
 
-    hits = partial(case_hunt_hits, config=config, hunt_dirs=pack_dirs)
+    hits = partial(case_hits, config=config, extra_dirs=pack_dirs)
     WorkbenchApp(cases, hits_provider=hits, config=config, enrich_offline=args.offline,
                  hunt_dirs=pack_dirs).run()
     return 0
-
-
-def case_hunt_hits(events: pl.DataFrame, config: dict, hunt_dirs: tuple[Path, ...]) -> pl.DataFrame:
-    """Hits of the bundled and configured hunts over the events, with cached enrichment (run in the loader thread)."""
-    from hunts import hunt_hits
-
-    return hunt_hits(events, hunt_pack(config, list(hunt_dirs)), cached_enrichment(events, config))

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from workbench.commands.common import UsageError, add_case_arguments, existing_case
+from workbench.commands.hunt import add_hunts_argument
 from workbench.core.config import load_config
 from workbench.core.inert import visible
 from workbench.core.ioc import IocFileError, read_iocs
@@ -16,8 +17,9 @@ HELP = "writes the incident report of a case's marked events (by ATT&CK tactic a
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--case (required), -o FILE, --iocs FILE."""
+    """--case (required), -o FILE, --iocs FILE, --compare-case NAME, --hunts DIR."""
     add_case_arguments(parser)
+    add_hunts_argument(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
                         help="report file: .md (Markdown) or .html (one self-contained file)")
     parser.add_argument("--iocs", type=Path, metavar="FILE", help="also list which of these indicators the marked events carry")
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     case = existing_case(args.case, args)
     others = [existing_case(name, args) for name in args.compare_case]
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    report = case_report(case, load_config(args.config), iocs, generated, others)
+    report = case_report(case, load_config(args.config), iocs, generated, others, hunt_dirs=tuple(args.hunts))
     write_report(report, args.output)
     print(visible(f"wrote the report of {report.marked} marked events to {args.output}"), file=sys.stderr)
     return 0

@@ -9,13 +9,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-import hunts
-from workbench.commands.hunt import hunt_pack
 from workbench.commands.common import (
     UsageError, add_case_arguments, add_format_argument, case_from_args, open_case, print_frame,
 )
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.hunting import case_hits
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
@@ -107,8 +106,7 @@ def _result_tables(case, query: str, config: dict) -> dict:
     """Hunt hits and cached enrichment as tables, computed only when the query names them."""
     tables = {}
     if "hunt_hits" in query.lower():
-        events = case.events()
-        tables["hunts"] = hunts.hunt_hits(events, hunt_pack(config, []), cached_enrichment(events, config))
+        tables["hunts"] = case_hits(case.activity(), config)
     if "ip_enrichment" in query.lower():
         tables["enrichment"] = cached_enrichment(case.scan(), config)
     return tables

@@ -9,14 +9,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-import hunts
-from workbench.commands.hunt import hunt_pack
 from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
-from workbench.core.activity import audit_log_rows
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
-from workbench.core.enrichment import cached_enrichment
+from workbench.core.hunting import case_hits
 from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
                                      month_labels, timeline_record)
@@ -133,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if events.height == 0:
         raise UsageError("the cases hold no events")
     config = load_config(args.config)
-    hits = hunts.hunt_hits(audit_log_rows(events), hunt_pack(config, []), cached_enrichment(events, config))
+    hits = case_hits(events, config)
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     if timeline.days["events"].sum() == 0:
         raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")

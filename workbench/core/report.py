@@ -7,17 +7,17 @@ This module gathers the facts; `report_format.py` writes them as Markdown or sel
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-import hunts
 from hunts import attack
 from workbench.core import decode
-from workbench.core.activity import audit_log_rows
 from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.hunting import case_hits
 from workbench.core.indicators import indicator_rows
 from workbench.core.ioc import Ioc, ioc_matches
 
@@ -193,10 +193,12 @@ def build_report(
 
 
 def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = None, generated: str | None = None,
-                others: list["Case"] | None = None) -> Report:
-    """The report of a case's marked events: hunts run over the whole case, enrichment from the cache only,
-    the indicators compared with the `others` cases (or, without them, between the cases of a case set or
-    the tenants of a case), and the queries the analyst saved (not every one-off query run)."""
+                others: list["Case"] | None = None, hits: pl.DataFrame | None = None,
+                hunt_dirs: tuple[Path, ...] = ()) -> Report:
+    """The report of a case's marked events: the hunt `hits` over the whole case (default: the case hunted with
+    the bundled, configured and `hunt_dirs` hunts), enrichment from the cache only, the indicators compared with
+    the `others` cases (or, without them, between the cases of a case set or the tenants of a case), and the
+    queries the analyst saved (not every one-off query run)."""
     events = case.activity()  # every source: marked sign-ins and directory audits are evidence too
     store = case.store
     enrichment = cached_enrichment(events, config)
@@ -208,7 +210,8 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
     else:
         correlation = None
     return build_report(
-        case.name, events, store.marks(), hunts.hunt_hits(audit_log_rows(events), hunts.load_hunts(), enrichment),
+        case.name, events, store.marks(),
+        case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment) if hits is None else hits,
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
         queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,

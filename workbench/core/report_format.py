@@ -68,9 +68,11 @@ def _summary(report: Report) -> str:
     if not report.marked:
         return "No events are marked in this case."
     techniques = sum(len(t.techniques) for t in report.tactics)
+    other = (f" Marked events no hunt maps to a technique: {len(report.other)} (under {OTHER_EVIDENCE})."
+             if report.other else "")
     return (f"{report.marked} marked events from {_time(report.first)} to {_time(report.last)} UTC, "
-            f"{len(report.accounts)} accounts, {techniques} ATT&CK techniques under {len(report.tactics)} tactics. "
-            f"Marked events no hunt maps to a technique: {len(report.other)} (under {OTHER_EVIDENCE}).")
+            f"{len(report.accounts)} accounts, {techniques} ATT&CK techniques under {len(report.tactics)} tactics."
+            + other)
 
 
 # Markdown

@@ -10,7 +10,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from workbench.core.activity import audit_log_rows
 from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
@@ -108,7 +107,7 @@ class WorkbenchApp(App[None]):
         if self.hits_provider is None:
             return None
         try:
-            return self.hits_provider(audit_log_rows(events))
+            return self.hits_provider(events)
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)

@@ -80,7 +80,8 @@ def report(app: App, path: Path) -> None:
     """Write the incident report of the session's marked events (in a worker), its cases compared, with the
     matches of the session's last IOC sweep."""
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    built = case_report(app.loaded.case, app_config(app), getattr(app, "swept_iocs", None), generated)
+    built = case_report(app.loaded.case, app_config(app), getattr(app, "swept_iocs", None), generated,
+                        hits=app.loaded.hits, hunt_dirs=getattr(app, "hunt_dirs", ()))
     write_report(built, path)
     _tell(app, f"wrote the report of {built.marked} marked events to {path}",
           "information" if built.marked else "warning")

@@ -5,7 +5,6 @@ Each shows the loaded case(s) once they are in (at mount when the events are loa
 in view with `f` (every case, then each case in turn).
 """
 
-from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
@@ -16,9 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 import hunts
-from workbench.core.activity import audit_log_rows
+from workbench.core import hunting
 from workbench.core.config import load_config
-from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.widgets.cells import first_that_fits
@@ -32,17 +30,15 @@ def app_config(app: App) -> dict:
 
 def hunt_pack(app: App) -> list[hunts.Hunt]:
     """The hunts the app runs: the bundled pack, the config's `hunts_dirs` and the app's `--hunts` folders."""
-    folders = [*app_config(app).get("hunts_dirs", []), *getattr(app, "hunt_dirs", ())]
-    return hunts.load_hunts([Path(folder) for folder in folders])
+    return hunting.hunt_pack(app_config(app), getattr(app, "hunt_dirs", ()))
 
 
 def loaded_hits(app: App, loaded: CaseLoaded, pack: list[hunts.Hunt] | None = None) -> pl.DataFrame:
     """The hunt hits of the loaded events: the loader's, else hunted now with cached enrichment (no network)."""
     if loaded.hits is not None:
         return loaded.hits
-    events = audit_log_rows(loaded.events)
-    return hunts.hunt_hits(events, hunt_pack(app) if pack is None else pack,
-                           cached_enrichment(events, app_config(app)))
+    return hunting.case_hits(loaded.events, app_config(app), hunt_pack(app) if pack is None else pack,
+                             enrichment=loaded.enrichment)
 
 
 class CaseScreen(Screen[None]):

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 import hunts
 from hunts import attack
 from workbench.core.config import ConfigError
+from workbench.core.hunting import HuntSetupError
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, hunt_pack, loaded_hits
@@ -77,7 +78,7 @@ class MatrixScreen(CaseScreen):
             pack = hunt_pack(self.app)
             hits = loaded_hits(self.app, loaded, pack)
             columns = hunts.matrix_cells(hits, pack)
-        except (hunts.HuntFileError, ConfigError) as error:
+        except (HuntSetupError, ConfigError) as error:
             self.app.call_from_thread(self.say, f"cannot build the matrix: {error}")
             return
         except Exception as error:  # said in the status line, never a traceback on screen
