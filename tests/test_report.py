@@ -189,3 +189,13 @@ def test_the_report_hunts_with_the_analysts_own_hunts(tmp_path, sample_logs):
     text = own.read_text()
     assert "no hunt maps" not in text and "(T1564.008)" in text
     assert text.index("(T1564.008)") < text.index(BENIGN_RULE)
+
+
+def test_a_case_of_two_tenants_names_them_by_domain_in_the_report(tmp_path, sample_logs):
+    case_dir, out = tmp_path / "cases", tmp_path / "both.md"
+    assert main(["info", str(sample_logs), "--case", "both", "--case-dir", str(case_dir)]) == 0
+    Case.named("both", case_dir).store.set_marks(["54b73f0b-d878-4134-9f47-c7a46b57800a"], True)  # spoof allow item
+    assert main(["report", "--case", "both", "--case-dir", str(case_dir), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "| ip | 104.161.20.102 | 1 | example.com (2ab04f98), example.net (e5da9a31) |" in text
+    assert "2ab04f98-6e9a" not in text

@@ -15,7 +15,7 @@ import polars as pl
 from hunts import attack
 from workbench.core import decode
 from workbench.core.cases import comparison_column
-from workbench.core.correlate import correlate
+from workbench.core.correlate import correlate, tenant_labels
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.hunting import case_hits
 from workbench.core.indicators import indicator_rows
@@ -207,6 +207,9 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
         correlation = correlate(together, "case", cached_enrichment(together, config))
     elif events[comparison_column(events)].drop_nulls().n_unique() > 1:  # a case set, or one case of several tenants
         correlation = correlate(events, comparison_column(events), enrichment)
+        if comparison_column(events) == "organization_id":  # tenants by domain, as correlate shows them
+            labels = tenant_labels(events)
+            correlation = correlation.with_columns(pl.col("cases").list.eval(pl.element().replace(labels)))
     else:
         correlation = None
     return build_report(
