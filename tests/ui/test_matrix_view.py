@@ -171,3 +171,33 @@ async def test_user_hunts_join_the_matrix_and_bad_hunt_files_are_named_in_the_st
         text = str(app.screen.query_one("#matrix-status").render())
         assert "cannot build the matrix" in text and "broken.toml" in text
         assert app.screen.columns == [] and not app.screen.check_action("open", ())
+
+
+async def test_a_hunt_that_reads_ip_enrichment_says_it_waits_for_it_when_the_case_has_none(case_a_hits):
+    case, hits = case_a_hits
+    app = ViewApp(case_loaded(case, hits=hits), MatrixScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "22 of 62 hunts hit, 1 needs IP enrichment" in str(app.screen.query_one("#matrix-header").render())
+        await pilot.press("h")
+        hunt_list = app.screen.query_one(HuntList)
+        row = next(i for i, h in enumerate(hunt_list.hunts) if h.id == "initial_aad_signin_hosting_ip")
+        assert str(hunt_list.get_cell_at((row, 0))) == "wait"
+        assert all(str(hunt_list.get_cell_at((i, 0))) != "wait" for i in range(hunt_list.row_count) if i != row)
+        hunt_list.move_cursor(row=row)
+        await pilot.pause()
+        detail = str(app.screen.query_one("#hunt-detail").render()).replace("\n", " ")
+        assert "Waits for IP enrichment" in detail and "workbench enrich --import FILE" in detail
+
+
+async def test_no_hunt_waits_once_the_case_has_hosting_verdicts(case_a_hits):
+    case, hits = case_a_hits
+    loaded = case_loaded(case, hits=hits)
+    loaded.enrichment = pl.DataFrame({"ip": ["104.161.20.102"], "hosting": [True]})
+    app = ViewApp(loaded, MatrixScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "needs" not in str(app.screen.query_one("#matrix-header").render())
+        await pilot.press("h")
+        hunt_list = app.screen.query_one(HuntList)
+        assert all(str(hunt_list.get_cell_at((i, 0))) != "wait" for i in range(hunt_list.row_count))

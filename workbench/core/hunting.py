@@ -37,3 +37,9 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
     known = cached_enrichment(events, config) if enrichment is None else enrichment
     return hunts.hunt_hits(audit_log_rows(events), chosen, known)
+
+
+def waiting_for_enrichment(pack: list[hunts.Hunt], enrichment: pl.DataFrame | None) -> list[hunts.Hunt]:
+    """The hunts that read the IP enrichment when no IP of the case has a hosting verdict (they cannot fire yet)."""
+    known = enrichment is not None and "hosting" in enrichment.columns and enrichment["hosting"].is_not_null().any()
+    return [] if known else [hunt for hunt in pack if hunt.reads_enrichment]

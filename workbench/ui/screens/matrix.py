@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 import hunts
 from hunts import attack
 from workbench.core.config import ConfigError
-from workbench.core.hunting import HuntSetupError
+from workbench.core.hunting import HuntSetupError, waiting_for_enrichment
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, hunt_pack, loaded_hits
@@ -46,6 +46,7 @@ class MatrixScreen(CaseScreen):
         self.all_hits: pl.DataFrame | None = None  # every case's hits
         self.hits: pl.DataFrame | None = None  # the hits the case filter keeps
         self.columns: list[hunts.MatrixColumn] = []
+        self.waiting: frozenset[str] = frozenset()  # ids of the hunts that wait for IP enrichment
 
     def compose(self) -> ComposeResult:
         yield Static(Text("ATT&CK matrix: waiting for the case…"), id="matrix-header")
@@ -78,16 +79,18 @@ class MatrixScreen(CaseScreen):
             pack = hunt_pack(self.app)
             hits = loaded_hits(self.app, loaded, pack)
             columns = hunts.matrix_cells(hits, pack)
+            waiting = frozenset(hunt.id for hunt in waiting_for_enrichment(pack, loaded.enrichment))
         except (HuntSetupError, ConfigError) as error:
             self.app.call_from_thread(self.say, f"cannot build the matrix: {error}")
             return
         except Exception as error:  # said in the status line, never a traceback on screen
             self.app.call_from_thread(self.say, f"cannot build the matrix: {type(error).__name__}: {error}")
             return
-        self.app.call_from_thread(self._built, pack, hits, columns)
+        self.app.call_from_thread(self._built, pack, hits, columns, waiting)
 
-    def _built(self, pack: list[hunts.Hunt], hits: pl.DataFrame, columns: list[hunts.MatrixColumn]) -> None:
-        self.pack, self.all_hits, self.hits, self.columns = pack, hits, hits, columns
+    def _built(self, pack: list[hunts.Hunt], hits: pl.DataFrame, columns: list[hunts.MatrixColumn],
+               waiting: frozenset[str]) -> None:
+        self.pack, self.all_hits, self.hits, self.columns, self.waiting = pack, hits, hits, columns, waiting
         self.show_hits()
         if not self.query_one("#matrix-pane").has_class("hidden"):
             self.query_one(AttackMatrix).focus()
@@ -98,7 +101,7 @@ class MatrixScreen(CaseScreen):
     def show_hits(self) -> None:
         """Lay the hits the case filter keeps out on the matrix and the hunts list."""
         self.query_one(AttackMatrix).show(self.columns)
-        self.query_one(HuntList).show(self.pack, hunt_hit_counts(self.hits))
+        self.query_one(HuntList).show(self.pack, hunt_hit_counts(self.hits), self.waiting)
         self.refresh_header()
 
     def case_filter_ready(self) -> bool:
@@ -118,6 +121,8 @@ class MatrixScreen(CaseScreen):
         covered = sum(cell.has_hunt for cell in cells)
         mode = (f"coverage: {covered} of {len(cells)} techniques have hunts" if self.query_one(AttackMatrix).coverage
                 else f"{hunted} of {len(self.pack)} hunts hit")
+        if self.waiting:
+            mode += f", {len(self.waiting)} {'needs' if len(self.waiting) == 1 else 'need'} IP enrichment"
         parts = [self.loaded.case.name, f"ATT&CK v{attack.ATTACK_VERSION} {attack.PLATFORM}", mode]
         if len(self.case_choices) > 1:
             parts.append(f"showing: {self.case_scope}")
@@ -149,6 +154,11 @@ class MatrixScreen(CaseScreen):
         text.append(visible(hunt.title), style="bold")
         text.append(f"\n{hunt.id} · {hunt.severity} · {visible(pairs)}\n\n")
         text.append(visible(paragraphs(hunt.description), keep_newlines=True))
+        if hunt.id in self.waiting:
+            text.append("\n\nWaits for IP enrichment: ", style="bold yellow")
+            text.append("no IP of the case has a hosting verdict, so this hunt cannot fire. Enrich online (R in "
+                        "the IPs view, F4, or `workbench enrich PATH...`), or import lookups made elsewhere "
+                        "(`workbench enrich --import FILE`); then reopen the case.")
         text.append("\n\nRunbook\n", style="bold")
         text.append(visible(paragraphs(hunt.runbook), keep_newlines=True))
         self.query_one("#hunt-detail", Static).update(text)

@@ -1,4 +1,5 @@
-"""Provides `HuntList`: the hunts of the pack with their hits, most hits and highest severity first."""
+"""Provides `HuntList`: the hunts of the pack with their hits, most hits and highest severity first; a hunt
+that waits for IP enrichment says so instead of showing no hits."""
 
 import polars as pl
 from rich.text import Text
@@ -15,7 +16,8 @@ def hunt_hit_counts(hits: pl.DataFrame) -> dict[str, int]:
 
 
 class HuntList(DataTable):
-    """One row per hunt (keyed by hunt id): events hit, severity, title, ATT&CK techniques."""
+    """One row per hunt (keyed by hunt id): events hit (`wait` for a hunt waiting for IP enrichment), severity,
+    title, ATT&CK techniques."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -27,15 +29,20 @@ class HuntList(DataTable):
         self.add_column(Text("hunt"), key="title")
         self.add_column(Text("ATT&CK"), key="attack")
 
-    def show(self, hunts: list[Hunt], counts: dict[str, int]) -> None:
-        """List `hunts` ordered by events hit, then severity, then title."""
+    def show(self, hunts: list[Hunt], counts: dict[str, int], waiting: frozenset[str] = frozenset()) -> None:
+        """List `hunts` ordered by events hit, then severity, then title; the ids in `waiting` read the IP
+        enrichment, which the case lacks."""
         self.hunts = sorted(hunts, key=lambda h: (-counts.get(h.id, 0), -h.severity_rank, h.title.lower()))
         self.clear()
         for hunt in self.hunts:
             count = counts.get(hunt.id, 0)
             techniques = ", ".join(dict.fromkeys(pair.technique_id for pair in hunt.attack))
+            if hunt.id in waiting:
+                hits = Text("wait", style="yellow")
+            else:
+                hits = Text(f"{count:>4}" if count else "   ·", style="bold" if count else "dim")
             self.add_row(
-                Text(f"{count:>4}" if count else "   ·", style="bold" if count else "dim"),
+                hits,
                 Text(hunt.severity),
                 Text(visible(hunt.title)),
                 Text(techniques),
