@@ -1,15 +1,17 @@
-"""Provides `workbench [PATH...] [--case NAME]...`: open the case in the TUI (no PATH reopens the case).
+"""Provides `workbench [PATH...] [--case NAME]...`: open the case in the TUI; with neither, pick cases to reopen.
 
 Several PATHs open several cases side by side, one per PATH (`workbench case-a/ case-b/`), as do
 several `--case NAME`; PATH... with one `--case NAME` loads them all into that one case."""
 
 import argparse
 from functools import partial
+from pathlib import Path
 
 from workbench.commands.common import UsageError
 from workbench.commands.hunt import add_hunts_argument
+from workbench.core.case_index import case_folders
 from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
-from workbench.core.config import load_config
+from workbench.core.config import cases_root, load_config
 from workbench.core.hunting import case_hits, hunt_pack
 
 HELP = "opens the case in the triage TUI (loading PATH..., one case each, or reopening --case NAME...)"
@@ -28,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"{', '.join(missing)}: no such file or folder")
     config = load_config(args.config)
+    if not args.paths and not args.case:
+        args.case = _picked_cases(cases_root(args.case_dir, config))
+        if not args.case:
+            return 0
     try:
         cases = plan_case_set(args.paths, args.case, args.case_dir, config)
     except CasesUsageError as error:
@@ -43,3 +49,12 @@ def run(args: argparse.Namespace) -> int:
     WorkbenchApp(cases, hits_provider=hits, config=config, enrich_offline=args.offline,
                  hunt_dirs=pack_dirs).run()
     return 0
+
+
+def _picked_cases(root: Path) -> list[str] | None:
+    """The cases chosen in the case picker (None when the user quits); a usage error when there are none."""
+    if not case_folders(root):
+        raise UsageError(f"no cases in {root} yet: give PATH... to load one (e.g. workbench sample_logs)")
+    from workbench.ui.case_picker import CasePicker
+
+    return CasePicker(root).run()

@@ -14,6 +14,7 @@ import polars as pl
 
 from workbench.core.case import POINTER, Case
 from workbench.core.case_lock import pinned, writer_lock
+from workbench.core.correlate import tenant_labels
 
 
 class CaseNameError(ValueError):
@@ -48,19 +49,22 @@ def _size(folder: Path) -> int:
 
 
 def summary(case: Case) -> dict:
-    """One case: name, inputs, rows per source, rejected, tenants, size in bytes, created and last opened (UTC)."""
+    """One case: name, inputs, rows per source, rejected, tenants (by domain, as `tenant_labels` names them),
+    size in bytes, created and last opened (UTC)."""
     report = case.load_report()
     frames: dict[str, int] = {}
     for file in report.files:
         for frame, count in (file.frames or {"events": file.loaded}).items():
             frames[frame] = frames.get(frame, 0) + count
-    tenants = pl.concat([case.scan(frame=frame).select("organization_id").collect()
-                         for frame in ("events", "sign_ins", "directory_audits")])["organization_id"]
+    people = pl.concat([case.scan(frame=frame).select("organization_id", "user_key").collect()
+                        for frame in ("events", "sign_ins", "directory_audits")])
+    ids = people["organization_id"].drop_nulls().unique().to_list()
+    labels = tenant_labels(people)
     return {
         "name": case.name, "inputs": [str(path) for path in case.inputs()],
         "events": frames.get("events", 0), "sign_ins": frames.get("sign_ins", 0),
         "directory_audits": frames.get("directory_audits", 0), "rejected": report.totals()["rejected"],
-        "tenants": sorted(tenants.drop_nulls().unique().to_list()), "size_bytes": _size(case.root),
+        "tenants": sorted(labels.get(tenant, tenant) for tenant in ids), "size_bytes": _size(case.root),
         "created": _when(case.created()), "last_opened": _when(case.last_opened()),
     }
 
