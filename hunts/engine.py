@@ -1,10 +1,10 @@
 """Provides evaluation of hunts over a whole events frame with Polars expressions, and the hits frame.
 
 Each hunt's cheap filters (operation, workload, actor kind) run first over precomputed columns; only
-the remaining rows are decoded and tested. Thresholds count per key in tumbling windows
-(`creation_time` truncated to the window), first-seen compares a key's first time with the start of
-the data plus a baseline, and sequences join their steps on a lower-cased key: all of it has a
-direct SQL form (window functions, date truncation, joins), as DESIGN.md §7 asks.
+the remaining rows are decoded and tested. Thresholds count per key in sliding windows (N events
+within W of each other, wherever they fall on the clock), first-seen compares a key's first time with
+the start of the data plus a baseline, and sequences join their steps on a lower-cased key: all of it
+has a direct SQL form (range window functions, joins), as DESIGN.md §7 asks.
 """
 
 from typing import Iterable
@@ -87,15 +87,30 @@ def _keys_present(by: list[str]) -> pl.Expr:
     return pl.all_horizontal((pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "")) for column in by)
 
 
+def _in_sliding_window(frame: pl.DataFrame, spec: dict, counted: pl.Expr) -> pl.Series:
+    """Per row: whether it lies in a window of `spec["window"]` (ends included) holding at least `spec["min"]`
+    events (or distinct values) of its key, wherever the window falls on the clock.
+
+    Such a window can always end on an event, so each event's window back to `window` before it is counted
+    (rolling group-by); a row is in one when the next qualifying end at or after it is within `window`."""
+    by, window = spec["by"], _duration(spec["window"])
+    rows = frame.with_row_index("_row").filter(_keys_present(by)).sort(*by, "creation_time")
+    counts = rows.rolling("creation_time", period=spec["window"], closed="both", group_by=by).agg(counted.alias("_n"))
+    qualifying_end = pl.when(pl.col("_n") >= spec["min"]).then(pl.col("creation_time"))
+    inside = rows.with_columns(counts["_n"]).filter(
+        qualifying_end.backward_fill().over(by) - pl.col("creation_time") <= window)["_row"]
+    return pl.Series("in_window", [False] * frame.height, dtype=pl.Boolean).scatter(inside, True)
+
+
 def _aggregates(frame: pl.DataFrame, condition: dict, start) -> pl.DataFrame:
     tests = []
     if "threshold" in condition:
         spec = condition["threshold"]
-        group = [pl.col(column) for column in spec["by"]]
-        if "window" in spec:
-            group.append(pl.col("creation_time").dt.truncate(spec["window"]))
         counted = pl.len() if "distinct" not in spec else pl.col(spec["distinct"]).drop_nulls().n_unique()
-        tests += [_keys_present(spec["by"]), counted.over(group) >= spec["min"]]
+        if "window" in spec:
+            tests.append(pl.lit(_in_sliding_window(frame, spec, counted)))
+        else:
+            tests += [_keys_present(spec["by"]), counted.over(spec["by"]) >= spec["min"]]
     if "first_seen" in condition:
         spec = condition["first_seen"]
         first = pl.col("creation_time").min().over(spec["by"])

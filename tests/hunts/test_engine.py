@@ -111,13 +111,29 @@ def test_item_and_affected_items_subjects():
     assert flagged(hunt, records) == ["r1", "r2"]
 
 
-def test_threshold_counts_per_key_in_tumbling_windows():
+def test_threshold_counts_per_key_in_sliding_windows():
     hunt = hunt_from('[condition]\noperations = ["UserLoginFailed"]\nthreshold = { by = ["user_key"], window = "30m", min = 3 }')
-    records = [{"Operation": "UserLoginFailed", "UserId": "A@x.com", "CreationTime": f"2023-02-20T10:0{n}:00"} for n in range(3)]
-    records += [{"Operation": "UserLoginFailed", "UserId": "b@x.com", "CreationTime": f"2023-02-20T1{n}:00:00"} for n in range(3)]
-    numbered = [{"Id": f"x{n}", **record} for n, record in enumerate(records)]
-    events = events_from_records(numbered)
-    assert sorted(matching_events(hunt, Context(events))["record_id"]) == ["x0", "x1", "x2"]
+    times = {"x0": "10:00", "x1": "10:01", "x2": "10:02",  # A: three in two minutes
+             "y0": "10:00", "y1": "11:00", "y2": "12:00",  # b: three, an hour apart each
+             "z0": "09:10", "z1": "09:29", "z2": "09:40", "z3": "09:59", "z4": "10:45",  # c: 09:10-09:40 across 09:30
+             "w0": "13:59", "w1": "14:00", "w2": "14:00"}  # d: ties count, across the hour
+    users = {"x": "A@x.com", "y": "b@x.com", "z": "c@x.com", "w": "d@x.com"}
+    records = [{"Id": record_id, "Operation": "UserLoginFailed", "UserId": users[record_id[0]],
+                "CreationTime": f"2023-02-20T{time}:00"} for record_id, time in times.items()]
+    flagged_ids = sorted(matching_events(hunt, Context(events_from_records(records)))["record_id"])
+    # z3 is in the window 09:29-09:59 (z1, z2, z3); z4 is 46 minutes after z3: alone
+    assert flagged_ids == ["w0", "w1", "w2", "x0", "x1", "x2", "z0", "z1", "z2", "z3"]
+
+
+def test_distinct_threshold_in_a_sliding_window_counts_values_not_events():
+    hunt = hunt_from('[condition]\noperations = ["UserLoggedIn"]\n'
+                     'threshold = { by = ["user_key"], window = "10m", distinct = "client_ip", min = 2 }')
+    rows = [("a", "09:58", "1.1.1.1"), ("b", "10:05", "2.2.2.2"), ("c", "10:30", "3.3.3.3"), ("d", "10:31", "3.3.3.3"),
+            ("e", "10:50", "4.4.4.4"), ("f", "11:00", "5.5.5.5")]
+    records = [{"Id": record_id, "Operation": "UserLoggedIn", "UserId": "u@x.com", "ClientIP": ip,
+                "CreationTime": f"2023-02-20T{time}:00"} for record_id, time, ip in rows]
+    flagged_ids = sorted(matching_events(hunt, Context(events_from_records(records)))["record_id"])
+    assert flagged_ids == ["a", "b", "e", "f"]  # c and d: one address; e and f exactly ten minutes apart count
 
 
 def test_first_seen_flags_a_key_new_after_the_baseline_only_within_its_window():
