@@ -120,3 +120,15 @@ def test_every_row_is_loaded_duplicate_or_rejected(tmp_path_factory, lines):
     assert totals["loaded"] + totals["duplicates"] + totals["conflicting"] + totals["rejected"] == totals["rows"]
     assert case.rejects().height == totals["rejected"]
     assert case.events().height == totals["loaded"]
+
+
+def test_an_export_of_exactly_a_collectors_limit_gets_a_cut_off_note(tmp_path, capsys):
+    from workbench.cli import main
+
+    limit, under = tmp_path / "limit.jsonl", tmp_path / "under.jsonl"
+    limit.write_text("".join(good(n) + "\n" for n in range(50_000)))
+    under.write_text("".join(good(n) + "\n" for n in range(49_999)))
+    assert main(["info", str(limit), str(under), "--case", "cut", "--case-dir", str(tmp_path / "cases")]) == 0
+    out = "".join(capsys.readouterr().out.split())  # lines are wrapped and long paths folded at the width
+    assert "limit.jsonl:exactly50,000rows,Search-UnifiedAuditLog'slimitwith-SessionCommandReturnLargeSet" in out
+    assert "maybecutoff" in out and "under.jsonl:exactly" not in out

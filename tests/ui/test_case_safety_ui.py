@@ -82,3 +82,16 @@ async def test_the_load_report_says_which_file_could_not_be_read_and_why(tmp_pat
         await pilot.pause()
         text = screen_text(app.screen)
         assert "contacts.csv: not a Microsoft 365 audit log (first line is 'name,phone')" in text
+        assert text.count("contacts.csv: not a Microsoft 365 audit log") == 1  # the path is not repeated
+
+
+async def test_an_export_of_exactly_a_collectors_limit_is_flagged_as_maybe_cut_off(tmp_path):
+    write_records(tmp_path / "search.jsonl", [record(str(n), "Send") for n in range(5_000)])
+    app = WorkbenchApp(CaseSet([(Case(tmp_path / "cases" / "c"), [tmp_path / "search.jsonl"])]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert any("export cut off?" == note.title and "exactly 5,000 rows" in note.message
+                   for note in app._notifications)
+        await pilot.press("l")
+        await pilot.pause()
+        assert "search.jsonl: exactly 5,000 rows, Search-UnifiedAuditLog's -ResultSize limit" in screen_text(app.screen)

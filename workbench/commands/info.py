@@ -8,7 +8,7 @@ from rich.text import Text
 
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
 from workbench.core.inert import dumps, visible
-from workbench.core.load_report import LoadReport
+from workbench.core.load_report import FileReport, LoadReport
 from workbench.core.summary import summarise
 
 HELP = "load report: per file format, loaded / duplicate / rejected, time range, sources, sign-ins, workloads"
@@ -55,9 +55,8 @@ def render(summary: dict, case_name: str, console: Console) -> None:
             table.add_row(_plain(name), f"{count:,}")
         console.print(table)
     for file in summary["files"]:
-        if file.get("note"):  # a note from a loading error names the file already
-            note = file["note"] if file["note"].startswith(file["path"]) else f"{file['path']}: {file['note']}"
-            console.print(Text(visible(f"note: {note}")))
+        if file.get("note"):
+            console.print(Text(visible(f"note: {FileReport(**file).note_line()}")))
     if totals["folded"]:
         console.print(Text(f"{totals['folded']:,} repeated rows of a sign-in or directory audit folded into the loaded "
                            "one (counted as duplicates)"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
-from workbench.core.load_report import FileReport, LoadReport, Progress
+from workbench.core.load_report import FileReport, LoadReport, Progress, cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
 from workbench.core.readers import RawChunk, records_frame
 from workbench.core.sources import FRAMES, FileShape, detect
@@ -169,6 +169,7 @@ def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, pro
             if plain.damage:
                 file_report.note = plain.damage
                 rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
+            file_report.note = file_report.note or cut_off_note(file_report.rows)
     if progress:
         progress(len(files), len(files), rows_read, "")
     return report

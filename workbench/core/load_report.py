@@ -10,6 +10,22 @@ from typing import Callable
 #: progress(files_done, files_total, rows_read_so_far, current_file)
 Progress = Callable[[int, int, int, str], None]
 
+#: Row counts at which collectors stop: an export of exactly this many rows is probably cut off.
+COLLECTOR_LIMITS = {
+    5_000: "Search-UnifiedAuditLog's -ResultSize limit",
+    50_000: "Search-UnifiedAuditLog's limit with -SessionCommand ReturnLargeSet, and the Purview audit export's",
+    100_000: "the Entra admin center's download limit, and other collectors' page limits",
+}
+CUT_OFF_MARK = "may be cut off"
+
+
+def cut_off_note(rows: int) -> str | None:
+    """Why an export of `rows` rows looks cut off by a collector's limit, or None."""
+    if rows not in COLLECTOR_LIMITS:
+        return None
+    return (f"exactly {rows:,} rows, {COLLECTOR_LIMITS[rows]}: the export {CUT_OFF_MARK}; check that its time range "
+            "covers what was asked for, and export the rest in smaller time ranges")
+
 
 @dataclass
 class FileReport:
@@ -28,6 +44,10 @@ class FileReport:
     frames: dict[str, int] = field(default_factory=dict)
     #: Of the duplicates, those whose values were folded into the loaded row (sign-ins refilled by Sentinel).
     folded: int = 0
+
+    def note_line(self) -> str:
+        """The note with the file's path before it (a note from a loading error names the file already)."""
+        return self.note if self.note.startswith(self.path) else f"{self.path}: {self.note}"
 
 
 @dataclass

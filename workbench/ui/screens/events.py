@@ -18,6 +18,7 @@ from workbench.core.activity import frame_of
 from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
+from workbench.core.load_report import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
 from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
 from workbench.ui.record_actions import copy_record
@@ -138,6 +139,10 @@ class EventsScreen(Screen[None]):
             count = totals["conflicting"]
             self.app.notify(f"{count:,} conflicting duplicate{'' if count == 1 else 's'}: same Id as a loaded record, "
                             "other content (both kept) — l shows them", severity="warning", markup=False, timeout=15)
+        for file in loaded.report.files:
+            if file.note and CUT_OFF_MARK in file.note:
+                self.app.notify(f"{file.note_line()} — l: load report", title="export cut off?", severity="warning",
+                                markup=False, timeout=20)
         if totals["rejected"] or totals["duplicates"] or totals["conflicting"]:
             conflicting = f", {totals['conflicting']:,} conflicting" if totals["conflicting"] else ""
             self.say(f"{totals['loaded']:,} events; {totals['rejected']:,} rows rejected, "

@@ -54,7 +54,7 @@ class LoadReportScreen(ModalScreen[None]):
             yield Static(Text("Load report", style="bold"))
             yield Static(report_table(self.report))
             yield Static(Text(self.report.frame_line()))
-            notes = [f"{file.path}: {file.note}" for file in self.report.files if file.note]
+            notes = [file.note_line() for file in self.report.files if file.note]
             if notes:
                 yield Static(Text("\nFiles:", style="bold"))
                 yield Static(Text(visible("\n".join(notes), keep_newlines=True)))
