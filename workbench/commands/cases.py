@@ -5,17 +5,25 @@ import sys
 
 import polars as pl
 
-from workbench.commands.common import UsageError, add_format_argument, existing_case, print_frame
+from workbench.commands.common import UsageError, add_format_argument, existing_case
 from workbench.core.bounded import human_size
 from workbench.core.case import Case
 from workbench.core.case_index import CaseNameError, remove, rename, summaries
 from workbench.core.config import cases_root, load_config
 from workbench.core.inert import visible
+from workbench.core.table_fit import Column, print_rows, print_table
 
 HELP = "lists the cases (inputs, rows per source, tenants, size, created, last opened); `cases rename`, `cases remove`"
 COLUMNS = {"name": pl.String, "events": pl.Int64, "sign_ins": pl.Int64, "directory_audits": pl.Int64,
            "rejected": pl.Int64, "tenants": pl.String, "size": pl.String, "created": pl.String, "last_opened": pl.String,
            "inputs": pl.String}
+#: The table's columns, most wanted first.
+TABLE_COLUMNS = [
+    Column("name", min_width=16), Column("events", min_width=7), Column("tenants", min_width=16),
+    Column("last_opened", min_width=16), Column("size", min_width=6), Column("inputs", min_width=16),
+    Column("sign_ins", min_width=8), Column("directory_audits", "directory audits", 8), Column("rejected", min_width=8),
+    Column("created", min_width=16),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> None:
     rows = summaries(cases_root(args.case_dir, load_config(args.config)))
     if args.format == "json":
-        print_frame(pl.DataFrame(rows) if rows else pl.DataFrame(schema=COLUMNS), "json")
+        print_rows(pl.DataFrame(rows) if rows else pl.DataFrame(schema=COLUMNS), "json")
         return
     table = pl.DataFrame([row | {"tenants": ", ".join(row["tenants"]), "inputs": ", ".join(row["inputs"]),
                                  "size": human_size(row["size_bytes"])} for row in rows], schema=COLUMNS)
-    print_frame(table, args.format, title="Cases")
+    if args.format == "table":
+        print_table(table, TABLE_COLUMNS, title="Cases")
+    else:
+        print_rows(table, args.format)

@@ -1,23 +1,17 @@
 """Provides `workbench hunt`: every hunt's hits over the inputs, as a Rich table, JSON or CSV."""
 
 import argparse
-import sys
 from pathlib import Path
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 import hunts
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
 from workbench.core.config import load_config
-from workbench.core.export import to_text
 from workbench.core.hunting import case_hits, hunt_pack
-from workbench.core.inert import visible
+from workbench.core.table_fit import Column, print_rows, print_table
 
 HELP = "hunt hits: one row per (hunt, event, ATT&CK technique)"
-WIDE = 150
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "informational": "dim"}
 
 
@@ -42,30 +36,26 @@ def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hu
     return pack, case_hits(case.activity(), config, pack)
 
 
-def _table(hits: pl.DataFrame, console: Console) -> None:
-    wide = console.width >= WIDE
-    text_columns = ("hunt_id", "user_id", "operation", "client_ip", "record_id") if wide else ("hunt_id", "user_id", "operation")
-    table = Table(title=Text(f"{hits.height} hunt hits" + ("" if wide else " (JSON or a wider terminal shows IPs and record ids)")))
-    for name in ("time (UTC)", "severity", "technique"):
-        table.add_column(name, no_wrap=True)
-    for name in text_columns:
-        table.add_column(name.removesuffix("_id").replace("_", " "), overflow="fold")
-    for row in hits.iter_rows(named=True):
-        table.add_row(
-            Text(row["creation_time"].strftime("%Y-%m-%d %H:%M")),
-            Text(row["severity"], style=SEVERITY_STYLE[row["severity"]]),
-            Text(row["technique_id"]),
-            *(Text(visible(row[key] or "")) for key in text_columns),
-        )
-    console.print(table)
+#: The hunt table's columns, most wanted first (the TUI keeps time, user, operation and client IP at 80 columns).
+TABLE_COLUMNS = [
+    Column("time", "time (UTC)", 16), Column("severity", min_width=8, style="severity_style"),
+    Column("hunt_id", "hunt", 16), Column("user_id", "user", 12), Column("operation", min_width=12),
+    Column("client_ip", "client IP", 15), Column("technique_id", "technique", 9), Column("title", min_width=20),
+    Column("record_id", "record", 12),
+]
+
+
+def _table(hits: pl.DataFrame) -> None:
+    print_table(hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%d %H:%M").alias("time"),
+                                  pl.col("severity").replace_strict(SEVERITY_STYLE, default="").alias("severity_style")),
+                TABLE_COLUMNS, title=f"{hits.height} hunt hits")
 
 
 def run(args: argparse.Namespace) -> int:
     """Load (or reuse) the case, run the hunts and print the hits."""
     _pack, hits = hunts_and_hits(args, quiet=args.format != "table")
     if args.format == "table":
-        _table(hits, Console())
-        return 0
-    printable = hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
-    sys.stdout.write(to_text(printable, args.format, terminal=sys.stdout.isatty()))
+        _table(hits)
+    else:
+        print_rows(hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ")), args.format)
     return 0

@@ -6,14 +6,21 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.commands.common import UsageError, add_format_argument, print_frame
+from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
 from workbench.core.inert import visible
 from workbench.core.ioc import IocFileError, ioc_matches, read_iocs
+from workbench.core.table_fit import Column, print_rows, print_table
 
 HELP = "flags the events carrying an indicator from a list (IPs, CIDRs, domains, addresses, user agents, rule names)"
-TABLE_COLUMNS = ("creation_time", "case", "user_id", "operation", "client_ip", "indicator", "type", "field", "record_id")
+#: The table's columns, most wanted first.
+TABLE_COLUMNS = [
+    Column("creation_time", "time (UTC)", 19), Column("indicator", min_width=15), Column("user_id", "user", 12),
+    Column("operation", min_width=12), Column("field", min_width=10), Column("client_ip", "client IP", 15),
+    Column("type", min_width=8), Column("case", min_width=10), Column("matched", min_width=12),
+    Column("record_id", "record", 12),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +44,8 @@ def run(args: argparse.Namespace) -> int:
     missing = [ioc.value for ioc in iocs if ioc.value not in hit]
     print(visible(f"{len(hit)} of {len(iocs)} indicators matched {matches['record_id'].n_unique()} events"
                   + (f"; no match: {', '.join(missing)}" if missing else "")), file=sys.stderr)
-    printable = matches.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
-    if args.format == "json":
-        print_frame(printable, "json")
+    if args.format == "table":
+        print_table(matches, TABLE_COLUMNS, title=f"IOC matches in {', '.join(cases.names)}")
     else:
-        print_frame(printable.select(TABLE_COLUMNS), args.format, title=f"IOC matches in {', '.join(cases.names)}")
+        print_rows(matches.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ")), args.format)
     return 0

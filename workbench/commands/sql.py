@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import (
-    UsageError, add_case_arguments, add_format_argument, case_from_args, open_case, print_frame,
+    UsageError, add_case_arguments, add_format_argument, case_from_args, open_case,
 )
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -20,6 +20,7 @@ from workbench.core.inert import visible
 from workbench.core.sql import (
     DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, sql_limits,
 )
+from workbench.core.table_fit import frame_columns, print_rows, print_table
 
 HELP = f"runs SQL over table {EVENTS_TABLE} (alias {EVENTS_ALIAS})"
 
@@ -95,10 +96,11 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from error
         print(visible(f"{_rows(result.frame.height)} written to {args.output}"), file=sys.stderr)
+    elif args.format == "table":
+        print_table(result.frame, frame_columns(result.frame))
+        print(_rows(result.frame.height), file=sys.stderr)
     else:
-        print_frame(result.frame, args.format)
-        if args.format == "table":
-            print(_rows(result.frame.height), file=sys.stderr)
+        print_rows(result.frame, args.format)
     return 0
 
 
@@ -128,7 +130,7 @@ def _list(args: argparse.Namespace) -> int:
     rows += [{"name": name, "kind": "example", "sql": sql} for name, sql in example_queries().items()]
     if args.format != "table":
         schema = {"name": pl.String, "kind": pl.String, "sql": pl.String}
-        print_frame(pl.DataFrame(rows, schema=schema), args.format)
+        print_rows(pl.DataFrame(rows, schema=schema), args.format)
         return 0
     table = Table(title="SQL queries (run one with --run NAME)", show_lines=True)
     for column in ("name", "kind", "sql"):
