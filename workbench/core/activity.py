@@ -1,8 +1,9 @@
 """Provides the activity projection (DESIGN §2b): every frame of a case as rows of one shape, for the views that
 span sources (events list, pivots, timeline, correlate, IOC sweep, marks, export).
 
-The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`) and a
-sign-in's type, app, client app, ASN, country and status code. A
+The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`), `app` (the
+application readable for every source: its name, else its id; a directory audit's initiating app) and a
+sign-in's type, client app, ASN, country and status code. A
 sign-in's operation says its kind (`SignIn`, `NonInteractiveSignIn`, ...), its result is its status kind
 (success, failure, interrupt) and its object the decoded status (unless a success) and the app; a directory
 audit's operation is its activity, its object the targets. Hunts keep reading the `ual` rows (the events frame) only.
@@ -10,11 +11,13 @@ audit's operation is its activity, its object the targets. Hunts keep reading th
 
 import polars as pl
 
+from workbench.core.apps import first_party_name, normalised_app_id
 from workbench.core.schema import EVENT_SCHEMA
 
 #: `source` of each frame's rows.
 SOURCES = {"events": "ual", "sign_ins": "signin", "directory_audits": "audit"}
-#: The events' columns (without `audit_data`), `source`, and what a sign-in says of how it came in (null elsewhere).
+#: The events' columns (without `audit_data`), `source`, the readable `app`, and what a sign-in says of how it came in
+#: (null elsewhere).
 ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "audit_data"} | {
     "source": pl.String(), "sign_in_type": pl.String(), "app": pl.String(), "client_app": pl.String(),
     "asn": pl.Int64(), "country": pl.String(), "status_code": pl.Int64()}
@@ -24,6 +27,7 @@ ENTRA = "AzureActiveDirectory"
 
 
 def _sign_in_rows(sign_ins: pl.LazyFrame) -> pl.LazyFrame:
+    app_id = normalised_app_id(pl.col("app_id"))
     status = pl.when(pl.col("status_code") != 0).then(pl.format("{} {}", pl.col("status_code"), pl.col("status_meaning")))
     return sign_ins.select(
         "record_id", "creation_time",
@@ -32,9 +36,10 @@ def _sign_in_rows(sign_ins: pl.LazyFrame) -> pl.LazyFrame:
         pl.coalesce("user_principal_name", "service_principal").alias("user_id"), "user_key",
         "client_ip", "client_ip_raw", pl.col("status_kind").alias("result_status"),
         pl.concat_str([status, pl.col("app_name")], separator=" · ", ignore_nulls=True).alias("object_id"),
-        "user_agent", "session_id", "organization_id", "case", "source_file", "source_row",
-        pl.lit(SOURCES["sign_ins"]).alias("source"), "sign_in_type", pl.col("app_name").alias("app"), "client_app",
-        "asn", "country", "status_code",
+        "user_agent", "session_id", app_id.alias("app_id"),
+        pl.coalesce("app_name", first_party_name(app_id)).alias("app_name"),
+        "organization_id", "case", "source_file", "source_row",
+        pl.lit(SOURCES["sign_ins"]).alias("source"), "sign_in_type", "client_app", "asn", "country", "status_code",
     )
 
 
@@ -45,7 +50,7 @@ def _directory_audit_rows(audits: pl.LazyFrame) -> pl.LazyFrame:
         pl.coalesce("initiator_user", "initiator_app").alias("user_id"), "user_key", "client_ip", "client_ip_raw",
         pl.col("result").alias("result_status"), pl.col("target_names").alias("object_id"),
         pl.col("targets").alias("target"), "modified_properties", "organization_id", "case", "source_file",
-        "source_row", pl.lit(SOURCES["directory_audits"]).alias("source"),
+        "source_row", pl.lit(SOURCES["directory_audits"]).alias("source"), pl.col("initiator_app").alias("app"),
     )
 
 
@@ -53,7 +58,8 @@ def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame, directory_audits: pl.
     """The rows of every frame in the activity shape, in time order (ties in input order, events first)."""
     parts = [events.drop("audit_data", strict=False).with_columns(pl.lit(SOURCES["events"]).alias("source")),
              _sign_in_rows(sign_ins), _directory_audit_rows(directory_audits)]
-    rows = pl.concat(parts, how="diagonal_relaxed").select(list(ACTIVITY_SCHEMA))
+    rows = pl.concat(parts, how="diagonal_relaxed").with_columns(
+        pl.coalesce("app", "app_name", "app_id").alias("app")).select(list(ACTIVITY_SCHEMA))
     return rows.cast(ACTIVITY_SCHEMA).sort("creation_time", maintain_order=True)
 
 

@@ -3,7 +3,8 @@
     op:Add-MailboxPermission user:admin ip:104.161.20.102 after:2023-02-20 -op:UserLoggedIn "passcode"
 
 Terms are ANDed. `field:value` matches one column (case-insensitive; `*` is a wildcard; commas
-give alternatives: `op:HardDelete,SoftDelete`), a leading `-` negates a term, `after:`/`before:`
+give alternatives: `op:HardDelete,SoftDelete`), `app:` the application or client application by id
+or name (`app:"outlook mobile"`, `app:27922004`), a leading `-` negates a term, `after:`/`before:`
 bound the time (UTC; a date or `2023-02-20T08:00`), and bare or quoted words are free text searched
 in subjects, parameters, modified properties, targets and object ids. Every bad term is reported.
 
@@ -40,12 +41,15 @@ FIELDS: dict[str, tuple[str, str]] = {
     "source": ("source", "exact"),  # ual, signin, audit (activity.py)
     "src": ("source", "exact"),
 }
+#: field name -> the columns it searches (a substring of any of them matches).
+GROUP_FIELDS: dict[str, tuple[str, ...]] = {"app": ("app_id", "app_name", "client_app_id", "client_app_name")}
 TIME_FIELDS = ("after", "before")
 #: Columns searched by free text.
 TEXT_COLUMNS = ("object_id", "item", "affected_items", "parameters", "modified_properties", "target")
 
 #: Columns a term can search.
-INDEXED = tuple(dict.fromkeys([column for column, _how in FIELDS.values()] + list(TEXT_COLUMNS)))
+INDEXED = tuple(dict.fromkeys([column for column, _how in FIELDS.values()] + list(TEXT_COLUMNS)
+                               + [column for columns in GROUP_FIELDS.values() for column in columns]))
 
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S*)')
 
@@ -168,8 +172,11 @@ def _term_expr(term: Term, index: ValueIndex | None) -> pl.Expr:
             raise ValueError(f"{term.field}: {error}") from None
         column = pl.col("creation_time")
         return column >= moment if term.field == "after" else column < moment
+    if term.field in GROUP_FIELDS:
+        return pl.any_horizontal(_field_expr(column, "contains", term.value, index).fill_null(False)
+                                 for column in GROUP_FIELDS[term.field])
     if term.field not in FIELDS:
-        known = ", ".join(sorted(FIELDS) + list(TIME_FIELDS))
+        known = ", ".join(sorted([*FIELDS, *GROUP_FIELDS]) + list(TIME_FIELDS))
         raise ValueError(f"unknown field {term.field!r} in {term.field}:{term.value} (fields: {known})")
     column, how = FIELDS[term.field]
     return _field_expr(column, how, term.value, index)

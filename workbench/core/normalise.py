@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from workbench.core.apps import first_party_name, normalised_app_id
 from workbench.core.duckjson import decode_texts, lines_match
 from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
@@ -274,10 +275,14 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
             _blank_to_null(pl.col("device_session_id")),
             _blank_to_null(pl.col("SessionId")),
         ).alias("session_id"),
+        normalised_app_id(pl.coalesce(_blank_to_null(pl.col("AppId")), pl.col("ApplicationId"))).alias("app_id"),
+        normalised_app_id(pl.col("ClientAppId")).alias("client_app_id"),
         pl.col("OrganizationId").str.to_lowercase().alias("organization_id"),
         pl.lit(case, pl.String).alias("case"),
         pl.lit(source_file, pl.String).alias("source_file"),
     )
+    events = events.with_columns(first_party_name(pl.col("app_id")).alias("app_name"),
+                                 first_party_name(pl.col("client_app_id")).alias("client_app_name"))
     events = events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
     warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
         "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")

@@ -30,6 +30,10 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "actor": pl.String(),
     "user_agent": pl.String(),
     "session_id": pl.String(),
+    "app_id": pl.String(),
+    "app_name": pl.String(),
+    "client_app_id": pl.String(),
+    "client_app_name": pl.String(),
     "organization_id": pl.String(),
     "case": pl.String(),
     "source_file": pl.String(),
@@ -146,7 +150,7 @@ AUDIT_FIELDS = (
     "ClientIP", "ClientIPAddress", "ActorIpAddress", "ResultStatus", "ObjectId",
     "MailboxOwnerUPN", "Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item",
     "ExtendedProperties", "DeviceProperties", "Actor", "ClientInfoString", "UserAgent",
-    "SessionId", "AppAccessContext", "OrganizationId",
+    "SessionId", "AppAccessContext", "OrganizationId", "AppId", "ApplicationId", "ClientAppId",
 )
 AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS} | {"AppAccessContext": pl.Struct({"AADSessionId": pl.String()})}
 

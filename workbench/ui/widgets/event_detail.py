@@ -23,6 +23,8 @@ from workbench.core.inert import visible
 from workbench.ui.widgets.detail_lines import pair, section, value
 from workbench.ui.widgets.source_detail import source_sections
 
+#: Application id columns of the key fields and the column of their first-party names (apps.py).
+APP_NAMES = {"app_id": "app_name", "client_app_id": "client_app_name"}
 #: A record longer than this (characters) has its long strings cut in the text before it is decoded.
 CUT_BEFORE_DECODING = 256_000
 #: A nested field of the events frame longer than this is not decoded while the record is being read.
@@ -35,7 +37,8 @@ KEY_FIELDS = (
     ("time (UTC)", "creation_time"), ("user", "user_id"), ("operation", "operation"),
     ("workload", "workload"), ("record type", "record_type_name"), ("result", "result_status"),
     ("client IP", "client_ip_raw"), ("object", "object_id"), ("mailbox owner", "mailbox_owner_upn"),
-    ("user agent", "user_agent"), ("session", "session_id"), ("tenant", "organization_id"),
+    ("user agent", "user_agent"), ("session", "session_id"), ("app", "app_id"), ("client app", "client_app_id"),
+    ("tenant", "organization_id"),
     ("record id", "record_id"), ("log", "source"), ("source", "source_file"),
 )
 
@@ -105,6 +108,10 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
             shown = shown.strftime("%Y-%m-%d %H:%M:%S")
         if column == "source_file":
             shown = f"{shown}:{row.get('source_row')}"
+        if column in APP_NAMES:
+            if row.get("source", "ual") != "ual":  # a sign-in's section names its app
+                continue
+            shown = _app(row.get(APP_NAMES[column]), shown)
         pair(text, label, str(shown))
     if marked or note or tags:
         section(text, "Analyst")
@@ -131,6 +138,11 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
     else:
         text.append(visible(pretty_record(record), keep_newlines=True) if record.text else "(not in the case)")
     return text
+
+
+def _app(name: str | None, app_id: str) -> str:
+    """An application as `name (id)`, or the id of one the first-party table does not name."""
+    return f"{name} ({app_id})" if name else f"{app_id} (not in the first-party table)"
 
 
 def _audit_log_sections(text: Text, field: Callable[[str], Any]) -> None:
