@@ -1,4 +1,5 @@
-"""Provides `workbench correlate PATH...`: indicators seen in more than one case (or tenant), rarest first."""
+"""Provides `workbench correlate PATH...`: indicators seen in more than one case (or tenant), best first; the JSON
+carries the parts of each score (core/ranking.py)."""
 
 import argparse
 import sys
@@ -33,7 +34,8 @@ def opened(args: argparse.Namespace) -> OpenedCases:
 def _table(result: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
     """The printable columns; cases by label; a `flags` column when the enrichment cache knew the IPs."""
     table = result.with_columns(
-        pl.col("cases").list.eval(pl.element().replace(labels)).list.join(", "), pl.col("users").list.join(", "))
+        pl.col("score").round(1), pl.col("cases").list.eval(pl.element().replace(labels)).list.join(", "),
+        pl.col("users").list.join(", "))
     if "hosting" not in result.columns:
         return table.select(TABLE_COLUMNS[:-1])
     hosting = pl.concat_str(pl.lit("hosting: "), pl.col("reasons").list.join("; "))

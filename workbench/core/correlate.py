@@ -1,35 +1,38 @@
-"""Provides cross-case correlation: indicators seen in more than one case (or tenant), ranked by rarity.
+"""Provides cross-case correlation: indicators seen in more than one case (or tenant), best first.
 
-How rare an indicator is in one case is `log2(accounts active in the case / accounts showing it)`,
-in bits: an IP used by one of 30 accounts scores 4.9, one used by half of them 1.0. An indicator is
-only as telling as it is in the case where it is most common, so the rarity is the smaller one over
-its cases. Indicators that are common by nature in any case (used by more than `max(3, 10%)` of its
-accounts: Microsoft service IPs, the staff's browsers, generic newsletters) are left out, as are
-system actors (see `indicators.py`). The score adds `log2(1 + linked)`, where `linked` counts the
-other shared indicators seen with the same accounts in at least two of the cases: the attacker's
-IPs, browser and rules vouch for one another, a benign look-alike (the same rule name used by two
-tenants' own admins) does not.
+Indicators that are common by nature in any case (used by more than `max(3, 10%)` of its accounts:
+Microsoft service IPs, the staff's browsers, generic newsletters) are left out, as are system actors
+(see `indicators.py`). The rest are ranked by a score whose parts (ranking.py) say how specific the kind
+is, how rare the indicator is among each case's events and accounts, how many cases share it, whether it
+is a generic word, and how many other shared indicators it is `linked` to: those seen with the same
+accounts in at least two of the cases. The attacker's IPs, browser and rules vouch for one another, a
+benign look-alike (the same rule name used by two tenants' own admins) does not.
 """
 
 import polars as pl
 
 from hunts.predicates import people_expr
 from workbench.core.indicators import indicator_rows
+from workbench.core.ranking import bits, generic_penalty, kind_weight, linked_bits, score
 
 MAX_ACCOUNTS = 3
 MAX_SHARE = 0.1
-KIND_ORDER = ("ip", "asn", "user_agent", "rule_name", "allow_list", "recipient", "subject", "rule_keyword")
+KIND_ORDER = ("ip", "session", "allow_list", "recipient", "user_agent", "asn", "rule_name", "subject", "rule_keyword")
 RESULT_SCHEMA = {
     "kind": pl.String(), "value": pl.String(), "cases": pl.List(pl.String()), "events": pl.UInt32(),
-    "score": pl.Float64(), "rarity": pl.Float64(), "linked": pl.UInt32(), "users": pl.List(pl.String()),
-    "fields": pl.List(pl.String()), "accounts_per_case": pl.List(pl.UInt32()),
+    "score": pl.Float64(), "kind_weight": pl.Float64(), "rarity": pl.Float64(), "rarity_per_case": pl.List(pl.Float64()),
+    "generic": pl.Float64(), "account_rarity": pl.Float64(), "spread": pl.Float64(), "linked_bits": pl.Float64(),
+    "linked": pl.UInt32(),
+    "users": pl.List(pl.String()), "fields": pl.List(pl.String()), "accounts_per_case": pl.List(pl.UInt32()),
     "first_seen": pl.Datetime("us", "UTC"), "last_seen": pl.Datetime("us", "UTC"), "record_ids": pl.List(pl.String()),
 }
+PARTS = ("kind_weight", "rarity", "generic", "account_rarity", "spread", "linked_bits")
 
 
 def _population(events: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Accounts active (as a person) per case."""
-    return events.filter(people_expr()).group_by(by).agg(pl.col("user_key").n_unique().alias("_population"))
+    """Events, and accounts active (as a person), per case."""
+    accounts = events.filter(people_expr()).group_by(by).agg(pl.col("user_key").n_unique().alias("_population"))
+    return events.group_by(by).agg(pl.len().alias("_events")).join(accounts, on=by, how="left")
 
 
 def _links(shared: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -43,6 +46,22 @@ def _links(shared: pl.DataFrame, by: str) -> pl.DataFrame:
     ).group_by("kind", "key").agg(pl.len().cast(pl.UInt32).alias("linked"))
 
 
+def _shared(per_case: pl.DataFrame, by: str, max_accounts: int, max_share: float) -> pl.DataFrame:
+    """The (kind, key) with evidence in two cases or more and common in none, with their per-case measures
+    (in the order of the cases) and the parts of the score those give."""
+    common = pl.col("_accounts") > pl.max_horizontal(pl.lit(max_accounts), pl.col("_population") * max_share)
+    verdict = per_case.group_by("kind", "key").agg(common.any().alias("_common"))
+    evident = per_case.filter(pl.col("_evidence") > 0).sort(by).group_by("kind", "key").agg(
+        pl.col(by).n_unique().alias("_cases"),
+        bits(pl.col("_carrying") / pl.col("_events")).alias("rarity_per_case"),
+        (pl.col("_population") / pl.col("_accounts")).log(2).min().alias("account_rarity"),
+        pl.col("_accounts").alias("accounts_per_case"),
+    )
+    return evident.join(verdict, on=["kind", "key"]).filter((pl.col("_cases") >= 2) & ~pl.col("_common")).with_columns(
+        pl.col("rarity_per_case").list.min().alias("rarity"), pl.col("_cases").log(2).alias("spread"),
+    )
+
+
 def correlate(
     events: pl.DataFrame,
     by: str = "case",
@@ -50,7 +69,8 @@ def correlate(
     max_accounts: int = MAX_ACCOUNTS,
     max_share: float = MAX_SHARE,
 ) -> pl.DataFrame:
-    """Indicators shared by two or more values of `by` (`case` or `organization_id`), best first.
+    """Indicators shared by two or more values of `by` (`case` or `organization_id`), best first, with the
+    parts of their score (ranking.py).
 
     With `enrichment` (the cached per-IP frame) client IPs carry `hosting`, `reasons`, `asn`, `org`
     and origin ASNs become indicators too.
@@ -61,14 +81,9 @@ def correlate(
     per_case = rows.group_by("kind", "key", by).agg(
         pl.col("account").n_unique().alias("_accounts"),
         pl.col("evidence").sum().alias("_evidence"),
+        pl.col("record_id").n_unique().alias("_carrying"),
     ).join(_population(events, by), on=by, how="left")
-    common = pl.col("_accounts") > pl.max_horizontal(pl.lit(max_accounts), pl.col("_population") * max_share)
-    verdict = per_case.group_by("kind", "key").agg(
-        pl.col(by).filter(pl.col("_evidence") > 0).n_unique().alias("_cases"),
-        common.any().alias("_common"),
-        (pl.col("_population") / pl.col("_accounts")).log(2).min().alias("rarity"),
-        pl.col("_accounts").sort_by(by).alias("accounts_per_case"),
-    ).filter((pl.col("_cases") >= 2) & ~pl.col("_common"))
+    verdict = _shared(per_case, by, max_accounts, max_share)
     shared = rows.filter(pl.col("evidence")).join(verdict.select("kind", "key"), on=["kind", "key"])
     result = shared.sort("creation_time", "record_id").group_by("kind", "key").agg(
         pl.col("value").mode().sort().first().alias("value"),
@@ -80,9 +95,11 @@ def correlate(
         pl.col("creation_time").max().alias("last_seen"),
         pl.col("record_id").unique(maintain_order=True).alias("record_ids"),
     ).join(verdict, on=["kind", "key"]).join(_links(shared, by), on=["kind", "key"], how="left").with_columns(
-        pl.col("linked").fill_null(0),
-        pl.col("rarity").round(2),
-    ).with_columns((pl.col("rarity") + (1 + pl.col("linked")).log(2)).round(2).alias("score"))
+        pl.col("linked").fill_null(0), kind_weight().alias("kind_weight"),
+    ).with_columns(linked_bits().alias("linked_bits"))
+    result = result.join(generic_penalty(result, events.filter(pl.col(by).is_not_null())), on=["kind", "key"])
+    result = result.with_columns(score().alias("score")).with_columns(
+        pl.col("score", *PARTS).round(2), pl.col("rarity_per_case").list.eval(pl.element().round(2)))
     kind_rank = pl.col("kind").replace_strict({k: i for i, k in enumerate(KIND_ORDER)}, default=len(KIND_ORDER))
     result = result.sort([pl.col("score"), kind_rank, pl.col("value")], descending=[True, False, False])
     result = result.select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)
