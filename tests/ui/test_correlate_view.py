@@ -48,6 +48,25 @@ async def test_the_three_shared_ips_are_listed_and_enter_opens_their_events_in_b
         assert set(events.filter(pl.col("record_id").is_in(record_ids))["case"]) == {"case-a", "case-b"}
 
 
+async def test_the_selected_rows_score_is_shown_in_its_parts(loaded_two_cases):
+    app = ViewApp(two_cases_loaded(loaded_two_cases), CorrelateScreen)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(IndicatorTable)
+        ranked = [(row["kind"], row["value"]) for row in table.indicators]
+        keywords = [index for index, (kind, _) in enumerate(ranked) if kind == "rule_keyword"]
+        assert max(ranked.index(("ip", ip)) for ip in SHARED_IPS) < min(keywords)
+        assert ranked.index(("allow_list", "botasso.cl")) < min(keywords)
+        await pilot.press(*["down"] * ranked.index(("rule_keyword", "admin")))
+        row = table.current
+        detail = str(app.screen.query_one("#indicator-detail").render()).splitlines()
+        assert detail[1] == (f"score {row['score']:.1f} = kind 0.3 × (rarity {row['rarity']:.1f} − generic "
+                             f"{row['generic']:.1f} + accounts {row['account_rarity']:.1f} + cases 1.0 + linked 4.7)")
+        assert row["generic"] > 8
+        assert detail[2] == (f"rarity by case: case-a {row['rarity_per_case'][0]:.1f} · case-b "
+                             f"{row['rarity_per_case'][1]:.1f} bits · linked to 25 other shared indicators")
+
+
 async def test_the_case_filter_keeps_one_cases_events(loaded_two_cases):
     app = ViewApp(two_cases_loaded(loaded_two_cases), CorrelateScreen)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -79,6 +98,10 @@ async def test_one_case_with_both_tenants_compares_tenants(loaded_two_cases):
         table = app.screen.query_one(IndicatorTable)
         assert {("ip", ip) for ip in SHARED_IPS} <= {(row["kind"], row["value"]) for row in table.indicators}
         assert str(table.get_cell_at((0, 2))) == "example.com (2ab04f98), example.net (e5da9a31)"
+        com, net = table.current["rarity_per_case"]
+        detail = str(app.screen.query_one("#indicator-detail").render())
+        assert f"\nrarity by tenant: example.com (2ab04f98) {com:.1f} · example.net (e5da9a31) {net:.1f} bits" in detail
+        assert " + tenants 1.0 + " in detail
         await pilot.press("enter")
         assert app.opened[-1][0].endswith("(all tenants)")
         await pilot.resize_terminal(80, 24)  # the tenants' names give way so that the counts stay in view

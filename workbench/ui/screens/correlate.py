@@ -1,5 +1,6 @@
 """Provides `CorrelateScreen`: the correlate mode — indicators seen in more than one case (or tenant), ranked
-by how rare they are in each; Enter opens an indicator's events in every case."""
+by how specific and rare they are (the score's parts under the table); Enter opens an indicator's events in
+every case."""
 
 import polars as pl
 from rich.text import Text
@@ -36,7 +37,7 @@ class CorrelateScreen(CaseScreen):
     CorrelateScreen { layout: vertical; }
     CorrelateScreen #correlate-header { height: 1; background: $primary-background; color: $text; padding: 0 1; }
     CorrelateScreen #indicator-table { height: 1fr; }
-    CorrelateScreen #indicator-detail { height: auto; max-height: 4; padding: 0 1; border-top: hkey $primary; }
+    CorrelateScreen #indicator-detail { height: auto; max-height: 8; padding: 0 1; border-top: hkey $primary; }
     CorrelateScreen #correlate-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
     HEADER_ID = "correlate-header"
@@ -112,19 +113,24 @@ class CorrelateScreen(CaseScreen):
         if self.result.height == 0:
             self.say(f"no indicator is shared by two {self.compared} (one {self.compared[:-1]} loaded?)")
         else:
-            self.say(f"ranked by rarity in each {self.compared[:-1]} · Enter events · f {self.compared[:-1]} filter")
+            self.say(f"ranked by kind, rarity and spread · Enter events · f {self.compared[:-1]} filter")
         self.show_detail()
 
     def show_detail(self) -> None:
-        """Users, fields, first and last seen and enrichment of the indicator under the cursor."""
+        """The indicator under the cursor: its score's parts, accounts, fields, times and enrichment."""
         row = self.query_one(IndicatorTable).current
         if row is None:
             self.query_one("#indicator-detail", Static).update(Text(""))
             return
-        lines = [f"{row['kind']}: {row['value']}",
-                 f"accounts: {', '.join(row['users'])} · fields: {', '.join(row['fields'])}",
-                 f"seen {row['first_seen']:%Y-%m-%d %H:%M} .. {row['last_seen']:%Y-%m-%d %H:%M} UTC · "
-                 f"rarity {row['rarity']:.1f} bits · linked to {row['linked']} other shared indicators"]
+        per_case = " · ".join(f"{self.choice_label(case)} {bits:.1f}"
+                              for case, bits in zip(row["cases"], row["rarity_per_case"]))
+        lines = [f"{row['kind']}: {row['value']} · "
+                 f"seen {row['first_seen']:%Y-%m-%d %H:%M} .. {row['last_seen']:%Y-%m-%d %H:%M} UTC",
+                 f"score {row['score']:.1f} = kind {row['kind_weight']:.1f} × (rarity {row['rarity']:.1f} "
+                 f"− generic {row['generic']:.1f} + accounts {row['account_rarity']:.1f} + "
+                 f"{self.compared} {row['spread']:.1f} + linked {row['linked_bits']:.1f})",
+                 f"rarity by {self.compared[:-1]}: {per_case} bits · linked to {row['linked']} other shared indicators",
+                 f"accounts: {', '.join(row['users'])} · fields: {', '.join(row['fields'])}"]
         if row.get("org") or row.get("reasons"):
             origin = f"AS{row['asn']} " if row.get("asn") else ""
             lines.append(f"{origin}{row.get('org') or ''} · hosting: {'yes' if row.get('hosting') else 'no'} · "
