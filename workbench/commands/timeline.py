@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import polars as pl
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument
@@ -17,6 +16,7 @@ from workbench.core.hunting import case_hits
 from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
                                      month_labels, timeline_record)
+from workbench.core.table_fit import Column, console, print_table
 
 HELP = "an account's (or IP's) activity per day with hunt hits, first-seen IPs and agents, dormant gap, log coverage"
 MAX_LABEL = 40
@@ -69,13 +69,18 @@ def _strip_text(timeline: Timeline, begin: int, end: int) -> tuple[Text, Text]:
     return strip, marks
 
 
-def _first_seen_table(title: str, frame: pl.DataFrame) -> Table:
-    table = Table(title=Text(title), title_justify="left")
-    for name in ("first seen (UTC)", "last seen (UTC)", "events", "value"):
-        table.add_column(name)
-    for value, first, last, events in frame.select("value", "first_seen", "last_seen", "events").iter_rows():
-        table.add_row(first.strftime("%Y-%m-%d %H:%M"), last.strftime("%Y-%m-%d %H:%M"), str(events), Text(visible(value)))
-    return table
+#: A first-seen table's columns, most wanted first.
+FIRST_SEEN_COLUMNS = [
+    Column("first", "first seen (UTC)", 16), Column("value", min_width=20), Column("events", min_width=6),
+    Column("last", "last seen (UTC)", 16),
+]
+
+
+def _first_seen_table(title: str, frame: pl.DataFrame, console: Console) -> None:
+    minutes = "%Y-%m-%d %H:%M"
+    print_table(frame.with_columns(pl.col("first_seen").dt.to_string(minutes).alias("first"),
+                                   pl.col("last_seen").dt.to_string(minutes).alias("last")),
+                FIRST_SEEN_COLUMNS, title=title, output=console, full="--format json")
 
 
 def render(timeline: Timeline, console: Console) -> None:
@@ -105,7 +110,7 @@ def render(timeline: Timeline, console: Console) -> None:
         console.print(Text(line, style="yellow"))
     for name, frame in timeline.first_seen.items():
         if frame.height:
-            console.print(_first_seen_table(f"first-seen {name.replace('_', ' ')}", frame))
+            _first_seen_table(f"first-seen {name.replace('_', ' ')}", frame, console)
     _coverage(timeline, console, width, label)
     for warning in timeline.warnings:
         console.print(Text(f"warning: {visible(warning)}", style="yellow"))
@@ -137,6 +142,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps(timeline_record(timeline), indent=1))
     else:
-        console = Console()
-        render(timeline, console if console.is_terminal else Console(width=160))
+        render(timeline, console())
     return 0

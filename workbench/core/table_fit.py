@@ -68,14 +68,16 @@ def print_rows(frame: pl.DataFrame, fmt: str) -> None:
     sys.stdout.write(to_text(frame, fmt, terminal=sys.stdout.isatty()))
 
 
-def print_table(frame: pl.DataFrame, columns: list[Column], title: str | None = None) -> None:
-    """Print `frame` as a table of the `columns` that fit the console, and a line naming those left out."""
-    output = console()
+def print_table(frame: pl.DataFrame, columns: list[Column], title: str | None = None, output: Console | None = None,
+                full: str = "--format json or csv") -> None:
+    """Print `frame` as a table of the `columns` that fit the console, and a line naming those left out and the
+    `full` output that shows them."""
+    output = output or console()
     table, left_out = fitted_table(frame, columns, output.width, title)
     output.print(table)
     if left_out:
         names = ", ".join(column.heading for column in left_out)
-        output.print(Text(f"left out at {output.width} columns: {names} (--format json or csv shows every column)",
+        output.print(Text(f"left out at {output.width} columns: {names} ({full} shows every column)",
                           style="dim"))
 
 
