@@ -69,12 +69,24 @@ def render(summary: dict, case_name: str, console: Console) -> None:
             console.print(Text(visible(f"warning: {line}")))
     for warning in summary["warnings"][:10]:
         console.print(Text(visible(f"warning: {warning['file']} row {warning['row']}: {warning['reason']}")))
+    _custody(summary, console)
+
+
+def _custody(summary: dict, console: Console) -> None:
+    """The inputs' SHA-256 as `sha256sum -c` reads them (never wrapped), and the inputs changed since."""
+    hashed = [file for file in summary["files"] if file.get("sha256")]
+    if hashed:
+        console.print(Text("inputs as loaded (SHA-256; `sha256sum -c` checks these lines):", style="bold"))
+        for file in hashed:
+            console.print(Text(visible(f"{file['sha256']}  {file['path']}")), soft_wrap=True)
+    for problem in summary.get("changed_inputs", []):
+        console.print(Text(visible(f"warning: {problem}")))
 
 
 def run(args: argparse.Namespace) -> int:
     """Load (or reuse) the case and print its report."""
     case, report = open_case(args, quiet=args.format == "json")
-    summary = summarise(case.activity(), report, top=args.top)
+    summary = summarise(case.activity(), report, top=args.top) | {"changed_inputs": case.changed_inputs()}
     if args.format == "json":
         print(dumps(summary, indent=2))
     else:

@@ -33,6 +33,7 @@ import polars as pl
 from workbench.core.activity import activity, frame_of
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import cases_root
+from workbench.core.evidence import changed_inputs
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, empty_frame
@@ -60,7 +61,8 @@ def case_name_for(paths: list[Path]) -> str:
 
 
 def _fingerprint(paths: list[Path]) -> dict:
-    files = expand_paths(paths)
+    """The input paths and each file's size and modification time; a file gone is left out (loading it says so)."""
+    files = [path for path in expand_paths(paths) if path.is_file()]
     return {
         "paths": [str(path.resolve()) for path in paths],
         "files": [{"path": str(p.resolve()), "size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns} for p in files],
@@ -176,6 +178,10 @@ class Case:
             return False
         return json.loads((self.state_dir / "inputs.json").read_text()) == fingerprint
 
+    def changed_inputs(self) -> list[str]:
+        """Which input files are gone or changed since the case loaded them, and how (empty: all as loaded)."""
+        return changed_inputs(json.loads((self.state_dir / "inputs.json").read_text())["files"])
+
     def load(self, paths: list[Path], progress: Progress | None = None, waiting: Waiting | None = None) -> LoadReport:
         """(Re)load the inputs into this case, under its writer lock; the new state replaces the old one only
         when the load is complete and on disk."""
@@ -204,6 +210,7 @@ class Case:
         from workbench.core.load import StateSink, load_paths  # the loader (and DuckDB) only when loading
 
         self._remove_leftovers()
+        fingerprint = _fingerprint(paths)  # the inputs as the load starts
         staging = self.root / f".staging-{uuid.uuid4().hex[:12]}"
         try:
             sink = StateSink(staging)
@@ -215,7 +222,7 @@ class Case:
             folds.fold_all(staging, report, ("sign_ins", "directory_audits"))
             shutil.rmtree(staging / "scratch", ignore_errors=True)
             (staging / "load_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
-            (staging / "inputs.json").write_text(json.dumps(_fingerprint(paths), indent=1), encoding="utf-8")
+            (staging / "inputs.json").write_text(json.dumps(fingerprint, indent=1), encoding="utf-8")
             self._commit(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

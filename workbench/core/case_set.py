@@ -91,6 +91,10 @@ class CaseSet:
         self._store = None
         return LoadReport(files, warnings, conflicts), reused_all
 
+    def changed_inputs(self) -> list[str]:
+        """Every case's input files gone or changed since it loaded them (`Case.changed_inputs`)."""
+        return [problem for case in self.cases for problem in case.changed_inputs()]
+
     def events(self) -> pl.DataFrame:
         """Every case's events (without `audit_data`) in time order, ties by case and input order."""
         frames = [case.events() for case in self.cases]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
 from workbench.core.load_report import FileReport, LoadReport, Progress, cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
@@ -142,6 +143,20 @@ def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, pro
     if problems and all(isinstance(shape, NotAnAuditLog) or shape.empty for shape in shapes):
         raise problems[0]
     report = LoadReport()
+    facts = [file_facts(path) for path in files]  # as the files are when the load starts
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hashing:
+        digests = [hashing.submit(sha256_of, path) for path in files]  # beside the loading, file after file
+        rows_read = _load_files(files, shapes, case, sink, scratch, report, progress)
+        for file_report, fact, digest in zip(report.files, facts, digests):
+            file_report.size, file_report.modified, file_report.sha256 = fact["size"], fact["modified"], digest.result()
+    if progress:
+        progress(len(files), len(files), rows_read, "")
+    return report
+
+
+def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", scratch: Path, report: LoadReport,
+                progress: Progress | None) -> int:
+    """Load each file into `sink`, one FileReport each in `report` (in the files' order); returns the rows read."""
     rows_read = 0
     for done, (path, shape) in enumerate(zip(files, shapes)):
         if progress:
@@ -170,9 +185,7 @@ def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, pro
                 file_report.note = plain.damage
                 rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
             file_report.note = file_report.note or cut_off_note(file_report.rows)
-    if progress:
-        progress(len(files), len(files), rows_read, "")
-    return report
+    return rows_read
 
 
 def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_report: FileReport, report: LoadReport) -> int:

@@ -44,6 +44,10 @@ class FileReport:
     frames: dict[str, int] = field(default_factory=dict)
     #: Of the duplicates, those whose values were folded into the loaded row (sign-ins refilled by Sentinel).
     folded: int = 0
+    #: The file as loaded (chain of custody): SHA-256 of its bytes, size in bytes, modification time (UTC).
+    sha256: str | None = None
+    size: int | None = None
+    modified: str | None = None
 
     def note_line(self) -> str:
         """The note with the file's path before it (a note from a loading error names the file already)."""

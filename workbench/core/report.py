@@ -78,6 +78,9 @@ class Report:
     indicators: list[dict]  # kind, value, events, shared_with
     ioc_hits: list[dict]  # indicator, type, field, events
     queries: list[str] = field(default_factory=list)
+    #: The input files as loaded (path, format, size, modified, sha256) and those changed or gone since.
+    inputs: list[dict] = field(default_factory=list)
+    changed_inputs: list[str] = field(default_factory=list)
 
 
 def _short(text: str) -> str:
@@ -171,6 +174,8 @@ def build_report(
     ioc_matches: pl.DataFrame | None = None,
     queries: list[str] | None = None,
     generated: str | None = None,
+    inputs: list[dict] | None = None,
+    changed_inputs: list[str] | None = None,
 ) -> Report:
     """The report of the marked events of one case; `hits` are the hunt hits over the case's events."""
     marked = events.filter(pl.col("record_id").is_in(list(marks))).sort("creation_time", "record_id")
@@ -189,6 +194,7 @@ def build_report(
         first=marked["creation_time"].min(), last=marked["creation_time"].max(),
         tactics=tactics, other=other, accounts=_accounts(marked), enrichment=_enrichment(marked, enrichment),
         indicators=_indicators(marked, correlation), ioc_hits=iocs, queries=list(queries or []),
+        inputs=list(inputs or []), changed_inputs=list(changed_inputs or []),
     )
 
 
@@ -218,4 +224,7 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
         queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,
+        inputs=[{key: getattr(file, key) for key in ("path", "format", "size", "modified", "sha256")}
+                for one in getattr(case, "cases", [case]) for file in one.load_report().files],
+        changed_inputs=case.changed_inputs(),
     )

@@ -60,6 +60,16 @@ def _indicator_rows(report: Report) -> list[list[str]]:
     return [[row["kind"], row["value"], str(row["events"]), ", ".join(row["shared_with"] or [])] for row in report.indicators]
 
 
+INPUTS_TITLE = "Evidence: the input files as loaded"
+INPUT_HEADERS = ("File", "Format", "Bytes", "Modified (UTC)", "SHA-256")
+
+
+def _input_rows(report: Report) -> list[list[str]]:
+    return [[row["path"], row["format"], f"{row['size']:,}" if row["size"] is not None else "",
+             row["modified"] or "", row["sha256"] or "not recorded (loaded before hashes were kept)"]
+            for row in report.inputs]
+
+
 def _ioc_rows(report: Report) -> list[list[str]]:
     return [[row["indicator"], row["type"], ", ".join(row["fields"]), str(row["events"])] for row in report.ioc_hits]
 
@@ -135,6 +145,9 @@ def to_markdown(report: Report) -> str:
         text = visible(query, keep_newlines=True)
         fence = _fence(text)
         lines += [f"{fence}sql", text, fence, ""]
+    if report.inputs:
+        lines += [f"## {INPUTS_TITLE}", ""] + _md_table(INPUT_HEADERS, _input_rows(report))
+        lines += [f"- Warning: {md(problem)}" for problem in report.changed_inputs]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -191,6 +204,9 @@ def to_html(report: Report) -> str:
     if not report.queries:
         lines.append(f"<p>{NO_QUERIES}</p>")
     lines += [f"<pre>{html.escape(visible(query, keep_newlines=True))}</pre>" for query in report.queries]
+    if report.inputs:
+        lines += [f"<h2>{INPUTS_TITLE}</h2>"] + _html_table(INPUT_HEADERS, _input_rows(report))
+        lines += [f"<p class=\"note\">Warning: {h(problem)}</p>" for problem in report.changed_inputs]
     lines += ["</body>", "</html>"]
     return "\n".join(lines) + "\n"
 

@@ -96,9 +96,13 @@ class WorkbenchApp(App[None]):
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
             events = self.case.activity()
             rejects = self.case.rejects().head(200)
+            changed = self.case.changed_inputs()
         except Exception as error:  # shown in a notification; never a traceback on screen
             self.call_from_thread(self._load_failed, f"{type(error).__name__}: {error}")
             return
+        if changed:
+            self.call_from_thread(self.notify, "\n".join(changed), title="inputs changed since loaded",
+                                  severity="warning", markup=False, timeout=20)
         self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events),
                                      self._enrichment(events)))
 
