@@ -8,9 +8,9 @@
 - `rarity`: `−log2(share of the case's events carrying it)`, in the case (or tenant) where it is most
   common (`rarity_per_case` lists each one).
 - `generic`: for short dictionary-like values (one or two plain words), how much rarer the value looks as
-  an indicator than it is as text: `rarity` minus the rarity of the events whose operation, object,
-  account or parameters contain the word, at least 0. "admin" set as a rule keyword once is in the text
-  of one event in ten.
+  an indicator than it is as text: `rarity` minus the rarity of the events whose TEXT_COLUMNS contain
+  the word, at least 0. On the samples "admin", set as a rule keyword once per tenant, is in the text of
+  one event in nine.
 - `account_rarity`: `log2(accounts active in the case / accounts showing it)`, the smallest over its cases.
 - `spread`: `log2(cases or tenants sharing it)`.
 - `linked_bits`: `log2(1 + linked)`, `linked` counting the other shared indicators seen with the same accounts
