@@ -84,7 +84,8 @@ def test_no_command_prints_raw_control_or_bidi_characters(corpus, capsys, tmp_pa
     runs = {
         "info": [[str(log), *case, "--format", fmt] for fmt in ("table", "json")],
         "hunt": [[str(log), *case, "--format", fmt] for fmt in ("table", "json", "csv")],
-        "matrix": [[str(log), *case, "--navigator", str(tmp_path / f"layer{BIDI}.json")]],
+        "matrix": [[str(log), *case, "--navigator", str(tmp_path / f"layer{BIDI}.json"), "--format", fmt]
+                   for fmt in ("table", "json", "csv")],
         "sql": [[str(log), *case, "SELECT user_id, operation, object_id, user_agent, parameters, item FROM events",
                  "--format", fmt] for fmt in ("table", "json", "csv")],
         "enrich": [[str(log), *case, "--offline", "--format", fmt] for fmt in ("table", "json", "csv")],
