@@ -5,6 +5,7 @@ Yourself" (typographic quotes, lost closing quote and stray space included).
 """
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 import subprocess
 import sys
@@ -18,8 +19,9 @@ import pytest
 from workbench.cli import main
 from workbench.core.case import Case
 from workbench.core.load import events_from_records
-from workbench.core.schema import EVENT_SCHEMA
-from workbench.core.sql import SqlCancelled, SqlError, SqlSession, example_queries
+from workbench.core.column_docs import FRAME_MEANINGS
+from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
+from workbench.core.sql import SqlCancelled, SqlError, SqlSession, example_queries, query_parameters
 from workbench.core.sql_repair import repair
 
 LOGINS = """SELECT creation_time, user_id, operation, client_ip
@@ -441,26 +443,103 @@ def test_every_query_run_goes_into_the_case_history(case_a):
     assert case_a.store.query_history()[:2] == ["COPY events TO 'x' -- refused but remembered", query]
 
 
-def test_examples_cover_the_articles_queries_for_both_sample_tenants(case_a, case_b):
+#: Each sample tenant's attacker-created admin, the account the article's queries ask about.
+ATTACKER_ADMIN = {"case-a": "CompromisedAdmin@example.com", "case-b": "compromisedadmin@example.net"}
+ARTICLE_AS_PRINTED = {"logins": LOGINS, "add-user": ADD_USER, "update-user": UPDATE_USER,
+                      "mailbox-permissions": PERMISSIONS, "sharepoint-roles": SHAREPOINT, "mail-items": MAIL_ITEMS,
+                      "transport-rules": TRANSPORT, "spoof-allow-list": SPOOF, "mail-deletion": DELETIONS}
+
+
+def test_the_articles_nine_queries_are_examples_as_printed(session):
     examples = example_queries()
-    assert len(examples) == 18
-    sessions = {case: (SqlSession(case), SqlSession(case, exact=True)) for case in (case_a, case_b)}
-    for name, sql in examples.items():
-        case = case_a if name.startswith("article-a-") else case_b
-        domain = "example.com" if case is case_a else "example.net"
-        default, exact = (session.run(sql) for session in sessions[case])
-        assert default.notes == [], name
-        # case-b's attacker changed no user (no phone-number change there): the one empty example
-        assert default.frame.height > 0 or name == "article-b-update-user", name
-        assert exact.frame.height == default.frame.height, name
-        assert domain in sql.split("\n", 1)[0] or "lower(user_id)" not in sql, name
+    for name, printed in ARTICLE_AS_PRINTED.items():
+        comment, sql = examples[f"article-{name}"].split("\n", 1)
+        assert comment.startswith("-- ") and "as printed" in comment and sql == printed + "\n", name
+        assert session.run(sql).frame.height > 0, name
+
+
+def test_parameterised_examples_run_for_either_sample_tenant(case_a, case_b):
+    parameterised = {name: sql for name, sql in example_queries().items() if not name.startswith("article-")}
+    assert set(parameterised) == set(ARTICLE_AS_PRINTED) | {"ip-activity", "account-activity"}
+    assert {name for name, sql in parameterised.items() if "since" in query_parameters(sql)} == {
+        "add-user", "ip-activity", "account-activity"}
+    for case in (case_a, case_b):
+        values = {"user": ATTACKER_ADMIN[case.name], "ip": "104.161.20.102", "since": "2023-02-01"}
+        default, exact = SqlSession(case), SqlSession(case, exact=True)
+        for name, sql in parameterised.items():
+            assert "example." not in sql and "@" not in sql, name  # no sample account is hard-coded
+            params = {key: values[key] for key in query_parameters(sql)}
+            assert params, name
+            result = default.run(sql, params)
+            assert result.notes == [], name
+            # case-b's attacker changed no user (no phone-number change there): the one empty example
+            assert result.frame.height > 0 or (case is case_b and name == "update-user"), (case.name, name)
+            assert exact.run(sql, params).frame.height == result.frame.height, (case.name, name)
 
 
 def test_update_user_example_finds_the_phone_number_change(case_a):
-    result = SqlSession(case_a).run(example_queries()["article-a-update-user"])
-    assert rows(result, "user_id", "operation") == [("admin@example.onmicrosoft.com", "Update user."),
-                                                    ("CompromisedAdmin@example.com", "Update user.")]
+    result = SqlSession(case_a).run(example_queries()["update-user"], {"user": "CompromisedAdmin@example.com"})
+    assert rows(result, "user_id", "operation") == [("CompromisedAdmin@example.com", "Update user.")]
     assert all("Phone" in text for text in result.frame["modified_properties"])
+
+
+# --- parameters ---------------------------------------------------------------------------------------
+
+def test_parameters_are_colon_names_outside_text_casts_slices_and_structs():
+    query = ("SELECT :user AS u, ':text', '1'::INT, [1, 2, 3][1:2], [1, 2, 3][:2], {'k':1}, $ip "
+             "FROM events WHERE creation_time >= :since -- :comment")
+    assert query_parameters(query) == ["user", "ip", "since"]
+    assert query_parameters("SELECT ‘:quoted’ FROM events WHERE x = :y") == ["y"]  # typographic quotes read first
+    assert query_parameters("SELECT FROM WHERE (") == []
+
+
+def test_parameters_are_bound_as_values(session):
+    result = session.run("SELECT :user AS u, ':user' AS t, :since AS s, :since::DATE AS d, :ip AS i",
+                         {"user": "x", "since": "2023-02-20", "ip": "104.161.20.102"})
+    assert result.frame.rows() == [("x", ":user", datetime(2023, 2, 20, tzinfo=UTC), date(2023, 2, 20),
+                                    "104.161.20.102")]
+    since = session.run("SELECT :since AS s", {"since": "2023-02-20T15:03:44+02:00"}).frame["s"][0]
+    assert since == datetime(2023, 2, 20, 13, 3, 44, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["x' OR '1'='1", "x'); SELECT * FROM events; --", "' UNION SELECT audit_data, 1, 2, 3 "
+                                   "FROM events --", "$since", ":since", "\x1b[2J"])
+def test_injection_attempts_stay_values(session, value):
+    logins = example_queries()["logins"]
+    assert session.run(logins, {"user": value}).frame.height == 0
+    assert session.run("SELECT :v AS v", {"v": value}).frame["v"].to_list() == [value]
+
+
+def test_a_missing_unnamed_or_malformed_parameter_is_named(session):
+    with pytest.raises(SqlError, match="no value given for :user, :since"):
+        session.run("SELECT * FROM events WHERE user_key = :user AND creation_time >= :since")
+    with pytest.raises(SqlError, match="parameters need names"):
+        session.run("SELECT * FROM events WHERE user_key = ?", {"user": "x"})
+    with pytest.raises(SqlError, match=r":since must be a date or time such as 2023-02-20.*not 'last week'"):
+        session.run("SELECT * FROM events WHERE creation_time >= :since", {"since": "last week"})
+
+
+# --- the schema, explained --------------------------------------------------------------------------
+
+def test_every_column_of_every_frame_has_a_meaning():
+    for frame, schema in FRAME_SCHEMAS.items():
+        undocumented = [column for column in schema if not FRAME_MEANINGS[frame].get(column)]
+        assert undocumented == [], f"document these {frame} columns in workbench/core/column_docs.py"
+
+
+def test_the_session_describes_each_tables_columns(case_a):
+    schema = SqlSession(case_a).schema()
+    assert set(schema) >= {"xdr_identity_o365", "events", "sign_ins", "directory_audits", "SigninLogs", "AuditLogs",
+                           "OfficeActivity", "conflicting_duplicates"}
+    events = {name: (kind, meaning) for name, kind, meaning in schema["events"]}
+    assert list(events) == list(EVENT_SCHEMA)
+    assert events["creation_time"] == ("TIMESTAMP WITH TIME ZONE", "when it happened (AuditData.CreationTime), UTC")
+    signins = {name: meaning for name, _kind, meaning in schema["SigninLogs"]}
+    assert signins["IPAddress"] == "client_ip: the client's address, normalised"
+    assert signins["LocationDetails"] == "computed from city, state, country, latitude, longitude"
+    assert {name: meaning for name, _kind, meaning in schema["AuditLogs"]}["Type"] == "always 'AuditLogs'"
+    assert all(meaning for table in ("events", "sign_ins", "directory_audits", "OfficeActivity", "AuditLogs")
+               for _name, _kind, meaning in schema[table])
 
 
 # --- the command line -------------------------------------------------------------------------------
@@ -482,7 +561,8 @@ def test_cli_saves_lists_runs_and_exports_queries(case_a, tmp_path, capsys):
     capsys.readouterr()
     assert main(["sql", *case_args, "--list", "--format", "json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
-    assert listed["sendas"]["kind"] == "saved" and listed["article-b-logins"]["kind"] == "example"
+    assert listed["sendas"]["kind"] == "saved" and listed["article-logins"]["kind"] == "example"
+    assert listed["ip-activity"]["params"] == ":ip :since" and listed["article-logins"]["params"] == ""
     assert main(["sql", *case_args, "--list"]) == 0  # the table shows each query's SQL, not only its description
     assert "FROM" in capsys.readouterr().out
     out = tmp_path / "result.csv"
@@ -492,6 +572,27 @@ def test_cli_saves_lists_runs_and_exports_queries(case_a, tmp_path, capsys):
     sendas = case_a.events().filter(pl.col("operation").str.to_lowercase() == "sendas").height
     assert sendas > 0 and capsys.readouterr().out.splitlines() == ["f,n", f"'=cmd,{sendas}"]
     assert main(["sql", *case_args, "--run", "no-such-query"]) == 2
+
+
+def test_cli_binds_params_and_names_a_missing_or_bad_one(case_a, capsys):
+    case_args = ["--case", case_a.name, "--case-dir", str(case_a.root.parent), "--format", "json"]
+    capsys.readouterr()
+    assert main(["sql", *case_args, "--run", "ip-activity", "--param", "ip=104.161.20.102",
+                 "--param", "since=2023-02-20T15:04:00Z"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(row["source"], row["action"]) for row in rows][:2] == [("audit log", "Add-RecipientPermission"),
+                                                                     ("sign-in", "One Outlook Web success")]
+    assert min(row["creation_time"] for row in rows) >= "2023-02-20T15:04:00"
+    assert main(["sql", *case_args, "--run", "logins", "--param", "user=x' OR 1=1 --"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    for params, message in (
+            ([], "the query needs a value for :user: give --param user=VALUE"),
+            (["--param", "user"], "--param 'user': give NAME=VALUE"),
+            (["--param", "user=a", "--param", "ip=1.2.3.4"], "the query has no :ip (it takes :user)")):
+        assert main(["sql", *case_args, "--run", "logins", *params]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["sql", *case_args, "--run", "add-user", "--param", "since=20 Feb"]) == 2
+    assert "--param since: :since must be a date or time such as 2023-02-20" in capsys.readouterr().err
 
 
 def test_cli_table_shows_log_text_inert(case_b, capsys):

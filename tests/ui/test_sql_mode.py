@@ -239,12 +239,12 @@ async def test_palette_lists_the_article_examples(loaded):
     app = SqlApp(loaded)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")
-        await pilot.press(*"article-a-mailbox")
+        await pilot.press(*"article-mailbox")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await settle(app, pilot)
         editor = app.screen.query_one(SqlEditor)
-        assert editor.text == example_queries()["article-a-mailbox-permissions"]
+        assert editor.text == example_queries()["article-mailbox-permissions"]
         await pilot.press("ctrl+r")
         await settle(app, pilot)
         frame = app.screen.result.frame

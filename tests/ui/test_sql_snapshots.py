@@ -4,8 +4,18 @@ import pytest
 
 from tests.ui.conftest import SIZES, settle
 from tests.ui.test_sql_mode import SqlApp, loaded_case
-from workbench.core.sql import example_queries
 from workbench.ui.widgets.sql_editor import SqlEditor
+
+#: The article's permissions query over case-a's two compromised admin accounts.
+PERMISSIONS = """-- Additional Email Delegate Permissions (T1098.002): mailbox and recipient permissions (case-a, example.com: the article's own names)
+SELECT creation_time, user_id, operation, object_id,
+JSON_EXTRACT(parameters, '$[2].Value') AS Access,
+JSON_EXTRACT(parameters, '$[2].Name') AS Name,
+JSON_EXTRACT(parameters, '$[1].Value') AS Source, parameters
+FROM xdr_identity_o365
+WHERE lower(user_id) IN ('compromisedadmin@example.com', 'admin@example.onmicrosoft.com')
+AND operation LIKE '%Permission%'
+"""
 
 
 def run_query(query: str):
@@ -24,8 +34,7 @@ def run_query(query: str):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_article_query_result(snap_compare, case_dir, size):
-    query = example_queries()["article-a-mailbox-permissions"]
-    assert snap_compare(SqlApp(loaded_case(case_dir)), terminal_size=size, run_before=run_query(query))
+    assert snap_compare(SqlApp(loaded_case(case_dir)), terminal_size=size, run_before=run_query(PERMISSIONS))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -18,7 +18,8 @@ from workbench.core.hunting import case_hits
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
-    DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, sql_limits,
+    DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, parameter_value,
+    query_parameters, sql_limits,
 )
 from workbench.core.table_fit import frame_columns, print_rows, print_table
 
@@ -29,9 +30,13 @@ The query is read-only: one SELECT (or WITH ... SELECT) over {EVENTS_TABLE} / {E
 Queries pasted from articles run as printed: typographic quotes read as ASCII quotes, and print
 damage with one sensible reading is repaired (a note on stderr says what changed). Text comparison
 (=, <>, IN, LIKE ...) ignores case unless --exact. QUERY may be - to read it from stdin.
+A query may take parameters, :user, :ip, :since (a date or ISO time) or any :name: give each
+with --param NAME=VALUE; values are bound as values, never pasted into the SQL.
 Examples:
   workbench sql sample_logs/case-a "SELECT operation, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
-  workbench sql sample_logs/case-a --run article-a-logins
+  workbench sql sample_logs/case-a --run logins --param user=CompromisedAdmin@example.com
+  workbench sql sample_logs/case-a --run ip-activity --param ip=104.161.20.102 --param since=2023-02-20
+  workbench sql sample_logs/case-a --run article-logins
   workbench sql --list
 """
 
@@ -52,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", metavar="NAME", help="save the query in the case under NAME")
     parser.add_argument("--run", metavar="NAME", help="run a saved or example query (see --list)")
     parser.add_argument("--list", action="store_true", help="list the case's saved queries and the example queries")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="the value of the query's parameter :NAME (repeatable); :since and :until take a date "
+                             "or ISO time, such as 2023-02-20 or 2023-02-20T08:00:00Z")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
     case, _report = open_case(args)
     if args.run:
         query = _named_query(args.run, case.store.saved_queries())
+    params = _parameters(args.param, query)
     session = SqlSession(case, exact=args.exact, **limits, **_result_tables(case, query, config))
     try:
-        result = session.run_in_foreground(query)
+        result = session.run_in_foreground(query, params)
     except KeyboardInterrupt:
         print("workbench: query interrupted", file=sys.stderr)
         return 130
@@ -114,6 +123,32 @@ def _result_tables(case, query: str, config: dict) -> dict:
     return tables
 
 
+def _parameters(given: list[str], query: str) -> dict[str, str]:
+    """The --param values by name, or a UsageError naming a parameter that is missing, unknown or malformed."""
+    params = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        name = name.strip().removeprefix(":")
+        if not equals or not name:
+            raise UsageError(f"--param {item!r}: give NAME=VALUE, such as --param user=admin@example.com")
+        params[name] = value
+    needed = query_parameters(query)
+    missing = [name for name in needed if name not in params]
+    if missing:
+        raise UsageError("the query needs a value for " + ", ".join(f":{name}" for name in missing) + ": give "
+                         + " ".join(f"--param {name}=VALUE" for name in missing))
+    unknown = [name for name in params if name not in needed]
+    if unknown:
+        takes = ", ".join(f":{name}" for name in needed) or "no parameters"
+        raise UsageError("the query has no " + ", ".join(f":{name}" for name in unknown) + f" (it takes {takes})")
+    for name in needed:
+        try:
+            parameter_value(name, params[name])
+        except SqlError as error:
+            raise UsageError(f"--param {name}: {error}") from None
+    return params
+
+
 def _named_query(name: str, saved: dict[str, str]) -> str:
     queries = example_queries() | saved
     if name not in queries:
@@ -126,10 +161,10 @@ def _list(args: argparse.Namespace) -> int:
     if args.paths or args.case:
         case = case_from_args(args)
         saved = case.store.saved_queries() if case.exists else {}
-    rows = [{"name": name, "kind": "saved", "sql": sql} for name, sql in saved.items()]
-    rows += [{"name": name, "kind": "example", "sql": sql} for name, sql in example_queries().items()]
+    rows = [{"name": name, "kind": kind, "params": " ".join(f":{param}" for param in query_parameters(sql)), "sql": sql}
+            for kind, queries in (("saved", saved), ("example", example_queries())) for name, sql in queries.items()]
     if args.format != "table":
-        schema = {"name": pl.String, "kind": pl.String, "sql": pl.String}
+        schema = {"name": pl.String, "kind": pl.String, "params": pl.String, "sql": pl.String}
         print_rows(pl.DataFrame(rows, schema=schema), args.format)
         return 0
     table = Table(title="SQL queries (run one with --run NAME)", show_lines=True)

@@ -15,6 +15,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -24,15 +25,20 @@ from sqlglot import exp
 
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
+from workbench.core.column_docs import (
+    ENRICHMENT_MEANINGS, FRAME_MEANINGS, HUNT_HIT_MEANINGS, KEPT_MEANINGS, view_meanings,
+)
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
 from workbench.core.sql_guard import parse_read_only
+from workbench.core.sql_params import as_dollar_parameters, bound_values, parameter_value, query_parameters
 from workbench.core.sql_repair import Repaired, SqlError, repair
 from workbench.core.sql_spill import SpillFolder
 
-__all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", "example_queries", "sql_limits"]
+__all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", "example_queries", "parameter_value",
+           "query_parameters", "sql_limits"]
 
 EVENTS_TABLE = "xdr_identity_o365"
 SOURCE_TABLES = ("sign_ins", "directory_audits")
@@ -141,10 +147,8 @@ class SqlSession:
         source_parts = {name: [] if isinstance(source, pl.DataFrame) else source.parts(name) for name in SOURCE_TABLES}
         for name, parts in source_parts.items():
             self._create_frame_view(name, parts)
-        self._con.execute(_SENTINEL_SIGN_INS)
-        for statement in _SENTINEL_VIEWS_SQL.read_text(encoding="utf-8").split(";"):
-            if "CREATE" in statement:
-                self._con.execute(statement)
+        for statement in _sentinel_statements():
+            self._con.execute(statement)
         on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts,
                                                                *(part for parts in source_parts.values() for part in parts)]
         if on_disk:  # the only folders the locked engine may read
@@ -202,14 +206,22 @@ class SqlSession:
             result[table] = [(row[0], row[1]) for row in rows]
         return result
 
-    def prepare(self, query: str) -> tuple[Repaired, str]:
-        """The query as read and the SQL the engine will run, or a `SqlError` (nothing is run)."""
+    def schema(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Each table's columns as (name, SQL type, one-line meaning), for the schema pane and completion."""
+        meanings = _table_meanings()
+        return {table: [(name, kind, meanings.get(table, {}).get(name, "")) for name, kind in columns]
+                for table, columns in self.columns().items()}
+
+    def prepare(self, query: str, params: dict[str, str] | None = None) -> tuple[Repaired, str, dict]:
+        """The query as read, the SQL the engine will run and the values bound to its parameters (`:user`, given
+        as text in `params`), or a `SqlError` (nothing is run)."""
         repaired = repair(query)
         schema = self._schema_statement(repaired)
         if schema is not None:
-            return repaired, schema
+            return repaired, schema, {}
+        as_dollar_parameters(repaired)
         tree = parse_read_only(repaired, self.tables)
-        return repaired, _tolerant_json(tree).sql(dialect="duckdb")
+        return repaired, _tolerant_json(tree).sql(dialect="duckdb"), bound_values(tree, params or {}, repaired)
 
     def _schema_statement(self, repaired: Repaired) -> str | None:
         """The engine's SQL for `SHOW TABLES`, `DESCRIBE table` or `SUMMARIZE table` over the case's tables (the
@@ -230,14 +242,15 @@ class SqlSession:
         return (f"SELECT column_name, data_type AS column_type FROM information_schema.columns "
                 f"WHERE table_name = {_literal(table)} ORDER BY ordinal_position")
 
-    def run(self, query: str) -> SqlResult:
-        """Run one read-only query; raises `SqlError` (positioned when possible) or `SqlCancelled`."""
+    def run(self, query: str, params: dict[str, str] | None = None) -> SqlResult:
+        """Run one read-only query, its parameters bound to the values in `params` (never pasted into the SQL);
+        raises `SqlError` (positioned when possible) or `SqlCancelled`."""
         if self._case is not None and query.strip():
             self._case.store.add_query_history(query)
-        repaired, engine_sql = self.prepare(query)
+        repaired, engine_sql, values = self.prepare(query, params)
         with self._lock, self._deadline() as deadline:
             try:
-                frame = self._con.sql(engine_sql).pl()
+                frame = self._con.sql(engine_sql, params=values or None).pl()
             except duckdb.InterruptException:
                 if deadline.is_set():
                     raise SqlTimeout(f"query stopped after {self.timeout:g} s, the SQL time limit: narrow the query, or "
@@ -269,11 +282,11 @@ class SqlSession:
             done.set()
             watcher.join()
 
-    def run_in_foreground(self, query: str) -> SqlResult:
+    def run_in_foreground(self, query: str, params: dict[str, str] | None = None) -> SqlResult:
         """`run` on a worker thread while this (main) thread waits, so that Ctrl-C stops the query at once:
         the engine is interrupted and KeyboardInterrupt raised here."""
         with ThreadPoolExecutor(1, thread_name_prefix="sql") as pool:
-            running = pool.submit(self.run, query)
+            running = pool.submit(self.run, query, params)
             try:
                 while True:  # short waits: the signal may reach one of the engine's threads, not this one
                     with suppress(TimeoutError):
@@ -293,6 +306,22 @@ class SqlSession:
         """Release the engine and its spill folder."""
         self._con.close()
         self._remove_spill()
+
+
+@cache
+def _table_meanings() -> dict[str, dict[str, str]]:
+    """The one-line meaning of each column, by table; the Sentinel-named views' from their definitions."""
+    events = FRAME_MEANINGS["events"]
+    tables = {EVENTS_TABLE: events, EVENTS_ALIAS: events, CONFLICTS_TABLE: events | KEPT_MEANINGS,
+              HUNTS_TABLE: HUNT_HIT_MEANINGS, ENRICHMENT_TABLE: ENRICHMENT_MEANINGS,
+              **{name: FRAME_MEANINGS[name] for name in SOURCE_TABLES}}
+    return tables | view_meanings(_sentinel_statements(), tables)
+
+
+def _sentinel_statements() -> list[str]:
+    """The CREATE VIEW statements of the Sentinel-named views, in the order they are made."""
+    views = _SENTINEL_VIEWS_SQL.read_text(encoding="utf-8").split(";")
+    return [_SENTINEL_SIGN_INS, *(statement for statement in views if "CREATE" in statement)]
 
 
 def _literal(text: str) -> str:
@@ -332,11 +361,10 @@ def _engine_error(error: Exception, repaired: Repaired) -> SqlError:
 
 
 def example_queries() -> dict[str, str]:
-    """The article's eight queries, rewritten for the sample logs' accounts, by name (`article-a-logins`)."""
+    """The example queries by name: the article's nine hunts with parameters (`logins`, which takes `:user`), two
+    more over `:ip` and `:since`, then the article's queries as printed (`article-logins`)."""
     data = tomllib.loads(_EXAMPLES.read_text(encoding="utf-8"))
-    examples = {}
-    for tenant, accounts in data["tenants"].items():
-        for query in data["queries"]:
-            sql = query["sql"].format(**accounts).strip()
-            examples[f"article-{tenant}-{query['name']}"] = f"-- {query['title']} ({accounts['label']})\n{sql}\n"
+    examples = {query["name"]: f"-- {query['title']}\n{query['sql'].strip()}\n" for query in data["queries"]}
+    examples |= {f"article-{query['name']}": f"-- {query['title']} (as printed in the article)\n{query['article'].strip()}\n"
+                 for query in data["queries"] if "article" in query}
     return examples

@@ -1,0 +1,202 @@
+"""Provides the one-line meaning of every column a query can read: the case's frames (schema.py), the
+conflicting duplicates, hunt hits and IP enrichment, and the Sentinel-named views (derived from their SQL).
+
+A repository test holds every column of every frame schema to having a meaning here.
+"""
+
+import sqlglot
+from sqlglot import exp
+
+#: The events frame (DESIGN.md §3), one row per audit record.
+EVENT_MEANINGS = {
+    "record_id": "the record's Id (a stable hash of the record when it has none)",
+    "creation_time": "when it happened (AuditData.CreationTime), UTC",
+    "operation": "what was done, as logged: UserLoggedIn, Add-MailboxPermission, Update user. ...",
+    "workload": "the service that logged it: Exchange, SharePoint, AzureActiveDirectory, ...",
+    "record_type": "RecordType, the number (15 = AzureActiveDirectoryStsLogon, ...)",
+    "record_type_name": "RecordType's name: ExchangeAdmin, SharePointFileOperation, ...",
+    "user_id": "UserId, the account that acted, as logged",
+    "user_key": "user_id in lower case, to group one account's events",
+    "user_type": "UserType: 0 regular user, 2 admin, 3 Microsoft datacenter, 4 system, 5 application, ...",
+    "client_ip": "the client's address, normalised (no port or brackets, IPv4-mapped IPv6 as IPv4)",
+    "client_ip_raw": "the client IP field as logged (ClientIP, ClientIPAddress or ActorIpAddress)",
+    "result_status": "ResultStatus as logged (True, Succeeded, Success, failed: not normalised)",
+    "object_id": "ObjectId: the mailbox, file, URL or directory object acted on",
+    "mailbox_owner_upn": "MailboxOwnerUPN: whose mailbox an Exchange item event is in",
+    "target": "Target, JSON text: the directory objects acted on",
+    "parameters": "Parameters, JSON text: a cmdlet's [{Name, Value}] (or a plain string)",
+    "modified_properties": "ModifiedProperties, JSON text: [{Name, NewValue, OldValue}] or property names",
+    "affected_items": "AffectedItems, JSON text: the mail items moved or deleted (Subject, ...)",
+    "item": "Item, JSON text: the mail item sent, created or updated (Subject, ...)",
+    "extended_properties": "ExtendedProperties, JSON text: [{Name, Value}] (UserAgent, RequestType, ...)",
+    "device_properties": "DeviceProperties, JSON text: OS, browser, device id, session id of a sign-in",
+    "actor": "Actor, JSON text: who acted, as ids and names",
+    "user_agent": "the client's user agent (ExtendedProperties.UserAgent, ClientInfoString or UserAgent)",
+    "session_id": "the sign-in session that links sign-in, Exchange and SharePoint records",
+    "app_id": "the application the event came through (ApplicationId or AppId), lower case",
+    "app_name": "app_id's name, for Microsoft's first-party applications",
+    "client_app_id": "the client application that called it (ClientAppId), lower case",
+    "client_app_name": "client_app_id's name, for Microsoft's first-party applications",
+    "organization_id": "OrganizationId: the tenant",
+    "case": "the case label",
+    "source_file": "the input file the row came from",
+    "source_row": "the row or line of source_file",
+    "audit_data": "the whole original record, JSON text (read it with json_extract_string)",
+}
+
+#: Entra ID sign-ins, one row per sign-in id.
+SIGN_IN_MEANINGS = {
+    "record_id": "the sign-in's id",
+    "creation_time": "when the sign-in happened, UTC",
+    "sign_in_type": "interactive, non_interactive, service_principal or managed_identity",
+    "user_principal_name": "the account signing in, as logged",
+    "user_key": "user_principal_name in lower case, to group one account's events",
+    "user_display_name": "the account's display name",
+    "user_object_id": "the account's object id in Entra ID",
+    "user_type": "Member or Guest",
+    "service_principal": "the service principal signing in (service principal and managed identity sign-ins)",
+    "app_id": "the application signed in to, by id",
+    "app_name": "the application signed in to, by name",
+    "resource_id": "the resource the token is for, by id",
+    "resource_name": "the resource the token is for (Microsoft Graph, Office 365 Exchange Online, ...)",
+    "client_app": "the client kind: Browser, Mobile Apps and Desktop clients, Exchange ActiveSync, IMAP4, ...",
+    "auth_protocol": "the authentication protocol: deviceCode, ropc, none, ...",
+    "transfer_method": "the original transfer method: deviceCodeFlow, authenticationTransfer, none",
+    "incoming_token_type": "the token presented: primaryRefreshToken, refreshToken, none, ...",
+    "client_ip": "the client's address, normalised",
+    "client_ip_raw": "the client's address as logged",
+    "asn": "the autonomous system number of client_ip",
+    "country": "the country of client_ip (two letters)",
+    "state": "the state or region of client_ip",
+    "city": "the city of client_ip",
+    "latitude": "the latitude of client_ip",
+    "longitude": "the longitude of client_ip",
+    "device_id": "the device's id in Entra ID (empty for unregistered devices)",
+    "device_name": "the device's name",
+    "device_os": "the device's operating system",
+    "browser": "the browser and its version",
+    "compliant": "whether the device is compliant (Intune)",
+    "managed": "whether the device is managed",
+    "trust_type": "how the device is joined: Azure AD joined, Hybrid Azure AD joined, Azure AD registered",
+    "user_agent": "the client's user agent",
+    "status_code": "the error code: 0 success, 50126 wrong password, 50074 MFA required, ...",
+    "status_kind": "success, failure or interrupt (from status_code)",
+    "status_meaning": "what status_code means, in words",
+    "failure_reason": "the failure reason as logged",
+    "additional_details": "more about the result, as logged",
+    "mfa_requirement": "singleFactorAuthentication or multiFactorAuthentication",
+    "mfa_method": "the MFA method used (Mobile app notification, Text message, ...)",
+    "mfa_result": "the MFA result as logged (MFA completed in Azure AD, MFA requirement satisfied by claim ...)",
+    "auth_details": "the authentication steps, JSON text",
+    "ca_status": "conditional access: success, failure or notApplied",
+    "ca_policies": "the conditional access policies evaluated and their results, JSON text",
+    "risk_level": "the risk level during the sign-in: none, low, medium, high",
+    "risk_level_aggregated": "the aggregated risk level",
+    "risk_state": "the risk state: none, atRisk, confirmedCompromised, remediated, dismissed, ...",
+    "risk_event_types": "the risk detections, JSON text (unfamiliarFeatures, anonymizedIPAddress, ...)",
+    "session_id": "the sign-in session, shared with the audit log's records of that session",
+    "unique_token_id": "the token's unique id (links to the audit log's token use)",
+    "correlation_id": "the request's correlation id",
+    "token_issuer": "who issued the token (AzureAD, an ADFS server)",
+    "organization_id": "the tenant",
+    "case": "the case label",
+    "source_file": "the input file the row came from",
+    "source_row": "the row or line of source_file",
+    "raw": "the whole original record, JSON text",
+}
+
+#: Entra ID directory audits, one row per audit id.
+DIRECTORY_AUDIT_MEANINGS = {
+    "record_id": "the audit record's id",
+    "creation_time": "when it happened, UTC",
+    "activity": "what was done: Add user, Update user, Consent to application, ...",
+    "category": "the area: UserManagement, ApplicationManagement, RoleManagement, Policy, ...",
+    "operation_type": "Add, Update, Delete, Assign, ...",
+    "result": "success or failure",
+    "result_reason": "why it failed, as logged",
+    "initiator_user": "the account that did it (user principal name)",
+    "initiator_user_id": "the object id of the account that did it",
+    "initiator_app": "the application that did it, when no user did",
+    "user_key": "initiator_user in lower case, to group one account's events",
+    "client_ip": "the initiator's address, normalised",
+    "client_ip_raw": "the initiator's address as logged",
+    "target_names": "the names of the objects acted on",
+    "targets": "the objects acted on, JSON text",
+    "modified_properties": "[{target, name, old, new}], JSON text, values unwrapped",
+    "additional_details": "more about the activity, JSON text",
+    "correlation_id": "the request's correlation id",
+    "logged_by_service": "the service that logged it: Core Directory, Authentication Methods, ...",
+    "organization_id": "the tenant",
+    "case": "the case label",
+    "source_file": "the input file the row came from",
+    "source_row": "the row or line of source_file",
+    "raw": "the whole original record, JSON text",
+}
+
+#: Meanings of the columns of each frame of a case, by frame name (schema.FRAME_SCHEMAS).
+FRAME_MEANINGS = {"events": EVENT_MEANINGS, "sign_ins": SIGN_IN_MEANINGS, "directory_audits": DIRECTORY_AUDIT_MEANINGS}
+
+#: The columns conflicting duplicates add to an event's.
+KEPT_MEANINGS = {
+    "kept_file": "the file of the version that was loaded",
+    "kept_row": "the row of the version that was loaded",
+}
+
+#: The hunt hits table: one row per (hunt, record).
+HUNT_HIT_MEANINGS = {
+    "hunt_id": "the hunt that matched",
+    "title": "the hunt's title",
+    "severity": "the hunt's severity",
+    "tactic_id": "the ATT&CK tactic (TA0001, ...)",
+    "tactic": "the ATT&CK tactic's name",
+    "technique_id": "the ATT&CK technique (T1078.004, ...)",
+    "technique": "the ATT&CK technique's name",
+    "matrix_technique_id": "the technique's cell in the matrix",
+    "record_id": "the event matched (join events on record_id)",
+    "creation_time": "when the matched event happened, UTC",
+    "user_id": "the matched event's account",
+    "operation": "the matched event's operation",
+    "client_ip": "the matched event's client address",
+    "case": "the case label",
+}
+
+#: The IP enrichment table: one row per distinct client IP.
+ENRICHMENT_MEANINGS = {
+    "ip": "the address (join events on client_ip = ip)",
+    "asn": "the autonomous system number",
+    "as_name": "the autonomous system's name",
+    "org": "the organisation the address is registered to",
+    "country": "the country the address is registered in",
+    "abuse_score": "AbuseIPDB's confidence of abuse, 0 to 100",
+    "total_reports": "AbuseIPDB's report count",
+    "usage_type": "AbuseIPDB's usage type: Data Center/Web Hosting/Transit, ISP, ...",
+    "domain": "the domain the address belongs to",
+    "hosting": "whether the address is a hosting or VPN provider's",
+    "reasons": "why the address is flagged",
+}
+
+
+def view_meanings(statements: list[str], tables: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The meaning of each column of the views that `statements` (CREATE VIEW ... AS SELECT) create, by view:
+    a renamed column means what its source column in `tables` (or an earlier view) means; a computed one
+    says which columns it is computed from. `SELECT *` views take their source's meanings."""
+    known = dict(tables)
+    for statement in statements:
+        create = sqlglot.parse_one(statement, read="duckdb")
+        select = create.expression
+        source = known.get(select.args["from_"].this.name, {}) if select.args.get("from_") else {}
+        meanings: dict[str, str] = {}
+        for projection in select.expressions:
+            if isinstance(projection, exp.Star):
+                meanings |= source
+                continue
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            if isinstance(inner, exp.Column):
+                meanings[projection.alias_or_name] = f"{inner.name}: {source.get(inner.name, '')}"
+            elif isinstance(inner, exp.Literal):
+                meanings[projection.alias_or_name] = f"always {inner.sql(dialect='duckdb')}"
+            else:
+                used = ", ".join(dict.fromkeys(column.name for column in inner.find_all(exp.Column)))
+                meanings[projection.alias_or_name] = f"computed from {used}" if used else "computed"
+        known[create.this.name] = meanings
+    return {name: meanings for name, meanings in known.items() if name not in tables}
