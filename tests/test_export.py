@@ -8,7 +8,8 @@ import pytest
 
 from workbench.cli import main
 from workbench.core.case import Case
-from workbench.core.export import annotated_events, format_for_path, inert_text, neutralise_formulas, write_frame
+from workbench.core.export import (annotated_events, event_format_for_path, format_for_path, inert_text,
+                                   neutralise_formulas, original_records, write_frame)
 
 RECORDS = [
     {"Id": "grant", "CreationTime": "2023-02-20T15:03:44", "Operation": "Add-MailboxPermission", "Workload": "Exchange",
@@ -42,7 +43,12 @@ def test_format_follows_the_suffix(tmp_path):
     assert [format_for_path(tmp_path / name) for name in ("a.csv", "a.JSON", "a.jsonl", "a.ndjson")] == [
         "csv", "json", "jsonl", "jsonl"]
     with pytest.raises(ValueError, match="export to .csv, .json or .jsonl"):
-        format_for_path(tmp_path / "a.xlsx")
+        format_for_path(tmp_path / "a.xlsx")  # a table (SQL results) has no notes sheet to write
+    names = ("a.csv", "a.xlsx", "a.XLSX", "a.timesketch.csv", "a.Timesketch.JSONL", "a.ndjson")
+    assert [event_format_for_path(tmp_path / name) for name in names] == [
+        "csv", "xlsx", "xlsx", "timesketch-csv", "timesketch-jsonl", "jsonl"]
+    with pytest.raises(ValueError, match=r"\.xlsx, \.timesketch\.csv or \.timesketch\.jsonl"):
+        event_format_for_path(tmp_path / "a.xls")
 
 
 def test_formula_leading_cells_are_neutralised_in_csv(tmp_path):
@@ -67,11 +73,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 def test_annotated_events_carry_decoded_text_annotations_and_extra_columns(case):
     events = case.events()
-    audit = case.audit_data(events["record_id"].to_list())
     hits = pl.DataFrame({"record_id": ["delete"], "hunt_ids": ["defense-evasion-hard-delete"]})
     enrichment = pl.DataFrame({"client_ip": ["104.161.20.102"], "asn": [46664]})
-    table = annotated_events(events, case.store.marks(), case.store.notes(), case.store.tags(), audit,
-                             by_record=hits, by_ip=enrichment)
+    table = annotated_events(events, case.store.marks(), case.store.notes(), case.store.tags(),
+                             original_records(case, events), by_record=hits, by_ip=enrichment)
     rows = {row["record_id"]: row for row in table.iter_rows(named=True)}
     assert rows["grant"]["parameters_text"] == "Identity=TargetUser; AccessRights=FullAccess"
     assert rows["phone"]["modified_properties_text"] == "StrongAuthenticationPhoneAppDetail:  -> +1 555 0100"
@@ -112,11 +117,11 @@ def test_workbench_export_filters_and_neutralises(case, tmp_path):
 def test_workbench_export_usage_errors(case, tmp_path, capsys):
     cases = str(tmp_path / "cases")
     assert main(["export", "--case", "nosuch", "--case-dir", cases, "-o", str(tmp_path / "x.csv")]) == 2
-    assert main(["export", "--case", "exports", "--case-dir", cases, "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert main(["export", "--case", "exports", "--case-dir", cases, "-o", str(tmp_path / "x.xls")]) == 2
     assert main(["export", "--case", "exports", "--case-dir", cases, "--filter", "bogus:1", "-o",
                  str(tmp_path / "x.csv")]) == 2
     errors = capsys.readouterr().err
-    assert "no case named 'nosuch'" in errors and "export to .csv" in errors and "unknown field 'bogus'" in errors
+    assert "no case named 'nosuch'" in errors and "x.xls: export to .csv" in errors and "unknown field 'bogus'" in errors
     assert not (tmp_path / "x.csv").exists()
 
 

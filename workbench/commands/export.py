@@ -1,15 +1,18 @@
-"""Provides `workbench export --case NAME [--marked] -o FILE`: a case's events to CSV, JSON or JSON Lines."""
+"""Provides `workbench export --case NAME [--marked] [--filter QUERY] -o FILE`: a case's events to CSV, JSON, JSON
+Lines, an Excel workbook or a Timesketch import file."""
 
 import argparse
 import sys
 from pathlib import Path
 
 from workbench.commands.common import UsageError, add_case_arguments, case_from_args
-from workbench.core.export import export_case_events, format_for_path
+from workbench.core.export import event_format_for_path, export_case_events
 from workbench.core.filter import FilterError, parse_filter
 from workbench.core.inert import visible
+from workbench.core.xlsx import TooManyRows
 
-HELP = "writes a case's events (or only the marked ones) to a CSV, JSON or JSON Lines file, chosen by the suffix"
+HELP = ("writes a case's events (or only the marked ones) to CSV, JSON, JSON Lines, Excel or a Timesketch import "
+        "file, chosen by the file name's ending")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--marked", action="store_true", help="only the events marked in the TUI")
     parser.add_argument("--filter", metavar="QUERY", default="", help='filter-bar syntax, e.g. "op:HardDelete user:admin"')
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
-                        help="output file: .csv, .json (array) or .jsonl (JSON Lines)")
+                        help="output file: .csv, .json (array), .jsonl (JSON Lines), .xlsx (Excel: sheets of events "
+                             "and of notes and tags), .timesketch.csv or .timesketch.jsonl (Timesketch's import "
+                             "fields message, datetime, timestamp_desc first)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.case:
         raise UsageError("export needs --case NAME (see the case name the TUI shows)")
     try:
-        format_for_path(args.output)
+        event_format_for_path(args.output)
         expression = parse_filter(args.filter)
     except (ValueError, FilterError) as error:
         raise UsageError(str(error)) from error
@@ -36,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     events = case.activity()
     if expression is not None:
         events = events.filter(expression)
-    count = export_case_events(case, args.output, events, marked_only=args.marked)
+    try:
+        count = export_case_events(case, args.output, events, marked_only=args.marked)
+    except TooManyRows as error:
+        raise UsageError(str(error)) from error
     print(visible(f"wrote {count:,} events to {args.output}"), file=sys.stderr)
     return 0

@@ -1,4 +1,5 @@
-"""Provides the one writer of tables to CSV, JSON (array) and JSON Lines: atomic, formula-safe CSV.
+"""Provides the one writer of tables to CSV, JSON (array) and JSON Lines: atomic, formula-safe CSV; and the
+export of a case's events, also to Excel (xlsx.py) and Timesketch (timesketch.py).
 
 Log text is attacker-controlled: a CSV cell that starts with `= + - @`, a tab or a carriage return
 is prefixed with `'` so that a spreadsheet shows it as text instead of evaluating it.
@@ -14,15 +15,21 @@ from typing import IO, TYPE_CHECKING
 
 import polars as pl
 
-from workbench.core import decode
+from workbench.core.case_set import CaseSet
 from workbench.core.inert import inert_json, visible
+from workbench.core.readable import readable_columns
+from workbench.core.schema import RECORD_COLUMN
+from workbench.core.timesketch import timesketch_rows
+from workbench.core.xlsx import check_rows, write_workbook
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
-    from workbench.core.case_set import CaseSet
 
 FORMULA_START = r"^[=+\-@\t\r]"
 FORMATS = ("csv", "json", "jsonl")
+#: Formats of an events export by the file name's ending (longest first): the table formats, Excel, Timesketch.
+EVENT_FORMATS = {".timesketch.csv": "timesketch-csv", ".timesketch.jsonl": "timesketch-jsonl", ".csv": "csv",
+                 ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
 
 def format_for_path(path: Path) -> str:
@@ -35,6 +42,16 @@ def format_for_path(path: Path) -> str:
     if suffix == ".json":
         return "json"
     raise ValueError(f"{path}: export to .csv, .json or .jsonl")
+
+
+def event_format_for_path(path: Path) -> str:
+    """The events export format named by a file's ending: `.csv`, `.json`, `.jsonl`, `.xlsx`, `.timesketch.csv` or
+    `.timesketch.jsonl`."""
+    name = path.name.lower()
+    for ending, fmt in EVENT_FORMATS.items():
+        if name.endswith(ending):
+            return fmt
+    raise ValueError(f"{path}: export to .csv, .json, .jsonl, .xlsx, .timesketch.csv or .timesketch.jsonl")
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -90,11 +107,22 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path
 
 def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
     """Write the UTF-8 text file `path` atomically: `write` fills a temp file beside it, which is then renamed."""
+
+    def write_text(temporary: Path) -> None:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+
+    return write_atomic_file(path, write_text)
+
+
+def write_atomic_file(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write the file `path` atomically: `write` fills the temp file beside it whose path it is given, which is then
+    renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(descriptor)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
+        write(Path(temporary))
         os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp's 0600 would surprise whoever reads the export
         os.replace(temporary, path)
     except BaseException:
@@ -118,38 +146,25 @@ EXPORT_KEY_COLUMNS = (
 )
 
 
-def _decoded(frame: pl.DataFrame, audit_data: dict[str, str]) -> pl.DataFrame:
-    """Readable text of the nested fields: one Python decode per exported event (a chosen set, not the case)."""
-    summaries, parameters, changes = [], [], []
-    for row in frame.select("record_id", "object_id", *decode.NESTED_FIELDS).iter_rows(named=True):
-        record = decode.loads(audit_data.get(row["record_id"]))
-        field = {column: decode.nested(row, record, column) for column in decode.NESTED_FIELDS}
-        summaries.append(decode.summary(row["object_id"], field["item"], field["affected_items"], field["parameters"]))
-        parameters.append(decode.readable(decode.name_values(field["parameters"])))
-        changes.append(decode.readable_changes(decode.modified_properties(field["modified_properties"])))
-    return pl.DataFrame(
-        {"summary": summaries, "parameters_text": parameters, "modified_properties_text": changes},
-        schema={"summary": pl.String, "parameters_text": pl.String, "modified_properties_text": pl.String},
-    )
-
-
 def annotated_events(
     events: pl.DataFrame,
     marks: set[str],
     notes: dict[str, str],
     tags: dict[str, list[str]],
-    audit_data: dict[str, str],
+    records: pl.DataFrame,
     by_record: pl.DataFrame | None = None,
     by_ip: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The export table of `events` (or of the activity of every source): key columns, decoded text, mark, note,
-    tags, extra columns, the log (`source`) and the raw record.
+    """The export table of `events` (or of the activity of every source): key columns, readable text, mark, note,
+    tags, extra columns, the log (`source`) and the raw record (`records`: `record_id`, `audit_data`).
 
     `by_record` (keyed by `record_id`, e.g. hunt hits) and `by_ip` (keyed by `client_ip`, e.g.
     enrichment) add their columns when given.
     """
     ids = pl.col("record_id")
-    table = pl.concat([events.select(EXPORT_KEY_COLUMNS), _decoded(events, audit_data)], how="horizontal").with_columns(
+    audit_data = events.select("record_id").join(records, on="record_id", how="left", maintain_order="left")["audit_data"]
+    readable = readable_columns(events, audit_data)
+    table = pl.concat([events.select(EXPORT_KEY_COLUMNS), readable], how="horizontal").with_columns(
         ids.is_in(list(marks)).alias("marked"),
         ids.replace_strict(notes, default=None, return_dtype=pl.String).alias("note"),
         ids.replace_strict({k: ", ".join(v) for k, v in tags.items()}, default=None, return_dtype=pl.String).alias("tags"),
@@ -160,8 +175,7 @@ def annotated_events(
         table = table.join(by_ip, on="client_ip", how="left", maintain_order="left")
     source = [events["source"]] if "source" in events.columns else []  # which log: ual, signin, audit
     return table.with_columns(
-        *source, events["case"], events["source_file"], events["source_row"],
-        ids.replace_strict(audit_data, default=None, return_dtype=pl.String).alias("audit_data"),
+        *source, events["case"], events["source_file"], events["source_row"], audit_data,
     )
 
 
@@ -198,13 +212,42 @@ def enrichment_by_ip(enrichment: pl.DataFrame) -> pl.DataFrame:
     ).unique("client_ip", keep="first", maintain_order=True)
 
 
+def original_records(case: "Case | CaseSet", events: pl.DataFrame) -> pl.DataFrame:
+    """`record_id` and `audit_data` (the original record) of the rows of `events`, read from every frame of the case
+    (or of each case of a set); one row per record id."""
+    wanted = events.select("record_id").lazy()
+    scans = [
+        one.scan(with_audit_data=True, frame=frame).select("record_id", pl.col(column).alias("audit_data"))
+        .join(wanted, on="record_id", how="semi")
+        for one in (case.cases if isinstance(case, CaseSet) else [case]) for frame, column in RECORD_COLUMN.items()
+    ]
+    return pl.concat(scans).unique("record_id", keep="first", maintain_order=True).collect()
+
+
+def annotations(table: pl.DataFrame) -> pl.DataFrame:
+    """The events of an export that are marked or carry a note or tags: record id, time, user, operation, mark,
+    tags, note (the `notes` sheet of a workbook)."""
+    annotated = pl.col("marked") | pl.col("note").is_not_null() | pl.col("tags").is_not_null()
+    return table.filter(annotated).select("record_id", "creation_time", "user_id", "operation", "marked", "tags", "note")
+
+
 def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
-    """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`; returns the row count."""
+    """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`, in the format its
+    name ends with (`event_format_for_path`); returns the row count."""
+    fmt = event_format_for_path(path)
     store = case.store
     marks = store.marks()
     if marked_only:
         events = events.filter(pl.col("record_id").is_in(list(marks)))
-    audit = case.audit_data(events["record_id"].to_list()) if events.height else {}
-    table = annotated_events(events, marks, store.notes(), store.tags(), audit, **extra)
-    write_frame(inert_text(table), path)
+    if fmt == "xlsx":
+        check_rows(events.height)
+    table = inert_text(annotated_events(events, marks, store.notes(), store.tags(), original_records(case, events),
+                                        **extra))
+    if fmt == "xlsx":
+        cells = neutralise_formulas(table.drop("audit_data"))
+        write_atomic_file(path, lambda temporary: write_workbook(temporary, cells, annotations(cells)))
+    elif fmt.startswith("timesketch-"):
+        write_frame(timesketch_rows(table), path, fmt.removeprefix("timesketch-"))
+    else:
+        write_frame(table, path, fmt)
     return table.height
