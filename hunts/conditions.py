@@ -8,6 +8,8 @@ A condition is plain data, so that a SQL backend can express every hunt as well 
     where = [predicate, ...]         # all must hold
     any   = [predicate, ...]         # at least one must hold
     none  = [predicate, ...]         # none may hold
+    source     = "events"            # default; "sign_ins" or "directory_audits": columns of that frame,
+                                     # matched with where / any / none (no operations, workloads, sequences)
     threshold  = {by = [column], window = "30m", min = 10, distinct = "client_ip"}
     first_seen = {by = [column], baseline = "7d", within = "1d"}
     sequence   = [step, ...]         # instead of the above: ordered steps joined on a key
@@ -30,14 +32,17 @@ within = duration after the previous step, after = minimum gap after it, first_a
 
 import re
 
-from workbench.core.schema import EVENT_SCHEMA
+from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
 
 COLUMNS = tuple(EVENT_SCHEMA)
+#: The frames a hunt can read (`source`), each with its columns; only the audit log has operations and workloads.
+SOURCES = {frame: tuple(schema) for frame, schema in FRAME_SCHEMAS.items()}
+EVENTS_ONLY_SUBJECTS = ("parameter", "modified", "subject", "folder")
 DURATION = re.compile(r"^[0-9]+[smhd]$")
 SUBJECTS = ("field", "parameter", "modified", "subject", "folder", "enrichment", "in_set")
 TESTS = ("equals", "contains", "words", "regex", "present", "same_as", "differs_from", "other_users_personal_site")
 FILTER_KEYS = ("operations", "workloads", "actors", "where", "any", "none")
-TOP_KEYS = (*FILTER_KEYS, "threshold", "first_seen", "sequence", "flag")
+TOP_KEYS = (*FILTER_KEYS, "threshold", "first_seen", "sequence", "flag", "source")
 STEP_KEYS = (*FILTER_KEYS, "key", "within", "after", "first_activity")
 ENRICHMENT_FLAGS = ("hosting",)
 
@@ -48,9 +53,13 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def _column(value: object, path: str, problems: Problems) -> None:
-    if value not in COLUMNS:
-        problems.append((path, f"unknown column {value!r}; expected one of the events columns"))
+def _column(value: object, path: str, problems: Problems, columns: tuple[str, ...] = COLUMNS) -> None:
+    if value not in columns:
+        problems.append((path, f"unknown column {value!r}; expected one of the {_frame_of(columns)} columns"))
+
+
+def _frame_of(columns: tuple[str, ...]) -> str:
+    return next((frame for frame, names in SOURCES.items() if names == columns), "events").replace("_", " ")
 
 
 def _duration(value: object, path: str, problems: Problems) -> None:
@@ -58,7 +67,7 @@ def _duration(value: object, path: str, problems: Problems) -> None:
         problems.append((path, f"expected a duration such as '30m', '1h' or '7d', got {value!r}"))
 
 
-def _check_tests(predicate: dict, path: str, problems: Problems) -> None:
+def _check_tests(predicate: dict, path: str, problems: Problems, columns: tuple[str, ...]) -> None:
     tests = [key for key in TESTS if key in predicate]
     subject = next(key for key in SUBJECTS if key in predicate)
     if not tests and subject not in ("enrichment", "in_set"):
@@ -77,11 +86,11 @@ def _check_tests(predicate: dict, path: str, problems: Problems) -> None:
         elif key in ("present", "other_users_personal_site") and not isinstance(value, bool):
             problems.append((f"{path}.{key}", "expected true or false"))
         elif key in ("same_as", "differs_from"):
-            _column(value, f"{path}.{key}", problems)
+            _column(value, f"{path}.{key}", problems, columns)
 
 
-def check_predicate(predicate: object, path: str, problems: Problems) -> None:
-    """Append the problems of one predicate."""
+def check_predicate(predicate: object, path: str, problems: Problems, columns: tuple[str, ...] = COLUMNS) -> None:
+    """Append the problems of one predicate over a frame of these `columns` (default: the events')."""
     if not isinstance(predicate, dict):
         problems.append((path, "expected a table (a predicate)"))
         return
@@ -95,8 +104,10 @@ def check_predicate(predicate: object, path: str, problems: Problems) -> None:
             problems.append((f"{path}.{key}", "unknown key"))
     subject = subjects[0]
     value = predicate[subject]
+    if subject in EVENTS_ONLY_SUBJECTS and columns != COLUMNS:
+        problems.append((f"{path}.{subject}", "only for audit log events (source = \"events\")"))
     if subject == "field":
-        _column(value, f"{path}.field", problems)
+        _column(value, f"{path}.field", problems, columns)
     elif subject == "parameter" and not isinstance(value, str):
         problems.append((f"{path}.parameter", "expected a parameter name"))
     elif subject == "modified" and not (isinstance(value, str) or _strings(value)):
@@ -109,8 +120,8 @@ def check_predicate(predicate: object, path: str, problems: Problems) -> None:
         if not isinstance(value, dict):
             problems.append((f"{path}.in_set", "expected a table"))
         else:
-            for key in ("key", "from"):
-                _column(value.get(key), f"{path}.in_set.{key}", problems)
+            _column(value.get("key"), f"{path}.in_set.key", problems, columns)
+            _column(value.get("from"), f"{path}.in_set.from", problems)  # the set is drawn from the events
             rest = {k: v for k, v in value.items() if k not in ("key", "from", "threshold", "first_seen")}
             check_filter(rest, f"{path}.in_set", problems, FILTER_KEYS)
             for kind in ("threshold", "first_seen"):
@@ -120,17 +131,21 @@ def check_predicate(predicate: object, path: str, problems: Problems) -> None:
         problems.append((f"{path}.value", "only for modified, and 'new' or 'old'"))
     if "not" in predicate and not isinstance(predicate["not"], bool):
         problems.append((f"{path}.not", "expected true or false"))
-    _check_tests(predicate, path, problems)
+    _check_tests(predicate, path, problems, columns)
 
 
-def check_filter(condition: dict, path: str, problems: Problems, allowed: tuple[str, ...]) -> None:
-    """Append the problems of a row filter (operations, workloads, actors, where, any, none)."""
+def check_filter(condition: dict, path: str, problems: Problems, allowed: tuple[str, ...],
+                 columns: tuple[str, ...] = COLUMNS) -> None:
+    """Append the problems of a row filter (operations, workloads, actors, where, any, none) over a frame of
+    these `columns` (default: the events')."""
     for key in condition:
         if key not in allowed:
             problems.append((f"{path}.{key}", f"unknown key; expected one of {', '.join(allowed)}"))
     for key in ("operations", "workloads"):
         if key in condition and not _strings(condition[key]):
             problems.append((f"{path}.{key}", "expected a list of strings"))
+        elif key in condition and columns != COLUMNS:
+            problems.append((f"{path}.{key}", "only for audit log events; match other sources with where"))
     if condition.get("actors", "people") not in ("people", "all"):
         problems.append((f"{path}.actors", "expected 'people' or 'all'"))
     for key in ("where", "any", "none"):
@@ -139,10 +154,10 @@ def check_filter(condition: dict, path: str, problems: Problems, allowed: tuple[
                 problems.append((f"{path}.{key}", "expected a list of predicates"))
                 continue
             for index, predicate in enumerate(condition[key]):
-                check_predicate(predicate, f"{path}.{key}[{index}]", problems)
+                check_predicate(predicate, f"{path}.{key}[{index}]", problems, columns)
 
 
-def _check_aggregate(value: object, path: str, problems: Problems, kind: str) -> None:
+def _check_aggregate(value: object, path: str, problems: Problems, kind: str, columns: tuple[str, ...] = COLUMNS) -> None:
     if not isinstance(value, dict):
         problems.append((path, "expected a table"))
         return
@@ -154,12 +169,12 @@ def _check_aggregate(value: object, path: str, problems: Problems, kind: str) ->
         problems.append((f"{path}.by", "expected a non-empty list of columns"))
     else:
         for index, column in enumerate(value["by"]):
-            _column(column, f"{path}.by[{index}]", problems)
+            _column(column, f"{path}.by[{index}]", problems, columns)
     if kind == "threshold":
         if not (isinstance(value.get("min"), int) and value["min"] >= 1):
             problems.append((f"{path}.min", "expected a whole number >= 1"))
         if "distinct" in value:
-            _column(value["distinct"], f"{path}.distinct", problems)
+            _column(value["distinct"], f"{path}.distinct", problems, columns)
         if "window" in value:
             _duration(value["window"], f"{path}.window", problems)
     else:
@@ -173,6 +188,10 @@ def check_condition(condition: object, path: str = "condition") -> Problems:
     problems: Problems = []
     if not isinstance(condition, dict):
         return [(path, "expected a table")]
+    source = condition.get("source", "events")
+    if source not in SOURCES:
+        return [(f"{path}.source", f"expected one of {', '.join(SOURCES)}")]
+    columns = SOURCES[source]
     if "sequence" in condition:
         extra = [key for key in condition if key not in ("sequence", "flag")]
         for key in extra:
@@ -196,10 +215,11 @@ def check_condition(condition: object, path: str = "condition") -> Problems:
         if condition.get("flag", "last") not in ("first", "last", "all"):
             problems.append((f"{path}.flag", "expected 'first', 'last' or 'all'"))
         return problems
-    check_filter({k: v for k, v in condition.items() if k in FILTER_KEYS or k not in TOP_KEYS}, path, problems, FILTER_KEYS)
+    check_filter({k: v for k, v in condition.items() if k in FILTER_KEYS or k not in TOP_KEYS}, path, problems,
+                 FILTER_KEYS, columns)
     for kind in ("threshold", "first_seen"):
         if kind in condition:
-            _check_aggregate(condition[kind], f"{path}.{kind}", problems, kind)
+            _check_aggregate(condition[kind], f"{path}.{kind}", problems, kind, columns)
     if "flag" in condition:
         problems.append((f"{path}.flag", "only with a sequence"))
     return problems

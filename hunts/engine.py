@@ -13,6 +13,7 @@ import polars as pl
 
 from hunts.model import Hunt
 from hunts.predicates import decoded_columns, needed_columns, people_expr, predicate_expr
+from workbench.core.activity import SIGN_IN_OPERATIONS
 
 HIT_SCHEMA: dict[str, pl.DataType] = {
     "hunt_id": pl.String(), "title": pl.String(), "severity": pl.String(), "tactic_id": pl.String(),
@@ -21,17 +22,38 @@ HIT_SCHEMA: dict[str, pl.DataType] = {
     "client_ip": pl.String(), "case": pl.String(), "matrix_technique_id": pl.String(),
 }
 _EVENT_HIT_COLUMNS = ("record_id", "creation_time", "user_id", "operation", "client_ip", "case")
+#: A hit's columns from each source's rows (the sign-in's kind as its operation, as the activity projection says).
+_HIT_COLUMNS = {
+    "events": [pl.col(name) for name in _EVENT_HIT_COLUMNS],
+    "sign_ins": [pl.col("record_id"), pl.col("creation_time"),
+                 pl.coalesce("user_principal_name", "service_principal").alias("user_id"),
+                 pl.col("sign_in_type").replace_strict(SIGN_IN_OPERATIONS, default="SignIn").alias("operation"),
+                 pl.col("client_ip"), pl.col("case")],
+    "directory_audits": [pl.col("record_id"), pl.col("creation_time"),
+                         pl.coalesce("initiator_user", "initiator_app").alias("user_id"),
+                         pl.col("activity").alias("operation"), pl.col("client_ip"), pl.col("case")],
+}
+#: Who is a person in each source: a sign-in of a user (not a service principal or managed identity), a directory
+#: change a user initiated.
+_PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_principal_name").is_not_null(),
+           "directory_audits": pl.col("initiator_user").is_not_null()}
 
 
 class Context:
-    """The events being hunted plus what every hunt shares: lower-cased operations, actor kind, enrichment."""
+    """The rows being hunted (a source's frame) plus what every hunt shares: lower-cased operations, actor kind,
+    enrichment, and the events that sets (`in_set`) are drawn from."""
 
-    def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None):
-        self.events = events.with_columns(
-            pl.col("operation").str.to_lowercase().alias("_op"),
-            pl.col("workload").str.to_lowercase().alias("_workload"),
-            people_expr().alias("_person"),
-        )
+    def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None, source: str = "events",
+                 set_events: "Context | None" = None):
+        if source == "events":
+            self.events = events.with_columns(
+                pl.col("operation").str.to_lowercase().alias("_op"),
+                pl.col("workload").str.to_lowercase().alias("_workload"),
+                people_expr().alias("_person"),
+            )
+        else:
+            self.events = events.with_columns(_PEOPLE[source].alias("_person"))
+        self.source, self.set_events = source, set_events
         self.start = events["creation_time"].min()
         self.hosting_ips = None
         if enrichment is not None:
@@ -40,6 +62,8 @@ class Context:
 
     def in_set(self, spec: dict) -> pl.Series:
         """Lower-cased values of column `from` over the events matching the set's filter (cached)."""
+        if self.source != "events":  # another source's hunt: the set comes from the audit log events, if any
+            return self.set_events.in_set(spec) if self.set_events else pl.Series([], dtype=pl.String)
         cache_key = repr(sorted(spec.items()))
         if cache_key not in self._sets:
             matched = _aggregates(self.filtered(spec), spec, self.start)
@@ -165,17 +189,33 @@ def _pairs(hunt: Hunt) -> pl.DataFrame:
     )
 
 
-def hits_for(hunt: Hunt, matched: pl.DataFrame) -> pl.DataFrame:
-    """One hit row per (matched event, ATT&CK pair of the hunt)."""
-    return _pairs(hunt).join(matched.select(_EVENT_HIT_COLUMNS), how="cross").select(list(HIT_SCHEMA))
+def hits_for(hunt: Hunt, matched: pl.DataFrame, source: str = "events") -> pl.DataFrame:
+    """One hit row per (matched row of the source, ATT&CK pair of the hunt)."""
+    return _pairs(hunt).join(matched.select(_HIT_COLUMNS[source]), how="cross").select(list(HIT_SCHEMA))
 
 
-def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
-    """All hits of `hunts` over `events`: one row per (hunt, record, tactic:technique pair), in time order."""
-    if events.height == 0:  # a case of sign-ins only, say: no audit log records to hunt (and no time baseline)
-        return pl.DataFrame(schema=HIT_SCHEMA)
-    context = Context(events, enrichment)
-    parts = [hits_for(hunt, matching_events(hunt, context)) for hunt in hunts]
+def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None,
+              others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) their `source`
+    names: one row per (hunt, record, tactic:technique pair), in time order."""
+    frames = {"events": events, **(others or {})}
+    contexts: dict[str, Context] = {}
+
+    def context_of(source: str) -> Context | None:
+        rows = frames.get(source)
+        if rows is None or rows.height == 0:  # no rows of that source (and no time baseline)
+            return None
+        if source not in contexts:
+            set_events = None if source == "events" else context_of("events")
+            contexts[source] = Context(rows, enrichment, source, set_events)
+        return contexts[source]
+
+    parts = []
+    for hunt in hunts:
+        source = hunt.condition.get("source", "events")
+        context = context_of(source)
+        if context is not None:
+            parts.append(hits_for(hunt, matching_events(hunt, context), source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
     return pl.concat(parts).sort("creation_time", "hunt_id", "record_id", "tactic_id", maintain_order=True)

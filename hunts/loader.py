@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from hunts import attack
-from hunts.conditions import COLUMNS, check_condition
+from hunts.conditions import COLUMNS, SOURCES, check_condition
 from hunts.model import SEVERITIES, AttackPair, Hunt, InlineTest
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -60,7 +60,18 @@ def _attack_pairs(values: object, problems: list[tuple[str, str]]) -> tuple[Atta
     return tuple(pairs)
 
 
-def _tests(values: object, problems: list[tuple[str, str]]) -> tuple[InlineTest, ...]:
+#: The id and time keys of a test record per source, filled in when a record leaves them out.
+_RECORD_KEYS = {"events": ("Id", "CreationTime"), "sign_ins": ("id", "createdDateTime"),
+                "directory_audits": ("id", "activityDateTime")}
+
+
+def _filled(records: list[dict], source: str) -> tuple[dict, ...]:
+    id_key, time_key = _RECORD_KEYS[source]
+    return tuple({id_key: f"r{n}", time_key: f"2023-02-20T10:{n:02d}:00Z" if source != "events" else
+                  f"2023-02-20T10:{n:02d}:00", **record} for n, record in enumerate(records, 1))
+
+
+def _tests(values: object, problems: list[tuple[str, str]], source: str) -> tuple[InlineTest, ...]:
     if not isinstance(values, list):
         problems.append(("tests", "expected an array of tables [[tests]]"))
         return ()
@@ -77,15 +88,20 @@ def _tests(values: object, problems: list[tuple[str, str]]) -> tuple[InlineTest,
         if not (isinstance(expect, list) and all(isinstance(e, str) for e in expect)):
             problems.append((f"{path}.expect", "expected a list of record ids ([] for a negative test)"))
             continue
-        filled = tuple({"Id": f"r{n}", "CreationTime": f"2023-02-20T10:{n:02d}:00", **record} for n, record in enumerate(records, 1))
-        unknown = sorted(set(expect) - {record["Id"] for record in filled})
+        filled = _filled(records, source)
+        unknown = sorted(set(expect) - {record[_RECORD_KEYS[source][0]] for record in filled})
         if unknown:
             problems.append((f"{path}.expect", f"no record with Id {', '.join(unknown)}"))
         enrichment = value.get("enrichment", [])
         if not (isinstance(enrichment, list) and all(isinstance(row, dict) and "ip" in row for row in enrichment)):
             problems.append((f"{path}.enrichment", "expected a list of tables with ip, hosting, reasons"))
             continue
-        tests.append(InlineTest(str(value.get("name", f"test {index + 1}")), filled, tuple(expect), tuple(enrichment)))
+        events = value.get("events", [])
+        if not (isinstance(events, list) and all(isinstance(record, dict) for record in events)):
+            problems.append((f"{path}.events", "expected a list of raw audit records"))
+            continue
+        tests.append(InlineTest(str(value.get("name", f"test {index + 1}")), filled, tuple(expect), tuple(enrichment),
+                                _filled(events, "events") if source != "events" else ()))
     return tuple(tests)
 
 
@@ -119,12 +135,15 @@ def parse_hunt(path: Path, text: str) -> tuple[Hunt | None, list[tuple[str, str]
     severity = data.get("severity")
     if severity not in SEVERITIES:
         problems.append(("severity", f"expected one of {', '.join(SEVERITIES)}"))
+    condition = data.get("condition")
+    source = condition.get("source", "events") if isinstance(condition, dict) else "events"
+    columns = SOURCES.get(source, COLUMNS)
     fields = _strings(data, "fields", problems)
-    problems += [(f"fields[{i}]", f"unknown column {name!r}") for i, name in enumerate(fields) if name not in COLUMNS]
+    problems += [(f"fields[{i}]", f"unknown column {name!r}") for i, name in enumerate(fields) if name not in columns]
     references = _strings(data, "references", problems)
     pairs = _attack_pairs(data.get("attack"), problems)
-    problems += check_condition(data.get("condition"))
-    tests = _tests(data.get("tests", []), problems)
+    problems += check_condition(condition)
+    tests = _tests(data.get("tests", []), problems, source if source in SOURCES else "events")
     if problems:
         return None, problems
     return Hunt(path.stem, title, description, severity, pairs, runbook, fields, references, data["condition"], tests, path), []

@@ -19,12 +19,15 @@ class AttackPair:
 
 @dataclass(frozen=True)
 class InlineTest:
-    """Raw audit records (plus optional enrichment rows) and the record ids the hunt must hit (none: negative)."""
+    """Raw records of the hunt's source (audit records, or Graph sign-ins or directory audits), optional enrichment
+    rows and audit records beside them (`events`, for sets drawn from the audit log), and the record ids the hunt
+    must hit (none: negative)."""
 
     name: str
     records: tuple[dict, ...]
     expect: tuple[str, ...]
     enrichment: tuple[dict, ...] = ()
+    events: tuple[dict, ...] = ()
 
     @property
     def positive(self) -> bool:

@@ -1,10 +1,12 @@
-"""Provides running a hunt's inline tests: its raw test records through the real loader and engine."""
+"""Provides running a hunt's inline tests: its raw test records (audit records, or Graph sign-ins or directory
+audits for a hunt of that source) through the real loader and engine."""
 
 import polars as pl
 
 from hunts.engine import Context, matching_events
 from hunts.model import Hunt
 from workbench.core.load import events_from_records
+from workbench.core.sources.exports import graph_records_frame
 
 ENRICHMENT_SCHEMA = {"ip": pl.String, "hosting": pl.Boolean, "reasons": pl.List(pl.String)}
 
@@ -12,11 +14,17 @@ ENRICHMENT_SCHEMA = {"ip": pl.String, "hosting": pl.Boolean, "reasons": pl.List(
 def run_inline_tests(hunt: Hunt) -> list[str]:
     """Each failing inline test of `hunt` as a message; empty when all pass."""
     failures = []
+    source = hunt.condition.get("source", "events")
     for test in hunt.tests:
         try:
-            events = events_from_records(list(test.records), case="inline")
             enrichment = pl.DataFrame(list(test.enrichment), schema=ENRICHMENT_SCHEMA) if test.enrichment else None
-            hit = set(matching_events(hunt, Context(events, enrichment))["record_id"].to_list())
+            if source == "events":
+                context = Context(events_from_records(list(test.records), case="inline"), enrichment)
+            else:
+                audit_log = Context(events_from_records(list(test.events), case="inline")) if test.events else None
+                rows = graph_records_frame(list(test.records), source)
+                context = Context(rows, enrichment, source, audit_log)
+            hit = set(matching_events(hunt, context)["record_id"].to_list())
         except Exception as error:  # noqa: BLE001 - any crash is a test failure to report, not to raise
             failures.append(f"{hunt.id}: {test.name}: {type(error).__name__}: {error}")
             continue

@@ -73,3 +73,24 @@ def test_hunts_and_the_headless_commands_never_import_textual():
     code = "import sys, hunts, workbench.commands.hunt, workbench.commands.matrix; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_sign_in_hunts_read_the_cases_sign_ins(tmp_path, sample_logs, capsys):
+    """A Graph sign-ins export beside the audit log: a password spray from one address over six accounts."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    spray = [{"id": f"spray-{n}", "createdDateTime": f"2023-02-20T10:{n:02d}:00Z", "userPrincipalName": f"user{n}@example.com",
+              "ipAddress": "185.241.149.122", "isInteractive": True, "status": {"errorCode": 50126}} for n in range(6)]
+    spray.append({"id": "legacy-1", "createdDateTime": "2023-02-20T11:00:00Z", "userPrincipalName": "user1@example.com",
+                  "ipAddress": "185.241.149.122", "clientAppUsed": "IMAP4", "status": {"errorCode": 0}})
+    (folder / "signins.jsonl").write_text("".join(json.dumps(record) + "\n" for record in spray))
+    (folder / "audit.csv").write_bytes((sample_logs / "case-a" / "purview_audit_export.csv").read_bytes())
+    assert main(["hunt", str(folder), "--case-dir", str(tmp_path / "cases"), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    sprayed = [row for row in rows if row["hunt_id"] == "credential_signin_password_spray"]
+    assert sorted(row["record_id"] for row in sprayed) == [f"spray-{n}" for n in range(6)]
+    assert {(row["operation"], row["client_ip"], row["technique_id"]) for row in sprayed} == {
+        ("SignIn", "185.241.149.122", "T1110.003")}
+    legacy = {row["record_id"] for row in rows if row["hunt_id"] == "initial_signin_legacy_protocol"}
+    assert legacy == {"legacy-1"}
+    assert any(row["hunt_id"] == "defense_exo_spoof_allow_item" for row in rows)  # the audit log is hunted too

@@ -80,6 +80,9 @@ def test_a_missing_user_folder_and_a_duplicate_id_are_errors(tmp_path):
     ('where = [{ parameter = "ForwardTo", present = true }]', 'where = [{ parameter = "ForwardTo", field = "user_id", present = true }]', "condition.where[0]"),
     ('expect = ["a"]', 'expect = ["zz"]', "tests[0].expect"),
     ('fields = ["user_id"]', 'fields = ["user"]', "fields[0]"),
+    ('operations = ["New-InboxRule"]', 'source = "sign_ins"\noperations = ["New-InboxRule"]', "condition.operations"),
+    ('operations = ["New-InboxRule"]', 'source = "sign_ins"', "condition.where[0].parameter"),  # audit log only
+    ('operations = ["New-InboxRule"]', 'source = "mail"', "condition.source"),
 ])
 def test_condition_and_test_problems_name_the_field(replace, by, field):
     hunt, problems = parse_hunt(Path("x.toml"), GOOD.replace(replace, by))
@@ -94,3 +97,12 @@ def test_loading_reads_data_and_never_runs_it(tmp_path):
     loaded = {hunt.id: hunt for hunt in hunts.load_hunts([tmp_path / "rules"])}
     assert loaded["payload"].title.startswith("__import__")
     assert not marker.exists()
+
+
+def test_a_sign_in_hunt_checks_columns_against_the_sign_ins_frame():
+    sign_in = (GOOD.replace('fields = ["user_id"]', 'fields = ["user_principal_name"]')
+               .split("[condition]")[0] + '[condition]\nsource = "sign_ins"\nwhere = [{ field = "client_app", equals = "IMAP4" }]\n')
+    hunt, problems = parse_hunt(Path("x.toml"), sign_in)
+    assert problems == [] and hunt.condition["source"] == "sign_ins"
+    _hunt, problems = parse_hunt(Path("x.toml"), sign_in.replace('"client_app"', '"operation"'))
+    assert problems == [("condition.where[0].field", "unknown column 'operation'; expected one of the sign ins columns")]

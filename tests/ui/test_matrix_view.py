@@ -178,7 +178,7 @@ async def test_a_hunt_that_reads_ip_enrichment_says_it_waits_for_it_when_the_cas
     app = ViewApp(case_loaded(case, hits=hits), MatrixScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert "22 of 62 hunts hit, 1 needs IP enrichment" in str(app.screen.query_one("#matrix-header").render())
+        assert "22 of 68 hunts hit, 1 needs IP enrichment" in str(app.screen.query_one("#matrix-header").render())
         await pilot.press("h")
         hunt_list = app.screen.query_one(HuntList)
         row = next(i for i, h in enumerate(hunt_list.hunts) if h.id == "initial_aad_signin_hosting_ip")

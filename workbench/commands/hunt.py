@@ -33,7 +33,7 @@ def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hu
     config = load_config(args.config)
     pack = hunt_pack(config, args.hunts)
     case, _report = open_case(args, quiet=quiet)
-    return pack, case_hits(case.activity(), config, pack)
+    return pack, case_hits(case.activity(), config, pack, case=case)
 
 
 #: The hunt table's columns, most wanted first (the TUI keeps time, user, operation and client IP at 80 columns).

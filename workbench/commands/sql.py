@@ -117,7 +117,7 @@ def _result_tables(case, query: str, config: dict) -> dict:
     """Hunt hits and cached enrichment as tables, computed only when the query names them."""
     tables = {}
     if "hunt_hits" in query.lower():
-        tables["hunts"] = case_hits(case.activity(), config)
+        tables["hunts"] = case_hits(case.activity(), config, case=case)
     if "ip_enrichment" in query.lower():
         tables["enrichment"] = cached_enrichment(case.scan(), config)
     return tables

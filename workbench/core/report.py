@@ -220,7 +220,7 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
         correlation = None
     return build_report(
         case.name, events, store.marks(),
-        case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment) if hits is None else hits,
+        case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment, case=case) if hits is None else hits,
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
         queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,

@@ -24,8 +24,8 @@ from workbench.ui.screens.load_report import LoadReportScreen
 from workbench.ui.screens.sql import SqlQueries, SqlScreen
 from workbench.ui.screens.timeline import TimelineScreen
 
-#: hits_for(events) -> hunt hits (DESIGN §4 `hunt` columns) or None; run in the loader thread.
-HitsProvider = Callable[[pl.DataFrame], pl.DataFrame | None]
+#: hits_for(events, case=the case set) -> hunt hits (DESIGN §4 `hunt` columns) or None; run in the loader thread.
+HitsProvider = Callable[..., pl.DataFrame | None]
 
 
 def screen_bindings(screen: Screen) -> list[tuple[str, str, str, object, bool]]:
@@ -111,7 +111,7 @@ class WorkbenchApp(App[None]):
         if self.hits_provider is None:
             return None
         try:
-            return self.hits_provider(events)
+            return self.hits_provider(events, case=self.case)
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)

@@ -25,6 +25,7 @@ import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, _shape_of_object
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Normalised, Sorted, normalise
+from workbench.core.schema import RECORD_COLUMN, empty_frame
 from workbench.core.readers import CHUNK_ROWS, RawChunk, _line_chunks, _with_envelope, csv_chunks
 from workbench.core.sources.directory_audits import SPECS as AUDIT_SPECS
 from workbench.core.sources.directory_audits import normalise_directory_audits
@@ -359,3 +360,16 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
             loaded[frame] = _with_ids(rows_loaded)
         rejects.append(bad_rows.cast(REJECT_SCHEMA))
     return Sorted(loaded, pl.concat(rejects), pl.concat(warnings))
+
+
+def graph_records_frame(records: list[dict], frame: str, case: str = "inline",
+                        source_file: str = "<inline>") -> pl.DataFrame:
+    """The `sign_ins` or `directory_audits` frame of Microsoft Graph records given as dicts (a hunt's test rows)."""
+    raw = pl.DataFrame({"source_row": pl.int_range(1, len(records) + 1, eager=True, dtype=pl.Int64),
+                        "record": [json.dumps(record) for record in records],
+                        "reader_problem": pl.Series([None] * len(records), dtype=pl.String)})
+    result = normalise_export(raw, case, source_file, ExportShape("lines", "graph", frame))
+    if result.rejects.height:
+        first = result.rejects.row(0, named=True)
+        raise ValueError(f"record {first['source_row']}: {first['reason']}")
+    return result.rows.get(frame, empty_frame(frame)).drop(RECORD_COLUMN[frame])

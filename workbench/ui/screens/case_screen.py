@@ -38,7 +38,7 @@ def loaded_hits(app: App, loaded: CaseLoaded, pack: list[hunts.Hunt] | None = No
     if loaded.hits is not None:
         return loaded.hits
     return hunting.case_hits(loaded.events, app_config(app), hunt_pack(app) if pack is None else pack,
-                             enrichment=loaded.enrichment)
+                             enrichment=loaded.enrichment, case=loaded.case)
 
 
 class CaseScreen(Screen[None]):
