@@ -64,5 +64,24 @@ async def test_the_tui_warns_when_an_input_changed_since_the_case_loaded_it(tmp_
     app = WorkbenchApp(CaseSet([(Case.named("c", tmp_path / "cases"), [])]))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert any(note.title == "inputs changed since loaded" and f"{plain}: changed" in note.message
+        assert any(note.title == "the case and its inputs" and f"{plain}: changed" in note.message
                    for note in app._notifications)
+
+
+def test_a_case_loaded_by_an_earlier_version_opens_says_so_and_reloads_from_its_paths(tmp_path, capsys):
+    import polars as pl
+
+    write_inputs(tmp_path / "in")
+    case = Case.named("old", tmp_path / "cases")
+    case.open([tmp_path / "in"])
+    for part in case.parts("events"):  # as an earlier version wrote it: without the application columns
+        pl.read_parquet(part).drop("app_id", "app_name").write_parquet(part)
+    case.refresh()
+    assert case.missing_columns() == ["app_id", "app_name"]
+    assert case.events()["app_id"].null_count() == 5  # still opens: the new columns read as empty
+    args = ["--case", "old", "--case-dir", str(tmp_path / "cases")]
+    assert main(["info", *args]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "old was loaded by an earlier version of the workbench: app_id, app_name read as empty" in out
+    assert main(["info", str(tmp_path / "in"), *args]) == 0  # given its paths again, it is loaded again
+    assert Case.named("old", tmp_path / "cases").missing_columns() == []

@@ -176,11 +176,28 @@ class Case:
             fingerprint = _fingerprint(paths)
         except FileNotFoundError:  # an input gone: the load says which
             return False
-        return json.loads((self.state_dir / "inputs.json").read_text()) == fingerprint
+        return json.loads((self.state_dir / "inputs.json").read_text()) == fingerprint and not self.missing_columns()
+
+    def missing_columns(self) -> list[str]:
+        """Columns of today's frames that the case's Parquet lacks (a case loaded by an earlier version: they read
+        as empty until the case is loaded again)."""
+        missing = []
+        for frame, schema in FRAME_SCHEMAS.items():
+            parts = self.parts(frame)
+            if parts:
+                stored = pl.read_parquet_schema(parts[0])
+                missing += [name for name in schema if name not in stored]
+        return missing
 
     def changed_inputs(self) -> list[str]:
-        """Which input files are gone or changed since the case loaded them, and how (empty: all as loaded)."""
-        return changed_inputs(json.loads((self.state_dir / "inputs.json").read_text())["files"])
+        """Which input files are gone or changed since the case loaded them, and how (empty: all as loaded); and
+        whether an earlier version loaded the case, leaving today's new columns empty."""
+        problems = changed_inputs(json.loads((self.state_dir / "inputs.json").read_text())["files"])
+        missing = self.missing_columns()
+        if missing:
+            problems.append(f"{self.name} was loaded by an earlier version of the workbench: {', '.join(missing)} "
+                            f"read as empty; load it again to fill them (workbench PATH... --case {self.name})")
+        return problems
 
     def load(self, paths: list[Path], progress: Progress | None = None, waiting: Waiting | None = None) -> LoadReport:
         """(Re)load the inputs into this case, under its writer lock; the new state replaces the old one only
@@ -305,7 +322,8 @@ class Case:
         if not parts:
             rows = empty_frame(frame).lazy()
         else:
-            rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False)  # a case folder may be named `x[1]`
+            # glob off: a case folder may be named `x[1]`; columns newer than the case read as null (missing_columns)
+            rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False, missing_columns="insert")
         if not with_audit_data:
             rows = rows.drop(RECORD_COLUMN[frame])
         return rows

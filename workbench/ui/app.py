@@ -101,7 +101,7 @@ class WorkbenchApp(App[None]):
             self.call_from_thread(self._load_failed, f"{type(error).__name__}: {error}")
             return
         if changed:
-            self.call_from_thread(self.notify, "\n".join(changed), title="inputs changed since loaded",
+            self.call_from_thread(self.notify, "\n".join(changed), title="the case and its inputs",
                                   severity="warning", markup=False, timeout=20)
         self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events),
                                      self._enrichment(events)))
