@@ -9,16 +9,17 @@ import polars as pl
 import pytest
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static, Tree
 
 from tests.ui.conftest import CASE_NAME, run_sql, settle
 from workbench.core.case import Case
 from workbench.core.sql import example_queries
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
-from workbench.ui.screens.sql import ExportPathPrompt, SqlQueries, SqlScreen
+from workbench.ui.screens.sql import ExportPathPrompt, ParameterPrompt, SqlQueries, SqlScreen
 from workbench.ui.widgets.sql_editor import SqlEditor
 from workbench.ui.widgets.sql_results import ResultTable
+from workbench.ui.widgets.sql_schema import SchemaPane
 
 CSS = Path(__file__).resolve().parents[2] / "workbench" / "ui" / "workbench.tcss"
 FULL_ACCESS = "1043ada7-a61b-46ec-8ae6-57b02ae09460"  # attacker's FullAccess on TargetUser's mailbox
@@ -284,3 +285,93 @@ async def test_the_header_keeps_to_one_line_at_80_columns(case_dir):
         await pilot.resize_terminal(80, 24)  # the case name gives way
         await pilot.pause()
         assert header(app) == "SQL │ xdr_identity_o365 / events, hunt_hits │ text: ignore case"
+
+
+# --- parameters, completion and the schema pane -------------------------------------------------------
+
+async def answer(pilot, value: str) -> None:
+    """Replace the parameter prompt's text with `value` and submit it."""
+    prompt = pilot.app.screen
+    assert isinstance(prompt, ParameterPrompt)
+    prompt.query_one(Input).value = ""
+    await pilot.press(*value, "enter")
+    await pilot.pause()
+
+
+async def test_parameters_are_asked_for_remembered_and_bound_as_values(loaded):
+    app = SqlApp(loaded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        editor = screen.query_one(SqlEditor)
+        editor.load(example_queries()["ip-activity"])
+        editor.focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.query_one(Label).render().plain == "Value of :ip"
+        await answer(pilot, "104.161.20.102")
+        await answer(pilot, "20 Feb")  # not a time: the prompt stays and says so
+        assert isinstance(app.screen, ParameterPrompt) and "is not a date or time" in str(
+            app.screen.query_one("#prompt-hint", Label).render())
+        await answer(pilot, "2023-02-20T15:04:00Z")
+        await settle(app, pilot)
+        frame = screen.result.frame
+        assert frame["action"].to_list()[:2] == ["Add-RecipientPermission", "One Outlook Web success"]
+        assert status(app).startswith(f"{frame.height} rows · :ip = 104.161.20.102 · :since = 2023-02-20T15:04:00Z")
+        editor.load("SELECT count(*) AS n, :ip AS ip FROM events WHERE user_key = :ip")
+        editor.focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "104.161.20.102"  # the last value is offered
+        await answer(pilot, "x' OR '1'='1")
+        await settle(app, pilot)
+        assert screen.result.frame.rows() == [(0, "x' OR '1'='1")]  # the injection attempt stayed a value
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert status(app) == "not run: no value given for :ip"
+
+
+async def test_tab_completes_table_and_column_names(loaded):
+    app = SqlApp(loaded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        editor = app.screen.query_one(SqlEditor)
+        editor.focus()
+        await pilot.press(*"SELECT mailbox_o", "tab", *" FROM xdr", "tab", *" WHERE user_", "tab")
+        assert editor.text == "SELECT mailbox_owner_upn FROM xdr_identity_o365 WHERE user_id"
+        assert status(app).startswith("7 names: [user_id], user_key, user_type")
+        await pilot.press("tab")
+        assert editor.text.endswith("WHERE user_key") and "[user_key]" in status(app)
+        await pilot.press(*" = 'x' AND sig", "tab")  # outside FROM and JOIN, columns come before tables
+        assert editor.text.endswith("AND sign_in_type") and status(app).startswith("3 names: [sign_in_type], sign_ins, SigninLogs")
+        await pilot.press("space", "tab")  # nothing to complete: tab moves the focus on, as before
+        assert isinstance(app.focused, ResultTable)
+
+
+async def test_the_schema_pane_shows_the_tables_and_writes_a_column_in_the_editor(loaded):
+    app = SqlApp(loaded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        pane = screen.query_one(SchemaPane)
+        assert not pane.display
+        await pilot.press("ctrl+o")
+        tree = pane.query_one(Tree)
+        assert pane.display and app.focused is tree
+        tables = [str(node.label).split()[0] for node in tree.root.children]
+        assert tables[0] == "events" and {"sign_ins", "directory_audits", "SigninLogs", "AuditLogs", "OfficeActivity",
+                                          "conflicting_duplicates"} <= set(tables) and "xdr_identity_o365" not in tables
+        events = tree.root.children[0]
+        assert events.is_expanded and [node.data[1] for node in events.children][:3] == [
+            "record_id", "creation_time", "operation"]
+        await pilot.press("down", "down")
+        meaning = str(pane.query_one("#schema-meaning", Static).render())
+        assert meaning.startswith("events.creation_time TIMESTAMP WITH TIME ZONE\nwhen it happened")
+        await pilot.press("enter")
+        editor = screen.query_one(SqlEditor)
+        assert editor.text == "creation_time" and app.focused is editor and pane.display
+        await pilot.press("ctrl+o")
+        assert app.focused is tree
+        await pilot.press("ctrl+o")
+        assert not pane.display and app.focused is editor

@@ -41,3 +41,16 @@ def test_article_query_result(snap_compare, case_dir, size):
 def test_positioned_error(snap_compare, case_dir, size):
     query = "SELECT user_id, operation\nFROM events\nWHERE operation IN ('Set-Mailbox', 'New-InboxRule'"
     assert snap_compare(SqlApp(loaded_case(case_dir)), terminal_size=size, run_before=run_query(query))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_schema_pane(snap_compare, case_dir, size):
+    """The tables beside the editor, the events table open, creation_time under the cursor and explained."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        pilot.app.screen.query_one(SqlEditor).cursor_blink = False
+        await pilot.press("ctrl+o", "down", "down")
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(SqlApp(loaded_case(case_dir)), terminal_size=size, run_before=run_before)

@@ -52,8 +52,8 @@ def parameter_value(name: str, text: str) -> str | datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise SqlError(f":{name} must be a date or time such as 2023-02-20 or 2023-02-20T08:00:00Z, "
-                       f"not {text.strip()!r}") from None
+        problem = f":{name} {text.strip()!r} is not a date or time: give 2023-02-20 or 2023-02-20T08:00:00Z"
+        raise SqlError(problem) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -9,27 +9,31 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, Tree
 
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
     CONFLICTS_TABLE, EVENTS_ALIAS, EVENTS_TABLE, SqlCancelled, SqlError, SqlResult, SqlSession, SqlTimeout,
-    example_queries, sql_limits,
+    example_queries, parameter_value, query_parameters, sql_limits,
 )
+from workbench.core.sql_params import TIME_PARAMETERS
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.prompt import TextPrompt
 from workbench.ui.widgets.cells import first_that_fits
 from workbench.ui.widgets.sql_editor import SqlEditor
 from workbench.ui.widgets.sql_results import ResultTable
+from workbench.ui.widgets.sql_schema import SchemaPane
 
 CANCEL_RETRY = 0.1  # seconds between interrupts until the running query has stopped
 #: Actions on the rows of a result, offered while the results have the focus.
 ROW_ACTIONS = {"open_row", "open_all", "mark_all", "export"}
-PLACEHOLDER = f"SELECT … FROM {EVENTS_TABLE} (alias {EVENTS_ALIAS}) — ctrl+r runs it, ctrl+p lists example queries"
+PLACEHOLDER = (f"SELECT … FROM {EVENTS_TABLE} (alias {EVENTS_ALIAS}) — ctrl+r runs it, ctrl+p lists example queries, "
+               "ctrl+o shows the tables, tab completes a name")
 
 
 class ExportPathPrompt(TextPrompt):
@@ -46,17 +50,39 @@ class ExportPathPrompt(TextPrompt):
         self.dismiss(event.value.strip())
 
 
+class ParameterPrompt(TextPrompt):
+    """Ask for the value of one of the query's parameters (`:since` must read as a time)."""
+
+    def __init__(self, parameter: str, value: str) -> None:
+        hint = ("a date or time, such as 2023-02-20 or 2023-02-20T08:00:00Z (UTC unless it says otherwise)"
+                if parameter in TIME_PARAMETERS else "used as a value as typed: no quotes needed")
+        super().__init__(f"Value of :{parameter}", value, hint=hint, suggested=True)
+        self.parameter = parameter
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.prevent_default()  # TextPrompt's own handler would close the prompt
+        try:
+            parameter_value(self.parameter, event.value)
+        except SqlError as error:
+            self.show_problem(str(error))
+            return
+        self.dismiss(event.value)
+
+
 class SqlScreen(Screen[None]):
     """The SQL mode: read-only SQL over the case's events, results in a fast table, errors with a caret.
 
     | Key | Action |
     | :- | :- |
-    | ctrl+r | run the query (in the background) |
+    | ctrl+r | run the query (in the background); first asks for the value of each parameter (`:user`) |
     | esc | cancel the running query |
+    | tab | (editor) complete the table or column name before the cursor, again for the next; else next pane |
+    | ctrl+o | show the tables and columns (enter on a column writes its name in the editor), focus them, hide them |
     | ctrl+up / ctrl+down | step through the case's query history |
     | ctrl+s | save the query under a name (the palette lists it) |
     | ctrl+t | text comparison: ignore case (default) or exact |
-    | tab | editor ⇄ results |
+    | tab / shift+tab | editor ⇄ results ⇄ tables |
     | enter / v | (results) open this row's event / all rows' events in the events view |
     | m | (results) mark every result row as an event of the case |
     | e | (results) export the result to CSV, JSON or JSON Lines |
@@ -73,10 +99,14 @@ class SqlScreen(Screen[None]):
         Binding("ctrl+down", "history(-1)", "Newer query", id="sql.history_forward", show=False),
         Binding("ctrl+s", "save", "Save", id="sql.save"),
         Binding("ctrl+t", "toggle_exact", "Exact / ignore case", id="sql.exact", show=False),
+        Binding("ctrl+o", "schema", "Tables", id="sql.schema"),
     ]
     DEFAULT_CSS = """
     SqlScreen { layout: vertical; }
     SqlScreen #sql-header { height: auto; max-height: 2; background: $primary-background; color: $text; padding: 0 1; }
+    SqlScreen #sql-body { height: 1fr; }
+    SqlScreen #sql-main { width: 1fr; }
+    SqlScreen SchemaPane { display: none; }
     SqlScreen #sql-editor { height: 1fr; min-height: 5; }
     SqlScreen #sql-results { height: 2fr; }
     SqlScreen #sql-status { height: auto; max-height: 8; background: $panel; color: $text; padding: 0 1; }
@@ -91,11 +121,16 @@ class SqlScreen(Screen[None]):
         self.running = False
         self.result: SqlResult | None = None
         self._cancel_timer: Timer | None = None
+        #: The last value given for each parameter, offered the next time a query asks for it.
+        self.parameter_values: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(Text("SQL: waiting for the case to load…"), id="sql-header")
-        yield SqlEditor(placeholder=PLACEHOLDER, id="sql-editor")
-        yield ResultTable(id="sql-results")
+        with Horizontal(id="sql-body"):
+            with Vertical(id="sql-main"):
+                yield SqlEditor(placeholder=PLACEHOLDER, id="sql-editor")
+                yield ResultTable(id="sql-results")
+            yield SchemaPane(id="sql-schema")
         yield Static(Text(""), id="sql-status")
         yield Footer(show_command_palette=False)
 
@@ -118,6 +153,7 @@ class SqlScreen(Screen[None]):
             self.loaded = loaded  # the IPs mode enriched meanwhile: the next query sees the new `ip_enrichment`
             self._drop_session()
             self.refresh_header()
+            self.describe_tables(loaded)
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
         self.show_case(message)
@@ -129,6 +165,22 @@ class SqlScreen(Screen[None]):
         self.query_one(SqlEditor).set_history(loaded.case.store.query_history())
         self.refresh_header()
         self.refresh_bindings()
+        self.describe_tables(loaded)
+
+    @work(thread=True, exclusive=True, group="sql-schema", exit_on_error=False)
+    def describe_tables(self, loaded: CaseLoaded) -> None:
+        """Read the tables' columns, types and meanings off the UI thread, for the schema pane and completion."""
+        session = SqlSession(loaded.case, hunts=loaded.hits, enrichment=loaded.enrichment)
+        try:
+            schema = session.schema()
+        finally:
+            session.close()
+        self.app.call_from_thread(self._tables_described, schema)
+
+    def _tables_described(self, schema: dict[str, list[tuple[str, str, str]]]) -> None:
+        self.query_one(SchemaPane).show(schema)
+        columns = dict.fromkeys(name for table in schema.values() for name, _kind, _meaning in table)
+        self.query_one(SqlEditor).set_names(list(schema), list(columns))
 
     def _drop_session(self) -> None:
         if self.session is not None and not self.running:
@@ -192,13 +244,29 @@ class SqlScreen(Screen[None]):
         if not query.strip():
             self.say("nothing to run: write a query first")
             return
-        self.running = True
-        self.refresh_bindings()
-        self.say("running… (esc cancels)")
-        self.run_query(query)
+        self._ask_parameters(query, query_parameters(query), {})
+
+    def _ask_parameters(self, query: str, names: list[str], values: dict[str, str]) -> None:
+        """Ask for each parameter's value in turn (the last value given is offered), then run the query."""
+        if len(values) == len(names):
+            self.running = True
+            self.refresh_bindings()
+            self.say("running… (esc cancels)")
+            self.run_query(query, values)
+            return
+        name = names[len(values)]
+
+        def answered(value: str | None) -> None:
+            if value is None:
+                self.say(f"not run: no value given for :{name}")
+                return
+            self.parameter_values[name] = value
+            self._ask_parameters(query, names, values | {name: value})
+
+        self.app.push_screen(ParameterPrompt(name, self.parameter_values.get(name, "")), answered)
 
     @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
-    def run_query(self, query: str) -> None:
+    def run_query(self, query: str, params: dict[str, str]) -> None:
         """Run the query off the UI thread; the status area and the table show how it went."""
         try:
             if self.session is None:
@@ -206,14 +274,14 @@ class SqlScreen(Screen[None]):
                 self.session = SqlSession(self.loaded.case, hunts=self.loaded.hits,
                                           enrichment=self._session_enrichment, exact=self.exact,
                                           **sql_limits(getattr(self.app, "config", {})))
-            result = self.session.run(query)
+            result = self.session.run(query, params)
         except SqlError as error:
             self.app.call_from_thread(self._query_failed, error)
             return
         except Exception as error:  # the engine's own failure: a message, never a traceback
             self.app.call_from_thread(self._query_failed, SqlError(f"{type(error).__name__}: {error}"))
             return
-        self.app.call_from_thread(self._query_done, result)
+        self.app.call_from_thread(self._query_done, result, params)
 
     def _query_stopped(self) -> None:
         self.running = False
@@ -223,13 +291,14 @@ class SqlScreen(Screen[None]):
         self.query_one(SqlEditor).set_history(self.loaded.case.store.query_history())
         self.refresh_bindings()
 
-    def _query_done(self, result: SqlResult) -> None:
+    def _query_done(self, result: SqlResult, params: dict[str, str]) -> None:
         self._query_stopped()
         self.result = result
         table = self.query_one(ResultTable)
         table.show(result.frame)
         rows = result.frame.height
         lines = [f"{rows:,} row{'' if rows == 1 else 's'}"
+                 + "".join(f" · :{name} = {value}" for name, value in params.items())
                  + ("" if "record_id" in result.frame.columns or not rows else " (no record_id column: no event to open or mark)")]
         lines += [f"note: {note}" for note in result.notes]
         self.say("\n".join(lines))
@@ -256,6 +325,28 @@ class SqlScreen(Screen[None]):
     def _interrupt(self) -> None:
         if self.session is not None:
             self.session.cancel()
+
+    def action_schema(self) -> None:
+        """Show the tables and focus them; when they have the focus, hide them."""
+        pane, tree = self.query_one(SchemaPane), self.query_one(SchemaPane).query_one(Tree)
+        if pane.display and self.focused is tree:
+            pane.display = False
+            self.query_one(SqlEditor).focus()
+        else:
+            pane.display = True
+            tree.focus()
+
+    def on_schema_pane_name_chosen(self, message: SchemaPane.NameChosen) -> None:
+        editor = self.query_one(SqlEditor)
+        editor.insert(message.name)
+        editor.focus()
+        self.say(f"{message.name} written in the query — ctrl+o goes back to the tables")
+
+    def on_sql_editor_completed(self, message: SqlEditor.Completed) -> None:
+        names = message.candidates
+        if len(names) > 1:
+            shown = ", ".join(f"[{name}]" if index == message.index else name for index, name in enumerate(names[:12]))
+            self.say(f"{len(names)} names: {shown}{', …' if len(names) > 12 else ''} — tab for the next")
 
     def action_toggle_exact(self) -> None:
         self.exact = not self.exact
