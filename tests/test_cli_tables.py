@@ -2,9 +2,16 @@
 lines, the columns left out named; `--format json|csv` carry every column in full."""
 
 import csv
+import fcntl
 import io
 import json
+import os
+import pty
 import re
+import struct
+import subprocess
+import sys
+import termios
 
 import pytest
 from rich.cells import cell_len
@@ -182,3 +189,22 @@ def test_table_cells_stay_inert_text(tmp_path, capsys, monkeypatch):
     out = run(capsys, monkeypatch, 200, "sql", str(log), "--case-dir", str(tmp_path / "cases"),
               "SELECT user_id, operation FROM events")
     assert "[bold red]boss[/bold red]\\x1b[2J@example.com" in out and "\x1b" not in out
+
+
+def test_piped_from_a_terminal_the_table_fits_that_terminal(case_dir):
+    """`workbench hunt | less`: stdout is a pipe, but stdin is the user's terminal, whose width the table takes."""
+    main_side, terminal_side = pty.openpty()
+    fcntl.ioctl(terminal_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    environment = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    try:
+        piped = subprocess.run([sys.executable, "-m", "workbench", "hunt", "--case", "tables", "--case-dir", str(case_dir)],
+                               stdin=terminal_side, capture_output=True, text=True, env=environment, timeout=120)
+    finally:
+        os.close(terminal_side)
+        os.close(main_side)
+    assert piped.returncode == 0, piped.stderr
+    assert_fits(piped.stdout, 60)
+    assert left_out(piped.stdout)[0] == 60
+    alone = subprocess.run([sys.executable, "-m", "workbench", "hunt", "--case", "tables", "--case-dir", str(case_dir)],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=environment, timeout=120)
+    assert alone.returncode == 0 and left_out(alone.stdout) is None  # no terminal at all: 200 columns, all shown

@@ -104,7 +104,8 @@ def test_strip_and_gap_helpers():
     assert quiet_gaps(days, 11).rows() == [(date(2023, 1, 2), date(2023, 1, 20), 17)]
 
 
-def test_cli_json_and_table(tmp_path, sample_logs, capsys):
+def test_cli_json_and_table(tmp_path, sample_logs, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the table fits the terminal; pytest-xdist's workers say 80
     args = ["timeline", str(sample_logs / "case-a"), "--case-dir", str(tmp_path), "--user", ADMIN]
     assert main([*args, "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out)

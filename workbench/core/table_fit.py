@@ -21,7 +21,7 @@ from rich.text import Text
 from workbench.core.export import to_text
 from workbench.core.inert import visible
 
-#: Width of a table written to a pipe or file when `COLUMNS` does not say: wide rows rather than squeezed ones.
+#: Width of a table written with no terminal attached and no `COLUMNS`: wide rows rather than squeezed ones.
 PIPED_WIDTH = 200
 #: Characters of a cell read before it is shown (a cell is never wider; hostile logs hold 50 MB values).
 CELL_SOURCE = 1_000
@@ -48,11 +48,21 @@ class Column:
 
 
 def console() -> Console:
-    """A console at the terminal's width (`COLUMNS` honoured); piped without `COLUMNS`, `PIPED_WIDTH` wide."""
-    terminal = Console()
-    if terminal.is_terminal or os.environ.get("COLUMNS", "").isdigit():
-        return terminal
-    return Console(width=PIPED_WIDTH)
+    """A console as wide as the terminal (`COLUMNS` honoured), also when the output is piped to a pager or a
+    file from one; with no terminal at all, `PIPED_WIDTH` wide."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return Console()
+    return Console(width=_terminal_width() or PIPED_WIDTH)
+
+
+def _terminal_width() -> int | None:
+    """The width of the terminal that stdout, stderr or stdin is attached to, if any."""
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # replaced by a test harness, closed, or not a terminal
+            continue
+    return None
 
 
 def frame_columns(frame: pl.DataFrame, min_width: int = 12) -> list[Column]:
