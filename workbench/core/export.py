@@ -78,14 +78,36 @@ def _json_texts(series: pl.Series) -> pl.Series:
     return pl.Series([None if v is None else json.dumps(v, default=str) for v in series.to_list()], dtype=pl.String)
 
 
-def write_stream(frame: pl.DataFrame, handle: IO[str], fmt: str) -> None:
-    """Write `frame` to an open text stream in `fmt` (csv, json or jsonl)."""
+#: Every character `inert_json` writes as a `\\uXXXX` escape (below U+3000 and the BOM: a Polars string holds no lone
+#: surrogates), with its escape.
+_RAW_IN_JSON = [chr(code) for code in [*range(0x3000), 0xFEFF] if inert_json(chr(code)) != chr(code)]
+_JSON_ESCAPES = [inert_json(ch) for ch in _RAW_IN_JSON]
+
+
+def _json_lines(frame: pl.DataFrame) -> pl.Series:
+    """One JSON object per row (as `write_ndjson` writes it), made inert as `inert_json` makes JSON text inert.
+
+    Only lines with a character past ASCII or a DEL can hold one that needs escaping: the others are left as
+    they are, which spares a search through the whole export.
+    """
+    lines = frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
+    rows = ((lines.str.len_bytes() != lines.str.len_chars()) | lines.str.contains("\x7f", literal=True)).arg_true()
+    return lines.scatter(rows, lines.gather(rows).str.replace_many(_RAW_IN_JSON, _JSON_ESCAPES)) if rows.len() else lines
+
+
+def write_stream(frame: pl.DataFrame, handle: IO[bytes], fmt: str) -> None:
+    """Write `frame` to an open binary stream in `fmt` (csv, json or jsonl), as UTF-8."""
     if fmt == "csv":
-        handle.write(neutralise_formulas(_plain(frame)).write_csv())
-    elif fmt == "json":
-        handle.write(inert_json(frame.write_json()) + "\n")
-    elif fmt == "jsonl":
-        handle.write(inert_json(frame.write_ndjson()))
+        neutralise_formulas(_plain(frame)).write_csv(handle)
+    elif fmt in ("json", "jsonl"):
+        lines = _json_lines(frame).to_frame("line")
+        if fmt == "json":
+            line = pl.col("line")
+            lines = lines.select(pl.when(pl.int_range(pl.len()) < pl.len() - 1).then(line + ",").otherwise(line))
+            handle.write(b"[\n")
+        lines.write_csv(handle, include_header=False, quote_style="never")
+        if fmt == "json":
+            handle.write(b"]\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
@@ -102,7 +124,12 @@ _UMASK = _umask()  # read once, at import: os.umask is process-wide and exports 
 def write_frame(frame: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
     """Write `frame` to `path` atomically (temp file in the same folder, then rename)."""
     fmt = fmt or format_for_path(path)
-    return write_atomic(path, lambda handle: write_stream(frame, handle, fmt))
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:
+            write_stream(frame, handle, fmt)
+
+    return write_atomic_file(path, write)
 
 
 def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
@@ -134,9 +161,9 @@ def write_atomic_file(path: Path, write: Callable[[Path], None]) -> Path:
 def to_text(frame: pl.DataFrame, fmt: str, terminal: bool = False) -> str:
     """`frame` rendered in `fmt` as one string (for stdout); for a terminal, CSV cells are made `visible`
     (a file or pipe gets the exact text: CSV has no escapes of its own)."""
-    buffer = io.StringIO()
+    buffer = io.BytesIO()
     write_stream(inert_text(frame, keep=()) if terminal and fmt == "csv" else frame, buffer, fmt)
-    return buffer.getvalue()
+    return buffer.getvalue().decode("utf-8")
 
 
 #: The leading columns of an events export, in order.
