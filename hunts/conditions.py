@@ -24,6 +24,7 @@ A predicate has one subject and one or more tests:
     tests:   equals = S or [S] | contains = [S] | words = [S] | regex = S | present = bool
              | same_as = COLUMN | differs_from = COLUMN
              | other_users_personal_site = true (a OneDrive URL /personal/<owner>/ of someone else)
+             | fewer_than_old = true (modified only: the new value lists fewer JSON objects than the old)
              ; not = true negates the predicate.
 A sequence step is a condition (operations, where, ...) plus key = COLUMN (joined lower-cased),
 within = duration after the previous step, after = minimum gap after it, first_activity = true
@@ -40,7 +41,8 @@ SOURCES = {frame: tuple(schema) for frame, schema in FRAME_SCHEMAS.items()}
 EVENTS_ONLY_SUBJECTS = ("parameter", "modified", "subject", "folder")
 DURATION = re.compile(r"^[0-9]+[smhd]$")
 SUBJECTS = ("field", "parameter", "modified", "subject", "folder", "enrichment", "in_set")
-TESTS = ("equals", "contains", "words", "regex", "present", "same_as", "differs_from", "other_users_personal_site")
+TESTS = ("equals", "contains", "words", "regex", "present", "same_as", "differs_from", "other_users_personal_site",
+         "fewer_than_old")
 FILTER_KEYS = ("operations", "workloads", "actors", "where", "any", "none")
 TOP_KEYS = (*FILTER_KEYS, "threshold", "first_seen", "sequence", "flag", "source")
 STEP_KEYS = (*FILTER_KEYS, "key", "within", "after", "first_activity")
@@ -83,8 +85,10 @@ def _check_tests(predicate: dict, path: str, problems: Problems, columns: tuple[
                 re.compile(value) if isinstance(value, str) else problems.append((f"{path}.regex", "expected a string"))
             except re.error as error:
                 problems.append((f"{path}.regex", f"bad regular expression: {error}"))
-        elif key in ("present", "other_users_personal_site") and not isinstance(value, bool):
+        elif key in ("present", "other_users_personal_site", "fewer_than_old") and not isinstance(value, bool):
             problems.append((f"{path}.{key}", "expected true or false"))
+        elif key == "fewer_than_old" and subject != "modified":
+            problems.append((f"{path}.{key}", "only for modified (the new value lists fewer entries than the old)"))
         elif key in ("same_as", "differs_from"):
             _column(value, f"{path}.{key}", problems, columns)
 

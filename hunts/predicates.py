@@ -151,6 +151,16 @@ def _test(text: pl.Expr, key: str, value: object) -> pl.Expr:
     return same if key == "same_as" else (~same & (other.str.strip_chars() != ""))
 
 
+def _fewer_than_old(predicate: dict) -> pl.Expr:
+    """Whether the named ModifiedProperties' new value lists fewer entries (JSON objects) than the old one, as
+    when MFA methods are removed from StrongAuthenticationMethod without emptying it."""
+    names = predicate["modified"]
+    names = [names] if isinstance(names, str) else names
+    new, old = (_named_values("_modified", names, field).fill_null("").str.count_matches(r"\{")
+                for field in ("NewValue", "OldValue"))
+    return new < old
+
+
 def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting_ips: pl.Series | None) -> pl.Expr:
     """A boolean expression (nulls as false) for one predicate."""
     if "enrichment" in predicate:
@@ -160,7 +170,9 @@ def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting
         result = pl.col(spec["key"]).str.to_lowercase().is_in(in_set(spec).implode())
     else:
         text = subject_expr(predicate)
-        tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate]
+        tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate and key != "fewer_than_old"]
+        if "fewer_than_old" in predicate:
+            tests.append(_fewer_than_old(predicate) == predicate["fewer_than_old"])
         result = pl.all_horizontal(tests)
     result = result.fill_null(False)
     return ~result if predicate.get("not") else result

@@ -83,6 +83,7 @@ def test_a_missing_user_folder_and_a_duplicate_id_are_errors(tmp_path):
     ('operations = ["New-InboxRule"]', 'source = "sign_ins"\noperations = ["New-InboxRule"]', "condition.operations"),
     ('operations = ["New-InboxRule"]', 'source = "sign_ins"', "condition.where[0].parameter"),  # audit log only
     ('operations = ["New-InboxRule"]', 'source = "mail"', "condition.source"),
+    ('present = true }]', 'present = true, fewer_than_old = true }]', "condition.where[0].fewer_than_old"),
 ])
 def test_condition_and_test_problems_name_the_field(replace, by, field):
     hunt, problems = parse_hunt(Path("x.toml"), GOOD.replace(replace, by))
