@@ -502,8 +502,8 @@ def test_parameters_are_bound_as_values(session):
     assert since == datetime(2023, 2, 20, 13, 3, 44, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value", ["x' OR '1'='1", "x'); SELECT * FROM events; --", "' UNION SELECT audit_data, 1, 2, 3 "
-                                   "FROM events --", "$since", ":since", "\x1b[2J"])
+@pytest.mark.parametrize("value", ["x' OR '1'='1", "x'); SELECT * FROM events; --",
+                                   "' UNION SELECT audit_data, 1, 2, 3 FROM events --", "$since", ":since", "\x1b[2J"])
 def test_injection_attempts_stay_values(session, value):
     logins = example_queries()["logins"]
     assert session.run(logins, {"user": value}).frame.height == 0

@@ -365,6 +365,7 @@ def example_queries() -> dict[str, str]:
     more over `:ip` and `:since`, then the article's queries as printed (`article-logins`)."""
     data = tomllib.loads(_EXAMPLES.read_text(encoding="utf-8"))
     examples = {query["name"]: f"-- {query['title']}\n{query['sql'].strip()}\n" for query in data["queries"]}
-    examples |= {f"article-{query['name']}": f"-- {query['title']} (as printed in the article)\n{query['article'].strip()}\n"
+    examples |= {f"article-{query['name']}":
+                 f"-- {query['title']} (as printed in the article)\n{query['article'].strip()}\n"
                  for query in data["queries"] if "article" in query}
     return examples

@@ -32,8 +32,8 @@ from workbench.ui.widgets.sql_schema import SchemaPane
 CANCEL_RETRY = 0.1  # seconds between interrupts until the running query has stopped
 #: Actions on the rows of a result, offered while the results have the focus.
 ROW_ACTIONS = {"open_row", "open_all", "mark_all", "export"}
-PLACEHOLDER = (f"SELECT … FROM {EVENTS_TABLE} (alias {EVENTS_ALIAS}) — ctrl+r runs it, ctrl+p lists example queries, "
-               "ctrl+o shows the tables, tab completes a name")
+PLACEHOLDER = (f"SELECT … FROM {EVENTS_TABLE} (alias {EVENTS_ALIAS}) — ctrl+r runs it, "
+               "ctrl+p lists example queries, ctrl+o shows the tables, tab completes a name")
 
 
 class ExportPathPrompt(TextPrompt):
