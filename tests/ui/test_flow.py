@@ -139,13 +139,13 @@ async def test_export_dialog_refuses_an_unknown_suffix(make_app, tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("e")
-        app.screen.query_one("#export-path").value = str(tmp_path / "out.xlsx")
+        app.screen.query_one("#export-path").value = str(tmp_path / "out.xls")
         await pilot.press("enter")
         assert isinstance(app.screen, ExportDialog)
-        assert "export to .csv, .json or .jsonl" in str(app.screen.query_one("#export-hint").render())
+        assert "export to .csv, .json, .jsonl, .xlsx" in str(app.screen.query_one("#export-hint").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, ExportDialog)
-    assert not (tmp_path / "out.xlsx").exists()
+    assert not (tmp_path / "out.xls").exists()
 
 
 async def test_bad_filter_is_explained_and_changes_nothing(make_app):

@@ -20,6 +20,7 @@ from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
 from workbench.core.load_report import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
+from workbench.core.xlsx import TooManyRows
 from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
 from workbench.ui.record_actions import copy_record
 from workbench.ui.screens.detail import DetailScreen
@@ -436,7 +437,7 @@ class EventsScreen(Screen[None]):
             extra["by_ip"] = enrichment_by_ip(self.view.enrichment)
         try:
             count = export_case_events(self.app.case, request.path, events, marked_only=request.marked_only, **extra)
-        except OSError as error:
+        except (OSError, TooManyRows) as error:
             self.app.call_from_thread(self.say, f"export failed: {error}")
             return 0
         self.app.call_from_thread(self.say, f"exported {count:,} events to {request.path}")

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
-from workbench.core.export import format_for_path
+from workbench.core.export import event_format_for_path
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class ExportRequest:
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
-    """The export modal: a path (its suffix picks CSV, JSON or JSON Lines) and the scope."""
+    """The export modal: a path (its ending picks CSV, JSON, JSON Lines, Excel or Timesketch) and the scope."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
@@ -36,7 +36,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             with RadioSet(id="export-scope"):
                 yield RadioButton(f"marked events ({self.marked:,})", value=self.marked > 0, id="scope-marked")
                 yield RadioButton(f"all events in view ({self.in_view:,})", value=self.marked == 0, id="scope-view")
-            yield Label(Text("File (.csv, .json or .jsonl):"))
+            yield Label(Text("File (.csv .json .jsonl .xlsx .timesketch.csv .timesketch.jsonl):"))
             yield Input(str(self.default_path), id="export-path", select_on_focus=False)
             yield Label(Text("Enter writes the file, Esc cancels."), id="export-hint", classes="dialog-hint")
 
@@ -47,7 +47,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         event.stop()
         path = Path(event.value.strip()).expanduser()
         try:
-            format_for_path(path)
+            event_format_for_path(path)
         except ValueError as error:
             self.query_one("#export-hint", Label).update(Text(str(error), style="bold"))
             return
