@@ -208,7 +208,8 @@ def test_cli_two_paths_are_two_cases(tmp_path, sample_logs, capsys):
     assert "104.161.20.102" in capsys.readouterr().out
 
 
-def test_cli_table_says_it_compares_tenants_and_one_tenant_is_a_usage_error(tmp_path, sample_logs, capsys):
+def test_cli_table_says_it_compares_tenants_and_one_tenant_is_a_usage_error(tmp_path, sample_logs, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for the tenants cell (at 80 it is cut with an ellipsis)
     args = ["--case-dir", str(tmp_path)]
     assert main(["correlate", str(sample_logs / "case-a"), str(sample_logs / "case-b"), "--case", "both", *args]) == 0
     out = capsys.readouterr().out

@@ -9,7 +9,7 @@ import polars as pl
 from workbench.core.case import Case, case_name_for
 from workbench.core.case_index import resolve_name
 from workbench.core.config import cases_root, load_config
-from workbench.core.export import to_text
+from workbench.core.table_fit import frame_columns, print_rows, print_table
 from workbench.core.inert import visible
 from workbench.core.load_report import LoadReport
 
@@ -84,20 +84,9 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
 
 
 def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None) -> None:
-    """Print a result frame to stdout as a Rich table (log text inert), JSON array or formula-safe CSV."""
+    """Print a result frame to stdout as a table fitted to the terminal (log text inert; columns that do not fit
+    are named), or as a JSON array or formula-safe CSV with every column."""
     if fmt in ("json", "csv", "jsonl"):
-        sys.stdout.write(to_text(frame, fmt, terminal=sys.stdout.isatty()))
-        return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=Text(visible(title)) if title else None)
-    for name in frame.columns:
-        table.add_column(Text(name))
-    for row in frame.iter_rows():
-        table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)  # piped: wide rows rather than squeezed columns
-    console.print(table)
+        print_rows(frame, fmt)
+    else:
+        print_table(frame, frame_columns(frame), title)
