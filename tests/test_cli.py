@@ -28,6 +28,7 @@ def test_info_json_accounts_for_every_sample_row(tmp_path, sample_logs):
     assert info["first_event"].startswith("2022-12-01") and info["last_event"].startswith("2023-02-24")
     assert set(info["workloads"]) >= {"Exchange", "AzureActiveDirectory", "SharePoint"}
     assert len(info["tenants"]) == 2 and info["users"] > 40 and info["client_ips"] > 50
+    assert sorted(info["tenant_names"].values()) == ["example.com (2ab04f98)", "example.net (e5da9a31)"]
     for key in ("path", "format", "rows", "loaded", "duplicates", "rejected"):
         assert all(key in f for f in info["files"])
 

@@ -45,7 +45,8 @@ def render(summary: dict, case_name: str, console: Console) -> None:
         facts.add_row(f"{kind.replace('_', '-')} sign-ins", ", ".join(f"{count:,} {status}" for status, count in statuses.items()))
     facts.add_row("users", str(summary["users"]))
     facts.add_row("distinct client IPs", str(summary["client_ips"]))
-    facts.add_row("tenants", _plain(", ".join(summary["tenants"]) or "-"))
+    names = summary["tenant_names"]
+    facts.add_row("tenants", _plain(", ".join(names.get(tenant, tenant) for tenant in summary["tenants"]) or "-"))
     console.print(facts)
     for title, counts in (("workload", summary["workloads"]), ("operation (top)", summary["operations"])):
         table = Table(title=title)

@@ -2,6 +2,8 @@
 
 import polars as pl
 
+from workbench.core.correlate import tenant_labels
+
 from workbench.core.load_report import LoadReport
 
 
@@ -42,6 +44,7 @@ def summarise(events: pl.DataFrame, report: LoadReport, top: int = 20) -> dict:
         "users": events["user_key"].n_unique() if events.height else 0,
         "client_ips": events["client_ip"].drop_nulls().n_unique(),
         "tenants": sorted(events["organization_id"].drop_nulls().unique().to_list()),
+        "tenant_names": tenant_labels(events),
         "warnings": report.warnings,
         "conflicts": report.conflicts,
     }
