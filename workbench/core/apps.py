@@ -27,8 +27,7 @@ _NAME_BY_ID = dict(zip(TABLE["app_id"], TABLE["name"]))
 
 def normalised_app_id(expr: pl.Expr) -> pl.Expr:
     """Application ids as the table keys them: trimmed, lower-cased, braces removed; null for blank."""
-    cleaned = expr.str.strip_chars(" \t{}").str.to_lowercase()
-    return pl.when(cleaned != "").then(cleaned)
+    return expr.str.strip_chars(" \t{}").str.to_lowercase().replace("", None)
 
 
 def first_party_name(ids: pl.Expr) -> pl.Expr:
