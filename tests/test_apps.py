@@ -11,7 +11,9 @@ from workbench.cli import main
 from workbench.core.apps import TABLE
 from workbench.core.case import Case
 from workbench.core.filter import parse_filter
+from workbench.core.load import events_from_records
 from workbench.core.sql import SqlSession
+from workbench.ui.widgets.event_detail import detail_text
 
 OUTLOOK_MOBILE = "27922004-5251-4030-b22d-91ecd9a37ea4"
 AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
@@ -88,6 +90,18 @@ def test_the_line_by_line_decoder_gives_the_same_columns(tmp_path):
     case = load(tmp_path, path)
     assert app_rows(case) == EXPECTED
     assert case.rejects().height == 1
+
+
+def test_the_drill_down_names_the_app_or_says_the_table_does_not_and_shows_log_text_inert():
+    hostile = {"Id": "r9", "AppId": "\x1b[2J[red]x[/red]"}
+    rows = events_from_records([*RECORDS, record(9, **hostile)]).sort("record_id").drop("audit_data").to_dicts()
+    shown = [detail_text(row, None).plain for row in rows]
+    assert f"app: Outlook Mobile ({OUTLOOK_MOBILE})\n" in shown[0]
+    assert f"app: Azure Portal ({AZURE_PORTAL})\n" in shown[1]
+    assert f"app: {UNKNOWN} (not in the first-party table)\n" in shown[2]
+    assert f"client app: Microsoft Office ({OFFICE})\n" in shown[2]
+    assert "app: " not in shown[4]
+    assert "app: \\x1b[2j[red]x[/red] (not in the first-party table)" in shown[5]
 
 
 @pytest.fixture(scope="module")
