@@ -100,14 +100,14 @@ def write_stream(frame: pl.DataFrame, handle: IO[bytes], fmt: str) -> None:
     if fmt == "csv":
         neutralise_formulas(_plain(frame)).write_csv(handle)
     elif fmt in ("json", "jsonl"):
-        lines = _json_lines(frame).to_frame("line")
-        if fmt == "json":
-            line = pl.col("line")
-            lines = lines.select(pl.when(pl.int_range(pl.len()) < pl.len() - 1).then(line + ",").otherwise(line))
-            handle.write(b"[\n")
-        lines.write_csv(handle, include_header=False, quote_style="never")
-        if fmt == "json":
-            handle.write(b"]\n")
+        lines = _json_lines(frame).to_frame()
+        if fmt == "jsonl":
+            lines.write_csv(handle, include_header=False, quote_style="never")
+            return
+        handle.write(b"[\n")  # objects separated by `,` and a newline: every line but the last ends with a comma
+        lines.head(-1).write_csv(handle, include_header=False, quote_style="never", line_terminator=",\n")
+        lines.tail(1).write_csv(handle, include_header=False, quote_style="never")
+        handle.write(b"]\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
