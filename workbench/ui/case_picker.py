@@ -4,6 +4,7 @@ opened first; Enter opens the case under the cursor (or the ones marked with Spa
 It returns the chosen case names (None when the user quits); the workbench then opens them as `--case` would.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def _day(stamp: str | None) -> str:
 
 
 class CasePicker(App[list[str] | None]):
-    """The cases under `root` as a table; Enter opens, Space marks several, q quits."""
+    """The cases under `root` (as `read` summarises them: `case_index.summaries`) as a table; Enter opens, Space
+    marks several, q quits."""
 
     CSS = """
     #picker-title { height: 1; text-style: bold; padding: 0 1; }
@@ -50,9 +52,9 @@ class CasePicker(App[list[str] | None]):
         Binding("escape", "quit_picker", "Quit", id="picker.escape", show=False),
     ]
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, read: Callable[[Path], list[dict]] = summaries) -> None:
         super().__init__()
-        self.root = root.absolute()
+        self.root, self.read = root.absolute(), read
         self.cases: list[dict] = []
         self.marked: set[str] = set()
 
@@ -74,7 +76,7 @@ class CasePicker(App[list[str] | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def read_cases(self) -> None:
         """Summarise the cases off the UI thread (each reads its load report and tenants)."""
-        cases = sorted(summaries(self.root), key=lambda case: case["last_opened"] or "", reverse=True)
+        cases = sorted(self.read(self.root), key=lambda case: case["last_opened"] or "", reverse=True)
         self.call_from_thread(self._show, cases)
 
     def _show(self, cases: list[dict]) -> None:
