@@ -54,13 +54,19 @@ def case(tmp_path) -> Case:
     return case
 
 
+def aligned_records(case, events: pl.DataFrame) -> pl.Series:
+    """The original record of each row of `events`, row for row."""
+    records = original_records(case, events)
+    return events.select("record_id").join(records, on="record_id", how="left", maintain_order="left")["audit_data"]
+
+
 def export(case, tmp_path, name: str, *options: str) -> int:
     return main(["export", "--case", case.name, "--case-dir", str(case.root.parent), *options, "-o", str(tmp_path / name)])
 
 
 def test_readable_columns_agree_with_the_drill_down_decode(case):
     events = case.events()
-    audit = original_records(case, events)["audit_data"]
+    audit = aligned_records(case, events)
     fast = readable_columns(events, audit)
     assert fast.to_dicts() == _decoded(events, audit).to_dicts()
     rows = dict(zip(events["record_id"], fast.to_dicts()))
@@ -70,6 +76,18 @@ def test_readable_columns_agree_with_the_drill_down_decode(case):
     assert rows["phone"]["modified_properties_text"] == (
         'StrongAuthenticationPhoneAppDetail:  -> +1 555 0100; AssignedPlan:  -> {"a": 2, "b": 1}')
     assert decode.summary(None, None, None, '[{"Name": "Identity", "Value": "TargetUser"}]') == rows["grant"]["summary"]
+
+
+def test_readable_columns_of_the_sample_logs_agree_with_the_drill_down(tmp_path, sample_logs):
+    case = Case.named("samples", tmp_path / "cases")
+    case.open([sample_logs / "case-a", sample_logs / "case-b"])
+    events = case.activity()
+    audit = aligned_records(case, events)
+    fast = readable_columns(events, audit).with_columns(events["source"])
+    ual = fast["source"] == "ual"  # decode.py reads only the audit log's `{Name, OldValue, NewValue}` changes
+    assert fast.filter(ual).drop("source").to_dicts() == _decoded(events.filter(ual), audit.filter(ual)).to_dicts()
+    audits = fast.filter(pl.col("source") == "audit")["modified_properties_text"]
+    assert audits.str.contains(" -> ").any() and not audits.str.starts_with(";").any()
 
 
 def test_xlsx_has_an_events_sheet_and_a_notes_sheet_with_header_filters_and_inert_cells(case, tmp_path):

@@ -119,6 +119,16 @@ def _decoded(events: pl.DataFrame, audit_data: pl.Series) -> pl.DataFrame:
         field = {column: decode.nested(row, record, column) for column in decode.NESTED_FIELDS}
         summaries.append(decode.summary(row["object_id"], field["item"], field["affected_items"], field["parameters"]))
         parameters.append(decode.readable(decode.name_values(field["parameters"])))
-        changes.append(decode.readable_changes(decode.modified_properties(field["modified_properties"])))
+        changes.append(decode.readable_changes(decode.modified_properties(_audit_log_spelling(field["modified_properties"]))))
     return pl.DataFrame({"summary": summaries, "parameters_text": parameters, "modified_properties_text": changes},
                         schema=_SCHEMA)
+
+
+def _audit_log_spelling(changes: object) -> object:
+    """Modified properties with a directory audit's `{name, old, new}` entries renamed to the audit log's
+    `{Name, OldValue, NewValue}`, which `decode.modified_properties` reads."""
+    data = decode.loads(changes)
+    if not isinstance(data, list):
+        return data
+    return [{"Name": entry["name"], "OldValue": entry.get("old"), "NewValue": entry.get("new")}
+            if isinstance(entry, dict) and "Name" not in entry and "name" in entry else entry for entry in data]

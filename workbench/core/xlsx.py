@@ -9,7 +9,7 @@ that start with `= + - @`, a tab or a carriage return are also prefixed with `'`
 Excel evaluates such a text as soon as someone edits the cell and presses Enter. A cell holds at most 32,767
 characters: longer text is cut, and says how many characters were left out.
 
-XlsxWriter is pure Python and writes about 100,000 cells a second; it runs in `constant_memory` mode (a row is
+XlsxWriter is pure Python and writes about 150,000 cells a second; it runs in `constant_memory` mode (a row is
 written to disk once complete), so a large export takes time but not memory.
 """
 
