@@ -3,10 +3,10 @@ modified properties, each as one line of text, for a whole case at once.
 
 DuckDB computes them in one vectorised pass over the events' JSON text for the shapes logs have:
 `[{Name, Value}]` parameters; `[{Name, OldValue, NewValue}]` modified properties, plain property names, or a
-directory audit's `[{name, old, new}]`; mail items with a `Subject`. A value holding JSON is unwrapped one level
-(a list joined with `, `, an object as compact JSON). Rows of any other shape (a field that is plain text,
-entries without a `Name`) or nesting past `decode.DEPTH_LIMIT` are decoded one by one by `decode.py`, from the
-original record, as the drill-down decodes them.
+directory audit's `[{name, old, new}]`; mail items with a `Subject`. A value holding a flat JSON list is joined
+with `, `. Rows of any other shape (a field that is plain text, entries without a `Name`, a value holding a JSON
+object or nested lists) or nesting past `decode.DEPTH_LIMIT` are decoded one by one by `decode.py`, from the
+original record, as the drill-down decodes them: both give the same text (a test compares them on the samples).
 """
 
 import polars as pl
@@ -105,8 +105,8 @@ def readable_columns(events: pl.DataFrame, audit_data: pl.Series) -> pl.DataFram
     text = table.select(READABLE_COLUMNS)
     if others.any():
         decoded = _decoded(events.filter(others), audit_data.filter(others))
-        rows = others.arg_true()
-        text = text.with_columns(text[name].scatter(rows, decoded[name]) for name in READABLE_COLUMNS)
+        positions = others.arg_true()
+        text = text.with_columns(text[name].scatter(positions, decoded[name]) for name in READABLE_COLUMNS)
     return text
 
 
