@@ -16,7 +16,6 @@ written to disk once complete), so a large export takes time but not memory.
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 #: Excel's rows per sheet, the header included.
 MAX_ROWS = 1_048_576
@@ -45,6 +44,8 @@ def check_rows(count: int) -> None:
 def write_workbook(path: Path, events: pl.DataFrame, notes: pl.DataFrame) -> None:
     """Write the sheets `events` and `notes` to the new file `path` (text already neutralised by the caller)."""
     check_rows(events.height)
+    import xlsxwriter  # here: every headless command imports the exports, few write a workbook
+
     with xlsxwriter.Workbook(str(path), _OPTIONS) as workbook:
         header = workbook.add_format({"bold": True})
         for name, frame in (("events", events), ("notes", notes)):
