@@ -68,20 +68,40 @@ async def test_the_tui_warns_when_an_input_changed_since_the_case_loaded_it(tmp_
                    for note in app._notifications)
 
 
-def test_a_case_loaded_by_an_earlier_version_opens_says_so_and_reloads_from_its_paths(tmp_path, capsys):
+def test_a_case_loaded_by_an_earlier_version_whose_input_is_gone_opens_and_says_so(tmp_path, capsys):
     import polars as pl
 
-    write_inputs(tmp_path / "in")
+    _plain, packed = write_inputs(tmp_path / "in")
     case = Case.named("old", tmp_path / "cases")
     case.open([tmp_path / "in"])
     for part in case.parts("events"):  # as an earlier version wrote it: without the application columns
         pl.read_parquet(part).drop("app_id", "app_name").write_parquet(part)
     case.refresh()
+    packed.unlink()  # it cannot be loaded again
     assert case.missing_columns() == ["app_id", "app_name"]
     assert case.events()["app_id"].null_count() == 5  # still opens: the new columns read as empty
-    args = ["--case", "old", "--case-dir", str(tmp_path / "cases")]
-    assert main(["info", *args]) == 0
+    assert main(["info", "--case", "old", "--case-dir", str(tmp_path / "cases")]) == 0
     out = "".join(capsys.readouterr().out.split())
     assert "oldwasloadedbyanearlierversionoftheworkbench:app_id,app_namereadasempty" in out
-    assert main(["info", str(tmp_path / "in"), *args]) == 0  # given its paths again, it is loaded again
-    assert Case.named("old", tmp_path / "cases").missing_columns() == []
+    assert "gonesinceitwasloaded" in out
+
+
+def test_an_earlier_versions_case_reopened_by_name_loads_again_when_its_inputs_are_unchanged(tmp_path):
+    import polars as pl
+
+    plain, _packed = write_inputs(tmp_path / "in")
+    case = Case.named("old", tmp_path / "cases")
+    case.open([tmp_path / "in"])
+
+    def age() -> None:  # as an earlier version wrote it: without the application columns
+        for part in case.parts("events"):
+            pl.read_parquet(part).drop("app_id").write_parquet(part)
+        case.refresh()
+
+    age()
+    _report, reused = case.open([])
+    assert not reused and case.missing_columns() == []
+    age()
+    plain.write_text(plain.read_text() + json.dumps({**RECORD, "Id": "late"}) + "\n")  # changed: keep the case
+    _report, reused = case.open([])
+    assert reused and case.missing_columns() == ["app_id"] and case.events().height == 5

@@ -189,10 +189,14 @@ class Case:
                 missing += [name for name in schema if name not in stored]
         return missing
 
+    def _input_files(self) -> list[dict]:
+        """The input files as recorded when the case was loaded: path, size, mtime_ns."""
+        return json.loads((self.state_dir / "inputs.json").read_text())["files"]
+
     def changed_inputs(self) -> list[str]:
         """Which input files are gone or changed since the case loaded them, and how (empty: all as loaded); and
         whether an earlier version loaded the case, leaving today's new columns empty."""
-        problems = changed_inputs(json.loads((self.state_dir / "inputs.json").read_text())["files"])
+        problems = changed_inputs(self._input_files())
         missing = self.missing_columns()
         if missing:
             problems.append(f"{self.name} was loaded by an earlier version of the workbench: {', '.join(missing)} "
@@ -210,8 +214,11 @@ class Case:
         """Load `paths` unless the case already holds them unchanged; returns (report, reused).
 
         A process that finds another one loading the case waits for it (told through `waiting`) and then
-        reuses what it loaded when that was the same inputs.
+        reuses what it loaded when that was the same inputs. A case an earlier version loaded, reopened without
+        paths, is loaded again from its inputs when they are all there unchanged (else it opens as it is).
         """
+        if not paths and self.exists and self.missing_columns() and not changed_inputs(self._input_files()):
+            paths = self.inputs()
         if paths and not self.is_current(paths):
             with writer_lock(self.root, waiting):
                 self.refresh()
