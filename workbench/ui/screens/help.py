@@ -11,7 +11,8 @@ from textual.widgets import Static
 FILTER_HELP = (
     "Filter syntax: op:HardDelete,SoftDelete  user:admin  ip:104.161.20.*  after:2023-02-20  "
     "before:2023-02-21T08:00  session:ID  workload:Exchange  type:ExchangeAdmin  status:failed  "
-    "object:...  agent:...  -op:UserLoggedIn (negation)  \"free text\" (subjects, parameters, object ids)"
+    "object:...  agent:...  app:\"outlook mobile\" (name or id)  source:signin  "
+    "-op:UserLoggedIn (negation)  \"free text\" (subjects, parameters, object ids)"
 )
 
 
