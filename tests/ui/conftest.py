@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.widgets import Input
 
 from workbench.core.case import Case
 
@@ -63,6 +64,14 @@ async def settle(app, pilot) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def still(app, pilot) -> None:
+    """Settle, then stop the inputs' cursors blinking, so that a snapshot does not depend on when it is taken."""
+    await settle(app, pilot)
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 async def run_sql(app, pilot, query: str) -> None:

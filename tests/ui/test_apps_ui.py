@@ -2,9 +2,8 @@
 and the drill-down's app line; snapshots of the filtered view at 80x24 and 160x48."""
 
 import pytest
-from textual.widgets import Input
 
-from tests.ui.conftest import SIZES, settle
+from tests.ui.conftest import SIZES, settle, still
 from tests.ui.test_flow import apply_filter
 
 POWERSHELL = "fb78d390-0c51-40cd-8e17-fdbfab77341b"
@@ -55,10 +54,7 @@ def filtered(text: str):
         app = pilot.app
         await settle(app, pilot)
         await apply_filter(pilot, text)
-        await settle(app, pilot)
-        for field in app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.pause()
+        await still(app, pilot)
 
     return run_before
 

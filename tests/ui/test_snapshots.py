@@ -1,9 +1,8 @@
 """SVG snapshots of the events view, drill-down, help and export dialog at 80x24 and 160x48 (case A, fixed)."""
 
 import pytest
-from textual.widgets import Input
 
-from tests.ui.conftest import SIZES, settle
+from tests.ui.conftest import SIZES, settle, still
 from tests.ui.test_flow import jump_to
 
 
@@ -15,10 +14,7 @@ def prepare(*keys: str):
         await settle(app, pilot)
         await jump_to(app, pilot, "2023-02-20T15:03:44")
         await pilot.press(*keys)
-        await settle(app, pilot)
-        for field in app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.pause()
+        await still(app, pilot)
 
     return run_before
 

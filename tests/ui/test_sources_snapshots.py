@@ -2,9 +2,8 @@
 sign-ins, the full-screen drill-down of one, and the account timeline with its sign-in lanes."""
 
 import pytest
-from textual.widgets import Input
 
-from tests.ui.conftest import SIZES, settle
+from tests.ui.conftest import SIZES, settle, still
 from tests.ui.test_flow import apply_filter, jump_to, type_text
 
 
@@ -17,10 +16,7 @@ def attacker_sign_ins(*keys: str):
         await apply_filter(pilot, "source:signin user:compromisedadmin")
         await jump_to(app, pilot, "2023-02-20T14:50")
         await pilot.press(*keys)
-        await settle(app, pilot)
-        for field in app.screen.query(Input):
-            field.cursor_blink = False
-        await pilot.pause()
+        await still(app, pilot)
 
     return run_before
 
