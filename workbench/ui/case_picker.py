@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
@@ -19,6 +20,8 @@ from workbench.core.case_index import summaries
 from workbench.core.inert import visible
 
 MARK = "✓"
+COLUMNS = ((" ", "mark"), ("case", "name"), ("rows", "rows"), ("sign-ins", "sign_ins"), ("size", "size"),
+           ("last opened", "last_opened"), ("tenants", "tenants"))
 
 
 def _rows(case: dict) -> int:
@@ -65,12 +68,7 @@ class CasePicker(App[list[str] | None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column(Text(" "), key="mark", width=1)
-        for label, key in (("case", "name"), ("rows", "rows"), ("sign-ins", "sign_ins"), ("size", "size"),
-                           ("last opened", "last_opened"), ("tenants", "tenants")):
-            table.add_column(Text(label), key=key)
-        table.focus()
+        self.query_one(DataTable).focus()
         self.read_cases()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -81,14 +79,15 @@ class CasePicker(App[list[str] | None]):
 
     def _show(self, cases: list[dict]) -> None:
         self.cases = cases
+        rows = [[Text(""), Text(visible(case["name"])), Text(f"{_rows(case):,}", justify="right"),
+                 Text(f"{case['sign_ins']:,}", justify="right"), Text(human_size(case["size_bytes"]), justify="right"),
+                 Text(_day(case["last_opened"])), Text(visible(", ".join(case["tenants"]) or "-"))] for case in cases]
         table = self.query_one(DataTable)
-        for case in cases:
-            table.add_row(
-                Text(""), Text(visible(case["name"])), Text(f"{_rows(case):,}", justify="right"),
-                Text(f"{case['sign_ins']:,}", justify="right"), Text(human_size(case["size_bytes"]), justify="right"),
-                Text(_day(case["last_opened"])), Text(visible(", ".join(case["tenants"]) or "-")),
-                key=case["name"],
-            )
+        for index, (label, key) in enumerate(COLUMNS):  # sized to the cells at once: no row drawn at an older width
+            width = max([cell_len(label), *(row[index].cell_len for row in rows)])
+            table.add_column(Text(label), key=key, width=width)
+        for case, row in zip(cases, rows):
+            table.add_row(*row, key=case["name"])
         where = shown_path(self.root)
         title = f"Cases in {where} ({len(cases)})" if cases else f"No cases in {where} yet"
         self.query_one("#picker-title", Static).update(Text(visible(title)))
