@@ -4,9 +4,12 @@ Public API (headless; never imports Textual):
 
 - `load_hunts(extra_dirs=()) -> list[Hunt]`: the bundled hunts (`hunts/rules/*.toml`) plus user
   folders; raises `HuntFileError` whose `problems` list every bad file as `file:line: field: message`.
-- `hunt_hits(events, hunts, enrichment=None) -> pl.DataFrame`: one row per (hunt, record, ATT&CK
-  pair) with `hunt_id, title, severity, tactic_id, tactic, technique_id, technique, record_id,
-  creation_time, user_id, operation, client_ip, case, matrix_technique_id`. `enrichment` is a frame
+- `hunt_hits(events, hunts, enrichment=None, others=None) -> pl.DataFrame`: one row per (hunt, record)
+  with `hunt_id, title, severity, source, tactic_id, tactic, technique_id, technique, techniques,
+  record_id, creation_time, user_id, operation, client_ip, case, matrix_technique_id, why`: the tactic
+  and technique columns are the hunt's first ATT&CK pair, `techniques` all of them, `why` what matched;
+  `others` holds the `sign_ins` / `directory_audits` frames hunts of that `source` read.
+  `hit_pairs(hits)`: the same hits one row per ATT&CK pair. `enrichment` is a frame
   with at least `ip`, `hosting` (bool), `reasons` (list[str]); hunts with enrichment predicates are
   silent without it. `technique_id` is precise (T1562.001); `matrix_technique_id` is the matrix
   cell it shows in (T1562, because the Office Suite matrix lists only the parent).
@@ -18,12 +21,12 @@ Public API (headless; never imports Textual):
   `matrix_technique_id(tactic_name, technique_id)`, `technique_name(...)`, `ATTACK_VERSION`.
 """
 
-from hunts.engine import HIT_SCHEMA, hunt_hits
+from hunts.engine import HIT_SCHEMA, hit_pairs, hunt_hits
 from hunts.loader import HuntFileError, load_hunts
 from hunts.matrix import MatrixCell, MatrixColumn, matrix_cells, navigator_layer
 from hunts.model import SEVERITIES, Hunt
 
 __all__ = [
     "HIT_SCHEMA", "Hunt", "HuntFileError", "MatrixCell", "MatrixColumn", "SEVERITIES",
-    "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer",
+    "hit_pairs", "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer",
 ]

@@ -13,13 +13,20 @@ import polars as pl
 
 from hunts.model import Hunt
 from hunts.predicates import decoded_columns, needed_columns, people_expr, predicate_expr
+from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
 
+#: One ATT&CK pair of a hit's hunt.
+PAIR = pl.Struct({"tactic_id": pl.String(), "tactic": pl.String(), "technique_id": pl.String(),
+                  "technique": pl.String(), "matrix_technique_id": pl.String()})
+#: One hit per (hunt, record) (DESIGN §4 `hunt`): the hunt's first ATT&CK pair in the tactic / technique columns,
+#: all of them in `techniques`, the frame read (`source`) and what matched (`why`).
 HIT_SCHEMA: dict[str, pl.DataType] = {
-    "hunt_id": pl.String(), "title": pl.String(), "severity": pl.String(), "tactic_id": pl.String(),
-    "tactic": pl.String(), "technique_id": pl.String(), "technique": pl.String(), "record_id": pl.String(),
-    "creation_time": pl.Datetime("us", "UTC"), "user_id": pl.String(), "operation": pl.String(),
-    "client_ip": pl.String(), "case": pl.String(), "matrix_technique_id": pl.String(),
+    "hunt_id": pl.String(), "title": pl.String(), "severity": pl.String(), "source": pl.String(),
+    "tactic_id": pl.String(), "tactic": pl.String(), "technique_id": pl.String(), "technique": pl.String(),
+    "techniques": pl.List(PAIR), "record_id": pl.String(), "creation_time": pl.Datetime("us", "UTC"),
+    "user_id": pl.String(), "operation": pl.String(), "client_ip": pl.String(), "case": pl.String(),
+    "matrix_technique_id": pl.String(), "why": pl.String(),
 }
 _EVENT_HIT_COLUMNS = ("record_id", "creation_time", "user_id", "operation", "client_ip", "case")
 #: A hit's columns from each source's rows (the sign-in's kind as its operation, as the activity projection says).
@@ -180,24 +187,35 @@ def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:
     return _aggregates(context.filtered(condition), condition, context.start)
 
 
-def _pairs(hunt: Hunt) -> pl.DataFrame:
-    return pl.DataFrame(
-        [{"hunt_id": hunt.id, "title": hunt.title, "severity": hunt.severity, "tactic_id": pair.tactic_id,
-          "tactic": pair.tactic, "technique_id": pair.technique_id, "technique": pair.technique,
-          "matrix_technique_id": pair.matrix_id} for pair in hunt.attack],
-        schema={key: HIT_SCHEMA[key] for key in ("hunt_id", "title", "severity", "tactic_id", "tactic", "technique_id", "technique", "matrix_technique_id")},
-    )
+def _pairs(hunt: Hunt) -> list[dict]:
+    return [{"tactic_id": pair.tactic_id, "tactic": pair.tactic, "technique_id": pair.technique_id,
+             "technique": pair.technique, "matrix_technique_id": pair.matrix_id} for pair in hunt.attack]
 
 
-def hits_for(hunt: Hunt, matched: pl.DataFrame, source: str = "events") -> pl.DataFrame:
-    """One hit row per (matched row of the source, ATT&CK pair of the hunt)."""
-    return _pairs(hunt).join(matched.select(_HIT_COLUMNS[source]), how="cross").select(list(HIT_SCHEMA))
+def hits_for(hunt: Hunt, matched: pl.DataFrame, context: Context, source: str = "events") -> pl.DataFrame:
+    """One hit row per matched row of the source: the hunt, its ATT&CK pairs, the row, and what matched."""
+    pairs = _pairs(hunt)
+    first = pairs[0]
+    return matched.select(_HIT_COLUMNS[source]).with_columns(
+        pl.lit(hunt.id).alias("hunt_id"), pl.lit(hunt.title).alias("title"), pl.lit(hunt.severity).alias("severity"),
+        pl.lit(source).alias("source"), *(pl.lit(first[key], pl.String).alias(key) for key in first),
+        pl.lit(pl.Series([pairs], dtype=pl.List(PAIR))).first().alias("techniques"),
+        why(hunt.condition, matched, context.in_set, context.hosting_ips).alias("why"),
+    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
+
+
+def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
+    """The hits one row per (hit, ATT&CK pair): the tactic and technique columns of each pair (for the matrix
+    cells and the report's sections)."""
+    keys = list(PAIR.to_schema())
+    return (hits.drop(keys).with_columns(pl.col("techniques").alias("_pair")).explode("_pair").unnest("_pair")
+            .select(list(HIT_SCHEMA)))
 
 
 def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None,
               others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
     """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) their `source`
-    names: one row per (hunt, record, tactic:technique pair), in time order."""
+    names: one row per (hunt, record), in time order."""
     frames = {"events": events, **(others or {})}
     contexts: dict[str, Context] = {}
 
@@ -215,7 +233,7 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
         source = hunt.condition.get("source", "events")
         context = context_of(source)
         if context is not None:
-            parts.append(hits_for(hunt, matching_events(hunt, context), source))
+            parts.append(hits_for(hunt, matching_events(hunt, context), context, source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.concat(parts).sort("creation_time", "hunt_id", "record_id", "tactic_id", maintain_order=True)
+    return pl.concat(parts).sort("creation_time", "hunt_id", "record_id", maintain_order=True)

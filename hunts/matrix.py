@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from hunts import attack
+from hunts.engine import hit_pairs
 from hunts.model import SEVERITIES, Hunt
 
 
@@ -36,10 +37,10 @@ def matrix_cells(hits: pl.DataFrame, hunts: list[Hunt]) -> list[MatrixColumn]:
     for hunt in hunts:
         for pair in hunt.attack:
             covering.setdefault((pair.tactic_id, pair.matrix_id), []).append(hunt)
-    counted = (
-        hits.with_columns(pl.col("severity").replace_strict(SEVERITIES, list(range(len(SEVERITIES))), return_dtype=pl.Int8).alias("_rank"))
+    counted = (  # per cell: the distinct events hit, and the highest severity
+        hit_pairs(hits).with_columns(pl.col("severity").replace_strict(SEVERITIES, list(range(len(SEVERITIES))), return_dtype=pl.Int8).alias("_rank"))
         .group_by("tactic_id", "matrix_technique_id")
-        .agg(pl.len().alias("hits"), pl.col("_rank").max().alias("rank"))
+        .agg(pl.col("record_id").n_unique().alias("hits"), pl.col("_rank").max().alias("rank"))
     )
     found = {(row["tactic_id"], row["matrix_technique_id"]): row for row in counted.to_dicts()}
     columns = []

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import hunts
+from hunts.engine import HIT_SCHEMA
 from workbench.cli import main
 from workbench.core.case import Case
 from workbench.core.cases import open_cases
@@ -72,13 +73,19 @@ def test_every_marked_event_is_under_its_technique(case_a, sample_logs):
 
 
 def fixed_hits() -> pl.DataFrame:
-    """Hits as the hunt pack gives them for the golden marks, fixed so the golden files test the layout only."""
-    rows = [{"record_id": rid, "technique_id": technique, "tactic_id": tactic, "tactic": NAMES[tactic],
-             "technique": NAMES[technique], "matrix_technique_id": technique.split(".")[0] if technique == "T1562.001" else technique}
-            for rid, (technique, tactic) in GOLDEN_MARKS.items()]
-    rows.append({**rows[3], "technique_id": "T1114.003", "tactic_id": "TA0009", "tactic": "Collection",
-                 "technique": "Email Collection: Email Forwarding Rule", "matrix_technique_id": "T1114.003"})
-    return pl.DataFrame(rows)
+    """Hits as the hunt pack gives them for the golden marks (one per event, every technique listed), fixed so the
+    golden files test the layout only."""
+    def pair(technique: str, tactic: str) -> dict:
+        return {"tactic_id": tactic, "tactic": NAMES[tactic], "technique_id": technique, "technique": NAMES[technique],
+                "matrix_technique_id": "T1562" if technique == "T1562.001" else technique}
+
+    forwarding = {"tactic_id": "TA0009", "tactic": "Collection", "technique_id": "T1114.003",
+                  "technique": "Email Collection: Email Forwarding Rule", "matrix_technique_id": "T1114.003"}
+    rows = []
+    for index, (rid, (technique, tactic)) in enumerate(GOLDEN_MARKS.items()):
+        first = pair(technique, tactic)
+        rows.append({"record_id": rid, **first, "techniques": [first, forwarding] if index == 3 else [first]})
+    return pl.DataFrame([{name: row.get(name) for name in HIT_SCHEMA} for row in rows], schema=HIT_SCHEMA)
 
 
 def golden_report(events: pl.DataFrame):

@@ -621,3 +621,10 @@ def test_cli_joins_hunt_hits_and_cached_enrichment(tmp_path, monkeypatch, capsys
     assert main(["sql", case_a, query, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["client_ip"] for row in rows] == ["104.161.20.102", "185.241.149.122", "20.232.202.245"]
+
+
+def test_every_hunt_hit_column_has_a_meaning():
+    from hunts import HIT_SCHEMA
+    from workbench.core.column_docs import HUNT_HIT_MEANINGS
+
+    assert set(HIT_SCHEMA) == set(HUNT_HIT_MEANINGS)

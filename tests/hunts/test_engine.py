@@ -156,15 +156,32 @@ def test_enrichment_predicate_is_silent_without_data_and_alive_with_it():
     assert flagged(hunt, records, enrichment) == ["r1"]
 
 
-def test_hits_have_one_row_per_attack_pair_with_the_design_columns():
-    hunt = hunt_from('[condition]\noperations = ["New-TransportRule"]', attack='Defense Evasion:T1562.001", "Collection:T1114.003')
-    events = events_from_records([{"Id": "a", "CreationTime": "2023-02-20T10:00:00", "Operation": "New-TransportRule", "UserId": "x@example.com", "ClientIP": "1.2.3.4:5"}])
+def test_one_hit_per_hunt_and_event_lists_every_technique_and_says_why():
+    hunt = hunt_from('[condition]\noperations = ["New-TransportRule"]\nwhere = [{ parameter = "DeleteMessage", equals = "True" }]',
+                     attack='Defense Evasion:T1562.001", "Collection:T1114.003')
+    events = events_from_records([{"Id": "a", "CreationTime": "2023-02-20T10:00:00", "Operation": "New-TransportRule",
+                                   "UserId": "x@example.com", "ClientIP": "1.2.3.4:5",
+                                   "Parameters": [{"Name": "DeleteMessage", "Value": "True"}]}])
     hits = hunts.hunt_hits(events, [hunt])
-    assert hits.schema == pl.Schema(HIT_SCHEMA)
-    assert hits.select("technique_id", "matrix_technique_id", "tactic_id", "client_ip").sort("technique_id").rows() == [
+    assert hits.schema == pl.Schema(HIT_SCHEMA) and hits.height == 1
+    hit = hits.row(0, named=True)
+    assert (hit["technique_id"], hit["tactic_id"], hit["source"], hit["why"]) == ("T1562.001", "TA0005", "events", "DeleteMessage=True")
+    assert [(pair["tactic_id"], pair["technique_id"]) for pair in hit["techniques"]] == [("TA0005", "T1562.001"), ("TA0009", "T1114.003")]
+    assert hunts.hit_pairs(hits).select("technique_id", "matrix_technique_id", "tactic_id", "client_ip").sort("technique_id").rows() == [
         ("T1114.003", "T1114.003", "TA0009", "1.2.3.4"), ("T1562.001", "T1562", "TA0005", "1.2.3.4"),
     ]
     assert hunts.hunt_hits(events, []).schema == pl.Schema(HIT_SCHEMA)
+
+
+def test_why_says_the_threshold_and_the_changed_property():
+    spray = hunt_from('[condition]\noperations = ["UserLoginFailed"]\nthreshold = { by = ["client_ip"], window = "1h", distinct = "user_key", min = 2 }')
+    records = [{"Id": f"f{n}", "CreationTime": f"2023-02-20T10:0{n}:00", "Operation": "UserLoginFailed",
+                "UserId": f"u{n}@x.com", "ClientIP": "9.9.9.9"} for n in range(2)]
+    assert set(hunts.hunt_hits(events_from_records(records), [spray])["why"]) == {"2+ distinct user_key within 1h for client_ip=9.9.9.9"}
+    phone = hunt_from('[condition]\noperations = ["Update user."]\nwhere = [{ modified = "MobilePhone", present = true }]')
+    update = {"Id": "u", "CreationTime": "2023-02-20T10:00:00", "Operation": "Update user.", "UserId": "a@x.com",
+              "ModifiedProperties": [{"Name": "MobilePhone", "OldValue": "[\"+1 617\"]", "NewValue": "[\"+1 202\"]"}]}
+    assert hunts.hunt_hits(events_from_records([update]), [phone])["why"].to_list() == ["MobilePhone: +1 617 -> +1 202"]
 
 
 def test_the_inline_test_runner_reports_a_wrong_expectation():

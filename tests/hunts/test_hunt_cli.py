@@ -8,8 +8,8 @@ import sys
 
 from workbench.cli import main
 
-DESIGN_KEYS = {"hunt_id", "title", "severity", "tactic_id", "tactic", "technique_id", "technique", "record_id",
-               "creation_time", "user_id", "operation", "client_ip", "case"}
+DESIGN_KEYS = {"hunt_id", "title", "severity", "source", "tactic_id", "tactic", "technique_id", "technique", "techniques",
+               "record_id", "creation_time", "user_id", "operation", "client_ip", "case", "why"}
 
 
 def test_hunt_json_has_the_design_keys_one_row_per_hit(tmp_path, sample_logs, capsys):
@@ -17,7 +17,9 @@ def test_hunt_json_has_the_design_keys_one_row_per_hit(tmp_path, sample_logs, ca
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(DESIGN_KEYS <= set(row) for row in rows)
     rule = [r for r in rows if r["record_id"] == "314004b5-9539-4277-94c7-a7b6faea77cf"]
-    assert {r["technique_id"] for r in rule} == {"T1114.003", "T1070.008", "T1564.008"}
+    assert len(rule) == len({r["hunt_id"] for r in rule})  # one hit per (hunt, event), every technique listed on it
+    assert {pair["technique_id"] for r in rule for pair in r["techniques"]} == {"T1114.003", "T1070.008", "T1564.008"}
+    assert all(r["why"] and r["source"] == "events" for r in rule)
     assert rule[0]["creation_time"] == "2023-02-18T11:28:40Z"
 
 

@@ -14,7 +14,7 @@ def hits(sample_events, pack) -> dict[str, pl.DataFrame]:
 @pytest.mark.parametrize("case", ["case-a", "case-b"])
 def test_every_planted_step_is_found_with_its_techniques(case, hits, readme_tables):
     found: dict[str, set[str]] = {}
-    for record_id, technique in hits[case].select("record_id", "technique_id").iter_rows():
+    for record_id, technique in hunts.hit_pairs(hits[case]).select("record_id", "technique_id").iter_rows():
         found.setdefault(record_id, set()).add(technique)
     missing = {
         record_id: sorted(techniques - found.get(record_id, set()))

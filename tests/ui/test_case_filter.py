@@ -2,6 +2,8 @@
 
 import polars as pl
 
+import hunts
+
 from tests.ui.conftest import ask, settle
 from tests.ui.cross_case import SHARED_IPS, two_case_events, two_cases_loaded
 from tests.ui.cross_case import empty_enrichment_cache, loaded_two_cases, two_case_hits  # noqa: F401 (fixtures)
@@ -34,7 +36,8 @@ async def test_matrix_counts_each_cases_hits_and_enter_opens_only_that_cases_eve
         await pilot.press("f")
         only_b = cell_hits(app)
         assert "showing: case-b" in text_of(app, "#matrix-header")
-        per_case = two_case_hits.group_by("case", "tactic_id", "matrix_technique_id").len("n")  # hits, not events
+        per_case = hunts.hit_pairs(two_case_hits).group_by("case", "tactic_id", "matrix_technique_id").agg(
+            pl.col("record_id").n_unique().alias("n"))  # distinct events per cell
         for case, counted in (("case-a", only_a), ("case-b", only_b)):
             expected = {(t, m): n for c, t, m, n in per_case.iter_rows() if c == case}
             assert {key: n for key, n in counted.items() if n} == expected
@@ -73,10 +76,13 @@ async def test_timeline_shows_the_busiest_account_of_a_case_without_the_current_
     app = ViewApp(two_cases_loaded(loaded_two_cases, two_case_hits), TimelineScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.screen.timeline.subject == "compromisedadmin@example.net"  # case B's, the most hits
+        assert app.screen.timeline.subject == "compromisedadmin@example.com"  # case A's, the most hunt hits
         await pilot.press("f")
         await settle(app, pilot)
-        assert app.screen.timeline.subject == "compromisedadmin@example.com"  # case A's
+        assert app.screen.timeline.subject == "compromisedadmin@example.com"  # case A shown: the account is in it
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert app.screen.timeline.subject == "compromisedadmin@example.net"  # case B's busiest
 
 
 async def test_ips_lists_one_cases_addresses_and_opens_its_events(loaded_two_cases, empty_enrichment_cache,

@@ -32,7 +32,7 @@ async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens
     app = ViewApp(two_cases_loaded(loaded_two_cases, two_case_hits), TimelineScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.screen.timeline.subject == "compromisedadmin@example.net"  # the most hunt hits
+        assert app.screen.timeline.subject == "compromisedadmin@example.com"  # the most hunt hits (one per hunt and event)
         await ask(pilot, "u", "CompromisedAdmin@example.com")
         timeline = app.screen.timeline
         assert timeline.subject == "compromisedadmin@example.com" and timeline.dormant["days"] == 77

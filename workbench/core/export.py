@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 import polars as pl
 
+from hunts import hit_pairs
 from workbench.core.case_set import CaseSet
 from workbench.core.inert import inert_json, visible
 from workbench.core.readable import readable_columns
@@ -226,7 +227,7 @@ def _joined(column: str) -> pl.Expr:
 
 def hits_by_record(hits: pl.DataFrame) -> pl.DataFrame:
     """Hunt hits (DESIGN §4 `hunt` rows) as one row per record: hunt ids, techniques and severities, `; `-joined."""
-    return hits.group_by("record_id", maintain_order=True).agg(
+    return hit_pairs(hits).group_by("record_id", maintain_order=True).agg(
         _joined("hunt_id").alias("hunt_ids"), _joined("technique_id").alias("techniques"),
         _joined("severity").alias("severities"),
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from hunts import attack
+from hunts import attack, hit_pairs
 from workbench.core import decode
 from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate, tenant_labels
@@ -113,7 +113,7 @@ def _technique_order(tactic_name: str, technique_id: str, matrix_id: str | None)
 
 def _sections(hits: pl.DataFrame, events: dict[str, ReportEvent]) -> list[TacticSection]:
     """Tactics in matrix order, techniques in matrix order, events in time order (each once per technique)."""
-    pairs = hits.filter(pl.col("record_id").is_in(list(events))).select(
+    pairs = hit_pairs(hits.filter(pl.col("record_id").is_in(list(events)))).select(
         "tactic_id", "tactic", "technique_id", "technique", "matrix_technique_id", "record_id").unique()
     sections = []
     for tactic in attack.tactics():

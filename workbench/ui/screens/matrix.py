@@ -189,8 +189,8 @@ class MatrixScreen(CaseScreen):
 
     def cell_record_ids(self, column: hunts.MatrixColumn, cell: hunts.MatrixCell) -> list[str]:
         """Distinct record ids of the hits in one cell, in time order."""
-        rows = self.hits.filter((pl.col("tactic_id") == column.tactic.id)
-                                & (pl.col("matrix_technique_id") == cell.technique_id))
+        rows = hunts.hit_pairs(self.hits).filter((pl.col("tactic_id") == column.tactic.id)
+                                                 & (pl.col("matrix_technique_id") == cell.technique_id))
         return rows.sort("creation_time")["record_id"].unique(maintain_order=True).to_list()
 
     def action_open(self) -> None:

@@ -124,7 +124,10 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
     if hits is not None and hits.height:
         section(text, "Hunt hits")
         for hit in hits.iter_rows(named=True):  # the few hits of one event
-            pair(text, str(hit.get("hunt_id", "")), f"{hit.get('technique_id', '')} {hit.get('title', '')}".strip())
+            techniques = ", ".join(one["technique_id"] for one in hit.get("techniques") or []) or hit.get("technique_id", "")
+            pair(text, str(hit.get("hunt_id", "")), f"{techniques} {hit.get('title', '')}".strip())
+            if hit.get("why"):
+                pair(text, "  why", hit["why"])
     if ip_info is not None:
         _enrichment_section(text, ip_info)
     if row.get("source", "ual") != "ual":
