@@ -11,7 +11,7 @@ from workbench.core.config import load_config
 from workbench.core.hunting import case_hits, hunt_pack
 from workbench.core.table_fit import Column, print_rows, print_table
 
-HELP = "hunt hits: one row per (hunt, event, ATT&CK technique)"
+HELP = "hunt hits: one row per (hunt, event) with its ATT&CK techniques and why it fired"
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "informational": "dim"}
 
 
