@@ -85,7 +85,7 @@ def test_hunt_table_fits_one_line_per_hit(case_dir, capsys, monkeypatch, width):
         assert line.startswith(hit["creation_time"][:10]) and line[11:16] == hit["creation_time"][11:16]
         assert shown(hit["hunt_id"], line) and shown(hit["user_id"], line) and shown(hit["operation"], line)
     if width == 80:
-        assert left_out(out) == (80, ["client IP", "technique", "title", "record"])
+        assert left_out(out) == (80, ["client IP", "technique", "why", "title", "record"])
         assert any("…" in line for line in rows)
     else:
         assert left_out(out) is None

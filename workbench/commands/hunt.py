@@ -40,8 +40,8 @@ def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hu
 TABLE_COLUMNS = [
     Column("time", "time (UTC)", 16), Column("severity", min_width=8, style="severity_style"),
     Column("hunt_id", "hunt", 16), Column("user_id", "user", 12), Column("operation", min_width=12),
-    Column("client_ip", "client IP", 15), Column("technique_id", "technique", 9), Column("title", min_width=20),
-    Column("record_id", "record", 12),
+    Column("client_ip", "client IP", 15), Column("technique_id", "technique", 9), Column("why", min_width=20),
+    Column("title", min_width=20), Column("record_id", "record", 12),
 ]
 
 
