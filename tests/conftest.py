@@ -1,6 +1,7 @@
 """Shared fixtures: the sample logs, the generator module, and case folders in tmp dirs."""
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -41,3 +42,14 @@ def generator():
 def sample_logs() -> Path:
     """The bundled sample logs folder."""
     return SAMPLE_LOGS
+
+
+def case_of_records(tmp_path: Path, name: str, records: list[dict]):
+    """A case named `name` under `tmp_path / "cases"` loaded from these audit records (a JSON Lines file)."""
+    from workbench.core.case import Case
+
+    source = tmp_path / "records.jsonl"
+    source.write_text("\n".join(json.dumps(record) for record in records) + "\n")
+    case = Case.named(name, tmp_path / "cases")
+    case.open([source])
+    return case

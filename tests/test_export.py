@@ -6,6 +6,8 @@ import os
 import polars as pl
 import pytest
 
+from tests.conftest import case_of_records
+
 from workbench.cli import main
 from workbench.core.case import Case
 from workbench.core.export import (annotated_events, event_format_for_path, format_for_path, inert_text,
@@ -29,10 +31,7 @@ RECORDS = [
 
 @pytest.fixture
 def case(tmp_path) -> Case:
-    source = tmp_path / "records.jsonl"
-    source.write_text("\n".join(json.dumps(record) for record in RECORDS) + "\n")
-    case = Case.named("exports", tmp_path / "cases")
-    case.open([source])
+    case = case_of_records(tmp_path, "exports", RECORDS)
     case.store.set_marks(["grant", "delete"], True)
     case.store.set_note("delete", "banking mail destroyed")
     case.store.set_tags("delete", ["evidence", "T1070.008"])

@@ -9,6 +9,8 @@ import openpyxl
 import polars as pl
 import pytest
 
+from tests.conftest import case_of_records
+
 from workbench.cli import main
 from workbench.core import decode
 from workbench.core.case import Case
@@ -43,10 +45,7 @@ RECORDS = [
 
 @pytest.fixture
 def case(tmp_path) -> Case:
-    source = tmp_path / "records.jsonl"
-    source.write_text("\n".join(json.dumps(record) for record in RECORDS) + "\n")
-    case = Case.named("formats", tmp_path / "cases")
-    case.open([source])
+    case = case_of_records(tmp_path, "formats", RECORDS)
     case.store.set_marks(["grant", "delete"], True)
     case.store.set_note("delete", "=HYPERLINK(\"http://evil.example\")")
     case.store.set_tags("delete", ["evidence", "T1070.008"])

@@ -100,3 +100,8 @@ def burst(app, text: str) -> None:
     """Queue `text` as key presses all at once, as a fast typist or a paste over SSH delivers them."""
     for character in text:
         app.post_message(events.Key(KEY_NAMES.get(character, character), character))
+
+
+def pane(app) -> str:
+    """The text of the events view's drill-down pane."""
+    return app.screen.query_one("#detail-pane").text.plain

@@ -3,14 +3,10 @@ and the drill-down's app line; snapshots of the filtered view at 80x24 and 160x4
 
 import pytest
 
-from tests.ui.conftest import SIZES, settle, still
+from tests.ui.conftest import SIZES, pane, settle, still
 from tests.ui.test_flow import apply_filter
 
 POWERSHELL = "fb78d390-0c51-40cd-8e17-fdbfab77341b"
-
-
-def pane(app) -> str:
-    return app.screen.query_one("#detail-pane").text.plain
 
 
 async def test_the_app_filter_finds_an_app_by_name_or_id_and_the_drill_down_names_it(make_app):

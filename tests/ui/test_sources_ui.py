@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import pane, settle
 from tests.ui.test_flow import apply_filter
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
@@ -24,10 +24,6 @@ def corpus_app(tmp_path):
                  and path.name != "mixed_shapes.jsonl"]
         return WorkbenchApp(CaseSet([(Case.named("corpus", tmp_path), files)]))
     return make
-
-
-def pane(app) -> str:
-    return app.screen.query_one("#detail-pane").text.plain
 
 
 async def test_source_filter_drill_down_and_pivot_across_sources(corpus_app):
