@@ -271,7 +271,9 @@ async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_
         await apply_filter(pilot, f"id:{view.hits['record_id'][0]}")
         await settle(app, pilot)
         assert view.flags(view.hits["record_id"][0]) == "   H"  # flags keep their columns: * N T H
-        assert "Hunt hits" in app.screen.query_one("#detail-pane").text.plain
+        detail = app.screen.query_one("#detail-pane").text.plain
+        assert "Hunt hits" in detail and "why: " in detail  # what matched, under the hunt
+        assert "tenant: example.com (2ab04f98-6e9a-4dc2-8cab-317b054bad8d)" in detail  # named by its domain
         await pilot.press("e")
         app.screen.query_one("#export-path").value = str(tmp_path / "hits.json")
         await pilot.press("enter")

@@ -5,11 +5,13 @@ positions in the events frame of the rows in view; widgets read only the visible
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from workbench.core.activity import SOURCES
+from workbench.core.correlate import tenant_labels
 from workbench.core.filter import ValueIndex, parse_filter
 from workbench.core.store import CaseStore
 
@@ -57,6 +59,11 @@ class EventsView:
         self.generation = 0
         self.set_enrichment(self.enrichment)
         self.refresh()
+
+    @cached_property
+    def tenant_domains(self) -> dict[str, str]:
+        """The domain each tenant id of the events is named by (its accounts' most common domain)."""
+        return {tenant: label.split(" (")[0] for tenant, label in tenant_labels(self.events).items()}
 
     # -- what is in view -------------------------------------------------------------------
     def refresh(self) -> None:

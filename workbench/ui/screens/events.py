@@ -247,7 +247,8 @@ class EventsScreen(Screen[None]):
         record_id = current["record_id"]
         return detail_text(current, self.current_audit, view.notes.get(record_id), view.tags.get(record_id),
                            view.hits_for(record_id), record_id in view.marks,
-                           view.enrichment_for(current["client_ip"]))
+                           view.enrichment_for(current["client_ip"]),
+                           view.tenant_domains.get(current.get("organization_id")))
 
     # A description, so that Textual does not describe the worker by the repr of a row that may hold 50 MB.
     @work(thread=True, exclusive=True, group="record", exit_on_error=False, description="read the record")

@@ -85,10 +85,12 @@ def _row_field(row: dict, column: str) -> Any:
 
 
 def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, tags: list[str] | None = None,
-                hits: pl.DataFrame | None = None, marked: bool = False, ip_info: dict | None = None) -> Text:
+                hits: pl.DataFrame | None = None, marked: bool = False, ip_info: dict | None = None,
+                tenant_domain: str | None = None) -> Text:
     """The drill-down of one event as inert rich text (nested fields from the original record once it is read).
 
-    `ip_info` is the enrichment row (DESIGN §4 `enrich` columns) of the event's client IP, when known.
+    `ip_info` is the enrichment row (DESIGN §4 `enrich` columns) of the event's client IP, when known;
+    `tenant_domain` the domain its tenant is named by.
     """
     decoded = record.shown if record is not None else None
     fields = {column: _row_field(row, column) for column in decode.NESTED_FIELDS}
@@ -108,6 +110,8 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
             shown = shown.strftime("%Y-%m-%d %H:%M:%S")
         if column == "source_file":
             shown = f"{shown}:{row.get('source_row')}"
+        if column == "organization_id" and tenant_domain:
+            shown = f"{tenant_domain} ({shown})"
         if column in APP_NAMES:
             if row.get("source", "ual") != "ual":  # a sign-in's section names its app
                 continue
