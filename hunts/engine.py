@@ -212,6 +212,25 @@ def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
             .select(list(HIT_SCHEMA)))
 
 
+def _named_columns(data: object) -> set[str]:
+    """The columns a condition names: predicate fields and comparisons, threshold and first-seen keys, set keys
+    (not a set's `from`, which is the audit log's)."""
+    if isinstance(data, list):
+        return set().union(*(_named_columns(item) for item in data))
+    if not isinstance(data, dict):
+        return set()
+    named = {data[key] for key in ("field", "same_as", "differs_from", "key", "distinct") if isinstance(data.get(key), str)}
+    named |= set(data.get("by", [])) if isinstance(data.get("by"), list) else set()
+    return named | set().union(*(_named_columns(value) for key, value in data.items() if key != "from"))
+
+
+def columns_read(hunts: Iterable[Hunt], source: str) -> list[str]:
+    """The columns of a source's frame that these hunts (those of that source) read, with the hit's own."""
+    own = {name for expr in [*_HIT_COLUMNS[source], _PEOPLE.get(source, pl.lit(True))] for name in expr.meta.root_names()}
+    named = set().union(*(_named_columns(hunt.condition) for hunt in hunts if hunt.condition.get("source", "events") == source))
+    return sorted(own | named | {"creation_time"})
+
+
 def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None,
               others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
     """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) their `source`

@@ -194,3 +194,17 @@ expect = ["a"]
 records = [{ Id = "a", Operation = "Set-Mailbox", UserId = "x@example.com" }]
 ''')
     assert run_inline_tests(hunt) == ["h: claims a hit that cannot happen: expected hits ['a'], got []"]
+
+
+def test_a_sign_in_hunt_reads_only_the_columns_it_names_and_the_hits_own():
+    header = HEADER.format(attack="Credential Access:T1110.003").replace('"user_id"', '"user_principal_name"')
+    spray, problems = parse_hunt(Path("spray.toml"), header + (
+        '[condition]\nsource = "sign_ins"\nwhere = [{ field = "status_code", equals = "50126" }]\n'
+        'any = [{ in_set = { key = "client_ip", from = "client_ip", operations = ["New-InboxRule"] } }]\n'
+        'threshold = { by = ["client_ip"], window = "1h", distinct = "user_key", min = 5 }'))
+    assert problems == []
+    events_hunt = hunt_from('[condition]\noperations = ["New-InboxRule"]\nwhere = [{ field = "mailbox_owner_upn", present = true }]')
+    read = hunts.columns_read([spray, events_hunt], "sign_ins")
+    assert {"status_code", "client_ip", "user_key"} <= set(read)  # named by the condition
+    assert {"record_id", "creation_time", "user_principal_name", "service_principal", "sign_in_type", "case"} <= set(read)
+    assert "mailbox_owner_upn" not in read and "ca_policies" not in read and "auth_details" not in read
