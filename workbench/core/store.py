@@ -1,4 +1,5 @@
-"""Provides the case's SQLite database: marks, notes, tags, saved filters, saved queries, query history.
+"""Provides the case's SQLite database: marks, notes, tags, saved filters, saved queries, query history and the
+analyst's attribution of IPs, sessions and user agents (attribution.py).
 
 Every change is committed when it is made, so nothing is lost over a dropped SSH session.
 """
@@ -15,6 +16,8 @@ CREATE TABLE IF NOT EXISTS saved_filters (name TEXT PRIMARY KEY, query TEXT NOT 
 CREATE TABLE IF NOT EXISTS filter_history (id INTEGER PRIMARY KEY AUTOINCREMENT, query TEXT NOT NULL, used_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS saved_queries (name TEXT PRIMARY KEY, sql TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS query_history (id INTEGER PRIMARY KEY AUTOINCREMENT, sql TEXT NOT NULL, ran_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attribution (kind TEXT NOT NULL, value TEXT NOT NULL, verdict TEXT NOT NULL,
+    marked_at TEXT NOT NULL, PRIMARY KEY (kind, value));
 """
 
 
@@ -113,3 +116,16 @@ class CaseStore:
     def saved_queries(self) -> dict[str, str]:
         """Saved SQL queries by name."""
         return dict(self.db.execute("SELECT name, sql FROM saved_queries ORDER BY name"))
+
+    def set_attribution(self, kind: str, values: list[str], verdict: str | None) -> None:
+        """Say whose the IPs, sessions or user agents (`kind`) are: `attacker`, `not_attacker`, or None to forget."""
+        with self.db:
+            if verdict is None:
+                self.db.executemany("DELETE FROM attribution WHERE kind = ? AND value = ?", [(kind, v) for v in values])
+            else:
+                self.db.executemany("INSERT OR REPLACE INTO attribution VALUES (?, ?, ?, ?)",
+                                    [(kind, value, verdict, _now()) for value in values])
+
+    def attribution(self) -> list[tuple[str, str, str]]:
+        """(kind, value, verdict) of everything the analyst attributed, oldest first."""
+        return list(self.db.execute("SELECT kind, value, verdict FROM attribution ORDER BY marked_at, kind, value"))

@@ -1,0 +1,132 @@
+"""Provides `workbench exposure PATH...`: what the attacker read, synced, searched, opened, sent and deleted, per
+mailbox, with the attribution rule, the window and what could not be known (core/exposure.py)."""
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from rich.text import Text
+
+from workbench.commands.common import UsageError, add_format_argument, print_frame
+from workbench.core.attribution import RULE
+from workbench.core.case_exposure import attribution_in_force, case_exposure
+from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
+from workbench.core.config import load_config
+from workbench.core.export import format_for_path, write_atomic, write_frame
+from workbench.core.exposure import Exposure
+from workbench.core.inert import dumps, visible
+from workbench.core.table_fit import Column, console, print_table
+
+HELP = "what the attacker read, synced, searched, opened, sent and deleted, per mailbox (for breach notification)"
+#: The columns of each kind of exposure in the table output.
+SECTIONS = {
+    "read": ("messages read", ("mailbox", "time", "subject", "sender", "received", "folder", "message_id", "times")),
+    "sync": ("folders synced (every item in them downloaded)", ("mailbox", "time", "folder", "times")),
+    "search": ("searches", ("mailbox", "time", "search_terms", "operation")),
+    "file": ("files opened or downloaded", ("mailbox", "time", "operation", "file")),
+    "sent": ("messages sent", ("mailbox", "time", "subject", "recipient", "outside", "status", "message_id")),
+    "deleted": ("messages deleted", ("mailbox", "time", "operation", "subject", "folder", "message_id")),
+    "throttled": ("throttled auditing (items not recorded)", ("mailbox", "time", "until")),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `exposure`."""
+    add_cases_arguments(parser)
+    parser.add_argument("--user", action="append", default=[], metavar="UPN",
+                        help="a mailbox or account to report (repeatable; default: every mailbox)")
+    parser.add_argument("--from", dest="start", metavar="TIME", help="window start, UTC (default: first attacker event)")
+    parser.add_argument("--to", dest="end", metavar="TIME", help="window end, UTC (default: last attacker event)")
+    parser.add_argument("--attacker-ip", action="append", default=[], metavar="IP", help="an attacker IP (repeatable)")
+    parser.add_argument("--attacker-session", action="append", default=[], metavar="ID",
+                        help="an attacker session id (repeatable)")
+    parser.add_argument("--proposed", action="store_true",
+                        help="when nothing is marked, use the proposed attribution (high-severity hunt hits, hosting IPs)")
+    add_format_argument(parser)
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (.csv or .json) instead of stdout")
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    """An ISO date or time given on the command line, in UTC when it names no zone."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise UsageError(f"{option} {text!r}: not a date or time (e.g. 2023-02-20 or 2023-02-20T15:00)") from error
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def flat_rows(found: Exposure) -> pl.DataFrame:
+    """The rows as plain columns for CSV (record ids joined by spaces)."""
+    return found.rows.with_columns(pl.col("record_ids").list.join(" "))
+
+
+def _document(found: Exposure) -> str:
+    return dumps(json.loads(json.dumps(found.as_dict(), default=_iso)), indent=1)
+
+
+def _iso(value: object) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else str(value)
+
+
+def _window(found: Exposure) -> str:
+    if found.start is None:
+        return "window: none (no attacker activity)"
+    return f"window: {found.start:%Y-%m-%d %H:%M} .. {found.end:%Y-%m-%d %H:%M} UTC"
+
+
+def render(found: Exposure) -> None:
+    """Print the exposure as tables: attribution and rule, window, notes, per-mailbox counts, then each kind."""
+    out = console()
+    out.print(Text(f"Exposure: {found.attribution.describe()}", style="bold"))
+    out.print(Text(f"rule: {RULE}", style="dim"))
+    out.print(Text(_window(found)))
+    for note in found.notes:
+        out.print(Text(f"note: {visible(note)}", style="yellow"))
+    print_table(found.summary(), [Column(name, name, 7 if name != "mailbox" else 24) for name in found.summary().columns],
+                title="attacker's exposure per mailbox")
+    for kind, (title, columns) in SECTIONS.items():
+        rows = found.rows.filter(pl.col("kind") == kind)
+        if rows.height:
+            shown = rows.with_columns(pl.when(pl.col("attribution") != "attacker").then(
+                pl.concat_str(pl.col("mailbox"), pl.lit(" (uncertain)"))).otherwise("mailbox").alias("mailbox"))
+            print_table(shown, [Column(name, name, 16 if name in ("time", "received", "until") else 10) for name in columns],
+                        title=f"{title}: {rows.height}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the cases, settle the attribution and print or write the exposure."""
+    config = load_config(args.config)
+    try:
+        case = plan_case_set(args.paths, args.case, args.case_dir, config)
+    except CasesUsageError as error:
+        raise UsageError(str(error)) from error
+    case.open()
+    activity = case.activity()
+    attribution, proposal = attribution_in_force(case, activity, config, args.attacker_ip, args.attacker_session,
+                                                 args.proposed)
+    if attribution.empty:
+        offer = "" if proposal is None or proposal.empty else (
+            f"; proposed: IPs {', '.join(sorted(proposal.ips)) or 'none'}, {len(proposal.sessions)} sessions "
+            "(--proposed uses them)")
+        raise UsageError(f"nothing is attributed to the attacker: mark IPs or sessions in the workbench, or give "
+                         f"--attacker-ip / --attacker-session{offer}")
+    found = case_exposure(case, attribution, activity, args.user, _time(args.start, "--from"), _time(args.end, "--to"))
+    fmt = format_for_path(args.output) if args.output else args.format
+    if args.output:
+        if fmt == "json":
+            write_atomic(args.output, lambda handle: handle.write(_document(found) + "\n"))
+        else:
+            write_frame(flat_rows(found), args.output, "csv")
+        print(f"wrote {found.rows.height} rows to {visible(str(args.output))}", file=sys.stderr)
+    elif fmt == "json":
+        print(_document(found))
+    elif fmt == "csv":
+        print_frame(flat_rows(found), "csv")
+    else:
+        render(found)
+    return 0

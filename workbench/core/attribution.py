@@ -1,0 +1,108 @@
+"""Provides attribution: whose a record's activity is, the attacker's, the owner's or uncertain, by the IPs,
+sessions and user agents the analyst marks as the attacker's.
+
+The analyst's marks are kept in the case database (store.py). Before anything is marked, the workbench proposes
+the IPs and sessions of the high-severity hunt hits and the IPs the enrichment cache flags as hosting providers;
+a proposal is shown as proposed until it is accepted (and what the analyst says is not the attacker's is never
+proposed again). The rule is `RULE`, shown wherever attribution is.
+"""
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+#: What can be attributed, and the activity column holding it.
+KINDS = {"ip": "client_ip", "session": "session_id", "user_agent": "user_agent"}
+ATTACKER, NOT_ATTACKER = "attacker", "not_attacker"
+#: Hunt severities whose hits propose the attacker's IPs and sessions.
+PROPOSING_SEVERITIES = ("high", "critical")
+RULE = ("attacker: in a session marked as the attacker's, or from an attacker IP or user agent unless its session "
+        "was also used from other IPs; uncertain: an attacker IP or user agent in a session also used from other "
+        "IPs (the owner's too), or a record with neither session id nor IP; owner: everything else")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The attacker's IPs, sessions and user agents in force, and whether they are only proposed."""
+
+    ips: frozenset[str] = field(default_factory=frozenset)
+    sessions: frozenset[str] = field(default_factory=frozenset)
+    user_agents: frozenset[str] = field(default_factory=frozenset)
+    proposed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is attributed to the attacker."""
+        return not (self.ips or self.sessions or self.user_agents)
+
+    def values(self, kind: str) -> frozenset[str]:
+        """The attacker's values of one kind (`ip`, `session`, `user_agent`)."""
+        return {"ip": self.ips, "session": self.sessions, "user_agent": self.user_agents}[kind]
+
+    def describe(self) -> str:
+        """One line: what is attributed and whether it is proposed or marked."""
+        if self.empty:
+            return "nothing attributed to the attacker"
+        parts = [f"{len(self.values(kind))} {kind.replace('_', ' ')}{'s' if len(self.values(kind)) != 1 else ''}"
+                 for kind in KINDS if self.values(kind)]
+        return f"{'proposed' if self.proposed else 'marked'} as the attacker's: {', '.join(parts)}"
+
+    def as_dict(self) -> dict:
+        """The JSON shape: `ips`, `sessions`, `user_agents` (sorted), `proposed` and the rule."""
+        return {"ips": sorted(self.ips), "sessions": sorted(self.sessions), "user_agents": sorted(self.user_agents),
+                "proposed": self.proposed, "rule": RULE}
+
+
+def _values(pairs: list[tuple[str, str, str]], kind: str, verdict: str) -> frozenset[str]:
+    return frozenset(value for k, value, v in pairs if k == kind and v == verdict)
+
+
+def marked(pairs: list[tuple[str, str, str]]) -> Attribution:
+    """The attribution the analyst marked: (kind, value, verdict) rows of the case database."""
+    return Attribution(*(_values(pairs, kind, ATTACKER) for kind in KINDS))
+
+
+def propose(activity: pl.DataFrame, hits: pl.DataFrame, enrichment: pl.DataFrame | None,
+            pairs: list[tuple[str, str, str]] = ()) -> Attribution:
+    """The IPs and sessions of the high-severity hunt hits (found in `activity` by record id) and the hosting-provider
+    IPs of the enrichment, less what the analyst said is not the attacker's."""
+    proposing = hits.filter(pl.col("severity").is_in(PROPOSING_SEVERITIES)).select("record_id").unique()
+    rows = activity.join(proposing, on="record_id", how="semi")
+    ips = set(rows["client_ip"].drop_nulls())
+    if enrichment is not None and "hosting" in enrichment.columns:
+        ips |= set(enrichment.filter(pl.col("hosting").fill_null(False))["ip"])
+    sessions = set(rows["session_id"].drop_nulls())
+    return Attribution(frozenset(ips - _values(list(pairs), "ip", NOT_ATTACKER)),
+                       frozenset(sessions - _values(list(pairs), "session", NOT_ATTACKER)), proposed=True)
+
+
+def combined(base: Attribution, ips: list[str] = (), sessions: list[str] = ()) -> Attribution:
+    """`base` with more attacker IPs and sessions (the command line's `--attacker-ip`, `--attacker-session`)."""
+    if not ips and not sessions:
+        return base
+    return Attribution(base.ips | set(ips), base.sessions | set(sessions), base.user_agents, proposed=False)
+
+
+def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame) -> pl.DataFrame:
+    """`rows` (with `client_ip`, `session_id`, `user_agent`) with `attribution` (attacker, owner, uncertain) and
+    `attribution_reason`, by `RULE`; `activity` (every frame's rows of the case) tells which sessions were also used
+    from IPs that are not the attacker's."""
+    ip, session, agent = pl.col("client_ip"), pl.col("session_id"), pl.col("user_agent")
+    marked_ip = ip.is_in(list(attribution.ips)).fill_null(False)
+    marked_agent = agent.is_in(list(attribution.user_agents)).fill_null(False)
+    owner_sessions = (activity.filter(session.is_not_null() & ip.is_not_null() & ~marked_ip & ~marked_agent)
+                      .get_column("session_id").unique().to_list())
+    shared = session.is_in(owner_sessions).fill_null(False)
+    clue = pl.when(marked_ip).then(pl.lit("attacker IP")).otherwise(pl.lit("attacker user agent"))
+    verdict = (pl.when(session.is_in(list(attribution.sessions)).fill_null(False))
+               .then(pl.struct(pl.lit(ATTACKER).alias("a"), pl.lit("attacker session").alias("r")))
+               .when((marked_ip | marked_agent) & shared)
+               .then(pl.struct(pl.lit("uncertain").alias("a"),
+                               pl.concat_str(clue, pl.lit(" in a session also used from other IPs")).alias("r")))
+               .when(marked_ip | marked_agent).then(pl.struct(pl.lit(ATTACKER).alias("a"), clue.alias("r")))
+               .when(session.is_null() & ip.is_null())
+               .then(pl.struct(pl.lit("uncertain").alias("a"), pl.lit("neither session id nor IP").alias("r")))
+               .otherwise(pl.struct(pl.lit("owner").alias("a"), pl.lit("").alias("r"))))
+    return rows.with_columns(verdict.alias("_verdict")).with_columns(
+        pl.col("_verdict").struct.field("a").alias("attribution"),
+        pl.col("_verdict").struct.field("r").alias("attribution_reason")).drop("_verdict")
