@@ -225,3 +225,19 @@ def test_exposure_command_json_csv_and_usage(case, tmp_path, capsys):
     assert _exposure(tmp_path, "--format", "table") == 0
     out = capsys.readouterr().out
     assert "marked as the attacker's: 1 ip" in out and "messages read" in out
+
+
+def test_report_has_an_exposure_section_by_the_marked_attribution(case, tmp_path):
+    from workbench.core.report import case_report
+    from workbench.core.report_format import write_report
+
+    case.store.set_attribution("ip", [ATTACKER_IP], ATTACKER)
+    report = case_report(case, {})
+    assert report.exposure is not None and not report.exposure.attribution.proposed
+    text = write_report(report, tmp_path / "report.md").read_text()
+    section = text[text.index("## Exposure"):text.index("## Queries used")]
+    assert "marked as the attacker's: 1 ip" in section and "Rule: attacker:" in section
+    assert "### Messages read" in section and "\\<inv-1@contoso.com\\>" in section
+    assert "wire transfer" in section and "throttled from 2023-02-20 09:02" in section
+    html = write_report(report, tmp_path / "report.html").read_text()
+    assert "<h3>Messages sent</h3>" in html and "=HYPERLINK(&quot;http://x.test&quot;)" in html

@@ -16,21 +16,11 @@ from workbench.core.case_exposure import attribution_in_force, case_exposure
 from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import load_config
 from workbench.core.export import format_for_path, write_atomic, write_frame
-from workbench.core.exposure import Exposure
+from workbench.core.exposure import SECTIONS, Exposure
 from workbench.core.inert import dumps, visible
 from workbench.core.table_fit import Column, console, print_table
 
 HELP = "what the attacker read, synced, searched, opened, sent and deleted, per mailbox (for breach notification)"
-#: The columns of each kind of exposure in the table output.
-SECTIONS = {
-    "read": ("messages read", ("mailbox", "time", "subject", "sender", "received", "folder", "message_id", "times")),
-    "sync": ("folders synced (every item in them downloaded)", ("mailbox", "time", "folder", "times")),
-    "search": ("searches", ("mailbox", "time", "search_terms", "operation")),
-    "file": ("files opened or downloaded", ("mailbox", "time", "operation", "file")),
-    "sent": ("messages sent", ("mailbox", "time", "subject", "recipient", "outside", "status", "message_id")),
-    "deleted": ("messages deleted", ("mailbox", "time", "operation", "subject", "folder", "message_id")),
-    "throttled": ("throttled auditing (items not recorded)", ("mailbox", "time", "until")),
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

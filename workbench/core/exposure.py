@@ -20,8 +20,18 @@ from workbench.core.schema import UTC_TIME
 
 #: What auditing stops recording after a throttled `MailItemsAccessed` record.
 THROTTLE_PERIOD = timedelta(hours=24)
+#: Each kind of exposure: its title and the columns shown for it (CLI, TUI and report).
+SECTIONS = {
+    "read": ("messages read", ("mailbox", "time", "subject", "sender", "received", "folder", "message_id", "times")),
+    "sync": ("folders synced (every item in them downloaded)", ("mailbox", "time", "folder", "times")),
+    "search": ("searches", ("mailbox", "time", "search_terms", "operation")),
+    "file": ("files opened or downloaded", ("mailbox", "time", "operation", "file")),
+    "sent": ("messages sent", ("mailbox", "time", "subject", "recipient", "outside", "status", "message_id")),
+    "deleted": ("messages deleted", ("mailbox", "time", "operation", "subject", "folder", "message_id")),
+    "throttled": ("throttled auditing (items not recorded)", ("mailbox", "time", "until")),
+}
 #: The kinds of exposure, in the order shown.
-KINDS = ("read", "sync", "search", "file", "sent", "deleted", "throttled")
+KINDS = tuple(SECTIONS)
 #: One row per thing exposed.
 EXPOSURE_SCHEMA: dict[str, pl.DataType] = {
     "mailbox": pl.String(), "kind": pl.String(), "time": UTC_TIME, "until": UTC_TIME, "message_id": pl.String(),

@@ -1,6 +1,7 @@
 """Provides the incident report's content: the marked events grouped by ATT&CK tactic and technique in
 matrix order (as the reference article is laid out), with notes and tags, enrichment, the first and
-last attacker activity per account, the indicators and the queries used.
+last attacker activity per account, the indicators, the exposure (what the attacker read, searched, sent
+and deleted) and the queries used.
 
 This module gathers the facts; `report_format.py` writes them as Markdown or self-contained HTML.
 """
@@ -16,7 +17,9 @@ from hunts import attack, hit_pairs
 from workbench.core import decode
 from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate, tenant_labels
+from workbench.core.case_exposure import attribution_in_force, case_exposure
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.exposure import Exposure
 from workbench.core.hunting import case_hits
 from workbench.core.indicators import indicator_rows
 from workbench.core.ioc import Ioc, ioc_matches
@@ -81,6 +84,8 @@ class Report:
     #: The input files as loaded (path, format, size, modified, sha256) and those changed or gone since.
     inputs: list[dict] = field(default_factory=list)
     changed_inputs: list[str] = field(default_factory=list)
+    #: What the attacker read, searched, sent and deleted, by the attribution in force (marked, else proposed).
+    exposure: Exposure | None = None
 
 
 def _short(text: str) -> str:
@@ -176,6 +181,7 @@ def build_report(
     generated: str | None = None,
     inputs: list[dict] | None = None,
     changed_inputs: list[str] | None = None,
+    exposure: Exposure | None = None,
 ) -> Report:
     """The report of the marked events of one case; `hits` are the hunt hits over the case's events."""
     marked = events.filter(pl.col("record_id").is_in(list(marks))).sort("creation_time", "record_id")
@@ -194,7 +200,7 @@ def build_report(
         first=marked["creation_time"].min(), last=marked["creation_time"].max(),
         tactics=tactics, other=other, accounts=_accounts(marked), enrichment=_enrichment(marked, enrichment),
         indicators=_indicators(marked, correlation), ioc_hits=iocs, queries=list(queries or []),
-        inputs=list(inputs or []), changed_inputs=list(changed_inputs or []),
+        inputs=list(inputs or []), changed_inputs=list(changed_inputs or []), exposure=exposure,
     )
 
 
@@ -203,8 +209,9 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
                 hunt_dirs: tuple[Path, ...] = ()) -> Report:
     """The report of a case's marked events: the hunt `hits` over the whole case (default: the case hunted with
     the bundled, configured and `hunt_dirs` hunts), enrichment from the cache only, the indicators compared with
-    the `others` cases (or, without them, between the cases of a case set or the tenants of a case), and the
-    queries the analyst saved (not every one-off query run)."""
+    the `others` cases (or, without them, between the cases of a case set or the tenants of a case), the
+    exposure by the analyst's attribution (else the proposal, said so), and the queries the analyst saved (not
+    every one-off query run)."""
     events = case.activity()  # every source: marked sign-ins and directory audits are evidence too
     store = case.store
     enrichment = cached_enrichment(events, config)
@@ -218,13 +225,15 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
             correlation = correlation.with_columns(pl.col("cases").list.eval(pl.element().replace(labels)))
     else:
         correlation = None
+    if hits is None:
+        hits = case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment, case=case)
+    attribution, _proposal = attribution_in_force(case, events, config, use_proposal=True, hits=hits)
     return build_report(
-        case.name, events, store.marks(),
-        case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment, case=case) if hits is None else hits,
+        case.name, events, store.marks(), hits,
         notes=store.notes(), tags=store.tags(), enrichment=enrichment, correlation=correlation,
         ioc_matches=ioc_matches(events, iocs) if iocs else None,
         queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,
         inputs=[{key: getattr(file, key) for key in ("path", "format", "size", "modified", "sha256")}
                 for one in getattr(case, "cases", [case]) for file in one.load_report().files],
-        changed_inputs=case.changed_inputs(),
+        changed_inputs=case.changed_inputs(), exposure=case_exposure(case, attribution, events),
     )

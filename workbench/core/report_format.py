@@ -10,6 +10,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from workbench.core.attribution import RULE
+from workbench.core.exposure import SECTIONS
 from workbench.core.inert import visible
 from workbench.core.report import OTHER_EVIDENCE, Report, ReportEvent
 
@@ -44,16 +46,20 @@ def _account_rows(report: Report) -> list[list[str]]:
             for row in report.accounts]
 
 
-def _enrichment_rows(report: Report) -> list[list[str]]:
-    def text(value) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return "; ".join(value) if isinstance(value, list) else str(value)
+def _cell(value: object) -> str:
+    """A value as a report cell: nothing for null, yes/no, times to the second, lists joined with `; `."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(value)
+    return _time(value) if isinstance(value, datetime) else str(value)
 
+
+def _enrichment_rows(report: Report) -> list[list[str]]:
     keys = ("ip", "asn", "org", "country", "abuse_score", "hosting", "reasons")
-    return [[text(row.get(key)) for key in keys] for row in report.enrichment]
+    return [[_cell(row.get(key)) for key in keys] for row in report.enrichment]
 
 
 def _indicator_rows(report: Report) -> list[list[str]]:
@@ -68,6 +74,27 @@ def _input_rows(report: Report) -> list[list[str]]:
     return [[row["path"], row["format"], f"{row['size']:,}" if row["size"] is not None else "",
              row["modified"] or "", row["sha256"] or "not recorded (loaded before hashes were kept)"]
             for row in report.inputs]
+
+
+EXPOSURE_TITLE = "Exposure: what the attacker read, searched, sent and deleted"
+
+
+def _exposure_parts(report: Report) -> tuple[list[str], list[tuple[str, list[str], list[list[str]]]]]:
+    """The exposure as paragraphs (attribution, rule, window, what is unknown) and tables (title, headers, rows):
+    the counts per mailbox, then each kind of exposure."""
+    found = report.exposure
+    window = ("no attacker activity" if found.start is None
+              else f"{_time(found.start)} to {_time(found.end)} UTC")
+    paragraphs = [f"Attribution: {found.attribution.describe()}.", f"Rule: {RULE}.", f"Window: {window}."]
+    paragraphs += [f"Unknown: {note}." for note in found.notes]
+    summary = found.summary()
+    tables = [("Per mailbox", summary.columns, [[_cell(value) for value in row] for row in summary.iter_rows()])]
+    for kind, (title, columns) in SECTIONS.items():
+        rows = found.rows.filter(found.rows["kind"] == kind)
+        if rows.height:
+            cells = [[_cell(value) for value in row] for row in rows.select(*columns, "attribution").iter_rows()]
+            tables.append((title[0].upper() + title[1:], [*columns, "attribution"], cells))
+    return paragraphs, tables
 
 
 def _ioc_rows(report: Report) -> list[list[str]]:
@@ -138,6 +165,11 @@ def to_markdown(report: Report) -> str:
     lines += _md_table(("Kind", "Value", "Marked events", "Also seen in"), _indicator_rows(report))
     if report.ioc_hits:
         lines += ["### IOC matches", ""] + _md_table(("Indicator", "Type", "Fields", "Marked events"), _ioc_rows(report))
+    if report.exposure is not None:
+        paragraphs, tables = _exposure_parts(report)
+        lines += [f"## {EXPOSURE_TITLE}", ""] + [f"- {md(text)}" for text in paragraphs] + [""]
+        for title, headers, rows in tables:
+            lines += [f"### {md(title)}", ""] + _md_table(headers, rows)
     lines += ["## Queries used", ""]
     if not report.queries:
         lines += [NO_QUERIES, ""]
@@ -200,6 +232,11 @@ def to_html(report: Report) -> str:
     lines += _html_table(("Kind", "Value", "Marked events", "Also seen in"), _indicator_rows(report))
     if report.ioc_hits:
         lines += ["<h3>IOC matches</h3>"] + _html_table(("Indicator", "Type", "Fields", "Marked events"), _ioc_rows(report))
+    if report.exposure is not None:
+        paragraphs, tables = _exposure_parts(report)
+        lines += [f"<h2>{h(EXPOSURE_TITLE)}</h2>"] + [f"<p class=\"note\">{h(text)}</p>" for text in paragraphs]
+        for title, headers, rows in tables:
+            lines += [f"<h3>{h(title)}</h3>"] + _html_table(headers, rows)
     lines.append("<h2>Queries used</h2>")
     if not report.queries:
         lines.append(f"<p>{NO_QUERIES}</p>")
