@@ -241,3 +241,15 @@ def test_report_has_an_exposure_section_by_the_marked_attribution(case, tmp_path
     assert "wire transfer" in section and "throttled from 2023-02-20 09:02" in section
     html = write_report(report, tmp_path / "report.html").read_text()
     assert "<h3>Messages sent</h3>" in html and "=HYPERLINK(&quot;http://x.test&quot;)" in html
+
+
+def test_drill_down_lines_of_a_throttled_bind_and_of_a_search():
+    from workbench.core.decode import mail_access
+
+    throttled, search = records()[4], records()[5]
+    assert mail_access(throttled) == [
+        ("access", "Bind: messages opened one by one"),
+        ("throttled", "yes: no items are recorded for 24 hours; assume the whole mailbox was read"),
+        ("folder", "\\Inbox (1 items)"), ("  item", "<inv-1@contoso.com> (20000 bytes)")]
+    assert mail_access(search) == [("search", "wire transfer")]
+    assert mail_access("not a record") == []

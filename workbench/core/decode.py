@@ -214,6 +214,36 @@ def mail_items(affected_items: Any, item: Any) -> list[list[tuple[str, str]]]:
     return items
 
 
+_ACCESS_TYPES = {"bind": "Bind: messages opened one by one", "sync": "Sync: whole folders downloaded by a client"}
+
+
+def mail_access(record: Any) -> list[tuple[str, str]]:
+    """What a `MailItemsAccessed` or search record says of the mailbox access, as (field, value) lines: the access
+    type, whether auditing was throttled, each folder with its items, the search text."""
+    if not isinstance(record, dict):
+        return []
+    lines = []
+    properties = dict(name_values(record.get("OperationProperties")))
+    if properties.get("MailAccessType"):
+        access = properties["MailAccessType"]
+        lines.append(("access", _ACCESS_TYPES.get(access.lower(), access)))
+    if properties.get("IsThrottled", "").lower() == "true":
+        lines.append(("throttled", "yes: no items are recorded for 24 hours; assume the whole mailbox was read"))
+    folders = record.get("Folders")
+    for folder in folders if isinstance(folders, list) else []:
+        if not isinstance(folder, dict):
+            continue
+        items = folder.get("FolderItems") if isinstance(folder.get("FolderItems"), list) else []
+        lines.append(("folder", f"{_unwrap(folder.get('Path') or folder.get('Id') or '')} ({len(items)} items)"))
+        lines += [("  item", f"{_unwrap(item.get('InternetMessageId') or item.get('Id') or '')}"
+                             + (f" ({_unwrap(item['SizeInBytes'])} bytes)" if item.get("SizeInBytes") is not None else ""))
+                  for item in items if isinstance(item, dict)]
+    for key in ("QueryText", "SearchQuery"):
+        if record.get(key):
+            lines.append(("search", _unwrap(record[key])))
+    return lines
+
+
 def summary(object_id: str | None, item: Any, affected_items: Any, parameters: Any) -> str:
     """A short description of what an event touched: a subject, an Identity/Name parameter, the object."""
     for lines in mail_items(affected_items, item):

@@ -138,7 +138,7 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
         if record is not None and record.fields is not None:
             source_sections(text, row["source"], record.fields)
     else:
-        _audit_log_sections(text, field)
+        _audit_log_sections(text, field, decoded)
     section(text, "Record")
     if record is None:
         text.append("(loading…)")
@@ -152,8 +152,9 @@ def _app(name: str | None, app_id: str) -> str:
     return f"{name} ({app_id})" if name else f"{app_id} (not in the first-party table)"
 
 
-def _audit_log_sections(text: Text, field: Callable[[str], Any]) -> None:
-    """Parameters, ModifiedProperties, mail items and the other nested fields of an audit log record."""
+def _audit_log_sections(text: Text, field: Callable[[str], Any], record: Any) -> None:
+    """Parameters, ModifiedProperties, mailbox access, mail items and the other nested fields of an audit log record
+    (`record`: the original record, once read)."""
     parameters = decode.name_values(field("parameters"))
     if parameters:
         section(text, "Parameters")
@@ -169,6 +170,11 @@ def _audit_log_sections(text: Text, field: Callable[[str], Any]) -> None:
                 text.append("  ")
                 value(text, name, DECODED_LIMIT)
                 text.append("\n")
+    access = decode.mail_access(record)
+    if access:
+        section(text, "Mailbox access")
+        for name, shown in access:
+            pair(text, name, shown, limit=DECODED_LIMIT)
     for index, item in enumerate(decode.mail_items(field("affected_items"), field("item")), 1):
         section(text, f"Mail item {index}")
         for name, shown in item:
