@@ -15,13 +15,14 @@ from workbench.core.table_fit import Column, print_rows, print_table
 
 HELP = "lists the cases (inputs, rows per source, tenants, size, created, last opened); `cases rename`, `cases remove`"
 COLUMNS = {"name": pl.String, "events": pl.Int64, "sign_ins": pl.Int64, "directory_audits": pl.Int64,
-           "rejected": pl.Int64, "tenants": pl.String, "size": pl.String, "created": pl.String, "last_opened": pl.String,
+           "messages": pl.Int64, "rejected": pl.Int64, "tenants": pl.String, "size": pl.String, "created": pl.String, "last_opened": pl.String,
            "inputs": pl.String}
 #: The table's columns, most wanted first.
 TABLE_COLUMNS = [
     Column("name", min_width=16), Column("events", min_width=7), Column("tenants", min_width=16),
     Column("last_opened", min_width=16), Column("size", min_width=6), Column("inputs", min_width=16),
-    Column("sign_ins", min_width=8), Column("directory_audits", "directory audits", 8), Column("rejected", min_width=8),
+    Column("sign_ins", min_width=8), Column("directory_audits", "directory audits", 8), Column("messages", min_width=8),
+    Column("rejected", min_width=8),
     Column("created", min_width=16),
 ]
 

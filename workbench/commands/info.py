@@ -12,7 +12,8 @@ from workbench.core.load_report import FileReport, LoadReport
 from workbench.core.summary import summarise
 
 HELP = "load report: per file format, loaded / duplicate / rejected, time range, sources, sign-ins, workloads"
-SOURCE_NAMES = {"ual": "audit log records", "signin": "sign-ins", "audit": "directory audits"}
+SOURCE_NAMES = {"ual": "audit log records", "signin": "sign-ins", "audit": "directory audits",
+                "message": "message trace rows"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,9 +59,11 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     for file in summary["files"]:
         if file.get("note"):
             console.print(Text(visible(f"note: {FileReport(**file).note_line()}")))
+        if FileReport(**file).row_unit():
+            console.print(Text(visible(f"note: {file['path']}: {FileReport(**file).row_unit()}")))
     if totals["folded"]:
-        console.print(Text(f"{totals['folded']:,} repeated rows of a sign-in or directory audit folded into the loaded "
-                           "one (counted as duplicates)"))
+        console.print(Text(f"{totals['folded']:,} repeated rows of a sign-in, directory audit or message folded into the "
+                           "loaded one (counted as duplicates)"))
     if totals["rejected"]:
         console.print(Text(f"{totals['rejected']:,} rows rejected: see the case's rejects.jsonl (file, row, reason)"))
     if totals["conflicting"]:

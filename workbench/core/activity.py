@@ -1,12 +1,14 @@
 """Provides the activity projection (DESIGN §2b): every frame of a case as rows of one shape, for the views that
 span sources (events list, pivots, timeline, correlate, IOC sweep, marks, export).
 
-The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`), `app` (the
+The rows have the events frame's columns (without `audit_data`), `source` (`ual`, `signin`, `audit`, `message`), `app` (the
 application readable for every source: its name, else its id; a directory audit's initiating app) and a
 sign-in's type, client app, ASN, country and status code. A
 sign-in's operation says its kind (`SignIn`, `NonInteractiveSignIn`, ...), its result is its status kind
 (success, failure, interrupt) and its object the decoded status (unless a success) and the app; a directory
-audit's operation is its activity, its object the targets. Hunts keep reading the `ual` rows (the events frame) only.
+audit's operation is its activity, its object the targets. A message trace row (one message to one recipient) is
+`message <status>` by its sender (`user_key`) from its `from_ip`, at the time it was received, its object the
+recipient and subject, its workload `MessageTrace`. Hunts keep reading the `ual` rows (the events frame) only.
 """
 
 import polars as pl
@@ -15,7 +17,7 @@ from workbench.core.apps import first_party_name, normalised_app_id
 from workbench.core.schema import EVENT_SCHEMA
 
 #: `source` of each frame's rows.
-SOURCES = {"events": "ual", "sign_ins": "signin", "directory_audits": "audit"}
+SOURCES = {"events": "ual", "sign_ins": "signin", "directory_audits": "audit", "messages": "message"}
 #: The events' columns (without `audit_data`), `source`, the readable `app`, and what a sign-in says of how it came in
 #: (null elsewhere).
 ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "audit_data"} | {
@@ -24,6 +26,7 @@ ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name !
 SIGN_IN_OPERATIONS = {"interactive": "SignIn", "non_interactive": "NonInteractiveSignIn",
                       "service_principal": "ServicePrincipalSignIn", "managed_identity": "ManagedIdentitySignIn"}
 ENTRA = "AzureActiveDirectory"
+MESSAGE_TRACE = "MessageTrace"
 
 
 def _sign_in_rows(sign_ins: pl.LazyFrame) -> pl.LazyFrame:
@@ -54,10 +57,26 @@ def _directory_audit_rows(audits: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame, directory_audits: pl.LazyFrame) -> pl.LazyFrame:
+def _message_rows(messages: pl.LazyFrame) -> pl.LazyFrame:
+    return messages.select(
+        "record_id", pl.col("received").alias("creation_time"),
+        pl.concat_str([pl.lit("message"), pl.col("status")], separator=" ", ignore_nulls=True).alias("operation"),
+        pl.lit(MESSAGE_TRACE).alias("workload"), pl.lit(MESSAGE_TRACE).alias("record_type_name"),
+        pl.col("sender").alias("user_id"), pl.col("sender_key").alias("user_key"),
+        pl.col("from_ip").alias("client_ip"), pl.col("from_ip").alias("client_ip_raw"),
+        pl.col("status").alias("result_status"),
+        pl.concat_str([pl.col("recipient"), pl.col("subject")], separator=" · ", ignore_nulls=True).alias("object_id"),
+        "organization_id", "case", "source_file", "source_row", pl.lit(SOURCES["messages"]).alias("source"),
+    )
+
+
+def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame, directory_audits: pl.LazyFrame,
+             messages: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """The rows of every frame in the activity shape, in time order (ties in input order, events first)."""
     parts = [events.drop("audit_data", strict=False).with_columns(pl.lit(SOURCES["events"]).alias("source")),
              _sign_in_rows(sign_ins), _directory_audit_rows(directory_audits)]
+    if messages is not None:
+        parts.append(_message_rows(messages))
     rows = pl.concat(parts, how="diagonal_relaxed").with_columns(
         pl.coalesce("app", "app_name", "app_id").alias("app")).select(list(ACTIVITY_SCHEMA))
     return rows.cast(ACTIVITY_SCHEMA).sort("creation_time", maintain_order=True)

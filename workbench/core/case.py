@@ -36,7 +36,7 @@ from workbench.core.config import cases_root
 from workbench.core.evidence import changed_inputs
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
-from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, empty_frame
+from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN, empty_frame
 from workbench.core.store import CaseStore
 
 POINTER = "current"
@@ -243,7 +243,7 @@ class Case:
             finally:
                 sink.close()
             conflicts.resolve(staging, report)
-            folds.fold_all(staging, report, ("sign_ins", "directory_audits"))
+            folds.fold_all(staging, report, ("sign_ins", "directory_audits", "messages"))
             shutil.rmtree(staging / "scratch", ignore_errors=True)
             (staging / "load_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
             (staging / "inputs.json").write_text(json.dumps(fingerprint, indent=1), encoding="utf-8")
@@ -315,7 +315,7 @@ class Case:
         return LoadReport.from_dict(json.loads((self.state_dir / "load_report.json").read_text()))
 
     def parts(self, frame: str = "events") -> list[Path]:
-        """The Parquet parts holding a frame (`events`, `sign_ins`, `directory_audits`), in load order."""
+        """The Parquet parts holding a frame (`events`, `sign_ins`, `directory_audits`, `messages`), in load order."""
         return sorted((self.state_dir / frame).glob("part-*.parquet")) if self.exists else []
 
     def conflict_parts(self) -> list[Path]:
@@ -337,7 +337,7 @@ class Case:
 
     def frame(self, name: str) -> pl.DataFrame:
         """A frame of the case in memory, without its original records, in time order."""
-        return self.scan(frame=name).sort("creation_time", maintain_order=True).collect()
+        return self.scan(frame=name).sort(TIME_COLUMN[name], maintain_order=True).collect()
 
     def events(self) -> pl.DataFrame:
         """The events frame in memory, without the bulky `audit_data` column, in time order."""
@@ -354,7 +354,8 @@ class Case:
 
     def activity(self) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order."""
-        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits")).collect()
+        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
+                        self.scan(frame="messages")).collect()
 
     def record_row(self, row: dict) -> dict | None:
         """The whole row, original record included, of one row of `events()` or `activity()` in its own frame,

@@ -56,14 +56,15 @@ def summary(case: Case) -> dict:
     for file in report.files:
         for frame, count in (file.frames or {"events": file.loaded}).items():
             frames[frame] = frames.get(frame, 0) + count
-    people = pl.concat([case.scan(frame=frame).select("organization_id", "user_key").collect()
-                        for frame in ("events", "sign_ins", "directory_audits")])
+    senders = case.scan(frame="messages").select("organization_id", pl.col("sender_key").alias("user_key"))
+    people = pl.concat([*(case.scan(frame=frame).select("organization_id", "user_key").collect()
+                          for frame in ("events", "sign_ins", "directory_audits")), senders.collect()])
     ids = people["organization_id"].drop_nulls().unique().to_list()
     labels = tenant_labels(people)
     return {
         "name": case.name, "inputs": [str(path) for path in case.inputs()],
         "events": frames.get("events", 0), "sign_ins": frames.get("sign_ins", 0),
-        "directory_audits": frames.get("directory_audits", 0), "rejected": report.totals()["rejected"],
+        "directory_audits": frames.get("directory_audits", 0), "messages": frames.get("messages", 0), "rejected": report.totals()["rejected"],
         "tenants": sorted(labels.get(tenant, tenant) for tenant in ids), "size_bytes": _size(case.root),
         "created": _when(case.created()), "last_opened": _when(case.last_opened()),
     }

@@ -133,8 +133,41 @@ DIRECTORY_AUDIT_MEANINGS = {
     "raw": "the whole original record, JSON text",
 }
 
+#: Message trace, one row per (message, recipient) (sources/messages.py).
+MESSAGE_MEANINGS = {
+    "record_id": "message_id|recipient_key, lower-cased (trace:<trace id>|recipient without a message id): one "
+                 "message to one recipient, the same in every export shape",
+    "received": "when Exchange Online received the message, UTC (the extended report's first event)",
+    "sender": "the sender's address, as logged",
+    "sender_key": "sender in lower case (join events on user_key)",
+    "recipient": "the recipient's address, as logged",
+    "recipient_key": "recipient in lower case",
+    "subject": "the subject as logged (attacker-controlled text)",
+    "status": "delivered, failed, pending, expanded, quarantined, filteredasspam, gettingstatus, ...; from the admin "
+              "center's events: DELIVER/SEND delivered, FAIL/DROP failed, DEFER pending, else the last event (receive)",
+    "delivery_events": "the admin center reports' events for this recipient in order (Receive, Deliver); null in "
+                       "the cmdlets' and Graph's traces",
+    "direction": "inbound, outbound or internal, from the admin center reports' directionality (internal: sent from "
+                 "the tenant and delivered to a mailbox of it); null for Get-MessageTrace, the Reporting Web Service "
+                 "and Graph, which do not say it",
+    "from_ip": "the address that handed the message to Exchange Online (the client or sending server), normalised",
+    "to_ip": "the address of the server the message was sent on to, normalised; null when delivered to a mailbox",
+    "size": "the message's size in bytes",
+    "message_id": "the InternetMessageId in angle brackets, as the audit log writes it (join events on it)",
+    "message_trace_id": "the trace's id (MessageTraceId; Graph's id), lower-cased",
+    "network_message_id": "the admin center reports' network message id, lower-cased",
+    "connector_id": "the connector the message came in or went out by, where the report says",
+    "organization": "the tenant's domain as the trace names it (Organization: example.onmicrosoft.com)",
+    "organization_id": "the tenant id, where the export gives it (the extended report's tenant_id)",
+    "case": "the case label",
+    "source_file": "the input file the row came from",
+    "source_row": "the row or line of source_file (the reports' rows count once per recipient)",
+    "raw": "the original row or record, JSON text (the extended report: its final event's row)",
+}
+
 #: Meanings of the columns of each frame of a case, by frame name (schema.FRAME_SCHEMAS).
-FRAME_MEANINGS = {"events": EVENT_MEANINGS, "sign_ins": SIGN_IN_MEANINGS, "directory_audits": DIRECTORY_AUDIT_MEANINGS}
+FRAME_MEANINGS = {"events": EVENT_MEANINGS, "sign_ins": SIGN_IN_MEANINGS, "directory_audits": DIRECTORY_AUDIT_MEANINGS,
+                  "messages": MESSAGE_MEANINGS}
 
 #: The columns conflicting duplicates add to an event's.
 KEPT_MEANINGS = {

@@ -19,7 +19,9 @@ EXPECTED_SHAPES = (
     "a Microsoft Graph audit log query, sign-ins or directory audits ({\"value\": [...]} or one record per line), "
     "Azure Monitor diagnostic records of Entra ID logs, a Log Analytics / Sentinel query result "
     "(SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs, OfficeActivity; CSV or JSON) "
-    "or the Entra admin center's sign-ins download"
+    "the Entra admin center's sign-ins download, "
+    "or a message trace (Get-MessageTrace / Get-MessageTraceV2 CSV, the Exchange admin center's summary or extended "
+    "report, Reporting Web Service or Microsoft Graph message trace JSON)"
 )
 
 

@@ -17,6 +17,12 @@ COLLECTOR_LIMITS = {
     100_000: "the Entra admin center's download limit, and other collectors' page limits",
 }
 CUT_OFF_MARK = "may be cut off"
+#: What a row is, for the shapes whose rows are not one record each (sources/messages.py).
+ROW_UNITS = {
+    "eac-summary-csv": "rows are counted per recipient: a report row naming several recipients counts once for each",
+    "eac-extended-csv": "rows are counted per event and recipient: each (message, recipient) loads once, with its "
+                        "final status; its other events count as duplicates (listed in delivery_events)",
+}
 
 
 def cut_off_note(rows: int) -> str | None:
@@ -40,7 +46,7 @@ class FileReport:
     rejected: int = 0
     warnings: int = 0
     note: str | None = None
-    #: Rows loaded per frame (`events`, `sign_ins`, `directory_audits`).
+    #: Rows loaded per frame (`events`, `sign_ins`, `directory_audits`, `messages`).
     frames: dict[str, int] = field(default_factory=dict)
     #: Of the duplicates, those whose values were folded into the loaded row (sign-ins refilled by Sentinel).
     folded: int = 0
@@ -48,6 +54,10 @@ class FileReport:
     sha256: str | None = None
     size: int | None = None
     modified: str | None = None
+
+    def row_unit(self) -> str | None:
+        """What the file's rows are when they are not one record each (the admin center's message trace reports)."""
+        return ROW_UNITS.get(self.format)
 
     def note_line(self) -> str:
         """The note with the file's path before it (a note from a loading error names the file already)."""
@@ -70,7 +80,8 @@ class LoadReport:
 
     def frame_line(self) -> str:
         """What went into each frame, and the repeated sign-ins or directory audits folded into loaded ones."""
-        names = {"events": "audit log records", "sign_ins": "sign-ins", "directory_audits": "directory audits"}
+        names = {"events": "audit log records", "sign_ins": "sign-ins", "directory_audits": "directory audits",
+                 "messages": "message trace rows"}
         loaded: dict[str, int] = {}
         for file in self.files:
             for frame, count in file.frames.items():
@@ -78,8 +89,8 @@ class LoadReport:
         line = "loaded: " + ", ".join(f"{loaded[frame]:,} {name}" for frame, name in names.items() if loaded.get(frame))
         folded = self.totals()["folded"]
         if folded:
-            line += (f"; {folded:,} repeated rows of a sign-in or directory audit (other pages, shapes or Sentinel's "
-                     "refills) folded into the loaded one, counted as duplicates")
+            line += (f"; {folded:,} repeated rows of a sign-in, directory audit or message (other pages, shapes or "
+                     "Sentinel's refills) folded into the loaded one, counted as duplicates")
         return line
 
     def conflict_lines(self, limit: int) -> list[str]:

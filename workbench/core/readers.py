@@ -145,21 +145,24 @@ def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     yield from csv_chunks(path, columns, _with_envelope)
 
 
-def csv_chunks(path: Path, columns: dict[str, str] | None, finish: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[RawChunk]:
+def csv_chunks(path: Path, columns: dict[str, str] | None, finish: Callable[[pl.DataFrame], pl.DataFrame],
+               skip_lines: int = 0) -> Iterator[RawChunk]:
     """The rows of an RFC 4180 CSV file with a header, streamed in batches of text columns: those of `columns`
-    renamed (None: every column under its header name), `source_row` (the header is row 1) and, for a row that
+    renamed (None: every column under its header name), `source_row` (the header is row 1, or the row after the
+    `skip_lines` lines before it, such as the `#TYPE` line of Windows PowerShell's Export-Csv) and, for a row that
     is not one record, its text as `audit_data` and why as `reader_problem`; `finish` makes each batch a chunk.
 
     Polars reads well-formed files. From the first row it cannot read, or that holds a line break (where an
     unterminated quote may have swallowed the rows after it), the rest of the file is read record by record
     by `_csv_records`, which costs an unterminated quote only its own row.
     """
-    scan = pl.scan_csv(path, glob=False, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
+    scan = pl.scan_csv(path, glob=False, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy",
+                       skip_lines=skip_lines)
     header = scan.collect_schema().names()
     if columns is None:
         columns = {name.strip(): name.strip() for name in header}
     renames = {name: columns[name.strip()] for name in header if name.strip() in columns}
-    scan = scan.with_row_index("source_row", offset=2).select(
+    scan = scan.with_row_index("source_row", offset=2 + skip_lines).select(
         pl.col("source_row").cast(pl.Int64), *[pl.col(k).alias(v) for k, v in renames.items()]
     )
     last_row = 1
@@ -178,7 +181,7 @@ def csv_chunks(path: Path, columns: dict[str, str] | None, finish: Callable[[pl.
             return
     except pl.exceptions.PolarsError:
         pass
-    yield from _read_csv_slowly(path, columns, last_row, finish)
+    yield from _read_csv_slowly(path, columns, max(last_row, 1 + skip_lines), finish, skip_lines)
 
 
 def _csv_values(text: str) -> list[str] | None:
@@ -213,14 +216,16 @@ def _csv_records(lines: Iterator[str], width: int) -> Iterator[tuple[str, list[s
 
 
 def _read_csv_slowly(path: Path, columns: dict[str, str], after_row: int,
-                     finish: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[RawChunk]:
+                     finish: Callable[[pl.DataFrame], pl.DataFrame], skip_lines: int = 0) -> Iterator[RawChunk]:
     """The records after `after_row`, in chunks, each unreadable one with its reason."""
     schema = {"source_row": pl.Int64, **{column: pl.String for column in columns.values()}, "audit_data": pl.String,
               "reader_problem": pl.String}
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
         header = [name.strip() for name in _csv_values(handle.readline()) or []]
         rows: list[dict] = []
-        for number, (text, values) in enumerate(_csv_records(handle, len(header)), start=2):
+        for number, (text, values) in enumerate(_csv_records(handle, len(header)), start=2 + skip_lines):
             if number <= after_row:
                 continue
             if isinstance(values, str):

@@ -136,11 +136,43 @@ DIRECTORY_AUDIT_SCHEMA: dict[str, pl.DataType] = {
     "raw": pl.String(),
 }
 
+#: Message trace, one row per (message, recipient) (sources/messages.py). `received` is when Exchange Online
+#: received the message; `message_id` is the InternetMessageId in angle brackets, as the audit log writes it.
+MESSAGE_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "received": UTC_TIME,
+    "sender": pl.String(),
+    "sender_key": pl.String(),
+    "recipient": pl.String(),
+    "recipient_key": pl.String(),
+    "subject": pl.String(),
+    "status": pl.String(),
+    "delivery_events": pl.String(),
+    "direction": pl.String(),
+    "from_ip": pl.String(),
+    "to_ip": pl.String(),
+    "size": pl.Int64(),
+    "message_id": pl.String(),
+    "message_trace_id": pl.String(),
+    "network_message_id": pl.String(),
+    "connector_id": pl.String(),
+    "organization": pl.String(),
+    "organization_id": pl.String(),
+    "case": pl.String(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "raw": pl.String(),
+}
+
 #: Every frame of a case by name, its schema and the bulky column kept on disk (the original record).
 FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "events": EVENT_SCHEMA, "sign_ins": SIGN_IN_SCHEMA, "directory_audits": DIRECTORY_AUDIT_SCHEMA,
+    "messages": MESSAGE_SCHEMA,
 }
-RECORD_COLUMN = {"events": "audit_data", "sign_ins": "raw", "directory_audits": "raw"}
+RECORD_COLUMN = {"events": "audit_data", "sign_ins": "raw", "directory_audits": "raw", "messages": "raw"}
+#: The column that says when a frame's row happened (a message trace says when the message was received).
+TIME_COLUMN = {"events": "creation_time", "sign_ins": "creation_time", "directory_audits": "creation_time",
+               "messages": "received"}
 
 #: Fields read from each AuditData record, declared so that no first row ever decides a type
 #: (DESIGN.md §2): all as text, nested values as JSON text, except that only the session id is
@@ -202,5 +234,5 @@ def empty_events() -> pl.DataFrame:
 
 
 def empty_frame(frame: str) -> pl.DataFrame:
-    """A frame of the case (`events`, `sign_ins`, `directory_audits`) with no rows and its declared schema."""
+    """A frame of the case (`events`, `sign_ins`, `directory_audits`, `messages`) with no rows and its declared schema."""
     return pl.DataFrame(schema=FRAME_SCHEMAS[frame])

@@ -31,7 +31,7 @@ from workbench.core.column_docs import (
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
-from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS
+from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_params import as_dollar_parameters, bound_values, parameter_value, query_parameters
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -41,7 +41,7 @@ __all__ = ["SqlCancelled", "SqlError", "SqlResult", "SqlSession", "SqlTimeout", 
            "query_parameters", "sql_limits"]
 
 EVENTS_TABLE = "xdr_identity_o365"
-SOURCE_TABLES = ("sign_ins", "directory_audits")
+SOURCE_TABLES = ("sign_ins", "directory_audits", "messages")
 SENTINEL_VIEWS = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalSignInLogs",
                   "AADManagedIdentitySignInLogs", "AuditLogs", "OfficeActivity")
 _SENTINEL_VIEWS_SQL = Path(__file__).with_name("sentinel_views.sql")
@@ -176,7 +176,8 @@ class SqlSession:
         self._con.execute(f"CREATE VIEW {EVENTS_ALIAS} AS SELECT * FROM {EVENTS_TABLE}")
 
     def _create_frame_view(self, name: str, parts: list[Path]) -> None:
-        """A table of one of the case's other frames (`sign_ins`, `directory_audits`) over its Parquet parts."""
+        """A table of one of the case's other frames (`sign_ins`, `directory_audits`, `messages`) over its Parquet
+        parts, in time order."""
         schema = FRAME_SCHEMAS[name]
         if parts:
             scan = _parquet_scan(parts)
@@ -184,7 +185,8 @@ class SqlSession:
             self._con.register(f"_no_{name}", pl.DataFrame(schema=schema))
             scan = f"_no_{name}"
         columns = ", ".join(f'"{column}"' for column in schema)
-        self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
+        order = _EVENT_ORDER.replace("creation_time", TIME_COLUMN[name])
+        self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {order}")
 
     def _create_conflicts_view(self, parts: list[Path]) -> None:
         """Records that share an `Id` with a loaded event but differ from it (conflicts.py), with where the loaded

@@ -1,10 +1,10 @@
 """Provides the one registry of input sources: which shape a file is, how it is read and into which frames.
 
-Every shape, the unified audit log's (formats.py, readers.py, normalise.py) and the Entra ID and Log
-Analytics exports (exports.py, with sign_ins.py and directory_audits.py), comes down to the same three
-things, and the loader (load.py) knows only these: the shape's name, a reader of raw chunks, and a step that
-sorts a raw chunk's rows into the case's frames (`events`, `sign_ins`, `directory_audits`), rejects and
-warnings.
+Every shape, the unified audit log's (formats.py, readers.py, normalise.py), the Entra ID and Log
+Analytics exports (exports.py, with sign_ins.py and directory_audits.py) and message trace (detected with
+the exports, message_shapes.py; read by messages.py), comes down to the same three things, and the loader
+(load.py) knows only these: the shape's name, a reader of raw chunks, and a step that sorts a raw chunk's
+rows into the case's frames (`events`, `sign_ins`, `directory_audits`, `messages`), rejects and warnings.
 """
 
 from dataclasses import dataclass
@@ -18,9 +18,10 @@ from workbench.core.formats import CSV_SHAPES, Shape, detect_shape, head_text
 from workbench.core.normalise import Sorted, normalise
 from workbench.core.readers import RawChunk, read_raw_chunks
 from workbench.core.sources.exports import detect_export, normalise_export, read_export
+from workbench.core.sources.messages import normalise_messages, read_messages
 
 #: The frames a case holds, in the order they are shown.
-FRAMES = ("events", "sign_ins", "directory_audits")
+FRAMES = ("events", "sign_ins", "directory_audits", "messages")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ def detect(path: Path) -> FileShape:
     """The shape of the file at `path` from its content; NotAnAuditLog when it is none the loader reads."""
     text = head_text(path)
     export = detect_export(path, text) if text else None
+    if export is not None and export.route == "messages":
+        return FileShape(export.format, export.header_rows, partial(read_messages, shape=export),
+                         partial(normalise_messages, shape=export))
     if export is not None:
         return FileShape(export.format, export.header_rows, partial(read_export, shape=export),
                          partial(normalise_export, shape=export))

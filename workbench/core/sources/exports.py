@@ -9,7 +9,9 @@ Shapes (each as a JSON document, a concatenation of documents, JSON Lines, or CS
 - Log Analytics / Sentinel query results (SigninLogs, AADNonInteractiveUserSignInLogs,
   AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs, OfficeActivity): the portal's CSV or
   `az monitor log-analytics query` JSON, routed by `Type` (else by the file's columns);
-- the Entra admin center's Download of sign-ins as CSV (display-name headers).
+- the Entra admin center's Download of sign-ins as CSV (display-name headers);
+- message trace (message_shapes.py): detected here beside the others so that a file mixing shapes is told apart;
+  read and normalised by messages.py.
 """
 
 import csv
@@ -31,6 +33,7 @@ from workbench.core.sources.directory_audits import SPECS as AUDIT_SPECS
 from workbench.core.sources.directory_audits import normalise_directory_audits
 from workbench.core.sources.fields import paths_of
 from workbench.core.sources.json_fields import column_name, extract, extract_cells, record_problems
+from workbench.core.sources.message_shapes import FORMAT_NAMES, KIND_NAMES, message_dialect
 from workbench.core.sources.sign_ins import SPECS as SIGN_IN_SPECS
 from workbench.core.sources.sign_ins import TYPE_NAMES, normalise_sign_ins
 
@@ -47,17 +50,20 @@ class ExportShape:
     dialect: str
     route: str
     default_type: str | None = None
+    #: Lines before a CSV's header (the `#TYPE ...` line Windows PowerShell's Export-Csv writes first).
+    skip_lines: int = 0
 
     @property
     def format(self) -> str:
-        """The name shown in the load report, e.g. `sentinel-csv`, `graph-signins-jsonl`."""
-        family = {"graph": f"graph-{self.route.replace('_', '-').replace('sign-ins', 'signins')}",
-                  "azure": "azure-monitor", "sentinel": "sentinel", "download": "entra-download"}[self.dialect]
+        """The name shown in the load report, e.g. `sentinel-csv`, `graph-signins-jsonl`, `messagetrace-csv`."""
+        family = FORMAT_NAMES.get(self.dialect) or {
+            "graph": f"graph-{self.route.replace('_', '-').replace('sign-ins', 'signins')}",
+            "azure": "azure-monitor", "sentinel": "sentinel", "download": "entra-download"}[self.dialect]
         return f"{family}-{ {'lines': 'jsonl', 'document': 'json', 'csv': 'csv'}[self.container]}"
 
     @property
     def header_rows(self) -> int:
-        return 1 if self.container == "csv" else 0
+        return 1 + self.skip_lines if self.container == "csv" else 0
 
 
 def classify(record: object) -> tuple[str, str] | None:
@@ -66,6 +72,9 @@ def classify(record: object) -> tuple[str, str] | None:
     if not isinstance(record, dict):
         return None
     keys = {str(key).strip().lower(): value for key, value in record.items()}
+    trace = message_dialect(set(keys))
+    if trace is not None:
+        return trace, "messages"
     if "category" in keys and "properties" in keys:
         category = str(keys["category"]).lower()
         return "azure", "directory_audits" if category == "auditlogs" else "sign_ins"
@@ -93,6 +102,8 @@ _RECORD_NAMES = {"sign_ins": "sign-in", "directory_audits": "directory audit", "
 
 
 def _kind_name(kind: tuple[str, str] | None, record: object) -> str:
+    if kind is not None and kind[1] == "messages":
+        return KIND_NAMES[kind[0]]
     if kind is not None:
         return {"graph": "a Microsoft Graph", "azure": "an Azure Monitor", "sentinel": "a Log Analytics",
                 "download": "an Entra download"}[kind[0]] + " " + _RECORD_NAMES[kind[1]]
@@ -100,8 +111,12 @@ def _kind_name(kind: tuple[str, str] | None, record: object) -> str:
 
 
 def _records_in(document: object) -> list:
-    """The records of one JSON document: a Graph page's `value`, Event Hub `records`, a list, or one record."""
+    """The records of one JSON document: a Graph page's `value`, Event Hub `records`, an OData v2 (verbose JSON)
+    `{"d": {"results": [...]}}` as the Reporting Web Service writes, a list, or one record."""
     if isinstance(document, dict):
+        verbose = document.get("d")
+        if len(document) == 1 and isinstance(verbose, dict) and isinstance(verbose.get("results"), list):
+            return verbose["results"]
         for key in ("value", "records"):
             found = next((value for name, value in document.items() if name.lower() == key), None)
             if isinstance(found, list):
@@ -151,12 +166,14 @@ def detect_export(path: Path, text: str) -> ExportShape | None:
         records = _head_records(text)
         kind = _check_one_shape(path, records, "record")
         return kind and ExportShape("document", kind[0], kind[1], _type_from_name(path))
-    kind = classify(dict.fromkeys(_csv_header(lines[0]), ""))
-    return kind and ExportShape("csv", kind[0], kind[1], _type_from_name(path))
+    skip = 1 if lines[0].startswith("#TYPE") and len(lines) > 1 else 0  # Windows PowerShell's Export-Csv
+    kind = classify(dict.fromkeys(_csv_header(lines[skip]), ""))
+    return kind and ExportShape("csv", kind[0], kind[1], _type_from_name(path), skip_lines=skip)
 
 
 def _records_in_page(document: dict) -> bool:
-    return any(name.lower() in ("value", "records") and isinstance(value, list) for name, value in document.items())
+    records = _records_in(document)
+    return not (len(records) == 1 and records[0] is document)
 
 
 def _head_records(text: str) -> list:
@@ -165,7 +182,7 @@ def _head_records(text: str) -> list:
         return _records_in(next(_documents(text)))
     except (ValueError, RecursionError, StopIteration):
         pass
-    start = re.search(r'^\s*\[|"(?i:value|records)"\s*:\s*\[', text)
+    start = re.search(r'^\s*\[|"(?i:value|records|results)"\s*:\s*\[', text)
     if start is None:
         return []
     at = text.find("{", start.end())

@@ -94,7 +94,10 @@ def split_untimed(frame: pl.DataFrame, what: str) -> tuple[pl.DataFrame, pl.Data
     return frame.filter(~bad), rejects
 
 
-def finished(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The frame's rows with canonical client IPs and the original record as `raw`, in `schema`."""
-    frame = frame.with_columns(client_ips(frame["client_ip_raw"]), pl.col("record").alias("raw"))
+def finished(frame: pl.DataFrame, schema: dict[str, pl.DataType], ips: dict[str, str] | None = None) -> pl.DataFrame:
+    """The frame's rows with canonical addresses and the original record as `raw`, in `schema`; `ips` names each
+    canonical address column and the column holding it as logged (default: `client_ip` from `client_ip_raw`)."""
+    ips = ips or {"client_ip": "client_ip_raw"}
+    frame = frame.with_columns(*(client_ips(frame[logged]).alias(name) for name, logged in ips.items()),
+                               pl.col("record").alias("raw"))
     return frame.select(list(schema)).cast(schema)
