@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .ids import stable_guid
+from .mailflow import Mailflow, Message
 from .records import (Access, added_user_properties, directory_change, exchange_admin, mail_group,
                       mail_item, mail_items_accessed, membership_properties, params, prop,
-                      sharepoint, sts_logon)
+                      search_query, sharepoint, sts_logon)
 from .tenants import APP_OFFICE_HOME, Device, Person, Tenant
 
 
@@ -29,6 +30,7 @@ class Planted:
     record: dict
     what: str
     technique: str
+    hunted: bool = True     # a bundled hunt flags it with ``technique`` (else: exposure evidence)
 
 
 class Story:
@@ -40,14 +42,15 @@ class Story:
         self.steps: list[Planted] = []
         self.admin = tenant.person("CompromisedAdmin")
         self.target = tenant.person("TargetUser")
+        self.mail = Mailflow(tenant, "story")
 
     def rid(self, key: str) -> str:
         """The stable record id of story step ``key``."""
         return stable_guid(self.t.seed, self.t.key, "story", key)
 
-    def add(self, record: dict, what: str, technique: str) -> None:
+    def add(self, record: dict, what: str, technique: str, hunted: bool = True) -> None:
         """Append one planted record."""
-        self.steps.append(Planted(self.t.key, record, what, technique))
+        self.steps.append(Planted(self.t.key, record, what, technique, hunted))
 
     def session(self, key: str) -> str:
         """The AAD session id of attacker sign-in ``key``."""
@@ -163,29 +166,69 @@ class Story:
                              operation, rtype, self.admin, access, site, banking, extra)
             self.add(rec, what, technique)
 
-    def mailbox_abuse(self, when: str, access: Access, draft: str, sent: str,
-                      deleted: tuple[str, str, str]) -> None:
+    def received(self, owner: Person, sender: str, subject: str, before: str,
+                 hours: float) -> Message:
+        """Mail ``owner`` received about ``hours`` hours before ``before`` (in the trace)."""
+        moment = self.mail.received_before(at(before), hours * 0.8, hours * 1.2)
+        return self.mail.inbound(owner, sender, subject, moment)
+
+    def read(self, key: str, when: str, actor: Person, owner: Person, access: Access,
+             folders: list[tuple[str, list[Message]]], what: str, throttled: bool = False,
+             hunted: bool = True) -> None:
+        """A ``MailItemsAccessed`` Bind of these messages (by folder) in ``owner``'s mailbox."""
+        items = [(path, [(m.message_id, m.size) for m in messages]) for path, messages in folders]
+        self.add(mail_items_accessed(self.t, self.rng, at(when), self.rid(key), actor, owner,
+                                     access, folders=items, throttled=throttled),
+                 what, "T1114.002", hunted)
+
+    def search(self, key: str, when: str, actor: Person, owner: Person, access: Access,
+               text: str) -> None:
+        """A mailbox search for ``text`` in Outlook on the web (no bundled hunt flags it)."""
+        self.add(search_query(self.t, self.rng, at(when), self.rid(key), actor, owner, access,
+                              text),
+                 f"{actor.upn.split('@')[0]} searches {owner.upn.split('@')[0]}'s mailbox for "
+                 f"'{text}'", "T1114.002", hunted=False)
+
+    def send(self, key: str, when: str, operation: str, actor: Person, owner: Person,
+             access: Access, subject: str, recipients: list[tuple[str, str]], what: str,
+             technique: str, hunted: bool, message_id: str | None = None) -> Message:
+        """A Send / SendAs from ``owner``'s mailbox; its trace row a few seconds later."""
+        sent = at(when)
+        message = self.mail.originating(owner.upn, recipients, subject,
+                                        sent + timedelta(seconds=self.rng.randrange(2, 9)),
+                                        access.plain_ip, message_id=message_id)
+        self.add(mail_item(self.t, self.rng, sent, self.rid(key), operation, actor, owner, access,
+                           subject, "\\Sent Items",
+                           message=(message.message_id, message.size)),
+                 what, technique, hunted)
+        return message
+
+    def mailbox_abuse(self, when: str, access: Access, read: list[tuple[str, list[Message]]],
+                      draft: str, sent: str, sent_to: list[tuple[str, str]],
+                      deleted: tuple[Message, Message, Message]) -> None:
         """Reading, writing, sending as and deleting in TargetUser's mailbox."""
         t, rng, admin, target = self.t, self.rng, self.admin, self.target
-        self.add(mail_items_accessed(t, rng, at(when), self.rid("mail-read"), admin, target,
-                                     access, bind_items=4),
-                 "CompromisedAdmin reads 4 items in TargetUser's Inbox", "T1114.002")
+        count = sum(len(messages) for _, messages in read)
+        self.read("mail-read", when, admin, target, access, read,
+                  f"CompromisedAdmin reads {count} items in TargetUser's mailbox")
+        reply = self.mail.exchange_message_id()
+        size = rng.randrange(8_000, 40_000)
         rec = mail_item(t, rng, at(plus(when, 240)), self.rid("mail-create"), "Create", admin,
-                        target, access, draft, "\\Drafts")
+                        target, access, draft, "\\Drafts", message=(reply, size))
         self.add(rec, f"draft '{draft}' created in TargetUser's mailbox", "T1114.002")
         rec = mail_item(t, rng, at(plus(when, 355)), self.rid("mail-update"), "Update", admin,
                         target, access, draft, "\\Drafts",
-                        ["RecipientCollection", "Subject", "HtmlBody", "RtfBody", "TextBody"])
+                        ["RecipientCollection", "Subject", "HtmlBody", "RtfBody", "TextBody"],
+                        message=(reply, size))
         self.add(rec, f"draft '{draft}' edited in TargetUser's mailbox", "T1114.002")
-        rec = mail_item(t, rng, at(plus(when, 410)), self.rid("mail-sendas"), "SendAs", admin,
-                        target, access, sent, "\\Sent Items")
-        self.add(rec, f"'{sent}' sent as TargetUser", "T1114.002")
-        for offset, (key, operation, subject) in enumerate(zip(
+        self.send("mail-sendas", plus(when, 410), "SendAs", admin, target, access, sent, sent_to,
+                  f"'{sent}' sent as TargetUser", "T1114.002", True, reply)
+        for offset, (key, operation, message) in enumerate(zip(
                 ("delete-move", "delete-hard", "delete-soft"),
                 ("MoveToDeletedItems", "HardDelete", "SoftDelete"), deleted)):
             rec = mail_group(t, rng, at(plus(when, 800 + offset * 130)), self.rid(key),
-                             operation, admin, target, access, subject)
-            self.add(rec, f"'{subject}' deleted from TargetUser's Inbox", "T1070.008")
+                             operation, admin, target, access, message.subject, message.message_id)
+            self.add(rec, f"'{message.subject}' deleted from TargetUser's Inbox", "T1070.008")
 
 
 def at(text: str) -> datetime:

@@ -32,7 +32,8 @@ def _span(records: list[dict]) -> str:
 
 def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
                   mgmt: list[dict], graph: list[dict], problems: list[tuple[int, str]],
-                  entra: EntraInfo | None = None) -> str:
+                  entra: EntraInfo | None = None, messages: dict | None = None,
+                  keys: dict | None = None) -> str:
     """The sample_logs README, generated so that every id in it matches the files."""
     tenants = {key: build_tenant(key, seed) for key in ("a", "b")}
     mgmt_ids = {r["Id"] for r in mgmt}
@@ -63,6 +64,7 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
          f"in management_api.jsonl (same id), {len(graph_ids - mgmt_ids)} only here"],
         *([f.name, f.format, f.tenant, f.records, f.span, f.notes] for f in
           (entra.files if entra else ())),
+        *_trace_files(rows, messages),
         ["broken/broken_rows.csv", "Purview CSV with bad rows", "A", rows["broken/broken_rows.csv"],
          "2023-02-21", "see below"],
     ])
@@ -87,7 +89,9 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
         "## Planted attacker steps",
         "",
         "Every attacker record in the samples, and nothing else. Techniques follow the article;",
-        "T1562.001 is not in the Office Suite matrix v18.1 (its parent T1562 is).",
+        "T1562.001 is not in the Office Suite matrix v18.1 (its parent T1562 is). `hunted`: yes when",
+        "a bundled hunt flags the record with these techniques; no for exposure evidence that no",
+        "hunt flags (searches, lures sent to partners: T1534), found through attribution instead.",
         "",
     ]
     story_rows = []
@@ -101,9 +105,13 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
                                                           ("graph_audit_query.json", graph_ids))
                                    if r["Id"] in ids)
             story_rows.append([f"case-{key}", r["CreationTime"].replace("T", " "), r["Id"],
-                               r["UserId"], r["Operation"], step.what, step.technique, where])
+                               r["UserId"], r["Operation"], step.what, step.technique, where,
+                               "yes" if step.hunted else "no"])
     lines += _table(["case", "time (UTC)", "record id", "user", "operation", "what it shows",
-                     "ATT&CK", "file"], story_rows)
+                     "ATT&CK", "file", "hunted"], story_rows)
+    if keys is not None:
+        from .exposure import render_exposure
+        lines += [""] + render_exposure(keys)[:-1]
     lines += ["", "## Benign look-alikes", "",
               "Routine records that resemble attack steps; a hunt that flags them needs a reason.",
               ""]
@@ -157,6 +165,33 @@ def render_readme(seed: int, rows: dict[str, int], cases: dict[str, list[dict]],
         "",
     ]
     return "\n".join(lines)
+
+
+def _trace_files(rows: dict[str, int], messages: dict | None) -> list[list[object]]:
+    """The Files table rows of the message trace exports and the answer key."""
+    if messages is None:
+        return []
+    from .exposure import TRACE_FILES
+
+    def span(key: str) -> str:
+        times = [m.received for m in messages[key]]
+        return f"{min(times).isoformat()} .. {max(times).isoformat()}"
+
+    return [
+        [TRACE_FILES["a"], "Get-MessageTraceV2 | Export-Csv -NoTypeInformation", "A (example.com)",
+         rows[TRACE_FILES["a"]], span("a"),
+         f"{len(messages['a'])} messages, one row per recipient; UTF-8 with BOM, CRLF, every field "
+         "quoted, newest first; `Received` as `M/d/yyyy h:mm:ss tt` (UTC); StartDate/EndDate are "
+         "the 10-day window of each query"],
+        [TRACE_FILES["b"], "Exchange admin center message trace, enhanced summary report",
+         "B (example.net)", rows[TRACE_FILES["b"]], span("b"),
+         "one row per message, recipients in `recipient_status` (`addr##Receive, Deliver`, "
+         "`##Receive, Send`, `##Receive, Fail`); UTF-16 LE with BOM, CRLF, every field quoted, "
+         "oldest first; `directionality` Originating / Incoming"],
+        ["planted_exposure.json", "answer key (JSON)", "A and B", rows["planted_exposure.json"],
+         "2023-02-20 .. 2023-02-22", "what the attacker read, synced, searched, sent and deleted "
+         "per case and mailbox, with record and message ids: see Planted exposure"],
+    ]
 
 
 def render_entra(entra: EntraInfo, cases: dict[str, list[dict]]) -> list[str]:

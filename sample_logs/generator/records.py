@@ -217,12 +217,18 @@ def _folder(owner: Person, path: str) -> dict:
 
 def mail_item(t: Tenant, rng: random.Random, ts: datetime, rid: str, operation: str,
               actor: Person, owner: Person, access: Access, subject: str, folder: str,
-              modified: list[str] | None = None) -> dict:
-    """A single-item mailbox record (RecordType 2): Send, SendAs, Create, Update."""
+              modified: list[str] | None = None, message: tuple[str, int] | None = None) -> dict:
+    """A single-item mailbox record (RecordType 2): Send, SendAs, Create, Update.
+
+    ``message`` is the item's (InternetMessageId, SizeInBytes) when it must match other records or
+    the message trace; else both are drawn from ``rng``.
+    """
     rec = _mailbox(t, rng, ts, rid, operation, 2, actor, owner, access)
-    rec["Item"] = {"Id": _exchange_id(rng, "RgAAAAD"), "InternetMessageId": _message_id(t, rng),
+    item_id = _exchange_id(rng, "RgAAAAD")
+    message_id, size = message if message else (_message_id(t, rng), rng.randrange(4_000, 90_000))
+    rec["Item"] = {"Id": item_id, "InternetMessageId": message_id,
                    "IsRecord": False, "ParentFolder": _folder(owner, folder),
-                   "SizeInBytes": rng.randrange(4_000, 90_000), "Subject": subject}
+                   "SizeInBytes": size, "Subject": subject}
     if modified is not None:
         rec["ModifiedProperties"] = modified
     if operation == "SendAs":
@@ -231,12 +237,14 @@ def mail_item(t: Tenant, rng: random.Random, ts: datetime, rid: str, operation: 
 
 
 def mail_group(t: Tenant, rng: random.Random, ts: datetime, rid: str, operation: str,
-               actor: Person, owner: Person, access: Access, subject: str) -> dict:
+               actor: Person, owner: Person, access: Access, subject: str,
+               message_id: str | None = None) -> dict:
     """An Inbox deletion record (RecordType 3): MoveToDeletedItems, SoftDelete, HardDelete."""
     rec = _mailbox(t, rng, ts, rid, operation, 3, actor, owner, access)
     inbox = _folder(owner, "\\Inbox")
-    rec |= {"AffectedItems": [{"Id": _exchange_id(rng, "RgAAAAD"),
-                               "InternetMessageId": _message_id(t, rng),
+    item_id = _exchange_id(rng, "RgAAAAD")
+    rec |= {"AffectedItems": [{"Id": item_id,
+                               "InternetMessageId": message_id or _message_id(t, rng),
                                "ParentFolder": inbox, "Subject": subject}],
             "CrossMailboxOperation": False, "Folder": inbox}
     if operation == "MoveToDeletedItems":
@@ -245,18 +253,46 @@ def mail_group(t: Tenant, rng: random.Random, ts: datetime, rid: str, operation:
 
 
 def mail_items_accessed(t: Tenant, rng: random.Random, ts: datetime, rid: str, actor: Person,
-                        owner: Person, access: Access, bind_items: int = 0) -> dict:
-    """A ``MailItemsAccessed`` record (RecordType 50) on the Inbox: a Sync, or a Bind of items."""
+                        owner: Person, access: Access, bind_items: int = 0,
+                        folders: list[tuple[str, list[tuple[str, int]]]] | None = None,
+                        throttled: bool = False) -> dict:
+    """A ``MailItemsAccessed`` record (RecordType 50): a Sync of the Inbox, or a Bind of items.
+
+    ``bind_items`` random Inbox items, or ``folders`` as (path, [(InternetMessageId, size)]): a Bind
+    of those items (a folder with no items names the folder only, as a throttled record does).
+    ``throttled`` sets ``IsThrottled``: Exchange stops recording the mailbox's MailItemsAccessed for
+    24 hours after this record.
+    """
     rec = _mailbox(t, rng, ts, rid, "MailItemsAccessed", 50, actor, owner, access)
-    entry = _folder(owner, "\\Inbox")
-    if bind_items:
-        entry["FolderItems"] = [{"InternetMessageId": _message_id(t, rng),
-                                 "SizeInBytes": rng.randrange(6_000, 250_000)}
-                                for _ in range(bind_items)]
-    rec |= {"OperationProperties": [{"Name": "MailAccessType",
-                                     "Value": "Bind" if bind_items else "Sync"},
-                                    {"Name": "IsThrottled", "Value": "False"}],
-            "Folders": [entry], "OperationCount": bind_items or 1}
+    if folders is None:
+        entry = _folder(owner, "\\Inbox")
+        if bind_items:
+            entry["FolderItems"] = [{"InternetMessageId": _message_id(t, rng),
+                                     "SizeInBytes": rng.randrange(6_000, 250_000)}
+                                    for _ in range(bind_items)]
+        entries, bind, count = [entry], bool(bind_items), bind_items or 1
+    else:
+        entries = []
+        for path, items in folders:
+            entry = _folder(owner, path)
+            if items:
+                entry["FolderItems"] = [{"InternetMessageId": mid, "SizeInBytes": size}
+                                        for mid, size in items]
+            entries.append(entry)
+        bind, count = True, max(1, sum(len(items) for _, items in folders))
+    rec |= {"OperationProperties": [{"Name": "MailAccessType", "Value": "Bind" if bind else "Sync"},
+                                    {"Name": "IsThrottled", "Value": str(throttled)}],
+            "Folders": entries, "OperationCount": count}
+    return rec
+
+
+def search_query(t: Tenant, rng: random.Random, ts: datetime, rid: str, actor: Person,
+                 owner: Person, access: Access, text: str, source: str = "Owa") -> dict:
+    """A ``SearchQueryInitiatedExchange`` record (RecordType 101, ExchangeSearch): the search text
+    typed in Outlook (``QueryText``) and which Outlook it came from (``QuerySource``)."""
+    rec = _mailbox(t, rng, ts, rid, "SearchQueryInitiatedExchange", 101, actor, owner, access)
+    rec |= {"QueryText": text, "QuerySource": source,
+            "SearchResponseId": random_guid(rng).upper()}
     return rec
 
 

@@ -9,11 +9,16 @@ from datetime import datetime
 from pathlib import Path
 
 from .entra_shapes import write_entra_samples
+from .exposure import TRACE_FILES, answer_key
 from .ids import random_guid, to_json
+from .mailflow import Message
+from .owners import background_mail, owner_mail
 from .readme import render_readme
 from .records import Access, iso, mail_items_accessed, sts_logon
+from .story import planted_story
 from .stream import generate_case, sort_key
 from .tenants import GRAPH_WINDOW, SEED, build_tenant
+from .trace import write_enhanced, write_v2
 from .writers import PURVIEW_HEADER, atomic_open, csv_line, purview_row, write
 
 
@@ -65,6 +70,13 @@ def broken_rows(seed: int = SEED) -> tuple[str, list[tuple[int, str]]]:
     return "\ufeff" + text + last[: len(last) // 2], problems
 
 
+def case_messages(key: str, records: list[dict], seed: int = SEED) -> list[Message]:
+    """Every message of case ``key``'s trace export: the story's, the owners', the inbound mail
+    and the random background's reads and sends in the investigated mailboxes."""
+    return [*planted_story(key, seed).mail.messages, *owner_mail(key, seed)[1],
+            *background_mail(build_tenant(key, seed), records)]
+
+
 def write_samples(out_dir: str | Path | None = None, seed: int = SEED) -> dict[str, int]:
     """Regenerate every committed sample file and the README in ``out_dir`` (default sample_logs).
 
@@ -89,7 +101,16 @@ def write_samples(out_dir: str | Path | None = None, seed: int = SEED) -> dict[s
             "broken/broken_rows.csv": len(broken_text.split("\r\n")) - 1}
     entra = write_entra_samples(out, seed, {"a": case_a, "b": case_b})
     rows |= {f.name: f.records for f in entra.files}
+    messages = {"a": case_messages("a", case_a, seed), "b": case_messages("b", case_b, seed)}
+    rows[TRACE_FILES["a"]] = write_v2(build_tenant("a", seed), messages["a"],
+                                      out / TRACE_FILES["a"])
+    rows[TRACE_FILES["b"]] = write_enhanced(build_tenant("b", seed), messages["b"],
+                                            out / TRACE_FILES["b"])
+    keys = {f"case-{k}": answer_key(k, messages[k], seed) for k in ("a", "b")}
+    with atomic_open(out / "planted_exposure.json") as fh:
+        fh.write(json.dumps({"seed": seed, "cases": keys}, indent=2, ensure_ascii=False) + "\n")
+    rows["planted_exposure.json"] = sum(len(k["record_ids"]) for k in keys.values())
     with atomic_open(out / "README.md") as fh:
         fh.write(render_readme(seed, rows, {"a": case_a, "b": case_b}, mgmt, graph, problems,
-                               entra))
+                               entra, messages, keys))
     return rows

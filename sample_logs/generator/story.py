@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from .attacker import ATTACKER_IPS, Planted, Story, at
-from .records import directory_change, json_in_string, mail_items_accessed, prop
-from .tenants import SEED, build_tenant
+from functools import lru_cache
+
+from .attacker import ATTACKER_IPS, Planted, Story, at, plus
+from .mailflow import BANK, DELIVERED, FAILED, Message
+from .records import Access, directory_change, json_in_string, mail_items_accessed, prop
+from .tenants import SEED, Person, build_tenant
 
 
 BLOCK_WORDS = ("Exchange admin privilege;Global Administrator;AddMailboxPermission;"
@@ -58,6 +61,23 @@ def _story_a(s: Story) -> None:
     s.add(mail_items_accessed(t, s.rng, at("2023-02-20 15:21:05"), s.rid("mail-sync"), admin,
                               target, s.access(f"{ip1}:53228", "admin-login-1")),
           "CompromisedAdmin syncs TargetUser's Inbox", "T1114.002")
+    first = s.access(f"{ip1}:53228", "admin-login-1")
+    for n, (clock, text) in enumerate((("15:23:10", "invoice"), ("15:24:02", "bank details"),
+                                       ("15:24:50", "wire transfer"))):
+        s.search(f"search-{n + 1}", f"2023-02-20 {clock}", admin, target, first, text)
+    bind_at = "2023-02-20 15:26:30"
+    invoice = s.received(target, "accounts@partner-logistics.example",
+                         "Invoice INV-20931 from Partner Logistics", bind_at, 140)
+    s.read("finance-read", bind_at, admin, target, first, [
+        ("\\Inbox\\Finance", [invoice, s.received(target, "payments@acme-supplies.example",
+                                                  "Remittance advice – payment run 14 February",
+                                                  bind_at, 120),
+                              s.received(target, "finance@acme-supplies.example",
+                                         "Change of bank details – please update your records",
+                                         bind_at, 210)]),
+        ("\\Inbox", [s.received(target, t.person("FinanceUser").upn,
+                                "Re: Wire transfer approval – INV-20931", bind_at, 30)])],
+        "CompromisedAdmin reads finance mail in TargetUser's Inbox and Finance folder")
     s.spoof_allow("spoof-botasso", "2023-02-20 15:40:00", "botasso.cl", f"{ip1}:53240")
     s.sign_in("admin-login-2", "2023-02-21 13:12:40", admin, ip2,
               "CompromisedAdmin signs in from the Azure address")
@@ -110,11 +130,27 @@ def _story_a(s: Story) -> None:
               "failed CompromisedAdmin sign-in (account locked)", ("50053", "IdsLocked"))
     s.sign_in("admin-login-3", "2023-02-22 16:03:30", admin, ip3,
               "CompromisedAdmin signs in from the leased IPXO address")
-    s.mailbox_abuse("2023-02-22 16:10:04", s.access(ip3, "admin-login-3"),
-                    "[BANK NAME REDACTED] Passcode", "Accepted: [BANK NAME REDACTED] Passcode",
-                    ("Microsoft 365 security: You have messages in quarantine",
-                     "Reset your Online Banking password",
-                     "Your account has been locked"))
+    third = s.access(ip3, "admin-login-3")
+    when = "2023-02-22 16:10:04"
+    s.search("search-4", "2023-02-22 16:07:40", admin, target, third, "passcode")
+    passcode = s.received(target, f"alerts@{BANK}", "[BANK NAME REDACTED] Passcode", when, 0.2)
+    s.mailbox_abuse(when, third, [
+        ("\\Inbox", [passcode, s.received(target, f"no-reply@{BANK}", "Your verification code",
+                                          when, 0.1)]),
+        ("\\Inbox\\Finance", [s.received(target, f"noreply@{BANK}",
+                                         "Payment confirmation – wire transfer ref 88412", when,
+                                         50), invoice])],
+        "[BANK NAME REDACTED] Passcode", "Accepted: [BANK NAME REDACTED] Passcode",
+        [(passcode.sender, DELIVERED)], _deleted(s, target, when, "Your account has been locked"))
+    _phishing(s, target, third, "2023-02-22 16:18:30", "SendAs", (
+        ('=HYPERLINK("https://remit-portal.test/inv-20931","INV-20931 overdue - pay here")',
+         [("ap@partner-logistics.example", DELIVERED),
+          ("accounts@partner-logistics.example", DELIVERED),
+          ("billing@acme-supplies.example", FAILED), (t.person("FinanceUser").upn, DELIVERED)]),
+        ("Updated bank details for February payments",
+         [("orders@northwind-freight.test", DELIVERED), ("ap@acme-supplies.example", DELIVERED),
+          (t.person("AccountsUser").upn, DELIVERED)])))
+    _throttled_burst(s, admin, target, third, "2023-02-22 16:20:05")
 
 
 def _story_b(s: Story) -> None:
@@ -180,22 +216,107 @@ def _story_b(s: Story) -> None:
               ("50126", "InvalidUserNameOrPassword"))
     s.sign_in("finance-login", "2023-02-20 08:13:17", finance, ip2,
               "FinanceUser (second compromised account) signs in from the Azure address")
-    s.add(mail_items_accessed(t, s.rng, at("2023-02-20 08:20:41"), s.rid("finance-mail-read"),
-                              finance, finance, s.access(f"::ffff:{ip2}", "finance-login"),
-                              bind_items=6),
-          "FinanceUser's own mailbox read from the attacker address", "T1114.002")
+    own = s.access(f"::ffff:{ip2}", "finance-login")
+    for n, (clock, text) in enumerate((("08:16:20", "invoice"), ("08:17:05", "bank details"),
+                                       ("08:18:30", "wire"))):
+        s.search(f"finance-search-{n + 1}", f"2023-02-20 {clock}", finance, finance, own, text)
+    when = "2023-02-20 08:20:41"
+    s.read("finance-mail-read", when, finance, finance, own, [
+        ("\\Inbox", [s.received(finance, f"no-reply@{BANK}", "Your verification code", when, 0.3),
+                     s.received(finance, f"noreply@{BANK}",
+                                "Payment confirmation – wire ref 55120", when, 26)]),
+        ("\\Inbox\\Finance", [
+            s.received(finance, "accounts@partner-logistics.example",
+                       "Invoice PL-7731 from Partner Logistics", when, 70),
+            s.received(finance, "payments@acme-supplies.example",
+                       "Remittance advice – January statement", when, 120),
+            s.received(finance, "finance@northwind-freight.test",
+                       "Change of bank details – Northwind Freight", when, 200),
+            s.received(finance, t.person("PayrollUser").upn,
+                       "Re: Supplier payment run 17 February", when, 60)])],
+        "FinanceUser's own mailbox read from the attacker address")
+    _phishing(s, finance, own, "2023-02-20 08:27:15", "Send", (
+        ("+Payment overdue – updated account details",
+         [("accounts@partner-logistics.example", DELIVERED), ("ap@acme-supplies.example", DELIVERED),
+          ("finance@northwind-freight.test", FAILED), (target.upn, DELIVERED)]),
+        ("Invoice PL-7731 – new remittance account",
+         [("payables@partner-logistics.example", DELIVERED),
+          ("billing@acme-supplies.example", DELIVERED)])))
+    _throttled_burst(s, finance, finance, own, "2023-02-20 08:33:05")
     s.sign_in("admin-login-3", "2023-02-21 19:44:50", admin, ip2,
               "CompromisedAdmin signs in from the Azure address")
     s.onedrive_takeover("2023-02-21 19:50:13", s.access(ip2, "admin-login-3"))
-    s.mailbox_abuse("2023-02-22 20:05:38", s.access(f"::ffff:{ip2}", "admin-login-3"),
-                    "Wire details", "RE: Wire details [bold red]x[/]",
-                    ("Microsoft 365 security: You have messages in quarantine",
-                     "Reset your Online Banking password",
-                     "Your password has been reset"))
+    last = s.access(f"::ffff:{ip2}", "admin-login-3")
+    when = "2023-02-22 20:05:38"
+    s.search("search-1", "2023-02-22 20:03:50", admin, target, last, "wire")
+    wire = s.received(target, "accounts@partner-logistics.example", "Wire details", when, 30)
+    s.mailbox_abuse(when, last, [
+        ("\\Inbox", [wire, s.received(target, f"no-reply@{BANK}", "Your verification code", when,
+                                      0.2)]),
+        ("\\Inbox\\Finance", [s.received(target, "accounts@partner-logistics.example",
+                                         "Invoice PL-7731 from Partner Logistics", when, 100),
+                              s.received(target, f"statements@{BANK}",
+                                         "Statement of account – February", when, 48)])],
+        "Wire details", "RE: Wire details [bold red]x[/]", [(wire.sender, DELIVERED)],
+        _deleted(s, target, when, "Your password has been reset"))
+
+
+BURST = (("\\Inbox\\Finance", ((f"statements@{BANK}", "Statement of account – January"),
+                                  ("payments@acme-supplies.example", "Remittance advice – PO 4471"),
+                                  ("accounts@partner-logistics.example",
+                                   "Re: Invoice INV-20877 query"))),
+         ("\\Inbox", (("orders@northwind-freight.test", "Delivery schedule and payment terms"),
+                      (f"cards@{BANK}", "Your card statement is ready"))),
+         ("\\Archive", (("payments@acme-supplies.example", "Payment run schedule Q1"),
+                        ("accounts@partner-logistics.example", "Invoice INV-20544 paid"))))
+
+
+def _deleted(s: Story, owner: Person, when: str, third: str) -> tuple[Message, Message, Message]:
+    """The three security notices the attacker deletes from ``owner``'s Inbox, as received."""
+    return (s.received(owner, "quarantine@messaging.microsoft.com",
+                       "Microsoft 365 security: You have messages in quarantine", when, 20),
+            s.received(owner, f"alerts@{BANK}", "Reset your Online Banking password", when, 30),
+            s.received(owner, f"alerts@{BANK}", third, when, 5))
+
+
+def _phishing(s: Story, owner: Person, access: Access, when: str, operation: str,
+              mails: tuple[tuple[str, list[tuple[str, str]]], ...]) -> None:
+    """Lures sent from ``owner``'s mailbox to the partner companies (and one colleague)."""
+    actor = s.admin if operation == "SendAs" else owner
+    for n, (subject, recipients) in enumerate(mails):
+        outside = sum(1 for address, _ in recipients if not address.endswith(s.t.spec.domain))
+        s.send(f"phish-{n + 1}", plus(when, n * 75), operation, actor, owner, access, subject,
+               recipients, f"lure '{subject}' sent from {owner.upn.split('@')[0]}'s mailbox to "
+               f"{outside} partner addresses outside the tenant", "T1534", hunted=False)
+
+
+def _throttled_burst(s: Story, actor: Person, owner: Person, access: Access, when: str) -> None:
+    """Binds in quick succession, then the record that says auditing is throttled."""
+    short = owner.upn.split("@")[0]
+    for n, (path, mails) in enumerate(BURST):
+        messages = [s.received(owner, sender, subject, when, 24 * (9 + 11 * n + 5 * k))
+                    for k, (sender, subject) in enumerate(mails)]
+        s.read(f"burst-{n + 1}", plus(when, n * 45), actor, owner, access, [(path, messages)],
+               f"burst: {len(messages)} items of {short}'s {path} read")
+    s.read("throttled", plus(when, len(BURST) * 45), actor, owner, access, [("\\Inbox", [])],
+           f"MailItemsAccessed throttled for {short}'s mailbox: no items recorded for 24 hours",
+           throttled=True)
+
+
+@lru_cache(maxsize=8)
+def _planted_story(tenant: str, seed: int) -> Story:
+    story = Story(build_tenant(tenant, seed))
+    (_story_a if tenant == "a" else _story_b)(story)
+    story.steps.sort(key=lambda step: step.record["CreationTime"])
+    return story
+
+
+def planted_story(tenant: str, seed: int = SEED) -> Story:
+    """The story of case ``tenant``: its planted steps and the messages they touch (do not
+    modify: shared)."""
+    return _planted_story(tenant, seed)
 
 
 def planted_steps(tenant: str, seed: int = SEED) -> list[Planted]:
     """The attacker records of case ``tenant`` (``a`` or ``b``), in time order."""
-    story = Story(build_tenant(tenant, seed))
-    (_story_a if tenant == "a" else _story_b)(story)
-    return sorted(story.steps, key=lambda step: step.record["CreationTime"])
+    return list(planted_story(tenant, seed).steps)
