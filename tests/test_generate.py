@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "sample_logs" / "generate.py"
 COMMITTED = ROOT / "sample_logs"
 SAMPLE_FILES = ("case-a/purview_audit_export.csv", "case-b/management_api.jsonl",
-                "case-b/graph_audit_query.json", "broken/broken_rows.csv", "README.md")
+                "case-b/graph_audit_query.json", "broken/broken_rows.csv", "README.md",
+                "case-a/message_trace.csv", "case-b/message_trace_enhanced_summary.csv",
+                "planted_exposure.json")
 
 
 def _load_generator():
@@ -175,7 +177,8 @@ def test_story_records_carry_the_article_values():
         '[{"OldValue":"True","NewValue":"False","Name":"SiteAccess"}]')
     assert gen.to_json(steps[f"SiteCollectionAdminAdded/{site}"]["ModifiedProperties"]) == (
         '[{"OldValue":"","NewValue":"CompromisedAdmin@example.com","Name":"SiteAdmin"}]')
-    assert steps["SendAs/None"]["Item"]["Subject"] == "Accepted: [BANK NAME REDACTED] Passcode"
+    assert "Accepted: [BANK NAME REDACTED] Passcode" in {
+        r["Item"]["Subject"] for r in planted if r["Operation"] == "SendAs"}
     spoofed = {p["Value"] for r in planted for p in r.get("Parameters", [])
                if p["Name"] == "SendingInfrastructure"}
     assert spoofed == {"botasso.cl", "iad3a.emailsrvr.com", "continental-database.com",
@@ -236,7 +239,10 @@ def test_benchmark_mode_writes_n_events_plus_the_story(tmp_path, fmt):
     out = tmp_path / f"bench.{fmt}"
     run_generator("--events", "200", "--format", fmt, "--out", str(out), "--jobs", "2")
     records = read_records(out, fmt)
-    assert len(records) == 200 + len(planted_ids("a"))
+    stream = gen.iter_records("a", 200)
+    # the owners' scripted mail comes with the story; a throttled mailbox's 24 hours lose their reads
+    assert len(records) == len(stream) == 200 + len(planted_ids("a")) + stream.owners - sum(
+        stream.dropped.values())
     assert planted_ids("a") <= {r["Id"] for r in records}
     sequential = tmp_path / "sequential"
     newest_first = fmt in ("purview-csv", "legacy-csv")
