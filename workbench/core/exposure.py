@@ -136,7 +136,8 @@ def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame
     chosen = touched.filter(pl.col("attribution") != "owner").filter(_in_window("creation_time", start, end))
     messages = messages.select(MESSAGE_COLUMNS.keys()).cast(MESSAGE_COLUMNS)
     rows = pl.concat([
-        _reads(chosen.filter(pl.col("activity") == "read"), messages, items),
+        _reads(chosen.filter((pl.col("activity") == "read") & (pl.col("message_id").is_not_null() | ~pl.col("throttled"))),
+               messages, items),
         _single(chosen.filter(pl.col("activity").is_in(["sync", "search", "file", "delete"]))),
         _sent(chosen.filter(pl.col("activity") == "send"), messages, tenant_domains(items, activity), notes),
         _throttled(touched, start, end),
@@ -157,7 +158,8 @@ def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame
 
 def _reads(reads: pl.DataFrame, messages: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     """One row per (mailbox, message) read, with the trace's subject, sender and received time (the copy the mailbox
-    received first), else the subject other audit records give the message id."""
+    received first), else the subject other audit records give the message id. (A throttled Bind that names no item
+    is the `throttled` row, not a read.)"""
     grouped = reads.group_by("mailbox", "message_id", "attribution", "attribution_reason", "case").agg(
         pl.col("creation_time").min().alias("time"), pl.len().alias("times"), pl.col("folder").first(),
         pl.col("client_ip").first(), pl.col("session_id").first(), pl.col("subject").drop_nulls().first(),
