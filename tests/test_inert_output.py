@@ -42,7 +42,8 @@ RECORDS = [
      "Item": {"Subject": f"RE: Wire {OSC52}{BIDI}", "ParentFolder": {"Path": "\\Sent Items"}}},
 ]
 #: Commands that print (the TUI's `open` is checked by tests/ui/test_inert.py).
-PRINTING = {"correlate", "enrich", "export", "hunt", "info", "ioc", "matrix", "report", "sql", "timeline", "cases"}
+PRINTING = {"correlate", "enrich", "export", "hunt", "info", "ioc", "matrix", "report", "sql", "timeline", "cases",
+            "exposure"}
 
 
 @pytest.fixture
@@ -96,6 +97,8 @@ def test_no_command_prints_raw_control_or_bidi_characters(corpus, capsys, tmp_pa
         "export": [["--case", "hostile", "--case-dir", str(cases), "-o", str(tmp_path / f"out{OSC52}.csv")]],
         "report": [["--case", "hostile", "--case-dir", str(cases), "-o", str(tmp_path / f"report{CLEAR}.md")]],
         "cases": [["--case-dir", str(cases), "--format", fmt] for fmt in ("table", "json", "csv")],
+        "exposure": [[str(log), *case, "--attacker-ip", "185.241.149.122", "--format", fmt]
+                     for fmt in ("table", "json", "csv")],
     }
     log.with_name("other.jsonl").write_text(json.dumps({**RECORDS[0], "Id": "o1"}, ensure_ascii=False) + "\n")
     assert set(runs) == PRINTING
