@@ -98,7 +98,7 @@ async def test_ips_lists_one_cases_addresses_and_opens_its_events(loaded_two_cas
         table = app.screen.query_one(IpTable)
 
         def listed() -> list[str]:
-            return [table.get_row_at(index)[0].plain for index in range(table.row_count)]
+            return [table.get_row_at(index)[table.get_column_index("ip")].plain for index in range(table.row_count)]
 
         assert only_in_a and only_in_a <= set(listed()) and set(SHARED_IPS) <= set(listed())
         await pilot.press("f", "f")

@@ -34,7 +34,7 @@ async def test_the_three_shared_ips_are_listed_and_enter_opens_their_events_in_b
         assert {("ip", ip) for ip in SHARED_IPS} <= set(listed)
         assert ("allow_list", "botasso.cl") in listed and ("rule_name", "Display name spoofing") in listed
         assert "Correlate 2 cases: case-a, case-b" in header(app) and f"{len(listed)} shared indicators" in header(app)
-        assert str(table.get_cell_at((0, 2))) == "case-a, case-b"
+        assert str(table.get_cell_at((0, table.get_column_index("cases")))) == "case-a, case-b"
 
         ip = listed.index(("ip", "20.232.202.245"))
         await pilot.press(*["down"] * ip)
@@ -97,7 +97,7 @@ async def test_one_case_with_both_tenants_compares_tenants(loaded_two_cases):
         assert "Correlate 2 tenants: example.com (2ab04f98), example.net (e5da9a31)" in header(app)
         table = app.screen.query_one(IndicatorTable)
         assert {("ip", ip) for ip in SHARED_IPS} <= {(row["kind"], row["value"]) for row in table.indicators}
-        assert str(table.get_cell_at((0, 2))) == "example.com (2ab04f98), example.net (e5da9a31)"
+        assert str(table.get_cell_at((0, table.get_column_index("cases")))) == "example.com (2ab04f98), example.net (e5da9a31)"
         com, net = table.current["rarity_per_case"]
         detail = str(app.screen.query_one("#indicator-detail").render())
         assert f"\nrarity by tenant: example.com (2ab04f98) {com:.1f} · example.net (e5da9a31) {net:.1f} bits" in detail
@@ -130,7 +130,7 @@ async def test_cached_enrichment_flags_the_shared_hosting_addresses(loaded_two_c
         await settle(app, pilot)
         table = app.screen.query_one(IndicatorTable)
         row = next(i for i, r in enumerate(table.indicators) if r["value"] == "104.161.20.102")
-        assert str(table.get_cell_at((row, 0))) == "ip ⚑"
+        assert str(table.get_cell_at((row, table.get_column_index("kind")))) == "ip ⚑"
         table.move_cursor(row=row)
         await pilot.pause()
         detail = str(app.screen.query_one("#indicator-detail").render())
@@ -146,7 +146,7 @@ async def test_indicator_text_is_shown_inert(loaded_two_cases):
         await settle(app, pilot)
         table = app.screen.query_one(IndicatorTable)
         row = next(i for i, r in enumerate(table.indicators) if r["kind"] == "rule_name" and "Display" in r["value"])
-        assert table.get_cell_at((row, 1)).plain == "[red]Display[/red] \\x1b[2J spoofing"
+        assert table.get_cell_at((row, table.get_column_index("value"))).plain == "[red]Display[/red] \\x1b[2J spoofing"
         table.move_cursor(row=row)
         await pilot.press("enter")
         assert app.opened[-1][0] == "rule_name [red]Display[/red] \\x1b[2J spoofing (all cases)"

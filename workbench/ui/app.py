@@ -17,6 +17,7 @@ from workbench.ui.commands import CaseCommands
 from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress, LoadWaiting
 from workbench.ui.screens.correlate import CorrelateScreen
 from workbench.ui.screens.events import EventsScreen
+from workbench.ui.screens.exposure import ExposureScreen
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.ips import IpsScreen
 from workbench.ui.screens.matrix import MatrixScreen
@@ -48,13 +49,13 @@ class WorkbenchApp(App[None]):
     """The M365 BEC workbench: opens a case, or several side by side (loading them in a worker), and shows
     their events.
 
-    Modes: events (F2), ATT&CK matrix (F3), IPs (F4), SQL (F5), correlate (F6), timeline (F7).
+    Modes: events (F2), ATT&CK matrix (F3), IPs (F4), SQL (F5), correlate (F6), timeline (F7), exposure (F8).
     """
 
     CSS_PATH = Path(__file__).with_name("workbench.tcss")
     TITLE = "M365 BEC workbench"
     MODES = {"events": EventsScreen, "matrix": MatrixScreen, "ips": IpsScreen, "sql": SqlScreen,
-             "correlate": CorrelateScreen, "timeline": TimelineScreen}
+             "correlate": CorrelateScreen, "timeline": TimelineScreen, "exposure": ExposureScreen}
     COMMANDS = App.COMMANDS | {SqlQueries, CaseCommands}
     DEFAULT_MODE = "events"
     BINDINGS = [
@@ -68,6 +69,8 @@ class WorkbenchApp(App[None]):
         Binding("f5", "switch_mode('sql')", "SQL", id="app.mode_sql"),
         Binding("f6", "switch_mode('correlate')", "Correlate", id="app.mode_correlate"),
         Binding("f7", "switch_mode('timeline')", "Timeline", id="app.mode_timeline"),
+        Binding("f8", "switch_mode('exposure')", "Exposure", id="app.mode_exposure",
+                tooltip="What the attacker read, searched, downloaded, sent and deleted"),
     ]
 
     def __init__(self, case: CaseSet, hits_provider: HitsProvider | None = None,

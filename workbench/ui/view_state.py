@@ -54,6 +54,8 @@ class EventsView:
         self.notes: dict[str, str] = self.store.notes()
         self.tags: dict[str, list[str]] = self.store.tags()
         self.hit_ids: set[str] = set() if self.hits is None else set(self.hits["record_id"].to_list())
+        self.attacker_ids: set[str] = set()  # events with an IP, session or user agent marked as the attacker's
+        self.proposed_ids: set[str] = set()  # ... only proposed as the attacker's
         self.index = ValueIndex(self.events)
         self.several_cases = self.events["case"].n_unique() > 1
         self.generation = 0
@@ -196,7 +198,9 @@ class EventsView:
 
     # -- annotations ------------------------------------------------------------------------
     def flags(self, record_id: str, client_ip: str | None = None) -> str:
-        """The flags of one event: * marked, N note, T tags, H hunt hit, $ client IP flagged as hosting."""
+        """The flags of one event: * marked, N note, T tags, H hunt hit, $ client IP flagged as hosting, A an IP,
+        session or user agent of the attacker's (a: proposed as the attacker's)."""
+        attacker = "A" if record_id in self.attacker_ids else "a" if record_id in self.proposed_ids else " "
         return "".join(
             flag if present else " "
             for flag, present in (
@@ -205,8 +209,14 @@ class EventsView:
                 ("T", record_id in self.tags),
                 ("H", record_id in self.hit_ids),
                 ("$", client_ip in self.hosting_ips),
+                (attacker, True),
             )
         ).rstrip()
+
+    def set_attribution(self, attacker_ids: set[str], proposed_ids: set[str]) -> None:
+        """The events carrying the attacker's IPs, sessions or user agents (marked, and only proposed): the A flag."""
+        self.attacker_ids, self.proposed_ids = attacker_ids, proposed_ids
+        self.generation += 1
 
     def set_enrichment(self, enrichment: pl.DataFrame | None) -> None:
         """Use `enrichment` (DESIGN §4 `enrich` columns, keyed by `ip`) for the $ flag and the drill-down."""

@@ -13,9 +13,10 @@ from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate, tenant_labels
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.inert import visible
+from workbench.ui.attribution_marks import ATTRIBUTION_BINDINGS, AttributionKeys, Choice, Marks, choice, read_marks
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, app_config
-from workbench.ui.widgets.indicator_table import IndicatorTable
+from workbench.ui.widgets.indicator_table import ATTRIBUTABLE, IndicatorTable
 
 
 def membership(result: pl.DataFrame, events: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -24,13 +25,14 @@ def membership(result: pl.DataFrame, events: pl.DataFrame, by: str) -> pl.DataFr
         {"record_ids": "record_id"}).join(events.select("record_id", pl.col(by).alias("group")), on="record_id")
 
 
-class CorrelateScreen(CaseScreen):
+class CorrelateScreen(AttributionKeys, CaseScreen):
     """The correlate mode.
 
     | Key | Action |
     | :- | :- |
     | enter | open the indicator's events (in every case, or in the case the filter keeps) |
     | f | filter: every case, then one case (or tenant) after the other |
+    | A / X | an IP, session or user agent is the attacker's / not the attacker's (again: forget it) |
     """
 
     DEFAULT_CSS = """
@@ -42,7 +44,7 @@ class CorrelateScreen(CaseScreen):
     """
     HEADER_ID = "correlate-header"
     STATUS_ID = "correlate-status"
-    BINDINGS = [Binding("enter", "open", "Events", id="correlate.open")]
+    BINDINGS = [Binding("enter", "open", "Events", id="correlate.open"), *ATTRIBUTION_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,6 +85,7 @@ class CorrelateScreen(CaseScreen):
     def _built(self, by: str, result: pl.DataFrame, members: pl.DataFrame, labels: dict[str, str],
                groups: list[str]) -> None:
         self.by, self.result, self.members, self.labels, self.case_choices = by, result, members, labels, groups
+        self.query_one(IndicatorTable).marks = read_marks(self.app)
         self.refresh_table()
         self.query_one(IndicatorTable).focus()
         self.refresh_bindings()
@@ -139,9 +142,11 @@ class CorrelateScreen(CaseScreen):
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "open" and self.result is None:
+        if action in {"open", "attribute"} and self.result is None:
             return False
-        if action == "open" and self.query_one(IndicatorTable).current is None:
+        if action in {"open", "attribute"} and self.query_one(IndicatorTable).current is None:
+            return None
+        if action == "attribute" and self.query_one(IndicatorTable).current["kind"] not in ATTRIBUTABLE:
             return None
         return super().check_action(action, parameters)
 
@@ -165,3 +170,21 @@ class CorrelateScreen(CaseScreen):
             return
         scope = f"all {self.compared}" if self.case_filter is None else self.case_scope
         self.app.show_events(f"{row['kind']} {visible(row['value'])} ({scope})", row["record_ids"])
+
+    def attribution_choices(self) -> list[Choice]:
+        row = self.query_one(IndicatorTable).current
+        if row is None or row["kind"] not in ATTRIBUTABLE:
+            return []
+        if row["kind"] != "user_agent":
+            return [choice(row["kind"], row["value"])]
+        # The indicator is the agent without Exchange's `Client=…;`: attribute every string its events carry.
+        agents = self.loaded.events.filter(pl.col("record_id").is_in(row["record_ids"]))["user_agent"]
+        return [Choice("user_agent", tuple(sorted(agents.drop_nulls().unique())), row["value"])]
+
+    def show_marks(self, marks: Marks) -> None:
+        self.query_one(IndicatorTable).show_marks(marks)
+
+    def on_screen_resume(self) -> None:
+        """Back from another mode: flag the indicators as marked there."""
+        if self.result is not None:
+            self.show_marks(read_marks(self.app))

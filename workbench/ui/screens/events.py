@@ -21,6 +21,7 @@ from workbench.core.inert import visible
 from workbench.core.load_report import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
 from workbench.core.xlsx import TooManyRows
+from workbench.ui.attribution_marks import ATTRIBUTION_BINDINGS, AttributionKeys, Choice, Marks, choice, read_marks
 from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
 from workbench.ui.record_actions import copy_record
 from workbench.ui.screens.detail import DetailScreen
@@ -39,7 +40,7 @@ TYPED_AHEAD = {"filter", "note", "tags", "jump"}
 #: Actions that need loaded events.
 NEEDS_EVENTS = {
     "filter", "pop", "pivot", "window", "mark", "mark_all", "note", "tags", "marked_only", "export",
-    "jump", "open_detail", "sort", "toggle_detail", "copy",
+    "jump", "open_detail", "sort", "toggle_detail", "copy", "attribute",
 }
 
 
@@ -48,7 +49,7 @@ def events(count: int) -> str:
     return f"{count:,} event{'' if count == 1 else 's'}"
 
 
-class EventsScreen(Screen[None]):
+class EventsScreen(AttributionKeys, Screen[None]):
     """The default mode: every event of the case in a fast table, with the drill-down of the one under the cursor."""
 
     AUTO_FOCUS = ""  # nothing takes keys while loading; the table is focused once the events are in
@@ -72,6 +73,7 @@ class EventsScreen(Screen[None]):
         Binding("g", "jump", "Jump to time", id="events.jump", show=False, priority=True),
         Binding("d", "toggle_detail", "Detail pane", id="events.toggle_detail", show=False),
         Binding("c", "copy", "Copy record", id="events.copy", show=False),
+        *ATTRIBUTION_BINDINGS,
         *(
             Binding(str(number), f"sort('{column.key}')", f"Sort by {column.title}", id=f"events.sort_{column.key}",
                     show=False)
@@ -127,6 +129,7 @@ class EventsScreen(Screen[None]):
         if self.view is not None:
             return
         self.view = EventsView(loaded.events, loaded.case.store, hits=loaded.hits, enrichment=loaded.enrichment)
+        self.view.set_attribution(*read_marks(self.app).records(loaded.events))
         self.query_one("#loading").add_class("hidden")
         self.query_one("#body").remove_class("hidden")
         table = self.query_one(EventTable)
@@ -164,6 +167,8 @@ class EventsScreen(Screen[None]):
             self.view.set_enrichment(loaded.enrichment)
             self.refresh_view(keep_record=self._keep())
             self.show_detail()
+        if self.view is not None:
+            self.show_marks(read_marks(self.app))  # marked as the attacker's in another mode
 
     # -- state shown --------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -285,7 +290,7 @@ class EventsScreen(Screen[None]):
             return False
         if action in TYPED_AHEAD and self.query_one(FilterBar).input.has_focus:
             return False  # the key is text in the filter bar
-        if action in {"pivot", "window", "mark", "note", "tags", "open_detail", "copy"} and self.current is None:
+        if action in {"pivot", "window", "mark", "note", "tags", "open_detail", "copy", "attribute"} and self.current is None:
             return None
         if action == "pop" and self.view is not None and not (self.view.pivots or self.view.filter_text or self.view.marked_only):
             return None
@@ -343,6 +348,16 @@ class EventsScreen(Screen[None]):
         pivot = self.view.push_window(self.current["creation_time"], WINDOW_MINUTES)
         self.refresh_view(self._keep())
         self.say(f"pivot {pivot.label}: {events(self.view.height)} (Esc goes back)")
+
+    def attribution_choices(self) -> list[Choice]:
+        """The event's client IP, session and user agent (those it has)."""
+        current = self.current
+        return [choice(kind, current[column]) for kind, column in (("ip", "client_ip"), ("session", "session_id"),
+                                                                    ("user_agent", "user_agent")) if current.get(column)]
+
+    def show_marks(self, marks: Marks) -> None:
+        self.view.set_attribution(*marks.records(self.view.events))
+        self.query_one(EventTable).refresh()
 
     def action_mark(self) -> None:
         marked = self.view.toggle_mark(self.current["record_id"])

@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from workbench.ui.attribution_marks import LEGEND
+
 FILTER_HELP = (
     "Filter syntax: op:HardDelete,SoftDelete  user:admin  ip:104.161.20.*  after:2023-02-20  "
     "before:2023-02-21T08:00  session:ID  workload:Exchange  type:ExchangeAdmin  status:failed  "
@@ -40,6 +42,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Keys", style="bold"))
             yield Static(key_table(self.bindings))
             yield Static(Text("\n" + FILTER_HELP))
+            yield Static(Text(f"\nAttacker's IPs, sessions and user agents (A marks, X says not theirs): {LEGEND}. "
+                              "F8 shows what the attacker read, searched, downloaded, sent and deleted."))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -24,6 +24,7 @@ import enrich
 from enrich.service import ENRICHMENT_SCHEMA, SUMMARY_COLUMNS
 from workbench.core.config import ConfigError, cache_root
 from workbench.core.inert import visible
+from workbench.ui.attribution_marks import ATTRIBUTION_BINDINGS, AttributionKeys, Choice, Marks, choice, read_marks
 from workbench.ui.messages import CaseLoaded, EnrichmentUpdated
 from workbench.ui.screens.case_screen import CaseScreen, app_config
 from workbench.ui.widgets.ip_table import IpTable, ip_detail
@@ -87,9 +88,9 @@ class IpsStopped(Message, bubble=False):
         super().__init__()
 
 
-class IpsScreen(CaseScreen):
+class IpsScreen(AttributionKeys, CaseScreen):
     """The IPs mode: Enter opens the events from an IP; `r` refreshes it, `R` enriches all; `/` filters; 1-9 sort;
-    `f` keeps the IPs of one case."""
+    `f` keeps the IPs of one case; `A` marks the IP as the attacker's (`X`: not the attacker's), flagged in `att`."""
 
     CSS_PATH = Path(__file__).parent.parent / "views.tcss"
     STATUS_ID = "ips-status"
@@ -100,6 +101,7 @@ class IpsScreen(CaseScreen):
         Binding("escape", "clear_filter", "Clear filter", id="ips.clear_filter", show=False),
         Binding("r", "refresh_ip", "Refresh IP", id="ips.refresh_ip", tooltip="Look the IP under the cursor up again"),
         Binding("R", "enrich_all", "Enrich now", id="ips.enrich_all", tooltip="Look up every missing or stale IP"),
+        *ATTRIBUTION_BINDINGS,
         *(Binding(str(number), f"sort('{key}')", f"Sort by {title}", id=f"ips.sort_{key}", show=False)
           for number, (key, title) in enumerate(SORTS, 1)),
     ]
@@ -215,6 +217,7 @@ class IpsScreen(CaseScreen):
             self.running = not message.final
             self.query_one("#ip-progress-row").set_class(message.final, "hidden")
         if first:
+            self.query_one(IpTable).marks = read_marks(self.app)
             self.refresh_table()
             self.query_one(IpTable).focus()
             if message.run and not getattr(self.app, "enrich_offline", False):
@@ -284,9 +287,10 @@ class IpsScreen(CaseScreen):
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if self.frame is None and action in {"open", "filter", "refresh_ip", "enrich_all", "sort", "clear_filter"}:
+        if self.frame is None and action in {"open", "filter", "refresh_ip", "enrich_all", "sort", "clear_filter",
+                                             "attribute"}:
             return False
-        if action in {"open", "refresh_ip"} and self.query_one(IpTable).current_ip is None:
+        if action in {"open", "refresh_ip", "attribute"} and self.query_one(IpTable).current_ip is None:
             return None
         if action == "filter" and self.query_one("#ip-filter").has_focus:
             return False  # "/" is text in the filter
@@ -323,6 +327,18 @@ class IpsScreen(CaseScreen):
         if self.case_filter is not None:
             events, title = events.filter(pl.col("case") == self.case_filter), f"IP {ip} in {self.case_filter}"
         self.app.show_events(title, events["record_id"].to_list())
+
+    def attribution_choices(self) -> list[Choice]:
+        ip = self.query_one(IpTable).current_ip
+        return [] if ip is None else [choice("ip", ip)]
+
+    def show_marks(self, marks: Marks) -> None:
+        self.query_one(IpTable).show_marks(marks)
+
+    def on_screen_resume(self) -> None:
+        """Back from another mode: flag the IPs as marked there."""
+        if self.frame is not None:
+            self.show_marks(read_marks(self.app))
 
     def action_filter(self) -> None:
         field = self.query_one("#ip-filter", Input)

@@ -10,8 +10,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
+from workbench.core.attribution import KINDS
 from workbench.core.inert import visible
 from workbench.core.timeline import Timeline, account_timeline, failure_lines, ip_timeline, subject_expr
+from workbench.ui.attribution_marks import (ATTRIBUTION_BINDINGS, STATE_NAMES, AttributionKeys, Choice, Marks, choice,
+                                            read_marks)
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, loaded_hits
 from workbench.ui.screens.prompt import TextPrompt
@@ -34,8 +37,22 @@ def busiest(kind: str, hits: pl.DataFrame | None, events: pl.DataFrame) -> str |
     return counted.sort(["len", "subject"], descending=[True, False])["subject"][0]
 
 
-def first_seen_text(timeline: Timeline) -> Text:
-    """The dormant gap, quiet gaps, first-seen values and coverage warnings, as inert text."""
+#: The first-seen lists whose values can be flagged as the attacker's.
+FLAGGED_LISTS = {"ips": "ip", "user_agents": "user_agent"}
+#: Values of each kind offered by `A` on an account's day (the menu lists at most these many).
+SHOWN_CHOICES = 8
+
+
+def _flag(marks: Marks | None, name: str, value: str) -> Text:
+    """The attribution flag of a first-seen value (a space when there is none or it cannot be attributed)."""
+    if marks is None or name not in FLAGGED_LISTS:
+        return Text(" ")
+    return marks.agent_flag(value) if name == "user_agents" else marks.flag("ip", [value])
+
+
+def first_seen_text(timeline: Timeline, marks: Marks | None = None) -> Text:
+    """The dormant gap, quiet gaps, first-seen values (IPs and user agents flagged by `marks`) and coverage
+    warnings, as inert text."""
     text = Text()
     dormant = timeline.dormant
     if dormant:
@@ -51,7 +68,9 @@ def first_seen_text(timeline: Timeline) -> Text:
         text.append(f"first-seen {name.replace('_', ' ')} ({frame.height})\n", style="bold")
         for value, first, last, events in frame.head(SHOWN_FIRST_SEEN).select(
                 "value", "first_seen", "last_seen", "events").iter_rows():
-            text.append(f"  {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} {events:>5}  {visible(value)}\n")
+            text.append(f"  {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} {events:>5}")
+            text.append_text(_flag(marks, name, value))
+            text.append(f" {visible(value)}\n")
         if frame.height > SHOWN_FIRST_SEEN:
             text.append(f"  … {frame.height - SHOWN_FIRST_SEEN} more\n", style="dim")
     for row in timeline.coverage.iter_rows(named=True):
@@ -62,7 +81,7 @@ def first_seen_text(timeline: Timeline) -> Text:
     return text
 
 
-class TimelineScreen(CaseScreen):
+class TimelineScreen(AttributionKeys, CaseScreen):
     """The timeline mode.
 
     | Key | Action |
@@ -72,6 +91,9 @@ class TimelineScreen(CaseScreen):
     | left / right, shift+left / shift+right, home / end | move along the strip |
     | enter | open the cursor day's events of the account or IP |
     | f | the same timeline in every case, then in one case after the other |
+    | A / X | the IP shown, or an IP, session or user agent of the cursor day, is the attacker's / not theirs |
+
+    First-seen IPs and user agents are flagged as the attacker's (`A`), proposed (`a`) or not theirs (`-`).
     """
 
     DEFAULT_CSS = """
@@ -88,12 +110,14 @@ class TimelineScreen(CaseScreen):
         Binding("u", "ask('user')", "Account", id="timeline.user", tooltip="The timeline of another account",
                 priority=True),
         Binding("i", "ask('ip')", "IP", id="timeline.ip", tooltip="The timeline of a client IP", priority=True),
+        *ATTRIBUTION_BINDINGS,
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.hits: pl.DataFrame | None = None
         self.timeline: Timeline | None = None
+        self.marks: Marks | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Timeline: waiting for the case…"), id="timeline-header")
@@ -116,6 +140,8 @@ class TimelineScreen(CaseScreen):
         return account
 
     def on_screen_resume(self) -> None:
+        if self.timeline is not None:
+            self.show_marks(read_marks(self.app))
         account = self._account_asked() if self.loaded is not None else None
         if account and (self.timeline is None or self.timeline.subject != account):
             self.say(f"building the timeline of {account}…")
@@ -155,18 +181,27 @@ class TimelineScreen(CaseScreen):
         strip = self.query_one(DayStrip)
         strip.show(timeline, (hit_days if hit_days.len() else active)[0])
         strip.focus()
-        total_hits = int(days["hits"].sum())
-        scope = f" │ {self.case_scope}" if len(self.case_choices) > 1 else ""
-        self.show_header(
-            f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject} │ "
-            f"{timeline.start}..{timeline.end}, {days.height} days │ {active.len()} active, {total_hits} hits{scope}",
-            f"{timeline.subject} │ {days.height} days, {active.len()} active, {total_hits} hits{scope}",
-        )
-        self.query_one("#timeline-facts", Static).update(first_seen_text(timeline))
+        self.show_marks(read_marks(self.app))
         self.say("←→ day · shift+←→ active day · Enter the day's events · u account · i IP"
                  + (" · f case" if len(self.case_choices) > 1 else "")
                  + (" · red: the dormant gap" if timeline.dormant and timeline.dormant["first_activity"] else ""))
         self.refresh_bindings()
+
+    def show_marks(self, marks: Marks) -> None:
+        """The header (an IP's attribution) and the first-seen lists, flagged by `marks`."""
+        self.marks, timeline = marks, self.timeline
+        days = timeline.days
+        active = days.filter(pl.col("events") > 0).height
+        total_hits = int(days["hits"].sum())
+        scope = f" │ {self.case_scope}" if len(self.case_choices) > 1 else ""
+        state = marks.state("ip", [timeline.subject]) if timeline.kind == "ip" else None
+        attributed = f" │ {STATE_NAMES[state]}" if state else ""
+        self.show_header(
+            f"Timeline of {'account' if timeline.kind == 'user' else 'IP'} {timeline.subject}{attributed} │ "
+            f"{timeline.start}..{timeline.end}, {days.height} days │ {active} active, {total_hits} hits{scope}",
+            f"{timeline.subject}{attributed} │ {days.height} days, {active} active, {total_hits} hits{scope}",
+        )
+        self.query_one("#timeline-facts", Static).update(first_seen_text(timeline, marks))
 
     # -- state shown ------------------------------------------------------------------------------
     @property
@@ -209,6 +244,8 @@ class TimelineScreen(CaseScreen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "ask" and self.hits is None:
             return False
+        if action == "attribute" and self.timeline is None:
+            return False
         return super().check_action(action, parameters)
 
     def case_filter_ready(self) -> bool:
@@ -234,3 +271,18 @@ class TimelineScreen(CaseScreen):
         self.app.push_screen(TextPrompt(title, current, placeholder="e.g. user@example.com" if kind == "user"
                                         else "e.g. 203.0.113.7", hint="Enter shows it · Esc cancels",
                                         suggested=True), done)
+
+    def attribution_choices(self) -> list[Choice]:
+        """The IP of an IP's timeline; on an account's, the IPs, sessions and user agents of the cursor day."""
+        timeline = self.timeline
+        if timeline.kind == "ip":
+            return [choice("ip", timeline.subject)]
+        day = timeline.days["day"][self.query_one(DayStrip).cursor]
+        chosen = self.scoped_events.filter(subject_expr(timeline.kind, timeline.subject)
+                                           & (pl.col("creation_time").dt.date() == day))
+        choices = []
+        for kind, column in KINDS.items():
+            counted = chosen.group_by(column).len().drop_nulls(column).filter(pl.col(column) != "")
+            for value in counted.sort(["len", column], descending=[True, False]).head(SHOWN_CHOICES)[column]:
+                choices.append(choice(kind, value))
+        return choices

@@ -35,7 +35,7 @@ class Column:
 
 
 COLUMNS = (
-    Column("flags", "flag", 5),
+    Column("flags", "flag", 6),
     Column("creation_time", "time (UTC)", 19),
     Column("source", "src", 6),
     Column("user_id", "user", 12, flex=3),
@@ -91,7 +91,8 @@ class EventTable(ScrollView, can_focus=True):
     | up/down, k/j | move the cursor |
     | pgup/pgdn, home/end | move by a page / to the ends |
 
-    Flags: `*` marked, `N` note, `T` tags, `H` hunt hit, `$` client IP flagged as hosting by enrichment.
+    Flags: `*` marked, `N` note, `T` tags, `H` hunt hit, `$` client IP flagged as hosting by enrichment, `A` an IP,
+    session or user agent marked as the attacker's (`a`: proposed, not accepted yet).
     """
 
     BINDINGS = [

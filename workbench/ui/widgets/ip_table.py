@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from workbench.core.inert import visible
+from workbench.ui.attribution_marks import Marks
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class IpColumn:
 
 
 COLUMNS = (
+    IpColumn("attribution", "att", width=3),
     IpColumn("ip", "IP"),
     IpColumn("events", "events"),
     IpColumn("users", "users"),
@@ -58,11 +60,15 @@ def cell(key: str, value: object, row: dict) -> Text:
 
 
 class IpTable(DataTable):
-    """The IPs of the case; `show` lays out a (filtered, sorted) frame, `fill` updates enriched rows in place."""
+    """The IPs of the case; `show` lays out a (filtered, sorted) frame, `fill` updates enriched rows in place.
+
+    The `att` column flags the IPs marked (or proposed) as the attacker's (attribution_marks.py).
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.fixed_columns = 1
+        self.fixed_columns = 2
+        self.marks = Marks()
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -73,7 +79,8 @@ class IpTable(DataTable):
         keep = self.current_ip
         self.clear()
         for row in frame.iter_rows(named=True):
-            self.add_row(*(cell(column.key, row[column.key], row) for column in COLUMNS), key=row["ip"])
+            self.add_row(*(self.marks.flag("ip", [row["ip"]]) if column.key == "attribution"
+                           else cell(column.key, row[column.key], row) for column in COLUMNS), key=row["ip"])
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 
@@ -85,6 +92,12 @@ class IpTable(DataTable):
             for key in ENRICHED:
                 width = next(column.width for column in COLUMNS if column.key == key)
                 self.update_cell(row["ip"], key, cell(key, row[key], row), update_width=width is None)
+
+    def show_marks(self, marks: Marks) -> None:
+        """Flag the listed IPs by `marks`."""
+        self.marks = marks
+        for key in self.rows:
+            self.update_cell(key, "attribution", marks.flag("ip", [key.value]))
 
     @property
     def current_ip(self) -> str | None:
