@@ -168,4 +168,4 @@ def test_the_generator_makes_the_folder_it_writes_into(tmp_path, sample_logs):
     result = subprocess.run([sys.executable, str(sample_logs / "generate.py"), "--events", "5", "--format", "jsonl",
                              "--out", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert out.read_text().count("\n") == 46
+    assert out.read_text().count("\n") == 89  # 5 + the 52 planted steps + the owners' 32 scripted mail records

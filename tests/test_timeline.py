@@ -65,7 +65,9 @@ def test_first_seen_ips_and_agents_in_order(case_a, hits):
 
 def test_an_ip_timeline_lists_the_accounts_first_seen_on_it(case_a):
     timeline = ip_timeline(case_a.events, "185.241.149.122")
-    assert timeline.first_seen["accounts"]["value"].to_list() == ["admin@example.onmicrosoft.com", "compromisedadmin@example.com"]
+    # TargetUser: the sender of the lures sent as her from that address (message trace)
+    assert timeline.first_seen["accounts"]["value"].to_list() == ["admin@example.onmicrosoft.com", "compromisedadmin@example.com",
+                                                                 "targetuser@example.com"]
     assert timeline.dormant is None
 
 
@@ -112,7 +114,7 @@ def test_cli_json_and_table(tmp_path, sample_logs, capsys, monkeypatch):
     assert record["dormant"]["days"] == 77 and record["dormant"]["created"] == "2022-12-05T15:42:18Z"
     assert len(record["days"]) == len(record["strip"]) == 86
     assert {c["source"] for c in record["coverage"]} == {"AzureActiveDirectory", "Exchange", "OneDrive", "SharePoint",
-                                                         "Entra sign-ins", "Entra audits"}
+                                                         "Entra sign-ins", "Entra audits", "MessageTrace"}
     assert {"sign-ins", "directory audits"} <= set(record["lanes"])
     assert main(args) == 0
     out = capsys.readouterr().out

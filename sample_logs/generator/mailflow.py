@@ -62,7 +62,7 @@ class Mailflow:
             if not self.internal(address):
                 domain = address.split("@")[1]
                 message.to_ips[address] = random_address(
-                    random.Random(stable_guid("mx", domain)), _PARTNER_MX)
+                    random.Random(stable_guid("mx", self.t.key, domain)), _PARTNER_MX)
         self.messages.append(message)
         return message
 
@@ -83,7 +83,7 @@ class Mailflow:
         mid = message_id or f"<{random_guid(rng)}@mail.{domain}>"
         return self._ids(Message(mid, sender, [(recipient.upn, DELIVERED)], subject,
                                  size or rng.randrange(9_000, 180_000), received,
-                                 random_address(random.Random(stable_guid("smtp", domain)),
+                                 random_address(random.Random(stable_guid("smtp", self.t.key, domain)),
                                                 _OUTSIDE_SERVERS), "Incoming"))
 
     def originating(self, sender: str, recipients: list[tuple[str, str]], subject: str,
