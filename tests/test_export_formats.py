@@ -182,7 +182,8 @@ def test_sign_ins_and_directory_audits_say_what_their_time_means(tmp_path, sampl
     export_case_events(case, out, events)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {(row["source"], row["timestamp_desc"]) for row in rows} == {("signin", "Sign-in"),
-                                                                         ("audit", "Directory audit")}
+                                                                         ("audit", "Directory audit"),
+                                                                         ("message", "Message received")}
     assert all(row["message"] and row["datetime"].endswith("+00:00") for row in rows)
 
 

@@ -9,7 +9,8 @@ column of the export follows as a field of its own.
 import polars as pl
 
 #: What `creation_time` means in each log (`source` of the activity projection).
-TIMESTAMP_DESCRIPTIONS = {"ual": "Event Recorded", "signin": "Sign-in", "audit": "Directory audit"}
+TIMESTAMP_DESCRIPTIONS = {"ual": "Event Recorded", "signin": "Sign-in", "audit": "Directory audit",
+                          "message": "Message received"}
 FIRST_COLUMNS = ("message", "datetime", "timestamp", "timestamp_desc")
 
 
