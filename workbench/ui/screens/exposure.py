@@ -17,11 +17,13 @@ from workbench.core.exposure import KINDS, Exposure
 from workbench.core.inert import visible
 from workbench.ui.messages import CaseLoaded
 from workbench.ui.screens.case_screen import CaseScreen, app_config, loaded_hits
-from workbench.ui.widgets.cells import first_that_fits
+from workbench.ui.widgets.cells import first_that_fits, fit
 from workbench.ui.widgets.exposure_table import ExposureTable, SummaryTable, row_detail, what
 
 #: What the kind key cycles through.
 SHOWN_KINDS = ("all", *KINDS)
+#: Lines of notes shown until `r` shows them all (the rule's line comes after them).
+MAX_NOTE_LINES = 3
 
 
 class ExposureScreen(CaseScreen):
@@ -32,7 +34,7 @@ class ExposureScreen(CaseScreen):
     | enter | open the row's events |
     | k | show one kind after the other (read, sync, search, file, sent, deleted, throttled), then all |
     | a | accept the proposal: store its IPs and sessions as the attacker's, then compute again |
-    | r | the attribution rule in full, or on one line |
+    | r | the notes and the attribution rule in full, or a line each |
     | f | every case, then one case after the other |
 
     Rows flagged `?` (dim) are uncertain by the rule: counted apart, never as the attacker's.
@@ -44,9 +46,8 @@ class ExposureScreen(CaseScreen):
     ExposureScreen #exposure-summary { height: auto; max-height: 6; }
     ExposureScreen #exposure-rows { height: 1fr; border-top: hkey $primary; }
     ExposureScreen #exposure-detail { height: auto; max-height: 4; padding: 0 1; border-top: hkey $primary; }
-    ExposureScreen #exposure-notes { height: auto; max-height: 4; padding: 0 1; color: $warning; }
-    ExposureScreen #exposure-rule { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-    ExposureScreen #exposure-rule.-full { height: auto; max-height: 6; text-wrap: wrap; }
+    ExposureScreen #exposure-notes { height: auto; max-height: 4; padding: 0 1; }
+    ExposureScreen #exposure-notes.-full { max-height: 60%; }
     ExposureScreen #exposure-status { height: auto; max-height: 2; background: $panel; color: $text; padding: 0 1; }
     """
     HEADER_ID = "exposure-header"
@@ -56,7 +57,8 @@ class ExposureScreen(CaseScreen):
         Binding("k", "cycle_kind", "Kind", id="exposure.kind", tooltip="Show one kind of exposure after the other"),
         Binding("a", "accept", "Accept proposal", id="exposure.accept",
                 tooltip="Store the proposed IPs and sessions as the attacker's, then compute the exposure again"),
-        Binding("r", "toggle_rule", "Rule", id="exposure.rule", show=False, tooltip="The attribution rule in full"),
+        Binding("r", "toggle_notes", "Notes in full", id="exposure.notes", show=False,
+                tooltip="The notes (what could not be known) and the attribution rule in full, or a line each"),
     ]
 
     def __init__(self) -> None:
@@ -66,7 +68,8 @@ class ExposureScreen(CaseScreen):
         self.attribution: Attribution | None = None
         self.pairs: list[tuple[str, str, str]] | None = None  # the store's attribution the exposure was computed by
         self.kind = "all"
-        self.full_rule = False
+        self.full_notes = False
+        self.notes: list[str] = []
         self.computing = False
 
     def compose(self) -> ComposeResult:
@@ -75,7 +78,6 @@ class ExposureScreen(CaseScreen):
         yield ExposureTable(id="exposure-rows")
         yield Static(Text(""), id="exposure-detail")
         yield Static(Text(""), id="exposure-notes")
-        yield Static(Text(""), id="exposure-rule")
         yield Static(Text(""), id="exposure-status")
         yield Footer(show_command_palette=False)
 
@@ -132,8 +134,12 @@ class ExposureScreen(CaseScreen):
         """Header, summary, rows, notes and rule of the exposure (or why there is none)."""
         shown, attribution = self.shown, self.attribution
         rows = pl.DataFrame() if shown is None else shown.rows
-        if shown is not None and self.kind != "all":
-            rows = rows.filter(pl.col("kind") == self.kind)
+        if shown is not None:
+            rows = rows.filter(pl.col("kind") == self.kind) if self.kind != "all" else rows
+            # The core's order, with ties (one record's items) in a fixed order: a screen drawn twice is the same.
+            rows = rows.with_row_index("_order").sort(
+                pl.col("kind").replace_strict({kind: n for n, kind in enumerate(KINDS)}, return_dtype=pl.Int64),
+                "mailbox", "time", "message_id", "recipient", "_order", nulls_last=True).drop("_order")
         self.show_exposure_header(attribution, shown, rows.height)
         self.query_one(SummaryTable).show(shown.summary() if shown is not None and shown.rows.height else
                                           pl.DataFrame({"mailbox": []}, schema={"mailbox": pl.String}))
@@ -142,10 +148,9 @@ class ExposureScreen(CaseScreen):
         if attribution is None or attribution.empty:
             notes = ["nothing is attributed to the attacker: mark IPs, sessions or user agents with A in the IPs, "
                      "timeline, correlate or events view (nothing is proposed: no high-severity hunt hit)"]
-        pane = self.query_one("#exposure-notes", Static)
-        pane.update(Text(visible("\n".join(f"note: {note}" for note in notes), keep_newlines=True)))
-        pane.display = bool(notes)
-        self.show_rule()
+        # Throttled auditing first: the whole mailbox must be assumed exposed.
+        self.notes = sorted(notes, key=lambda note: "auditing throttled" not in note)
+        self.show_notes()
         self.show_detail()
         self.say(self.hint())
 
@@ -170,11 +175,26 @@ class ExposureScreen(CaseScreen):
         text.highlight_words(["proposed as the attacker's", "(not accepted: a)"], style="bold reverse")
         self.query_one(f"#{self.HEADER_ID}", Static).update(text)
 
-    def show_rule(self) -> None:
-        """The attribution rule: one line (cut), or in full with `r`."""
-        rule = self.query_one("#exposure-rule", Static)
-        rule.update(Text(f"rule (r): {RULE}"))
-        rule.set_class(self.full_rule, "-full")
+    def show_notes(self) -> None:
+        """What could not be known, then the attribution rule: a line each (cut), or in full with `r`."""
+        width = max(20, self.size.width - 2)
+        lines = [(f"note: {note}", "yellow") for note in self.notes]
+        if not self.full_notes and len(lines) > MAX_NOTE_LINES:
+            more = len(lines) - MAX_NOTE_LINES + 1
+            lines = [*lines[:MAX_NOTE_LINES - 1], (f"… {more} more notes (r shows them)", "yellow")]
+        lines.append((f"rule (r): {RULE}", "dim"))
+        text = Text()
+        for index, (line, style) in enumerate(lines):
+            shown = visible(line) if self.full_notes else fit(visible(line), width).rstrip()
+            text.append(shown + ("\n" if index < len(lines) - 1 else ""), style=style)
+        pane = self.query_one("#exposure-notes", Static)
+        pane.update(text)
+        pane.set_class(self.full_notes, "-full")
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.attribution is not None:
+            self.show_notes()
 
     def show_detail(self) -> None:
         row = self.query_one(ExposureTable).current
@@ -185,14 +205,14 @@ class ExposureScreen(CaseScreen):
         parts = ["Enter events", "k kind"]
         if self.attribution is not None and self.attribution.proposed and not self.attribution.empty:
             parts.append("a accept")
-        parts += ["r rule", "? uncertain"]
+        parts += ["r notes and rule", "? uncertain"]
         if len(self.case_choices) > 1:
             parts.append("f case")
         return " · ".join(parts)
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in {"open", "cycle_kind", "accept", "toggle_rule"} and (self.attribution is None or self.computing):
+        if action in {"open", "cycle_kind", "accept", "toggle_notes"} and (self.attribution is None or self.computing):
             return False
         if action == "accept" and not (self.attribution.proposed and not self.attribution.empty):
             return None
@@ -225,9 +245,9 @@ class ExposureScreen(CaseScreen):
         self.kind = SHOWN_KINDS[(SHOWN_KINDS.index(self.kind) + 1) % len(SHOWN_KINDS)]
         self.refresh_view()
 
-    def action_toggle_rule(self) -> None:
-        self.full_rule = not self.full_rule
-        self.show_rule()
+    def action_toggle_notes(self) -> None:
+        self.full_notes = not self.full_notes
+        self.show_notes()
 
     def action_accept(self) -> None:
         """Store every proposed IP, session and user agent as the attacker's (committed at once), then recompute."""

@@ -58,7 +58,7 @@ def row_detail(row: dict) -> Text:
         first.append({True: "outside the tenant", False: "inside the tenant", None: "outside: unknown"}[row["outside"]])
         first.append(row["status"] or "")
     second = [verdict, f"IP {row['client_ip'] or '-'}", f"session {row['session_id'] or '-'}"]
-    if row["message_id"]:
+    if row["message_id"] and row["message_id"] != what(row):
         second.append(f"message id {row['message_id']}")
     if row["times"] and row["times"] > 1:
         second.append(f"{row['times']} times")
