@@ -1,5 +1,5 @@
 """Issue 17's "done when" on the bundled samples: `workbench exposure --proposed` lists exactly what the generator
-planted for the attacker (its answer key, `sample_logs/planted_exposure.json`) and none of the owners' own
+planted for the attacker (its answer key, `sample_logs/.answers/planted_exposure.json`) and none of the owners' own
 activity, with the throttled periods flagged."""
 
 import json
@@ -20,7 +20,7 @@ def exposure_rows(tmp_path_factory, sample_logs) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def planted(sample_logs) -> dict:
-    return json.loads((sample_logs / "planted_exposure.json").read_text())["cases"]
+    return json.loads((sample_logs / ".answers/planted_exposure.json").read_text())["cases"]
 
 
 def _found(rows: list[dict]) -> dict:

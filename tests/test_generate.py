@@ -20,7 +20,7 @@ COMMITTED = ROOT / "sample_logs"
 SAMPLE_FILES = ("case-a/purview_audit_export.csv", "case-b/management_api.jsonl",
                 "case-b/graph_audit_query.json", "broken/broken_rows.csv", "README.md",
                 "case-a/message_trace.csv", "case-b/message_trace_enhanced_summary.csv",
-                "planted_exposure.json")
+                ".answers/planted_exposure.json")
 
 
 def _load_generator():

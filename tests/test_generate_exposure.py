@@ -206,7 +206,7 @@ def test_the_attacker_searches_for_money_words_and_sends_lures_to_partners(sampl
 
 
 def test_the_answer_key_matches_the_records_and_the_trace(samples):
-    key = json.loads((samples / "planted_exposure.json").read_text(encoding="utf-8"))
+    key = json.loads((samples / ".answers/planted_exposure.json").read_text(encoding="utf-8"))
     for case in ("a", "b"):
         entry = key["cases"][f"case-{case}"]
         records = {r["Id"]: r for r in audit_records(samples, case)}
@@ -251,13 +251,13 @@ def test_the_answer_key_matches_the_records_and_the_trace(samples):
 
 def test_readme_lists_the_planted_exposure_and_the_trace_files(samples):
     readme = (samples / "README.md").read_text(encoding="utf-8")
-    key = json.loads((samples / "planted_exposure.json").read_text(encoding="utf-8"))
+    key = json.loads((samples / ".answers/planted_exposure.json").read_text(encoding="utf-8"))
     section = readme.split("## Planted exposure", 1)[1].split("\n## ", 1)[0]
     for entry in key["cases"].values():
         for rid in entry["record_ids"]:
             assert rid in section
     files = readme.split("## Files", 1)[1].split("\n## ", 1)[0]
-    for name in (V2, ENHANCED, "planted_exposure.json"):
+    for name in (V2, ENHANCED, ".answers/planted_exposure.json"):
         assert f"| {name} |" in files
 
 

@@ -1,5 +1,5 @@
-"""Provides the answer key of the samples' exposure (``planted_exposure.json``): per case and
-mailbox, what the attacker read, synced, searched, sent, deleted and which files they opened, taken
+"""Provides the answer key of the samples' exposure (``.answers/planted_exposure.json``: in a hidden
+folder, so that loading the samples folder skips it): per case and mailbox, what the attacker read, synced, searched, sent, deleted and which files they opened, taken
 from the planted records and the message trace, with the record ids; and its README section."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def render_exposure(keys: dict[str, dict]) -> list[str]:
 
     lines = ["## Planted exposure", "",
              "What the attacker read, synced, searched, sent and deleted, mailbox by mailbox: the "
-             "answer key of `workbench exposure`, also as `planted_exposure.json` (record ids, "
+             "answer key of `workbench exposure`, also as `.answers/planted_exposure.json` (record ids, "
              "message ids, subjects and senders from the message trace, recipients with their "
              "delivery status). Everything else in the mailboxes is the owners' own (their "
              "reading, searches and mail, from their own addresses, devices and sessions), and "

@@ -188,7 +188,7 @@ def _trace_files(rows: dict[str, int], messages: dict | None) -> list[list[objec
          "one row per message, recipients in `recipient_status` (`addr##Receive, Deliver`, "
          "`##Receive, Send`, `##Receive, Fail`); UTF-16 LE with BOM, CRLF, every field quoted, "
          "oldest first; `directionality` Originating / Incoming"],
-        ["planted_exposure.json", "answer key (JSON)", "A and B", rows["planted_exposure.json"],
+        [".answers/planted_exposure.json", "answer key (JSON; in a hidden folder, so loading the folder skips it)", "A and B", rows[".answers/planted_exposure.json"],
          "2023-02-20 .. 2023-02-22", "what the attacker read, synced, searched, sent and deleted "
          "per case and mailbox, with record and message ids: see Planted exposure"],
     ]

@@ -107,9 +107,9 @@ def write_samples(out_dir: str | Path | None = None, seed: int = SEED) -> dict[s
     rows[TRACE_FILES["b"]] = write_enhanced(build_tenant("b", seed), messages["b"],
                                             out / TRACE_FILES["b"])
     keys = {f"case-{k}": answer_key(k, messages[k], seed) for k in ("a", "b")}
-    with atomic_open(out / "planted_exposure.json") as fh:
+    with atomic_open(out / ".answers/planted_exposure.json") as fh:
         fh.write(json.dumps({"seed": seed, "cases": keys}, indent=2, ensure_ascii=False) + "\n")
-    rows["planted_exposure.json"] = sum(len(k["record_ids"]) for k in keys.values())
+    rows[".answers/planted_exposure.json"] = sum(len(k["record_ids"]) for k in keys.values())
     with atomic_open(out / "README.md") as fh:
         fh.write(render_readme(seed, rows, {"a": case_a, "b": case_b}, mgmt, graph, problems,
                                entra, messages, keys))

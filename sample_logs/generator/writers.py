@@ -151,6 +151,7 @@ def _shape(fmt: str) -> Shape:
 def atomic_open(path: str | Path) -> Iterator[TextIO]:
     """A UTF-8 text file (no newline translation) that replaces ``path`` only when complete."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
