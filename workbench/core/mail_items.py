@@ -116,8 +116,10 @@ def mail_items(rows: pl.DataFrame) -> pl.DataFrame:
 def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
     """`MailItemsAccessed`: one row per folder item (a folder without items is one row)."""
     reads = frame.filter(pl.col("j").struct.field("Folders").list.len() > 0)
-    folders = reads.with_columns(pl.col("j").struct.field("Folders").alias("f")).explode("f").with_columns(
-        pl.col("f").struct.field("Path").alias("folder"), pl.col("f").struct.field("FolderItems").alias("i")).explode("i")
+    # The decoded record (`j`, every folder and item) is dropped before exploding: kept, each item's row would copy it.
+    folders = reads.with_columns(pl.col("j").struct.field("Folders").alias("f")).drop("j").explode("f").with_columns(
+        pl.col("f").struct.field("Path").alias("folder"), pl.col("f").struct.field("FolderItems").alias("i")
+    ).drop("f").explode("i")
     item = pl.col("i").struct
     return folders.with_columns(item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
                                 _size(item.field("SizeInBytes")).alias("size"))
@@ -134,12 +136,12 @@ def _single_items(frame: pl.DataFrame) -> pl.DataFrame:
 def _affected_items(frame: pl.DataFrame) -> pl.DataFrame:
     """Deletions: one row per affected item."""
     listed = frame.filter(pl.col("j").struct.field("AffectedItems").list.len() > 0)
-    rows = listed.with_columns(pl.col("j").struct.field("AffectedItems").alias("i")).explode("i")
+    rows = listed.with_columns(pl.col("j").struct.field("AffectedItems").alias("i"),
+                               pl.col("j").struct.field("Folder").struct.field("Path").alias("_folder")).drop("j").explode("i")
     item = pl.col("i").struct
     return rows.with_columns(
         item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
-        pl.coalesce(item.field("ParentFolder").struct.field("Path"),
-                    pl.col("j").struct.field("Folder").struct.field("Path")).alias("folder"),
+        pl.coalesce(item.field("ParentFolder").struct.field("Path"), pl.col("_folder")).alias("folder"),
         _size(item.field("SizeInBytes")).alias("size"))
 
 
