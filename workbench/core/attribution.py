@@ -83,26 +83,35 @@ def combined(base: Attribution, ips: list[str] = (), sessions: list[str] = ()) -
     return Attribution(base.ips | set(ips), base.sessions | set(sessions), base.user_agents, proposed=False)
 
 
-def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame) -> pl.DataFrame:
+def _values_in(column: str, values: frozenset[str]) -> pl.Expr:
+    return pl.col(column).is_in(pl.Series(sorted(values), dtype=pl.String).implode()).fill_null(False)
+
+
+def shared_sessions(activity: pl.DataFrame, attribution: Attribution) -> pl.Series:
+    """The sessions of `activity` (every frame's rows of the case) also used from an IP that is not the attacker's
+    (with a user agent that is not theirs either)."""
+    other = (pl.col("session_id").is_not_null() & pl.col("client_ip").is_not_null()
+             & ~_values_in("client_ip", attribution.ips) & ~_values_in("user_agent", attribution.user_agents))
+    return activity.lazy().filter(other).select(pl.col("session_id").unique()).collect().to_series()
+
+
+def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame,
+              shared: pl.Series | None = None) -> pl.DataFrame:
     """`rows` (with `client_ip`, `session_id`, `user_agent`) with `attribution` (attacker, owner, uncertain) and
     `attribution_reason`, by `RULE`; `activity` (every frame's rows of the case) tells which sessions were also used
-    from IPs that are not the attacker's."""
-    ip, session, agent = pl.col("client_ip"), pl.col("session_id"), pl.col("user_agent")
-    marked_ip = ip.is_in(list(attribution.ips)).fill_null(False)
-    marked_agent = agent.is_in(list(attribution.user_agents)).fill_null(False)
-    owner_sessions = (activity.filter(session.is_not_null() & ip.is_not_null() & ~marked_ip & ~marked_agent)
-                      .get_column("session_id").unique().to_list())
-    shared = session.is_in(owner_sessions).fill_null(False)
+    from IPs that are not the attacker's (`shared`: those sessions, when known already)."""
+    shared = shared_sessions(activity, attribution) if shared is None else shared
+    marked_session = _values_in("session_id", attribution.sessions)
+    marked_ip, marked_agent = _values_in("client_ip", attribution.ips), _values_in("user_agent", attribution.user_agents)
+    in_shared = pl.col("session_id").is_in(shared.implode()).fill_null(False)
     clue = pl.when(marked_ip).then(pl.lit("attacker IP")).otherwise(pl.lit("attacker user agent"))
-    verdict = (pl.when(session.is_in(list(attribution.sessions)).fill_null(False))
-               .then(pl.struct(pl.lit(ATTACKER).alias("a"), pl.lit("attacker session").alias("r")))
-               .when((marked_ip | marked_agent) & shared)
-               .then(pl.struct(pl.lit("uncertain").alias("a"),
-                               pl.concat_str(clue, pl.lit(" in a session also used from other IPs")).alias("r")))
-               .when(marked_ip | marked_agent).then(pl.struct(pl.lit(ATTACKER).alias("a"), clue.alias("r")))
-               .when(session.is_null() & ip.is_null())
-               .then(pl.struct(pl.lit("uncertain").alias("a"), pl.lit("neither session id nor IP").alias("r")))
-               .otherwise(pl.struct(pl.lit("owner").alias("a"), pl.lit("").alias("r"))))
-    return rows.with_columns(verdict.alias("_verdict")).with_columns(
-        pl.col("_verdict").struct.field("a").alias("attribution"),
-        pl.col("_verdict").struct.field("r").alias("attribution_reason")).drop("_verdict")
+    flagged = marked_ip | marked_agent
+    blind = pl.col("session_id").is_null() & pl.col("client_ip").is_null()
+    return rows.with_columns(
+        pl.when(marked_session).then(pl.lit(ATTACKER)).when(flagged & in_shared).then(pl.lit("uncertain"))
+        .when(flagged).then(pl.lit(ATTACKER)).when(blind).then(pl.lit("uncertain")).otherwise(pl.lit("owner"))
+        .alias("attribution"),
+        pl.when(marked_session).then(pl.lit("attacker session"))
+        .when(flagged & in_shared).then(pl.concat_str(clue, pl.lit(" in a session also used from other IPs")))
+        .when(flagged).then(clue).when(blind).then(pl.lit("neither session id nor IP")).otherwise(pl.lit(""))
+        .alias("attribution_reason"))

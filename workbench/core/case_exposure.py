@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from workbench.core.attribution import Attribution, combined, marked, propose
+from workbench.core.attribution import Attribution, attribute, combined, marked, propose, shared_sessions
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.exposure import Exposure, exposure
+from workbench.core.exposure import Exposure, exposure, records_to_decode, window
 from workbench.core.hunting import case_hits
 from workbench.core.mail_items import exposure_rows, mail_items
 
@@ -23,14 +23,21 @@ def _concat(case: "Case | CaseSet", frame: str, with_records: bool = False) -> p
                      how="vertical_relaxed")
 
 
-def case_mail_items(case: "Case | CaseSet") -> pl.DataFrame:
-    """The mailbox and file activity of the case's audit records, one row per item (mail_items.py)."""
-    return mail_items(exposure_rows(_concat(case, "events", with_records=True)).collect())
+def case_mail_items(case: "Case | CaseSet", record_ids: pl.Series | None = None) -> pl.DataFrame:
+    """The mailbox and file activity of the case's audit records (only those of `record_ids` when given), one row
+    per item (mail_items.py)."""
+    rows = exposure_rows(_concat(case, "events", with_records=True))
+    if record_ids is not None:
+        rows = rows.filter(pl.col("record_id").is_in(record_ids.implode()))
+    return mail_items(rows.collect())
 
 
-def case_messages(case: "Case | CaseSet") -> pl.DataFrame:
-    """The case's message trace, in time order."""
-    return _concat(case, "messages").sort("received").collect()
+def case_messages(case: "Case | CaseSet", message_ids: pl.Series | None = None) -> pl.DataFrame:
+    """The case's message trace (only the rows of `message_ids` when given), in time order."""
+    rows = _concat(case, "messages")
+    if message_ids is not None:
+        rows = rows.filter(pl.col("message_id").is_in(message_ids.implode()))
+    return rows.sort("received").collect()
 
 
 def proposal(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, hits: pl.DataFrame | None = None) -> Attribution:
@@ -54,5 +61,10 @@ def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config:
 
 def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl.DataFrame, users: list[str] = (),
                   start: datetime | None = None, end: datetime | None = None) -> Exposure:
-    """The exposure of the case by `attribution` (exposure.py)."""
-    return exposure(case_mail_items(case), activity, case_messages(case), attribution, users, start, end)
+    """The exposure of the case by `attribution` (exposure.py), decoding only the records it needs."""
+    shared = shared_sessions(activity, attribution)
+    attributed = attribute(activity, attribution, activity, shared)
+    start, end = window(attributed, start, end)
+    items = case_mail_items(case, records_to_decode(attributed, start, end))
+    messages = case_messages(case, items.get_column("message_id").drop_nulls().unique())
+    return exposure(items, activity, messages, attribution, users, start, end, shared)

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from workbench.core.attribution import ATTACKER, Attribution, attribute
+from workbench.core.attribution import ATTACKER, Attribution, attribute, shared_sessions
+from workbench.core.mail_items import ACTIVITIES
 from workbench.core.schema import UTC_TIME
 
 #: What auditing stops recording after a throttled `MailItemsAccessed` record.
@@ -82,14 +83,17 @@ def _counts(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.group_by("mailbox").agg(**measures).with_columns(pl.col(name).cast(pl.Int64) for name in measures)
 
 
-def tenant_domains(items: pl.DataFrame, activity: pl.DataFrame) -> list[str]:
+def _mailboxes(activity: pl.DataFrame) -> pl.Series:
+    """The mailboxes of the case's audit records (lower-cased)."""
+    return activity.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
+
+
+def tenant_domains(activity: pl.DataFrame) -> list[str]:
     """The tenant's mail domains: those of its mailboxes and of the accounts that signed in (guests left out)."""
-    accounts = pl.concat([
-        items.select(pl.col("mailbox").alias("account")),
-        activity.filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
-        .select(pl.col("user_key").alias("account")),
-    ]).drop_nulls().filter(~pl.col("account").str.contains("#ext#", literal=True))
-    return sorted(accounts["account"].str.extract(r"@([^@\s]+)$").drop_nulls().str.to_lowercase().unique())
+    signed_in = activity.filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
+    accounts = pl.concat([_mailboxes(activity), signed_in.get_column("user_key").drop_nulls()])
+    accounts = accounts.filter(~accounts.str.contains("#ext#", literal=True))
+    return sorted(accounts.str.extract(r"@([^@\s]+)$").drop_nulls().str.to_lowercase().unique())
 
 
 def _in_window(column: str, start: datetime | None, end: datetime | None) -> pl.Expr:
@@ -109,10 +113,10 @@ def _scoped(frame: pl.DataFrame, users: list[str]) -> pl.DataFrame:
     return frame.filter(pl.col("mailbox").is_in(wanted) | pl.col("user_key").is_in(wanted))
 
 
-def _onedrive_owners(items: pl.DataFrame) -> pl.DataFrame:
-    """File accesses carry the owner of a OneDrive (`/personal/jane_example_com/`) as their mailbox when a mailbox of
-    the case has that spelling."""
-    owners = items.select(pl.col("mailbox").drop_nulls().unique())
+def _onedrive_owners(items: pl.DataFrame, mailboxes: pl.Series) -> pl.DataFrame:
+    """File accesses carry the owner of a OneDrive (`/personal/jane_example_com/`) as their mailbox when one of the
+    `mailboxes` has that spelling."""
+    owners = mailboxes.alias("mailbox").to_frame()
     owners = owners.with_columns(pl.col("mailbox").str.replace_all(r"[@.]", "_").alias("personal"))
     personal = pl.col("file").str.extract(r"/personal/([^/]+)").str.to_lowercase()
     return (items.with_columns(personal.alias("personal"))
@@ -120,32 +124,55 @@ def _onedrive_owners(items: pl.DataFrame) -> pl.DataFrame:
             .with_columns(pl.coalesce("mailbox", "owner", "user_key").alias("mailbox")).drop("personal", "owner"))
 
 
-def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame, attribution: Attribution,
-             users: list[str] = (), start: datetime | None = None, end: datetime | None = None) -> Exposure:
-    """The exposure of the `items` (mail_items.py) of the mailboxes or accounts named in `users` (all when none),
-    by `attribution`, between `start` and `end` (default: first to last attacker-attributed record of `activity`)."""
-    attributed = attribute(activity.select("creation_time", "client_ip", "session_id", "user_agent"), attribution, activity)
+def window(attributed: pl.DataFrame, start: datetime | None = None,
+           end: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """`start` and `end`, each by default the first or last attacker-attributed record of the `attribute`d activity."""
     attacker_times = attributed.filter(pl.col("attribution") == ATTACKER)["creation_time"]
-    start = start if start is not None else attacker_times.min()
-    end = end if end is not None else attacker_times.max()
+    return (start if start is not None else attacker_times.min()), (end if end is not None else attacker_times.max())
+
+
+def records_to_decode(attributed: pl.DataFrame, start: datetime | None, end: datetime | None) -> pl.Series:
+    """The record ids whose mail items the exposure needs, from the `attribute`d activity: the mailbox and file
+    records in the window that are not the owner's, and every `MailItemsAccessed` of the mailboxes they touch from
+    a day before the window (a throttled one silences the next 24 hours). The owner's own records, the bulk of a
+    mailbox's, are never read."""
+    since = None if start is None else start - THROTTLE_PERIOD
+    mailbox_records = attributed.filter((pl.col("source") == "ual") & pl.col("operation").is_in(list(ACTIVITIES))
+                                        & _in_window("creation_time", since, end))
+    touched = mailbox_records.filter((pl.col("attribution") != "owner") & _in_window("creation_time", start, end))
+    boxes = touched.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
+    reads = mailbox_records.filter((pl.col("operation") == "MailItemsAccessed")
+                                   & pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
+    return pl.concat([touched.get_column("record_id"), reads.get_column("record_id")]).unique()
+
+
+def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame, attribution: Attribution,
+             users: list[str] = (), start: datetime | None = None, end: datetime | None = None,
+             shared: pl.Series | None = None) -> Exposure:
+    """The exposure of the `items` (mail_items.py; those of `records_to_decode` suffice) of the mailboxes or accounts
+    named in `users` (all when none), by `attribution`, between `start` and `end` (default: first to last
+    attacker-attributed record of `activity`); `shared`: attribution.shared_sessions, when known already."""
+    shared = shared_sessions(activity, attribution) if shared is None else shared
+    if start is None or end is None:
+        start, end = window(attribute(activity, attribution, activity, shared), start, end)
     notes: list[str] = []
     if attribution.empty:
         notes.append("nothing is attributed to the attacker: mark IPs or sessions, or accept the proposal")
-    items = _scoped(_onedrive_owners(items), list(users))
-    touched = attribute(items, attribution, activity)
+    items = _scoped(_onedrive_owners(items, _mailboxes(activity)), list(users))
+    touched = attribute(items, attribution, activity, shared)
     chosen = touched.filter(pl.col("attribution") != "owner").filter(_in_window("creation_time", start, end))
     messages = messages.select(MESSAGE_COLUMNS.keys()).cast(MESSAGE_COLUMNS)
     rows = pl.concat([
         _reads(chosen.filter((pl.col("activity") == "read") & (pl.col("message_id").is_not_null() | ~pl.col("throttled"))),
                messages, items),
         _single(chosen.filter(pl.col("activity").is_in(["sync", "search", "file", "delete"]))),
-        _sent(chosen.filter(pl.col("activity") == "send"), messages, tenant_domains(items, activity), notes),
+        _sent(chosen.filter(pl.col("activity") == "send"), messages, tenant_domains(activity), notes),
         _throttled(touched, start, end),
     ], how="diagonal_relaxed")
     rows = rows.select(pl.col(name).cast(dtype) if name in rows.columns else pl.lit(None, dtype).alias(name)
                        for name, dtype in EXPOSURE_SCHEMA.items())
     rows = rows.sort(pl.col("kind").replace_strict({kind: n for n, kind in enumerate(KINDS)}, return_dtype=pl.Int64),
-                     "mailbox", "time", maintain_order=True)
+                     "mailbox", "time", "message_id", "recipient", "folder", "file", "search_terms", nulls_last=True)
     uncertain = rows.filter(pl.col("attribution") == "uncertain")
     if uncertain.height:
         notes.append(f"{uncertain.height} rows are uncertain (see their reason): neither the attacker's nor the owner's "
@@ -160,6 +187,7 @@ def _reads(reads: pl.DataFrame, messages: pl.DataFrame, items: pl.DataFrame) -> 
     """One row per (mailbox, message) read, with the trace's subject, sender and received time (the copy the mailbox
     received first), else the subject other audit records give the message id. (A throttled Bind that names no item
     is the `throttled` row, not a read.)"""
+    messages = messages.join(reads.select("message_id").unique(), on="message_id", how="semi")
     grouped = reads.group_by("mailbox", "message_id", "attribution", "attribution_reason", "case").agg(
         pl.col("creation_time").min().alias("time"), pl.len().alias("times"), pl.col("folder").first(),
         pl.col("client_ip").first(), pl.col("session_id").first(), pl.col("subject").drop_nulls().first(),
