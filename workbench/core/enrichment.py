@@ -12,5 +12,6 @@ def cached_enrichment(events: pl.DataFrame | pl.LazyFrame, config: dict) -> pl.D
     except enrich.SettingsError:
         return None
     result = enrich.enrich(enrich.ip_summary(events), settings, offline=True)
-    known = result.frame.filter(pl.col("hosting").is_not_null() | pl.col("asn").is_not_null())
+    # looked up (RDAP or AbuseIPDB); a private or documentation address gets a verdict without any lookup
+    known = result.frame.filter(pl.col("asn").is_not_null() | pl.col("abuse_score").is_not_null())
     return result.frame if known.height else None
