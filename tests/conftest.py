@@ -28,14 +28,28 @@ def _private_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("ABUSEIPDB_API_KEY", raising=False)
 
 
+def load_generator():
+    """The sample-log generator, imported from its file (once per process)."""
+    if "sample_generate" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("sample_generate", SAMPLE_LOGS / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["sample_generate"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["sample_generate"]
+
+
 @pytest.fixture(scope="session")
 def generator():
     """The sample-log generator, imported from its file."""
-    spec = importlib.util.spec_from_file_location("sample_generate", SAMPLE_LOGS / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sample_generate"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_generator()
+
+
+@pytest.fixture(scope="session")
+def generated_samples(tmp_path_factory) -> Path:
+    """The sample logs as the generator writes them, written once into a temporary folder."""
+    out = tmp_path_factory.mktemp("generated_samples")
+    load_generator().write_samples(out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,16 @@ that every written file parses in its shape."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_generator
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "sample_logs" / "generate.py"
 COMMITTED = ROOT / "sample_logs"
 ATTACKER_IPS = ("104.161.20.102", "20.232.202.245", "185.241.149.122")
 DOWNLOADS = ("case-a/entra_signins_interactive.csv", "case-a/entra_signins_noninteractive.csv")
@@ -29,22 +28,12 @@ UAL_FILES = ("case-a/purview_audit_export.csv", "case-b/management_api.jsonl",
              "case-b/graph_audit_query.json", "broken/broken_rows.csv")
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("sample_logs_generate_entra", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+gen = load_generator()
 
 
-gen = _load_generator()
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("entra_samples")
-    gen.write_samples(out)
-    return out
+@pytest.fixture
+def samples(generated_samples) -> Path:
+    return generated_samples
 
 
 def csv_rows(path: Path) -> list[list[str]]:

@@ -6,38 +6,26 @@ have their declared shapes and encodings, and the owners' own mail stays apart f
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "sample_logs" / "generate.py"
+from tests.conftest import load_generator
+
 ATTACKER_IPS = {"104.161.20.102", "20.232.202.245", "185.241.149.122"}
 V2 = "case-a/message_trace.csv"
 ENHANCED = "case-b/message_trace_enhanced_summary.csv"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("sample_logs_generate_exposure", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+gen = load_generator()
 
 
-gen = _load_generator()
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("exposure_samples")
-    gen.write_samples(out)
-    return out
+@pytest.fixture
+def samples(generated_samples) -> Path:
+    return generated_samples
 
 
 def audit_records(folder: Path, case: str) -> list[dict]:
