@@ -19,6 +19,7 @@ from enrich.abuseipdb import (
 from enrich.addresses import local_reason, parse_ip
 from enrich.batch import run_bounded
 from enrich.cache import EnrichmentCache
+from enrich.geo import GEO_COLUMNS, GEO_SCHEMA, GeoDatabaseError, geolocate
 from enrich.hosting import as_name, classify, load_providers
 from enrich.rdap import RdapClient, RdapError, RdapRecord, RdapUnavailable
 from enrich.settings import EnrichSettings
@@ -133,7 +134,7 @@ def enrich(
     if quota_left is not None:
         run.messages.append(f"AbuseIPDB: {quota_left} checks left today{_server_quota(quota)}")
     return EnrichResult(
-        frame=_frame(summary, run, rdap.records, abuse.records),
+        frame=_with_geo(_frame(summary, run, rdap.records, abuse.records), run),
         messages=tuple(run.messages),
         errors={ip: tuple(e) for ip, e in run.errors.items()},
         quota_left=quota_left,
@@ -291,6 +292,21 @@ def _server_quota(quota: Quota) -> str:
         return f" (own quota {quota.daily_quota})"
     limit = f" of {quota.server_limit}" if quota.server_limit else ""
     return f" (server reports {quota.server_remaining}{limit} left; own quota {quota.daily_quota})"
+
+
+def _with_geo(frame: pl.DataFrame, run: _Run) -> pl.DataFrame:
+    """The frame with the `geo_` columns of the offline databases (null when none is configured or usable)."""
+    databases = run.settings.geo
+    located = pl.DataFrame(schema=GEO_SCHEMA)
+    if databases.configured:
+        try:
+            located = geolocate(frame["ip"], databases)
+            found = located.filter(pl.col("geo_country").is_not_null() | pl.col("geo_asn").is_not_null()).height
+            run.messages.append(f"geolocation: {found} of {frame.height} addresses located offline "
+                                f"({databases.describe()})")
+        except GeoDatabaseError as error:
+            run.messages.append(f"geolocation: {error}; not located")
+    return frame.join(located, on="ip", how="left", maintain_order="left").select(*frame.columns, *GEO_COLUMNS)
 
 
 def _frame(

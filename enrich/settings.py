@@ -11,6 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
+from enrich.geo import GeoDatabases
 from enrich.hosting import Provider, ProviderError, parse_providers
 
 DEFAULT_ABUSEIPDB_URL = "https://api.abuseipdb.com"
@@ -72,6 +73,8 @@ class EnrichSettings:
     asn_methods: tuple[str, ...] = ASN_METHODS
     asn_dns_server: str | None = None
     extra_providers: tuple[Provider, ...] = ()
+    #: MaxMind-format databases for offline geolocation (config `geoip_city`, `geoip_asn`).
+    geo: GeoDatabases = GeoDatabases()
 
     def __post_init__(self) -> None:
         if isinstance(self.api_key, str):
@@ -110,8 +113,8 @@ def settings_from_env(config: Mapping, environ: Mapping[str, str] | None = None)
     Environment: ABUSEIPDB_API_KEY, WORKBENCH_ABUSEIPDB_URL, WORKBENCH_RDAP_URL, WORKBENCH_CACHE_DIR.
     Config keys (all optional): abuseipdb_api_key, abuseipdb_url, rdap_url, cache_dir,
     rdap_ttl_days, abuseipdb_ttl_days, concurrency, timeout_seconds, retries, backoff_seconds,
-    daily_quota, max_age_days, verbose, asn_methods, asn_dns_server, and `[[enrich.provider]]`
-    entries shaped like `enrich/providers.toml`.
+    daily_quota, max_age_days, verbose, asn_methods, asn_dns_server, geoip_city, geoip_asn (paths of
+    MaxMind-format `.mmdb` files), and `[[enrich.provider]]` entries shaped like `enrich/providers.toml`.
     """
     environ = os.environ if environ is None else environ
     table = config.get("enrich", {})
@@ -166,6 +169,15 @@ def settings_from_env(config: Mapping, environ: Mapping[str, str] | None = None)
             values["cache_dir"] = Path(table["cache_dir"]).expanduser()
         else:
             problems.append("enrich.cache_dir: expected a folder path")
+    geo = {}
+    for name in ("geoip_city", "geoip_asn"):
+        if name in table:
+            if isinstance(table[name], str) and table[name]:
+                geo[name.removeprefix("geoip_")] = Path(table[name]).expanduser()
+            else:
+                problems.append(f"enrich.{name}: expected the path of a .mmdb file")
+    if geo:
+        values["geo"] = GeoDatabases(**geo)
     providers = table.get("provider", [])
     if not isinstance(providers, list) or not all(isinstance(p, Mapping) for p in providers):
         problems.append("enrich.provider: expected a list of [[enrich.provider]] tables")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ENRICH = Path(__file__).parents[2] / "enrich"
-ALLOWED = set(sys.stdlib_module_names) | {"polars", "httpx", "ipwhois", "platformdirs", "enrich"}
+ALLOWED = set(sys.stdlib_module_names) | {"polars", "httpx", "ipwhois", "platformdirs", "maxminddb", "enrich"}
 
 
 def test_enrich_imports_only_the_allowed_packages():

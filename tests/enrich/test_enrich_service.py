@@ -9,6 +9,7 @@ import pytest
 from enrich_fakes import REFERENCE_IPS, Reply, events_frame
 
 from enrich import EnrichmentCache, Progress, enrich, ip_summary
+from enrich.geo import GEO_COLUMNS
 from enrich.service import ENRICHMENT_SCHEMA, SUMMARY_COLUMNS
 
 DESIGN_KEYS = [
@@ -29,6 +30,8 @@ DESIGN_KEYS = [
     "hosting",
     "reasons",
 ]
+#: The DESIGN keys first, then the offline geolocation (null without a configured database).
+FRAME_COLUMNS = [*DESIGN_KEYS, *GEO_COLUMNS]
 
 
 def test_ip_summary_groups_distinct_addresses_most_events_first():
@@ -71,7 +74,7 @@ def test_reference_addresses_are_flagged_as_the_article_describes(make_settings,
     result = enrich(ip_summary(reference_events), make_settings())
 
     rows = {row["ip"]: row for row in result.records()}
-    assert list(result.records()[0]) == DESIGN_KEYS
+    assert list(result.records()[0]) == FRAME_COLUMNS
     ioflood, azure, leased = (rows[ip] for ip in REFERENCE_IPS)
     assert ioflood["hosting"] and ioflood["asn"] == 53755 and ioflood["total_reports"] == 7
     assert "origin AS53755 (IOFLOOD) is a dedicated-server host" in ioflood["reasons"]
@@ -292,4 +295,4 @@ def test_empty_events_give_an_empty_frame(make_settings):
     result = enrich(ip_summary(events_frame([])), make_settings())
 
     assert result.frame.is_empty()
-    assert result.frame.columns == DESIGN_KEYS
+    assert result.frame.columns == FRAME_COLUMNS

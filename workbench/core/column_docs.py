@@ -199,16 +199,24 @@ HUNT_HIT_MEANINGS = {
 #: The IP enrichment table: one row per distinct client IP.
 ENRICHMENT_MEANINGS = {
     "ip": "the address (join events on client_ip = ip)",
-    "asn": "the autonomous system number",
-    "as_name": "the autonomous system's name",
+    "asn": "the autonomous system number, from RDAP (geo_asn: from the offline database)",
+    "as_name": "the autonomous system's name, from RDAP",
     "org": "the organisation the address is registered to",
-    "country": "the country the address is registered in",
+    "country": "the country the address is registered in (RDAP or AbuseIPDB)",
     "abuse_score": "AbuseIPDB's confidence of abuse, 0 to 100",
     "total_reports": "AbuseIPDB's report count",
     "usage_type": "AbuseIPDB's usage type: Data Center/Web Hosting/Transit, ISP, ...",
     "domain": "the domain the address belongs to",
     "hosting": "whether the address is a hosting or VPN provider's",
     "reasons": "why the address is flagged",
+    "geo_country": "ISO country code of the address's location, from the offline geolocation database (geoip_city)",
+    "geo_country_name": "the country's name, from the offline geolocation database",
+    "geo_city": "the city, from the offline geolocation database (null: only the country is known)",
+    "geo_latitude": "latitude of the location, from the offline geolocation database",
+    "geo_longitude": "longitude of the location, from the offline geolocation database",
+    "geo_accuracy_km": "the database's accuracy radius of the location, in km",
+    "geo_asn": "the autonomous system number, from the offline ASN database (geoip_asn)",
+    "geo_as_org": "the autonomous system's organisation, from the offline ASN database",
 }
 
 
