@@ -10,7 +10,9 @@ Public API (headless; never imports Textual):
   and technique columns are the hunt's first ATT&CK pair, `techniques` all of them, `why` what matched;
   `others` holds the `sign_ins` / `directory_audits` frames hunts of that `source` read.
   `hit_pairs(hits)`: the same hits one row per ATT&CK pair; `columns_read(hunts, source)`: the columns of a
-  source's frame those hunts read (to load no more of it). `enrichment` is a frame
+  source's frame those hunts read (to load no more of it); `sources_read(hunt)`: the frames a hunt reads (its
+  `source`, and those its sets and sequence steps join). A directory change both the audit log and the directory
+  audits record is one hit (`hunts.changes`). `enrichment` is a frame
   with at least `ip`, `hosting` (bool), `reasons` (list[str]); hunts with enrichment predicates are
   silent without it. `technique_id` is precise (T1562.001); `matrix_technique_id` is the matrix
   cell it shows in (T1562, because the Office Suite matrix lists only the parent).
@@ -22,12 +24,12 @@ Public API (headless; never imports Textual):
   `matrix_technique_id(tactic_name, technique_id)`, `technique_name(...)`, `ATTACK_VERSION`.
 """
 
-from hunts.engine import HIT_SCHEMA, columns_read, hit_pairs, hunt_hits
+from hunts.engine import HIT_SCHEMA, columns_read, hit_pairs, hunt_hits, sources_read
 from hunts.loader import HuntFileError, load_hunts
 from hunts.matrix import MatrixCell, MatrixColumn, matrix_cells, navigator_layer
 from hunts.model import SEVERITIES, Hunt
 
 __all__ = [
     "HIT_SCHEMA", "Hunt", "HuntFileError", "MatrixCell", "MatrixColumn", "SEVERITIES",
-    "columns_read", "hit_pairs", "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer",
+    "columns_read", "hit_pairs", "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer", "sources_read",
 ]

@@ -11,8 +11,10 @@ from typing import Iterable
 
 import polars as pl
 
+from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt
 from hunts.predicates import decoded_columns, needed_columns, people_expr, predicate_expr
+from hunts.travel import columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
 
@@ -48,10 +50,11 @@ _PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_prin
 
 class Context:
     """The rows being hunted (a source's frame) plus what every hunt shares: lower-cased operations, actor kind,
-    enrichment, and the events that sets (`in_set`) are drawn from."""
+    enrichment, and the contexts of the other sources (`peers`, one dict shared by all, this one included), which
+    sets (`in_set`) and sequence steps of another source read."""
 
     def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None, source: str = "events",
-                 set_events: "Context | None" = None):
+                 peers: "dict[str, Context] | None" = None):
         if source == "events":
             self.events = events.with_columns(
                 pl.col("operation").str.to_lowercase().alias("_op"),
@@ -60,22 +63,37 @@ class Context:
             )
         else:
             self.events = events.with_columns(_PEOPLE[source].alias("_person"))
-        self.source, self.set_events = source, set_events
+        self.source = source
+        self.peers = peers if peers is not None else {}
+        self.peers[source] = self
         self.start = events["creation_time"].min()
-        self.hosting_ips = None
+        self.hosting_ips, self.enrichment = None, enrichment
         if enrichment is not None:
             self.hosting_ips = enrichment.filter(pl.col("hosting").fill_null(False))["ip"].drop_nulls().unique()
-        self._sets: dict[str, pl.Series] = {}
+        self._sets: dict[str, pl.DataFrame] = {}
 
-    def in_set(self, spec: dict) -> pl.Series:
-        """Lower-cased values of column `from` over the events matching the set's filter (cached)."""
-        if self.source != "events":  # another source's hunt: the set comes from the audit log events, if any
-            return self.set_events.in_set(spec) if self.set_events else pl.Series([], dtype=pl.String)
+    def set_rows(self, spec: dict) -> pl.DataFrame:
+        """Per lower-cased value of column `from` over the rows the set's filter selects in its `source` (default
+        events): `value`, and the first such row's `record_id`, `creation_time` and `operation` (cached); no rows when
+        that source has none."""
+        owner = self.peers.get(spec.get("source", "events"))
+        if owner is None:
+            return pl.DataFrame(schema={"value": pl.String, "record_id": pl.String, "creation_time": HIT_SCHEMA["creation_time"],
+                                        "operation": pl.String})
+        if owner is not self:
+            return owner.set_rows(spec)
         cache_key = repr(sorted(spec.items()))
         if cache_key not in self._sets:
             matched = _aggregates(self.filtered(spec), spec, self.start)
-            self._sets[cache_key] = matched[spec["from"]].str.to_lowercase().drop_nulls().unique()
+            self._sets[cache_key] = (
+                matched.select(pl.col(spec["from"]).cast(pl.String).str.to_lowercase().alias("value"),
+                               "record_id", "creation_time", _HIT_COLUMNS[self.source][3])
+                .drop_nulls("value").sort("creation_time", "record_id").unique("value", keep="first", maintain_order=True))
         return self._sets[cache_key]
+
+    def in_set(self, spec: dict) -> pl.Series:
+        """Lower-cased values of column `from` over the rows the set's filter selects in its `source`."""
+        return self.set_rows(spec)["value"]
 
     def filtered(self, condition: dict) -> pl.DataFrame:
         """The events matching a row filter (operations, workloads, actors, where, any, none).
@@ -151,19 +169,36 @@ def _aggregates(frame: pl.DataFrame, condition: dict, start) -> pl.DataFrame:
     return frame.filter(pl.all_horizontal(tests)) if tests else frame
 
 
-def _step_frame(context: Context, step: dict, index: int) -> pl.DataFrame:
-    matched = context.filtered(step)
-    return matched.select(
-        pl.col(step["key"]).str.to_lowercase().str.strip_chars().alias("_key"),
+def _step_frame(context: Context, step: dict, index: int, source: str) -> pl.DataFrame:
+    """The rows one sequence step selects in its source: lower-cased key, time, record id and operation."""
+    schema = {"_key": pl.String, f"_t{index}": HIT_SCHEMA["creation_time"], f"_r{index}": pl.String, f"_o{index}": pl.String}
+    owner = context.peers.get(source)
+    if owner is None:
+        return pl.DataFrame(schema=schema)
+    return owner.filtered(step).select(
+        pl.col(step["key"]).cast(pl.String).str.to_lowercase().str.strip_chars().alias("_key"),
         pl.col("creation_time").alias(f"_t{index}"),
         pl.col("record_id").alias(f"_r{index}"),
-    ).filter(pl.col("_key").is_not_null() & (pl.col("_key") != ""))
+        _HIT_COLUMNS[source][3].alias(f"_o{index}"),
+    ).filter(pl.col("_key").is_not_null() & (pl.col("_key") != "")).cast(schema)
 
 
-def _sequence(context: Context, steps: list[dict], flag: str) -> pl.DataFrame:
-    chain = _step_frame(context, steps[0], 0).lazy()
+def _joined_with(steps: list[dict], sources: list[str], index: int) -> pl.Expr:
+    """`why` of a sequence's flagged step: which step it is, on which key, and the other steps' rows."""
+    others = [pl.concat_str([pl.lit(f"{position + 1}. {sources[position]} "), pl.col(f"_o{position}").fill_null(""),
+                             pl.lit(" "), pl.col(f"_r{position}"), pl.lit(" at "),
+                             pl.col(f"_t{position}").dt.strftime("%Y-%m-%d %H:%M:%S")])
+              for position in range(len(steps)) if position != index]
+    head = pl.concat_str([pl.lit(f"step {index + 1} of {len(steps)} on {steps[index]['key']}="), pl.col("_key"),
+                          pl.lit(", joined with ")])
+    return pl.concat_str([head, pl.concat_str(others, separator="; ")])
+
+
+def _sequence(context: Context, steps: list[dict], flag: str, default: str) -> dict[str, pl.DataFrame]:
+    sources = [step.get("source", default) for step in steps]
+    chain = _step_frame(context, steps[0], 0, sources[0]).lazy()
     for index, step in enumerate(steps[1:], start=1):
-        this = _step_frame(context, step, index).lazy()
+        this = _step_frame(context, step, index, sources[index]).lazy()
         previous, current = pl.col(f"_t{index - 1}"), pl.col(f"_t{index}")
         chain = chain.join(this, on="_key").filter(current > previous)
         if step.get("first_activity"):
@@ -173,18 +208,37 @@ def _sequence(context: Context, steps: list[dict], flag: str) -> pl.DataFrame:
             chain = chain.filter(current - previous <= _duration(step["within"]))
         if "after" in step:
             chain = chain.filter(current - previous >= _duration(step["after"]))
-    chain = chain.collect()
+    chain = chain.sort(*(f"_t{i}" for i in range(len(steps)))).collect()
     picked = {"first": [0], "last": [len(steps) - 1], "all": list(range(len(steps)))}[flag]
-    ids = pl.concat([chain[f"_r{i}"] for i in picked]).unique()
-    return context.events.filter(pl.col("record_id").is_in(ids.implode()))
+    flagged: dict[str, list[pl.DataFrame]] = {}
+    for index in picked:  # each flagged row once, with the earliest chain it completes
+        said = chain.select(pl.col(f"_r{index}").alias("record_id"), _joined_with(steps, sources, index).alias("_why"))
+        flagged.setdefault(sources[index], []).append(said)
+    matched = {}
+    for source, parts in flagged.items():
+        said = pl.concat(parts).unique("record_id", keep="first", maintain_order=True)
+        rows = context.peers[source].events if source in context.peers else pl.DataFrame()
+        matched[source] = rows.join(said, on="record_id", how="inner", maintain_order="left") if rows.height else rows
+    return matched
+
+
+def matching_rows(hunt: Hunt, context: Context) -> dict[str, pl.DataFrame]:
+    """The rows one hunt flags in each source it flags (rows of the sources' frames, helper columns included; a
+    sequence's rows carry what they were joined with in `_why`). `context` is the hunt's source's or any peer's."""
+    condition = hunt.condition
+    source = condition.get("source", "events")
+    if "sequence" in condition:
+        return _sequence(context, condition["sequence"], condition.get("flag", "last"), source)
+    owner = context.peers.get(source)
+    if owner is None:
+        return {}
+    matched = _aggregates(owner.filtered(condition), condition, owner.start)
+    return {source: travelled(matched, condition["travel"], owner.enrichment) if "travel" in condition else matched}
 
 
 def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:
-    """The events one hunt flags (rows of the context's events frame, helper columns included)."""
-    condition = hunt.condition
-    if "sequence" in condition:
-        return _sequence(context, condition["sequence"], condition.get("flag", "last"))
-    return _aggregates(context.filtered(condition), condition, context.start)
+    """The rows of the context's source that one hunt flags (helper columns included)."""
+    return matching_rows(hunt, context).get(context.source, context.events.clear())
 
 
 def _pairs(hunt: Hunt) -> list[dict]:
@@ -200,7 +254,7 @@ def hits_for(hunt: Hunt, matched: pl.DataFrame, context: Context, source: str = 
         pl.lit(hunt.id).alias("hunt_id"), pl.lit(hunt.title).alias("title"), pl.lit(hunt.severity).alias("severity"),
         pl.lit(source).alias("source"), *(pl.lit(first[key], pl.String).alias(key) for key in first),
         pl.lit(pl.Series([pairs], dtype=pl.List(PAIR))).first().alias("techniques"),
-        why(hunt.condition, matched, context.in_set, context.hosting_ips).alias("why"),
+        why(hunt.condition, matched, context.peers[source]).alias("why"),
     ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
 
 
@@ -212,47 +266,72 @@ def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
             .select(list(HIT_SCHEMA)))
 
 
-def _named_columns(data: object) -> set[str]:
-    """The columns a condition names: predicate fields and comparisons, threshold and first-seen keys, set keys
-    (not a set's `from`, which is the audit log's)."""
+def _named_columns(data: object, current: str, source: str) -> set[str]:
+    """The columns of `source` a condition (part) read in the `current` source names: predicate fields and
+    comparisons, threshold and first-seen keys, set and step keys; a set's `from` and filter, and a step, are
+    of their own `source`."""
     if isinstance(data, list):
-        return set().union(*(_named_columns(item) for item in data))
+        return set().union(*(_named_columns(item, current, source) for item in data))
     if not isinstance(data, dict):
         return set()
+    if "in_set" in data and isinstance(data["in_set"], dict):
+        spec = data["in_set"]
+        inner = spec.get("source", "events")
+        named = {spec["key"]} if current == source and isinstance(spec.get("key"), str) else set()
+        named |= {spec["from"]} if inner == source and isinstance(spec.get("from"), str) else set()
+        return named | _named_columns({k: v for k, v in spec.items() if k not in ("key", "from", "source")}, inner, source)
+    if "sequence" in data:
+        default = data.get("source", current)
+        return set().union(*(_named_columns(step, step.get("source", default), source)
+                             for step in data["sequence"] if isinstance(step, dict)))
+    if current != source:
+        return set().union(*(_named_columns(value, current, source) for value in data.values()))
     named = {data[key] for key in ("field", "same_as", "differs_from", "key", "distinct") if isinstance(data.get(key), str)}
+    named |= {"modified_properties"} if "modified" in data else set()
+    named |= {"raw"} if "record" in data and source != "events" else set()  # keywords read the record's own text
     named |= set(data.get("by", [])) if isinstance(data.get("by"), list) else set()
-    return named | set().union(*(_named_columns(value) for key, value in data.items() if key != "from"))
+    return named | set().union(*(_named_columns(value, current, source) for value in data.values()))
+
+
+def sources_read(hunt: Hunt) -> set[str]:
+    """The frames a hunt reads: its `source`, and those of its sets and sequence steps."""
+    def walk(data: object, current: str) -> set[str]:
+        if isinstance(data, list):
+            return set().union(*(walk(item, current) for item in data))
+        if not isinstance(data, dict):
+            return set()
+        here = data.get("source", current) if isinstance(data.get("source"), str) else current
+        return {here} | set().union(*(walk(value, "events" if key == "in_set" else here) for key, value in data.items()))
+    return walk(hunt.condition, "events")
 
 
 def columns_read(hunts: Iterable[Hunt], source: str) -> list[str]:
-    """The columns of a source's frame that these hunts (those of that source) read, with the hit's own."""
+    """The columns of a source's frame that these hunts read (in their own source, sets and sequence steps), with
+    the hit's own and what the directory-change key reads."""
     own = {name for expr in [*_HIT_COLUMNS[source], _PEOPLE.get(source, pl.lit(True))] for name in expr.meta.root_names()}
-    named = set().union(*(_named_columns(hunt.condition) for hunt in hunts if hunt.condition.get("source", "events") == source))
-    return sorted(own | named | {"creation_time"})
+    named = set().union(*(_named_columns(hunt.condition, hunt.condition.get("source", "events"), source) for hunt in hunts))
+    travel = {name for hunt in hunts if "travel" in hunt.condition and hunt.condition.get("source", "events") == source
+              for name in travel_columns(source)}
+    return sorted(own | named | travel | set(CHANGE_COLUMNS.get(source, ())) | {"creation_time"})
 
 
 def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None,
               others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
-    """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) their `source`
-    names: one row per (hunt, record), in time order."""
-    frames = {"events": events, **(others or {})}
-    contexts: dict[str, Context] = {}
-
-    def context_of(source: str) -> Context | None:
-        rows = frames.get(source)
-        if rows is None or rows.height == 0:  # no rows of that source (and no time baseline)
-            return None
-        if source not in contexts:
-            set_events = None if source == "events" else context_of("events")
-            contexts[source] = Context(rows, enrichment, source, set_events)
-        return contexts[source]
-
+    """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) they read: one row
+    per (hunt, record), in time order, a directory change the audit log and the directory audits both record
+    counted once (`same_change`)."""
+    peers: dict[str, Context] = {}
+    for source, rows in {"events": events, **(others or {})}.items():
+        if rows is not None and rows.height:  # no rows of that source (and no time baseline): no context
+            Context(rows, enrichment, source, peers)
     parts = []
     for hunt in hunts:
-        source = hunt.condition.get("source", "events")
-        context = context_of(source)
-        if context is not None:
-            parts.append(hits_for(hunt, matching_events(hunt, context), context, source))
+        if not peers:
+            break
+        for source, matched in matching_rows(hunt, next(iter(peers.values()))).items():
+            parts.append(hits_for(hunt, matched, peers[source], source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.concat(parts).sort("creation_time", "hunt_id", "record_id", maintain_order=True)
+    hits = pl.concat(parts)
+    hits = one_finding_per_change(hits, {source: context.events for source, context in peers.items()})
+    return hits.sort("creation_time", "hunt_id", "record_id", maintain_order=True)

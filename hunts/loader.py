@@ -65,9 +65,9 @@ _RECORD_KEYS = {"events": ("Id", "CreationTime"), "sign_ins": ("id", "createdDat
                 "directory_audits": ("id", "activityDateTime")}
 
 
-def _filled(records: list[dict], source: str) -> tuple[dict, ...]:
+def _filled(records: list[dict], source: str, prefix: str = "r") -> tuple[dict, ...]:
     id_key, time_key = _RECORD_KEYS[source]
-    return tuple({id_key: f"r{n}", time_key: f"2023-02-20T10:{n:02d}:00Z" if source != "events" else
+    return tuple({id_key: f"{prefix}{n}", time_key: f"2023-02-20T10:{n:02d}:00Z" if source != "events" else
                   f"2023-02-20T10:{n:02d}:00", **record} for n, record in enumerate(records, 1))
 
 
@@ -89,19 +89,25 @@ def _tests(values: object, problems: list[tuple[str, str]], source: str) -> tupl
             problems.append((f"{path}.expect", "expected a list of record ids ([] for a negative test)"))
             continue
         filled = _filled(records, source)
-        unknown = sorted(set(expect) - {record[_RECORD_KEYS[source][0]] for record in filled})
+        others = []
+        for other in _RECORD_KEYS:
+            rows = value.get(other, [])
+            if other == source or not (isinstance(rows, list) and all(isinstance(record, dict) for record in rows)):
+                if other in value:
+                    problems.append((f"{path}.{other}", f"expected a list of raw records of another source than {source}"))
+                continue
+            if rows:
+                others.append((other, _filled(rows, other, other[0])))
+        ids = {record[_RECORD_KEYS[kind][0]] for kind, rows in [(source, filled), *others] for record in rows}
+        unknown = sorted(set(expect) - ids)
         if unknown:
             problems.append((f"{path}.expect", f"no record with Id {', '.join(unknown)}"))
         enrichment = value.get("enrichment", [])
         if not (isinstance(enrichment, list) and all(isinstance(row, dict) and "ip" in row for row in enrichment)):
             problems.append((f"{path}.enrichment", "expected a list of tables with ip, hosting, reasons"))
             continue
-        events = value.get("events", [])
-        if not (isinstance(events, list) and all(isinstance(record, dict) for record in events)):
-            problems.append((f"{path}.events", "expected a list of raw audit records"))
-            continue
         tests.append(InlineTest(str(value.get("name", f"test {index + 1}")), filled, tuple(expect), tuple(enrichment),
-                                _filled(events, "events") if source != "events" else ()))
+                                tuple(others)))
     return tuple(tests)
 
 

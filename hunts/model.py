@@ -20,14 +20,14 @@ class AttackPair:
 @dataclass(frozen=True)
 class InlineTest:
     """Raw records of the hunt's source (audit records, or Graph sign-ins or directory audits), optional enrichment
-    rows and audit records beside them (`events`, for sets drawn from the audit log), and the record ids the hunt
-    must hit (none: negative)."""
+    rows, records of the other sources beside them (`others`: (source, records) pairs, for sets and sequence steps
+    drawn from another source), and the record ids the hunt must hit (none: negative)."""
 
     name: str
     records: tuple[dict, ...]
     expect: tuple[str, ...]
     enrichment: tuple[dict, ...] = ()
-    events: tuple[dict, ...] = ()
+    others: tuple[tuple[str, tuple[dict, ...]], ...] = ()
 
     @property
     def positive(self) -> bool:

@@ -12,14 +12,19 @@ from typing import Callable
 import polars as pl
 
 from hunts.conditions import TESTS
+from hunts.lists import listed_values
 from workbench.core import decode
 
 PARAMETERS = pl.List(pl.Struct({"Name": pl.String, "Value": pl.String}))
 MODIFIED = pl.List(pl.Struct({"Name": pl.String, "NewValue": pl.String, "OldValue": pl.String}))
+#: ModifiedProperties as either source writes them: the audit log's Name/NewValue/OldValue, the directory
+#: audits' name/new/old (workbench.core.sources.directory_audits); read as the former.
+MODIFIED_EITHER = pl.List(pl.Struct({"Name": pl.String, "NewValue": pl.String, "OldValue": pl.String,
+                                     "name": pl.String, "new": pl.String, "old": pl.String}))
 _FOLDER = pl.Struct({"Path": pl.String})
 ITEM = pl.Struct({"Subject": pl.String, "ParentFolder": _FOLDER})
 AFFECTED = pl.List(ITEM)
-NESTED = r'"(?:Value|NewValue|OldValue|Subject)"\s*:\s*[\[{]'
+NESTED = r'"(?:Value|NewValue|OldValue|Subject|new|old)"\s*:\s*[\[{]'
 #: An odd run of backslashes before a character JSON cannot escape: a literal backslash left
 #: unescaped (seen in the loader's text columns, e.g. `"\Sent Items"`); such text is repaired,
 #: as are raw control characters (an attacker's rule name with ESC [2J).
@@ -72,7 +77,11 @@ def decoded_columns(needs: set[str]) -> list[pl.Expr]:
     if "_params" in needs:
         exprs.append(_decode("parameters", PARAMETERS, "[{").alias("_params"))
     if "_modified" in needs:
-        exprs.append(_decode("modified_properties", MODIFIED, "[{").alias("_modified"))
+        either = pl.element().struct
+        exprs.append(_decode("modified_properties", MODIFIED_EITHER, "[{").list.eval(pl.struct(
+            Name=pl.coalesce(either.field("Name"), either.field("name")),
+            NewValue=pl.coalesce(either.field("NewValue"), either.field("new")),
+            OldValue=pl.coalesce(either.field("OldValue"), either.field("old")))).alias("_modified"))
     if needs & {"_subjects", "_folders"}:
         item = _decode("item", ITEM, "{")
         affected = _decode("affected_items", AFFECTED, "[{")
@@ -137,6 +146,8 @@ def _test(text: pl.Expr, key: str, value: object) -> pl.Expr:
         return pl.any_horizontal(lower.str.contains(item.lower(), literal=True) for item in value)
     if key == "words":
         return text.str.contains(_words_regex(value))
+    if key == "listed":
+        return text.str.contains(_words_regex(list(listed_values(value))))
     if key == "regex":
         return text.str.contains("(?i)" + value)
     if key == "present":

@@ -1,14 +1,16 @@
 """Provides running a hunt's inline tests: its raw test records (audit records, or Graph sign-ins or directory
-audits for a hunt of that source) through the real loader and engine."""
+audits for a hunt of that source, and records of the other sources it joins) through the real loaders and engine."""
 
 import polars as pl
 
-from hunts.engine import Context, matching_events
+from hunts.engine import Context, matching_rows
 from hunts.model import Hunt
+from hunts.travel import PLACE_SCHEMA
 from workbench.core.load import events_from_records
 from workbench.core.sources.exports import graph_records_frame
 
-ENRICHMENT_SCHEMA = {"ip": pl.String, "hosting": pl.Boolean, "reasons": pl.List(pl.String)}
+#: An inline test's enrichment rows: the hosting verdict, and the places the travel hunts read.
+ENRICHMENT_SCHEMA = {"ip": pl.String, "hosting": pl.Boolean, "reasons": pl.List(pl.String), **PLACE_SCHEMA}
 
 
 def run_inline_tests(hunt: Hunt) -> list[str]:
@@ -18,16 +20,18 @@ def run_inline_tests(hunt: Hunt) -> list[str]:
     for test in hunt.tests:
         try:
             enrichment = pl.DataFrame(list(test.enrichment), schema=ENRICHMENT_SCHEMA) if test.enrichment else None
-            if source == "events":
-                context = Context(events_from_records(list(test.records), case="inline"), enrichment)
-            else:
-                audit_log = Context(events_from_records(list(test.events), case="inline")) if test.events else None
-                rows = graph_records_frame(list(test.records), source)
-                context = Context(rows, enrichment, source, audit_log)
-            hit = set(matching_events(hunt, context)["record_id"].to_list())
+            peers: dict[str, Context] = {}
+            for kind, records in [(source, test.records), *test.others]:
+                Context(_frame(list(records), kind), enrichment, kind, peers)
+            hit = {record for rows in matching_rows(hunt, peers[source]).values() for record in rows["record_id"]}
         except Exception as error:  # noqa: BLE001 - any crash is a test failure to report, not to raise
             failures.append(f"{hunt.id}: {test.name}: {type(error).__name__}: {error}")
             continue
         if hit != set(test.expect):
             failures.append(f"{hunt.id}: {test.name}: expected hits {sorted(test.expect)}, got {sorted(hit)}")
     return failures
+
+
+def _frame(records: list[dict], source: str) -> pl.DataFrame:
+    """The rows of raw test records of a source, through that source's loader."""
+    return events_from_records(records, case="inline") if source == "events" else graph_records_frame(records, source)

@@ -1,15 +1,20 @@
 """Provides `why`: per matched row, what made a hunt fire, as one line of text (the values that matched).
 
 Each `where` / `any` predicate that holds says its subject and value (`ForwardTo=x@evil.example`,
-`StrongAuthenticationMethod: [..] -> []`, `client_ip 20.232.202.245 flagged hosting`); a threshold says how many
-within which window for which key; first-seen which key was new; a sequence which step of how many on which key.
+`StrongAuthenticationMethod: [..] -> []`, `client_ip 20.232.202.245 flagged hosting`), a set which row of which
+source it was joined with (`session_id=.. among the session_id of sign_ins: first SignIn <id> at <time>`); a
+threshold says how many within which window for which key; first-seen which key was new; a sequence which step of
+how many on which key, joined with which rows of the other steps (the engine's `_why` column).
 """
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from hunts.predicates import decoded_columns, needed_columns, predicate_expr, subject_expr
+
+if TYPE_CHECKING:
+    from hunts.engine import Context
 
 #: Characters kept of one matched value.
 VALUE_CHARS = 120
@@ -41,15 +46,34 @@ def _label(predicate: dict) -> str:
     return "subject" if "subject" in predicate else "folder"
 
 
-def _said(predicate: dict, in_set: Callable[[dict], pl.Series], hosting_ips: pl.Series | None) -> pl.Expr:
-    """The text one predicate contributes where it holds (null elsewhere)."""
-    holds = predicate_expr(predicate, in_set, hosting_ips)
-    if "enrichment" in predicate:
+def _joined(matched: pl.DataFrame, spec: dict, context: "Context") -> pl.Series:
+    """Per matched row, the first row of the set's source its key was found among (text; null when none)."""
+    rows = context.set_rows(spec)
+    keys = matched.select(pl.col(spec["key"]).cast(pl.String).str.to_lowercase().alias("value"))
+    joined = keys.join(rows, on="value", how="left", maintain_order="left")
+    return joined.select(pl.when(pl.col("record_id").is_not_null()).then(_text(
+        "first ", pl.col("operation").fill_null(""), " ", pl.col("record_id"), " at ",
+        pl.col("creation_time").dt.strftime("%Y-%m-%d %H:%M:%S"))).alias("joined"))["joined"]
+
+
+def _said(predicate: dict, context: "Context", index: int) -> pl.Expr:
+    """The text one predicate (the `index`th said) contributes where it holds (null elsewhere)."""
+    holds = predicate_expr(predicate, context.in_set, context.hosting_ips)
+    if "all" in predicate or "any" in predicate:  # a group says what its members that hold say
+        members = predicate.get("all", predicate.get("any"))
+        text = pl.concat_str([_said(member, context, index) for member in members], separator="; ", ignore_nulls=True)
+    elif "record" in predicate:
+        tests = [f"{key} {value}" for key, value in predicate.items() if key not in ("record", "not")]
+        text = _text(f"record text: {'; '.join(tests)}")
+    elif "enrichment" in predicate:
         text = _text("client_ip ", pl.col("client_ip"), f" flagged {predicate['enrichment']}")
     elif "in_set" in predicate:
         spec = predicate["in_set"]
-        text = _text(f"{spec['key']} ", pl.col(spec["key"]),
-                     f" among the {spec['from']} of {', '.join(spec.get('operations', [])) or 'events'}")
+        source = spec.get("source", "events")
+        label = ", ".join(spec.get("operations", [])) or source
+        label += f" in {source}" if spec.get("operations") and source != "events" else ""
+        text = _text(f"{spec['key']}=", pl.col(spec["key"]).cast(pl.String), f" among the {spec['from']} of {label}: ",
+                     pl.col(f"_joined{index}"))
     elif "modified" in predicate and predicate.get("value") != "old":
         new = subject_expr(predicate)
         old = subject_expr({**predicate, "value": "old"})
@@ -69,22 +93,22 @@ def _aggregate_said(condition: dict) -> list[pl.Expr]:
     if "first_seen" in condition:
         spec = condition["first_seen"]
         parts.append(_text(f"first seen after the {spec['baseline']} baseline: ", _keys(spec["by"])))
+    if "travel" in condition:  # both places and times, distance and speed (hunts/travel.py)
+        parts.append(pl.col("_why"))
     return parts
 
 
-def why(condition: dict, matched: pl.DataFrame, in_set: Callable[[dict], pl.Series],
-        hosting_ips: pl.Series | None) -> pl.Series:
-    """Per row of `matched` (rows the condition selected), what matched, as text."""
+def why(condition: dict, matched: pl.DataFrame, context: "Context") -> pl.Series:
+    """Per row of `matched` (rows of the context's source the condition selected), what matched, as text."""
     if matched.height == 0:
         return pl.Series("why", [], dtype=pl.String)
     if "sequence" in condition:
-        steps = condition["sequence"]
-        text = f"sequence of {len(steps)} steps on {steps[0]['key']}, {condition.get('flag', 'last')} step"
-        return pl.Series("why", [text] * matched.height, dtype=pl.String)
+        return matched["_why"].alias("why")
     predicates = [*condition.get("where", []), *condition.get("any", [])]
     needs = set().union(*(needed_columns(predicate) for predicate in predicates))
-    parts = [_said(predicate, in_set, hosting_ips) for predicate in predicates] + _aggregate_said(condition)
+    joined = [_joined(matched, p["in_set"], context).alias(f"_joined{i}") for i, p in enumerate(predicates) if "in_set" in p]
+    parts = [_said(predicate, context, index) for index, predicate in enumerate(predicates)] + _aggregate_said(condition)
     if not parts:  # operations alone
         parts = [_text("operation=", pl.col("operation"))] if "operation" in matched.columns else [pl.lit(None)]
-    return matched.with_columns(decoded_columns(needs)).select(
+    return matched.with_columns(*joined, *decoded_columns(needs)).select(
         pl.concat_str(parts, separator="; ", ignore_nulls=True).alias("why"))["why"]

@@ -1,17 +1,20 @@
 """Provides the one way a case is hunted, for the CLI, the views and the report alike: `hunt_pack` and `case_hits`.
 
-The pack is the bundled hunts, the folders of the config's `hunts_dirs` and the folders given with `--hunts`.
+The pack is the bundled hunts, the folders of the config's `hunts_dirs` and the folders given with `--hunts`, and
+the Sigma rules of the config's `sigma_dirs` and the folders given with `--sigma` (hunts/sigma.py).
 Hunts read the unified audit log rows of the events (or, by their `source`, the case's sign-ins or directory
 audits), with the enrichment the cache holds for the case's IPs (never the network).
 """
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 import hunts
+from hunts.sigma import SigmaPack, load_sigma
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 
@@ -21,18 +24,49 @@ if TYPE_CHECKING:
 
 
 class HuntSetupError(ValueError):
-    """The config's `hunts_dirs` or a hunt file cannot be read; the message says which and why."""
+    """The config's `hunts_dirs` or `sigma_dirs`, a hunt file or a Sigma folder cannot be read; the message says
+    which and why."""
 
 
-def hunt_pack(config: dict, extra_dirs: Iterable[Path] = ()) -> list[hunts.Hunt]:
-    """The bundled hunts plus the config's `hunts_dirs` and `extra_dirs`."""
-    configured = config.get("hunts_dirs", [])
+def _configured_dirs(config: dict, key: str) -> list[Path]:
+    configured = config.get(key, [])
     if isinstance(configured, str) or not all(isinstance(item, str) for item in configured):
-        raise HuntSetupError("config: hunts_dirs must be a list of folder paths")
+        raise HuntSetupError(f"config: {key} must be a list of folder paths")
+    return [Path(item).expanduser() for item in configured]
+
+
+def hunt_pack(config: dict, extra_dirs: Iterable[Path] = (), sigma_dirs: Iterable[Path] = ()) -> list[hunts.Hunt]:
+    """The bundled hunts plus the config's `hunts_dirs` and `extra_dirs`, and the Sigma rules that run from the
+    config's `sigma_dirs` and `sigma_dirs` (see `sigma_rules`)."""
     try:
-        return hunts.load_hunts([*map(Path, configured), *extra_dirs])
+        native = hunts.load_hunts([*_configured_dirs(config, "hunts_dirs"), *extra_dirs])
     except hunts.HuntFileError as error:
         raise HuntSetupError(str(error)) from error
+    return native + list(sigma_rules(config, sigma_dirs).hunts)
+
+
+def sigma_rules(config: dict, sigma_dirs: Iterable[Path] = ()) -> SigmaPack:
+    """The Sigma rules of the config's `sigma_dirs` and `sigma_dirs`: hunts, rules that cannot run, other files;
+    read again only when a rule file changes."""
+    chosen = tuple(dict.fromkeys([*_configured_dirs(config, "sigma_dirs"), *map(Path, sigma_dirs)]))
+    if not chosen:
+        return SigmaPack()
+    try:
+        files = tuple((str(path), path.stat().st_mtime_ns) for path in _sigma_files(chosen))
+        return _load_sigma(chosen, files)
+    except FileNotFoundError as error:
+        raise HuntSetupError(str(error)) from error
+
+
+def _sigma_files(directories: tuple[Path, ...]) -> list[Path]:
+    return [path for directory in directories if directory.exists()
+            for path in ([directory] if directory.is_file() else sorted(directory.rglob("*.y*ml")))]
+
+
+@lru_cache(maxsize=4)
+def _load_sigma(directories: tuple[Path, ...], _files: tuple[tuple[str, int], ...]) -> SigmaPack:
+    """`load_sigma` of these folders, cached on their files and modification times (`_files`)."""
+    return load_sigma(directories)
 
 
 def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None = None,
@@ -43,7 +77,7 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     enrichment of the events' IPs)."""
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
     known = cached_enrichment(events, config) if enrichment is None else enrichment
-    sources = {hunt.condition.get("source", "events") for hunt in chosen} - {"events"}
+    sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
     others = {frame: _frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
     return hunts.hunt_hits(audit_log_rows(events), chosen, known, others)
 
