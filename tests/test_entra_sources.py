@@ -137,3 +137,29 @@ def test_an_azure_monitor_category_that_is_no_sign_in_or_audit_log_is_rejected_w
     assert (file.frames, file.rejected) == ({"sign_ins": 1}, 1)
     assert case.rejects().select("row", "reason").rows() == [
         (2, "category ProvisioningLogs is neither sign-ins, the audit log nor OfficeActivity")]
+
+
+def test_sentinel_dynamic_cells_of_any_shape_are_read_or_left_empty_never_rejected(tmp_path):
+    """Dynamic cells as Log Analytics writes them are decoded by Polars; a chunk with a broken one, or with an
+    object held as JSON inside a string, is read the slower way with the same values, and its row still loads."""
+    def location(coordinates: object) -> str:
+        cell = json.dumps({"city": "Dublin", "state": "Dublin", "countryOrRegion": "IE", "geoCoordinates": coordinates})
+        return '"' + cell.replace('"', '""') + '"'
+
+    header = "TimeGenerated [UTC],Id,UserPrincipalName,IPAddress,ResultType,LocationDetails,Status,Type\n"
+    status = '"{""errorCode"":50140,""failureReason"":""Keep me signed in interrupt""}"'
+    regular = [f'"3/1/2024, 10:15:0{n}.000 AM",s-{n},a@example.org,192.0.2.7,50140,{location({"latitude": 53.35})},{status},SigninLogs\n'
+               for n in range(3)]
+    odd = [f'"3/1/2024, 10:16:00.000 AM",s-3,a@example.org,192.0.2.7,50140,"{{""city"":",{status},SigninLogs\n',
+           f'"3/1/2024, 10:16:01.000 AM",s-4,a@example.org,192.0.2.7,50140,{location(json.dumps({"latitude": 53.35}))},{status},SigninLogs\n']
+    for name, rows in (("regular", regular), ("odd", regular + odd)):
+        (tmp_path / f"{name}.csv").write_text(header + "".join(rows))
+        case = Case(tmp_path / name)
+        file = case.load([tmp_path / f"{name}.csv"]).files[0]
+        assert (file.loaded, file.rejected) == (len(rows), 0)
+        found = {row[0]: row[1:] for row in case.frame("sign_ins").select(
+            "record_id", "city", "latitude", "failure_reason", "status_kind").rows()}
+        for n in range(3):
+            assert found[f"s-{n}"] == ("Dublin", 53.35, "Keep me signed in interrupt", "interrupt")
+    assert found["s-3"] == (None, None, "Keep me signed in interrupt", "interrupt")
+    assert found["s-4"] == ("Dublin", 53.35, "Keep me signed in interrupt", "interrupt")

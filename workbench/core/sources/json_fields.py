@@ -118,23 +118,63 @@ def extract(texts: pl.Series, paths: list[Path], objects: bool = False) -> pl.Da
 
 def extract_cells(cells: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
     """`extract` of rows already split into their top-level fields (a CSV's cells, as text): a cell is read as
-    JSON only where a path goes on into it."""
+    JSON only where a path goes on into it, by Polars where every cell of the column has the shape the paths
+    ask for (an object of objects and values), else by DuckDB (which also reads JSON inside a string)."""
     tree = _tree(paths)
+    decoded: dict[str, pl.Series] = {}
     levels, pending = ["SELECT * FROM chunk"], []
     for key, child in tree.items():
-        if _inner(child) and key in cells.columns:
+        if not (_inner(child) and key in cells.columns):
+            continue
+        found = _decoded(cells[key], child, (key,))
+        if found is not None:
+            decoded.update(found)
+        else:
             pending.append((_nested(levels, '"' + key.replace('"', '""') + '"', child, False), child, (key,)))
-    nested = _run(*_select(levels, pending, False), cells) if pending else pl.DataFrame()
+    unusual = sorted({path[0] for _alias, _node, path in pending})
+    nested = _run(*_select(levels, pending, False), cells.select(unusual)) if pending else pl.DataFrame()
     columns = []
     for path in dict.fromkeys(paths):
         name = column_name(path)
         if len(path) == 1 and path[0] in cells.columns:
             columns.append(cells[path[0]].alias(name))
+        elif name in decoded:
+            columns.append(decoded[name])
         elif name in nested.columns:
             columns.append(nested[name])
         else:
             columns.append(pl.Series(name, [None] * cells.height, dtype=pl.String))
     return pl.DataFrame(columns).with_columns(pl.lit(True).alias("is_record"))
+
+
+def _dtype(node: dict) -> pl.Struct:
+    """The struct Polars decodes a node's keys into: text at the leaves, structs for the objects on the way."""
+    return pl.Struct({key: _dtype(child) if _as_struct(child, True) else pl.String
+                      for key, child in node.items() if key != _SELF})
+
+
+def _decoded(texts: pl.Series, node: dict, prefix: Path) -> dict[str, pl.Series] | None:
+    """The leaves below `node` of a column of JSON texts (empty cells as null), decoded by Polars, one series per
+    path; None when a cell is not JSON of that shape (broken, a list, an object where text is asked, JSON held in
+    a string)."""
+    try:
+        values = texts.to_frame("v").select(
+            pl.when(pl.col("v").str.len_bytes() > 0).then(pl.col("v")).str.json_decode(_dtype(node)))["v"]
+    except pl.exceptions.PolarsError:
+        return None
+    found: dict[str, pl.Series] = {}
+    pending = [(values, node, prefix)]
+    while pending:
+        struct, at, path = pending.pop()
+        for key, child in at.items():
+            if key == _SELF:
+                continue
+            field = struct.struct.field(key)
+            if _as_struct(child, True):
+                pending.append((field, child, (*path, key)))
+            else:
+                found[column_name((*path, key))] = field.alias(column_name((*path, key)))
+    return found
 
 
 def record_problems(texts: pl.Series) -> list[str]:
