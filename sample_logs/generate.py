@@ -8,7 +8,9 @@ Lines, Microsoft Graph audit query JSON).
 
 Run ``python sample_logs/generate.py`` to regenerate the committed files beside this script, or
 ``python sample_logs/generate.py --events N --format FMT --out FILE`` for a benchmark file that holds
-N background events plus the planted story.  Output depends only on the seed: no clock, no hash
+N background events plus the planted story, or ``--mix benign --events N --out DIR`` for a month of a
+benign tenant with no attack (N audit records, about N sign-ins and their directory audits, as JSON
+Lines in DIR) that the hunt benchmark measures noise on.  Output depends only on the seed: no clock, no hash
 randomisation, byte-identical on every run.
 
 This script is the command line and the public API; the code lives in the ``generator`` package
@@ -30,6 +32,7 @@ if _HERE not in sys.path:  # loaded by file path (tests), not run as a script
 # `workbench info sample_logs/` reads every file under this folder: keep __pycache__ out of it.
 _dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
 from generator.attacker import ATTACKER_DEVICE, ATTACKER_IPS, Planted  # noqa: E402
+from generator.benign_files import write_benign  # noqa: E402
 from generator.ids import to_json  # noqa: E402
 from generator.records import Access  # noqa: E402
 from generator.samples import write_samples  # noqa: E402
@@ -52,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, help="background events of a benchmark file")
     parser.add_argument("--format", choices=FORMATS, help="shape of the benchmark file")
     parser.add_argument("--out", type=Path, help="benchmark file to write")
+    parser.add_argument("--mix", choices=("story", "benign"), default="story",
+                        help="story: background plus a case's attack (default); benign: a tenant with no attack")
+    parser.add_argument("--sign-ins", type=int, help="sign-ins of the benign mix (default: as many as --events)")
     parser.add_argument("--tenant", choices=("a", "b"), default="a",
                         help="whose story the benchmark file holds (default a)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
@@ -62,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.events is None:
         for path, count in write_samples(args.out_dir, args.seed).items():
+            print(f"{path}: {count} records")
+        return 0
+    if args.mix == "benign":
+        if args.out is None or args.events < 0 or args.format not in (None, "jsonl"):
+            parser.error("--mix benign needs --events N and --out DIR (JSON Lines only)")
+        sign_ins = args.events if args.sign_ins is None else args.sign_ins
+        for path, count in write_benign(args.out, args.events, sign_ins, args.seed).items():
             print(f"{path}: {count} records")
         return 0
     if args.format is None or args.out is None or args.events < 0:
