@@ -25,6 +25,12 @@ class Tactic:
     shortname: str
 
 
+#: The matrix cell (and, for pairs without a tactic, the column) of hits whose ATT&CK technique the platform matrix
+#: does not list, or that name none (Sigma rules with tactic tags only, or no tags).
+UNMAPPED = "unmapped"
+UNMAPPED_TACTIC = Tactic(UNMAPPED, "Unmapped", UNMAPPED)
+
+
 @dataclass(frozen=True)
 class Technique:
     """One technique or sub-technique listed under a tactic in the platform matrix."""

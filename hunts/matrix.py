@@ -32,7 +32,8 @@ class MatrixColumn:
 
 
 def matrix_cells(hits: pl.DataFrame, hunts: list[Hunt]) -> list[MatrixColumn]:
-    """The matrix: every tactic (in order) with every listed technique, its hits and coverage."""
+    """The matrix: every tactic (in order) with every listed technique, its hits and coverage; a tactic's
+    `unmapped` cell, and an `Unmapped` column, only where hunts or hits have no technique of the matrix."""
     covering: dict[tuple[str, str], list[Hunt]] = {}
     for hunt in hunts:
         for pair in hunt.attack:
@@ -44,17 +45,22 @@ def matrix_cells(hits: pl.DataFrame, hunts: list[Hunt]) -> list[MatrixColumn]:
     )
     found = {(row["tactic_id"], row["matrix_technique_id"]): row for row in counted.to_dicts()}
     columns = []
-    for tactic in attack.tactics():
+    for tactic in (*attack.tactics(), attack.UNMAPPED_TACTIC):
         cells = []
-        for technique in attack.techniques(tactic.name):
-            key = (tactic.id, technique.id)
+        listed = [(technique.id, technique.name) for technique in attack.techniques(tactic.name)]
+        unmapped = (tactic.id, attack.UNMAPPED)
+        if unmapped in found or unmapped in covering:  # hits or hunts without a technique of the matrix
+            listed.append((attack.UNMAPPED, "no technique of the matrix"))
+        for technique_id, name in listed:
+            key = (tactic.id, technique_id)
             row = found.get(key)
             hunts_here = covering.get(key, [])
             cells.append(MatrixCell(
-                technique.id, technique.name, row["hits"] if row else 0, SEVERITIES[row["rank"]] if row else None,
+                technique_id, name, row["hits"] if row else 0, SEVERITIES[row["rank"]] if row else None,
                 bool(hunts_here), tuple(h.id for h in hunts_here), tuple(h.title for h in hunts_here),
             ))
-        columns.append(MatrixColumn(tactic, tuple(cells)))
+        if cells:
+            columns.append(MatrixColumn(tactic, tuple(cells)))
     return columns
 
 
@@ -63,7 +69,8 @@ def navigator_layer(columns: list[MatrixColumn], name: str) -> str:
     techniques = [
         {"techniqueID": cell.technique_id, "tactic": column.tactic.shortname, "score": cell.hits,
          "comment": "; ".join(cell.hunt_titles), "enabled": True}
-        for column in columns for cell in column.cells if cell.has_hunt or cell.hits
+        for column in columns for cell in column.cells
+        if (cell.has_hunt or cell.hits) and cell.technique_id != attack.UNMAPPED
     ]
     top = max((t["score"] for t in techniques), default=0)
     layer = {

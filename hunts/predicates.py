@@ -6,12 +6,13 @@ Exchange `Update`), holds nested values or nests deeper than Polars reads decode
 of failing.
 """
 
+import ipaddress
 import re
 from typing import Callable
 
 import polars as pl
 
-from hunts.conditions import TESTS
+from hunts.conditions import GROUPS, TESTS
 from hunts.lists import listed_values
 from workbench.core import decode
 
@@ -95,7 +96,10 @@ def decoded_columns(needs: set[str]) -> list[pl.Expr]:
 
 
 def needed_columns(predicate: dict) -> set[str]:
-    """The decoded helper columns one predicate reads."""
+    """The decoded helper columns one predicate (or group) reads."""
+    members = next((predicate[key] for key in GROUPS if key in predicate), None)
+    if members is not None:
+        return set().union(*(needed_columns(member) for member in members))
     if "parameter" in predicate:
         return {"_params"}
     if "modified" in predicate:
@@ -130,6 +134,8 @@ def subject_expr(predicate: dict) -> pl.Expr:
         names = predicate["modified"]
         names = [names] if isinstance(names, str) else names
         return _named_values("_modified", names, "OldValue" if predicate.get("value") == "old" else "NewValue")
+    if "record" in predicate:
+        return pl.concat_str(pl.col(pl.String).exclude(r"^_.*$"), separator="\n", ignore_nulls=True)
     return pl.col("_subjects" if "subject" in predicate else "_folders")
 
 
@@ -144,6 +150,12 @@ def _test(text: pl.Expr, key: str, value: object) -> pl.Expr:
         return lower.str.strip_chars().is_in([item.lower() for item in values])
     if key == "contains":
         return pl.any_horizontal(lower.str.contains(item.lower(), literal=True) for item in value)
+    if key == "starts_with":
+        return pl.any_horizontal(lower.str.starts_with(item.lower()) for item in value)
+    if key == "ends_with":
+        return pl.any_horizontal(lower.str.ends_with(item.lower()) for item in value)
+    if key == "cidr":
+        return text.map_batches(_inside_networks(value), return_dtype=pl.Boolean)
     if key == "words":
         return text.str.contains(_words_regex(value))
     if key == "listed":
@@ -160,6 +172,26 @@ def _test(text: pl.Expr, key: str, value: object) -> pl.Expr:
     other = pl.col(value).cast(pl.String).str.to_lowercase()
     same = lower.str.strip_chars() == other.str.strip_chars()
     return same if key == "same_as" else (~same & (other.str.strip_chars() != ""))
+
+
+def _inside_networks(networks: list[str]) -> Callable[[pl.Series], pl.Series]:
+    """A batch function: whether each text is an IP address inside one of `networks`, decided once per distinct
+    value (as client IPs are normalised in workbench.core.ipaddr), an IPv4-mapped IPv6 address as IPv4."""
+    parsed = [ipaddress.ip_network(network, strict=False) for network in networks]
+
+    def inside(texts: pl.Series) -> pl.Series:
+        verdicts = {}
+        for text in texts.drop_nulls().unique().to_list():
+            try:
+                address = ipaddress.ip_address(text.strip())
+            except ValueError:
+                continue
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            verdicts[text] = any(address.version == network.version and address in network for network in parsed)
+        return texts.replace_strict(verdicts, default=False, return_dtype=pl.Boolean)
+
+    return inside
 
 
 def _fewer_than_old(predicate: dict) -> pl.Expr:
@@ -179,6 +211,9 @@ def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting
     elif "in_set" in predicate:
         spec = predicate["in_set"]
         result = pl.col(spec["key"]).str.to_lowercase().is_in(in_set(spec).implode())
+    elif "all" in predicate or "any" in predicate:
+        combine = pl.all_horizontal if "all" in predicate else pl.any_horizontal
+        result = combine(predicate_expr(member, in_set, hosting_ips) for member in predicate.get("all", predicate.get("any")))
     else:
         text = subject_expr(predicate)
         tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate and key != "fewer_than_old"]

@@ -63,7 +63,8 @@ def _said(predicate: dict, context: "Context", index: int) -> pl.Expr:
         members = predicate.get("all", predicate.get("any"))
         text = pl.concat_str([_said(member, context, index) for member in members], separator="; ", ignore_nulls=True)
     elif "record" in predicate:
-        tests = [f"{key} {value}" for key, value in predicate.items() if key not in ("record", "not")]
+        tests = [f"{key} {value if isinstance(value, str) else ', '.join(map(str, value))}"
+                 for key, value in predicate.items() if key not in ("record", "not")]
         text = _text(f"record text: {'; '.join(tests)}")
     elif "enrichment" in predicate:
         text = _text("client_ip ", pl.col("client_ip"), f" flagged {predicate['enrichment']}")
