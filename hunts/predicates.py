@@ -3,7 +3,8 @@
 The JSON text columns are decoded with declared dtypes and only when a hunt needs them. Records
 whose JSON is not a list of objects (a plain-string `Parameters`, the property-name list of an
 Exchange `Update`), holds nested values or nests deeper than Polars reads decode to nothing instead
-of failing.
+of failing. Group predicates (`all` / `any`) combine their members' expressions; `cidr` decides each
+distinct address once (Python's ipaddress), as the loader normalises client IPs.
 """
 
 import ipaddress

@@ -30,6 +30,10 @@ from hunts.conditions import regex_problem
 FIELDS_FILE = Path(__file__).parent / "sigma_fields.toml"
 SUPPORTED_MODIFIERS = frozenset({"contains", "startswith", "endswith", "all", "re", "i", "ignorecase", "m",
                                  "multiline", "s", "dotall", "cidr", "exists"})
+#: Why some modifiers are not supported, where the name does not say it.
+MODIFIER_REASONS = {"expand": "placeholders such as %domains% need values the workbench does not have",
+                    "cased": "the engine matches text case-insensitively",
+                    "fieldref": "a comparison of two fields of one record"}
 #: Where a string's one literal part sits between `*` wildcards (True) -> the test it reads as.
 _SHAPES = {(False,): "equals", (True, False, True): "contains", (False, True): "starts_with", (True, False): "ends_with"}
 #: Tests that take a list of alternatives, merged when an `or` holds several on one subject.
@@ -208,7 +212,8 @@ def rule_condition(rule: SigmaRule) -> dict:
     unsupported = sorted(set().union(*(_modifiers(detection) for detection in rule.detection.detections.values()))
                          - SUPPORTED_MODIFIERS)
     if unsupported:
-        raise Untranslatable(f"modifier {', '.join(unsupported)} is not supported")
+        why = "; ".join(f"{name}: {MODIFIER_REASONS[name]}" for name in unsupported if name in MODIFIER_REASONS)
+        raise Untranslatable(f"modifier {', '.join(unsupported)} is not supported" + (f" ({why})" if why else ""))
     if any("|" in condition for condition in rule.detection.condition):
         raise Untranslatable("aggregation (`| count()` ...) is not supported: hunts from Sigma rules run per-record "
                              "conditions")

@@ -65,6 +65,8 @@ SIGN_INS = [
     sign_in("s-ropc-no-agent", "Browser", authenticationProtocol="ropc"),  # exists
     sign_in("s-ropc-scanner", "Browser", authenticationProtocol="ropc", userAgent="Scanner internal v2"),
     sign_in("s-ropc-scanner-out", "Browser", authenticationProtocol="ropc", userAgent="Scanner external v2"),
+    sign_in("s-exit", "Browser", code=50126,
+            networkLocationDetails=[{"networkType": "namedNetwork", "networkNames": ["Exit-Node-List"]}]),
 ]
 DIRECTORY = [
     directory_audit("d-admin", "Admin registered security info", {"user": {"userPrincipalName": "helpdesk@example.com"}}),
@@ -81,6 +83,7 @@ EXPECTED = {
     (RULE.format(4), "e-kit"), (RULE.format(4), "e-kit2"),
     (RULE.format(5), "s-imap"), (RULE.format(5), "s-ropc"), (RULE.format(5), "s-ropc-scanner-out"),
     (RULE.format(6), "d-admin"), (RULE.format(6), "d-shout"),
+    (RULE.format(13), "s-exit"),  # a keyword in a part of the record no column holds
 }
 
 
@@ -91,7 +94,9 @@ def pack():
 
 @pytest.fixture(scope="module")
 def hits(pack) -> pl.DataFrame:
-    others = {"sign_ins": graph_records_frame(SIGN_INS, "sign_ins"),
+    sign_ins = graph_records_frame(SIGN_INS, "sign_ins")  # with the original records, as a case keeps them
+    sign_ins = sign_ins.with_columns(raw=pl.Series([json.dumps(record) for record in SIGN_INS]))
+    others = {"sign_ins": sign_ins,
               "directory_audits": graph_records_frame(DIRECTORY, "directory_audits")}
     return hunts.hunt_hits(events_from_records(AUDIT), list(pack.hunts), others=others)
 
@@ -126,7 +131,7 @@ def test_rules_the_engine_cannot_express_are_listed_with_file_id_and_reason(pack
     assert reasons["cannot_activity_logs.yml"][1].startswith("log source azure / activitylogs is not read")
     assert reasons["cannot_alert_name.yml"][1].startswith("field eventName: the name of a Defender")
     assert pack.other_sources == {"windows": 1}
-    assert len(pack.hunts) == 6
+    assert len(pack.hunts) == 7
 
 
 def test_yaml_that_does_not_parse_is_listed_and_other_files_are_counted(tmp_path):
@@ -164,7 +169,7 @@ def test_the_matrix_shows_sigma_hits_without_a_technique_in_unmapped_cells(pack,
 def test_config_sigma_dirs_adds_the_rules_to_the_pack(tmp_path):
     config = {"sigma_dirs": [str(RULES)]}
     ids = {hunt.id for hunt in hunt_pack(config)}
-    assert RULE.format(1) in ids and len(ids - {hunt.id for hunt in hunt_pack({})}) == 6
+    assert RULE.format(1) in ids and len(ids - {hunt.id for hunt in hunt_pack({})}) == 7
     assert sigma_rules(config).not_run and sigma_rules({}).hunts == ()
     with pytest.raises(HuntSetupError, match="sigma_dirs must be a list"):
         hunt_pack({"sigma_dirs": str(RULES)})
@@ -197,7 +202,7 @@ def test_cli_hunt_with_sigma_json_hits_and_the_rules_not_run_on_stderr(tmp_path,
     assert {(row["hunt_id"], row["record_id"]) for row in rows} == EXPECTED
     assert all(row["title"].startswith("Sigma: ") for row in rows)
     report = json.loads(err.strip().splitlines()[-1])
-    assert report["sigma_run"] == 6 and report["sigma_other_sources"] == {"windows": 1}
+    assert report["sigma_run"] == 7 and report["sigma_other_sources"] == {"windows": 1}
     assert {Path(row["file"]).name for row in report["sigma_not_run"]} >= {"cannot_base64offset.yml"}
     assert all({"file", "rule_id", "title", "reason"} <= set(row) for row in report["sigma_not_run"])
 
@@ -210,4 +215,4 @@ def test_cli_hunt_table_shows_sigma_hits_and_lists_the_rules_not_run(tmp_path, i
     out = capsys.readouterr().out
     assert "Sigma: Inbox rule forwards" in out and "sigma_3f0c5a1e" in out
     assert "5 Sigma rules not run" in out and "modifier base64offset is not supported" in out
-    assert "Sigma: 6 rules run, 5 not run; files of other log sources not read: windows 1" in out
+    assert "Sigma: 7 rules run, 5 not run; files of other log sources not read: windows 1" in out

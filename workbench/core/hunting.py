@@ -17,6 +17,7 @@ import hunts
 from hunts.sigma import SigmaPack, load_sigma
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.schema import RECORD_COLUMN
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
@@ -84,8 +85,9 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
 
 def _frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:
     """The `columns` of a frame of the case, or of every case of a case set, in time order (only what the hunts
-    read: a sign-in's policies and authentication steps are bulky)."""
-    parts = [one.scan(frame=frame).select(columns).sort("creation_time", maintain_order=True).collect()
+    read: a sign-in's policies and authentication steps are bulky; its original record only for keywords)."""
+    with_record = RECORD_COLUMN[frame] in columns
+    parts = [one.scan(with_record, frame=frame).select(columns).sort("creation_time", maintain_order=True).collect()
              for one in getattr(case, "cases", [case])]
     return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical_relaxed")
 
