@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from workbench.core.alerts import ALERT_OPERATIONS, ALERT_RECORD_TYPES
 from workbench.core.indicators import normalised_user_agent
 from workbench.core.inert import visible
 
@@ -101,12 +102,20 @@ def _first_seen(selected: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
 
 
 #: The lane of each kind of row, in the order lanes are shown.
-LANES = ("audit log", "sign-ins", "non-interactive", "app sign-ins", "directory audits")  # fit an 18-cell label
+LANES = ("audit log", "sign-ins", "non-interactive", "app sign-ins", "directory audits",
+         "Microsoft alerts")  # fit an 18-cell label
+
+
+def _is_alert() -> pl.Expr:
+    """Whether a row is one of Microsoft's alert records (workbench/core/alerts.py)."""
+    return (pl.col("operation").str.to_lowercase().is_in(ALERT_OPERATIONS)
+            | pl.col("record_type").is_in(ALERT_RECORD_TYPES)).fill_null(False)
 
 
 def _lane() -> pl.Expr:
     kind = pl.col("sign_in_type")
-    return (pl.when(pl.col("source") == "audit").then(pl.lit(LANES[4]))
+    return (pl.when(_is_alert()).then(pl.lit(LANES[5]))
+            .when(pl.col("source") == "audit").then(pl.lit(LANES[4]))
             .when(pl.col("source") != "signin").then(pl.lit(LANES[0]))
             .when(kind == "interactive").then(pl.lit(LANES[1]))
             .when(kind == "non_interactive").then(pl.lit(LANES[2]))
@@ -114,8 +123,8 @@ def _lane() -> pl.Expr:
 
 
 def _lanes(selected: pl.DataFrame, days: pl.DataFrame) -> dict[str, list[int]]:
-    """Per-day counts of the selected rows by lane, when they are of more than the audit log."""
-    if "source" not in selected.columns or selected.filter(pl.col("source") != "ual").height == 0:
+    """Per-day counts of the selected rows by lane, when they are of more than the audit log (or hold alerts)."""
+    if "source" not in selected.columns or selected.filter((pl.col("source") != "ual") | _is_alert()).height == 0:
         return {}
     counts = selected.group_by(_lane().alias("lane"), pl.col("creation_time").dt.date().alias("day")).len()
     result = {}

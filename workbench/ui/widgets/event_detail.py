@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from workbench.core import bounded, decode
+from workbench.core.alert_detail import alert_lines
 from workbench.core.inert import visible
 from workbench.ui.widgets.detail_lines import pair, section, value
 from workbench.ui.widgets.source_detail import source_sections
@@ -155,7 +156,12 @@ def _app(name: str | None, app_id: str) -> str:
 def _audit_log_sections(text: Text, field: Callable[[str], Any], record: Any) -> None:
     """Parameters, ModifiedProperties, mailbox access, mail items and the other nested fields of an audit log record
     (`record`: the original record, once read)."""
-    parameters = decode.name_values(field("parameters"))
+    alert = alert_lines(record)
+    if alert:  # its Parameters are the alert's fields the loader wrote there: shown here instead
+        section(text, "Microsoft alert")
+        for name, shown in alert:
+            pair(text, name, shown, limit=DECODED_LIMIT)
+    parameters = decode.name_values(field("parameters")) if not alert else []
     if parameters:
         section(text, "Parameters")
         for name, shown in parameters:
