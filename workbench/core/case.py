@@ -230,7 +230,7 @@ class Case:
         return self.load_report(), True
 
     def _load_locked(self, paths: list[Path], progress: Progress | None) -> LoadReport:
-        from workbench.core import conflicts, folds
+        from workbench.core import conflicts, folds, truncation
         from workbench.core.load import StateSink, load_paths  # the loader (and DuckDB) only when loading
 
         self._remove_leftovers()
@@ -244,6 +244,7 @@ class Case:
                 sink.close()
             conflicts.resolve(staging, report)
             folds.fold_all(staging, report, ("sign_ins", "directory_audits", "messages"))
+            truncation.note_short_ranges(staging, report)
             shutil.rmtree(staging / "scratch", ignore_errors=True)
             (staging / "load_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
             (staging / "inputs.json").write_text(json.dumps(fingerprint, indent=1), encoding="utf-8")

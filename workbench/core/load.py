@@ -14,7 +14,8 @@ import polars as pl
 
 from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
-from workbench.core.load_report import FileReport, LoadReport, Progress, cut_off_note
+from workbench.core.load_report import FileReport, LoadReport, Progress
+from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
 from workbench.core.readers import RawChunk, records_frame
 from workbench.core.sources import FRAMES, FileShape, detect

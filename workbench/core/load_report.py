@@ -10,27 +10,12 @@ from typing import Callable
 #: progress(files_done, files_total, rows_read_so_far, current_file)
 Progress = Callable[[int, int, int, str], None]
 
-#: Row counts at which collectors stop: an export of exactly this many rows is probably cut off.
-COLLECTOR_LIMITS = {
-    5_000: "Search-UnifiedAuditLog's -ResultSize limit",
-    50_000: "Search-UnifiedAuditLog's limit with -SessionCommand ReturnLargeSet, and the Purview audit export's",
-    100_000: "the Entra admin center's download limit, and other collectors' page limits",
-}
-CUT_OFF_MARK = "may be cut off"
 #: What a row is, for the shapes whose rows are not one record each (sources/messages.py).
 ROW_UNITS = {
     "eac-summary-csv": "rows are counted per recipient: a report row naming several recipients counts once for each",
     "eac-extended-csv": "rows are counted per event and recipient: each (message, recipient) loads once, with its "
                         "final status; its other events count as duplicates (listed in delivery_events)",
 }
-
-
-def cut_off_note(rows: int) -> str | None:
-    """Why an export of `rows` rows looks cut off by a collector's limit, or None."""
-    if rows not in COLLECTOR_LIMITS:
-        return None
-    return (f"exactly {rows:,} rows, {COLLECTOR_LIMITS[rows]}: the export {CUT_OFF_MARK}; check that its time range "
-            "covers what was asked for, and export the rest in smaller time ranges")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from workbench.core.activity import frame_of
 from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
 from workbench.core.filter import FilterError, parse_time
 from workbench.core.inert import visible
-from workbench.core.load_report import CUT_OFF_MARK
+from workbench.core.truncation import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
 from workbench.core.xlsx import TooManyRows
 from workbench.ui.attribution_marks import ATTRIBUTION_BINDINGS, AttributionKeys, Choice, Marks, choice, read_marks
