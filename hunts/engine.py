@@ -17,6 +17,7 @@ from hunts.predicates import decoded_columns, needed_columns, people_expr, predi
 from hunts.travel import columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
+from workbench.core.schema import RECORD_COLUMN
 
 #: One ATT&CK pair of a hit's hunt.
 PAIR = pl.Struct({"tactic_id": pl.String(), "tactic": pl.String(), "technique_id": pl.String(),
@@ -56,6 +57,8 @@ class Context:
     def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None, source: str = "events",
                  peers: "dict[str, Context] | None" = None):
         if source == "events":
+            if RECORD_COLUMN["events"] not in events.columns:  # rows without their records: hunts reading them stay quiet
+                events = events.with_columns(pl.lit(None, pl.String).alias(RECORD_COLUMN["events"]))
             self.events = events.with_columns(
                 pl.col("operation").str.to_lowercase().alias("_op"),
                 pl.col("workload").str.to_lowercase().alias("_workload"),
@@ -216,9 +219,9 @@ def _sequence(context: Context, steps: list[dict], flag: str, default: str) -> d
         flagged.setdefault(sources[index], []).append(said)
     matched = {}
     for source, parts in flagged.items():
-        said = pl.concat(parts).unique("record_id", keep="first", maintain_order=True)
-        rows = context.peers[source].events if source in context.peers else pl.DataFrame()
-        matched[source] = rows.join(said, on="record_id", how="inner", maintain_order="left") if rows.height else rows
+        if source in context.peers:  # a step of a source with no rows joins nothing
+            said = pl.concat(parts).unique("record_id", keep="first", maintain_order=True)
+            matched[source] = context.peers[source].events.join(said, on="record_id", how="inner", maintain_order="left")
     return matched
 
 

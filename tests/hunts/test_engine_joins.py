@@ -224,3 +224,10 @@ def test_records_of_different_changes_or_hunts_of_different_techniques_stay_two_
     other_technique = [role_hunt(ROLE_UAL, "role_added_audit_log"),
                        role_hunt(ROLE_DIRECTORY, "account_manipulated", attack="Persistence:T1098.001")]
     assert hunts.hunt_hits(events, other_technique, others={"directory_audits": audits}).height == 2
+
+
+def test_a_sequence_whose_steps_read_a_source_the_case_lacks_flags_nothing():
+    sign_ins = graph_records_frame([sp_sign_in("s-used", "11:00", "Payroll Sync")], "sign_ins")
+    hunt = hunt_from(CREDENTIAL_THEN_USED)
+    assert hunts.hunt_hits(events_from_records([audit("a", "10:00", "New-InboxRule")]), [hunt],
+                           others={"sign_ins": sign_ins}).height == 0

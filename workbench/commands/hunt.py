@@ -58,7 +58,8 @@ TABLE_COLUMNS = [
 def _table(hits: pl.DataFrame) -> None:
     print_table(hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%d %H:%M").alias("time"),
                                   pl.col("severity").replace_strict(SEVERITY_STYLE, default="").alias("severity_style")),
-                TABLE_COLUMNS, title=f"{hits.height} hunt hits")
+                TABLE_COLUMNS, title=f"{hits.height} hunt hits: {hits['hunt_id'].n_unique()} hunts on "
+                                     f"{hits.select('source', 'record_id', 'case').n_unique()} records")
 
 
 NOT_RUN_COLUMNS = [Column("file", min_width=24), Column("rule_id", "rule id", 12), Column("reason", min_width=30),
