@@ -216,3 +216,11 @@ def test_cli_hunt_table_shows_sigma_hits_and_lists_the_rules_not_run(tmp_path, i
     assert "Sigma: Inbox rule forwards" in out and "sigma_3f0c5a1e" in out
     assert "5 Sigma rules not run" in out and "modifier base64offset is not supported" in out
     assert "Sigma: 7 rules run, 5 not run; files of other log sources not read: windows 1" in out
+
+
+def test_the_report_sections_hold_sigma_hits_without_a_technique_last(hits):
+    from workbench.core.report import ReportEvent, _sections  # the sections of marked events, as the report draws them
+    events = {rid: ReportEvent(rid, None, "", "", "", "", "", "", []) for rid in hits["record_id"]}
+    sections = {section.name: [technique.id for technique in section.techniques] for section in _sections(hits, events)}
+    assert list(sections)[-1] == "Unmapped" and sections["Unmapped"] == [attack.UNMAPPED]
+    assert sections["Persistence"] == ["T1098.002", attack.UNMAPPED]

@@ -121,7 +121,7 @@ def _sections(hits: pl.DataFrame, events: dict[str, ReportEvent]) -> list[Tactic
     pairs = hit_pairs(hits.filter(pl.col("record_id").is_in(list(events)))).select(
         "tactic_id", "tactic", "technique_id", "technique", "matrix_technique_id", "record_id").unique()
     sections = []
-    for tactic in attack.tactics():
+    for tactic in (*attack.tactics(), attack.UNMAPPED_TACTIC):  # hunts without a technique of the matrix last
         rows = pairs.filter(pl.col("tactic_id") == tactic.id)
         if rows.height == 0:
             continue
