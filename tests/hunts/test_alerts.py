@@ -12,6 +12,7 @@ from workbench.core.activity import activity
 from workbench.core.load import events_from_records
 from workbench.core.schema import empty_frame
 from workbench.core.timeline import account_timeline
+from workbench.ui.widgets.event_detail import detail_text, read_record
 
 TRIGGERED = {"Id": "t", "CreationTime": "2023-02-20T10:05:00", "Operation": "AlertTriggered", "RecordType": 40,
              "UserId": "SecurityComplianceAlerts", "Name": "Creation of forwarding/redirect rule", "Severity": "Low",
@@ -78,3 +79,13 @@ def test_one_alert_is_one_hit_with_its_technique_and_name():
     hits = hunts.hunt_hits(events, [hunt for hunt in hunts.load_hunts() if "_alert_" in hunt.id])
     assert hits.select("hunt_id", "record_id", "technique_id", "why").rows() == [
         ("collection_alert_forwarding_rule", "t", "T1114.003", "AlertName=Creation of forwarding/redirect rule")]
+
+
+def test_the_drill_down_shows_the_alert_instead_of_the_parameters_the_loader_wrote_and_keeps_markup_literal():
+    hostile = {**TRIGGERED, "Name": "[bold red]Creation of forwarding/redirect rule[/]", "Severity": "\x1b[2JHigh"}
+    events = events_from_records([hostile])
+    row = events.row(0, named=True)
+    text = detail_text(row, read_record(row["record_id"], row["audit_data"])).plain
+    alert = text[text.index("Microsoft alert"):text.index("Record")]
+    assert "[bold red]Creation of forwarding/redirect rule[/]" in alert and "\x1b" not in text
+    assert "victim@example.com" in alert and "203.0.113.5" in alert and "AlertSeverity" not in text
