@@ -80,7 +80,28 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     known = cached_enrichment(events, config) if enrichment is None else enrichment
     sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
     others = {frame: _frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
-    return hunts.hunt_hits(audit_log_rows(events), chosen, known, others)
+    rows = audit_log_rows(events)
+    if case is not None:
+        rows = _with_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
+    return hunts.hunt_hits(rows, chosen, known, others)
+
+
+def _with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
+    """The audit log rows with their original record (`audit_data`) where a hunt of `readers` reads it (members no
+    column holds: OperationProperties, QueryText...): only the rows of those hunts' operations (every row when one
+    names none), since records are bulky; null elsewhere."""
+    column = RECORD_COLUMN["events"]
+    if not readers:
+        return rows
+    operations = [hunt.condition.get("operations") for hunt in readers]
+    wanted = (pl.lit(True) if not all(operations)
+              else pl.col("operation").str.to_lowercase().is_in({name.lower() for names in operations for name in names}))
+    keys = rows.filter(wanted).select("case", "record_id")
+    records = pl.concat([one.scan(with_audit_data=True).select("case", "record_id", column)
+                         .join(keys.lazy(), on=["case", "record_id"], how="semi").collect()
+                         for one in getattr(case, "cases", [case])], how="vertical_relaxed")
+    records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
+    return rows.drop(column, strict=False).join(records, on=["case", "record_id"], how="left", maintain_order="left")
 
 
 def _frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:

@@ -1,0 +1,65 @@
+"""Hunts that read audit record members no events column holds (OperationProperties, QueryText, OperationCount):
+hunting a case gives them the original records of their operations; without the records they stay quiet."""
+
+import json
+
+import hunts
+from workbench.core.case import Case
+from workbench.core.hunting import case_hits
+
+RECORD_HUNTS = {"collection_exo_client_inbox_rule_forwarding", "defense_exo_client_inbox_rule_hides_mail",
+                "collection_exo_mail_items_throttled", "collection_exo_mail_search_sensitive_terms"}
+
+
+def _records() -> list[dict]:
+    base = {"RecordType": 2, "Workload": "Exchange", "ResultStatus": "Succeeded", "ClientIP": "185.241.149.122",
+            "UserId": "TargetUser@example.com", "MailboxOwnerUPN": "TargetUser@example.com",
+            "OrganizationId": "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"}
+    return [
+        base | {"Id": "fwd", "CreationTime": "2024-03-01T10:00:00", "Operation": "UpdateInboxRules",
+                "OperationProperties": [{"Name": "RuleName", "Value": "x"}, {"Name": "RuleActions",
+                                        "Value": '[{"ActionType":"ForwardToRecipientsAction","Recipients":["d@evil.example"]}]'}]},
+        base | {"Id": "hide", "CreationTime": "2024-03-01T10:01:00", "Operation": "UpdateInboxRules",
+                "OperationProperties": [{"Name": "RuleActions", "Value": '[{"ActionType":"MarkAsReadAction"}]'}]},
+        base | {"Id": "file", "CreationTime": "2024-03-01T10:02:00", "Operation": "UpdateInboxRules",
+                "OperationProperties": [{"Name": "RuleActions", "Value": '[{"ActionType":"MoveToFolderAction"}]'}]},
+        base | {"Id": "throttled", "CreationTime": "2024-03-01T10:03:00", "Operation": "MailItemsAccessed", "OperationCount": 1,
+                "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "True"}]},
+        base | {"Id": "read", "CreationTime": "2024-03-01T10:04:00", "Operation": "MailItemsAccessed", "OperationCount": 3,
+                "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}]},
+        base | {"Id": "wire", "CreationTime": "2024-03-01T10:05:00", "Operation": "SearchQueryInitiatedExchange",
+                "QueryText": "wire transfer"},
+        base | {"Id": "lunch", "CreationTime": "2024-03-01T10:06:00", "Operation": "SearchQueryInitiatedExchange",
+                "QueryText": "team lunch"},
+    ]
+
+
+def _case(tmp_path) -> Case:
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(_records()), encoding="utf-8")
+    case = Case.named("records", tmp_path)
+    case.open([export])
+    return case
+
+
+def _pack() -> list[hunts.Hunt]:
+    pack = [hunt for hunt in hunts.load_hunts() if hunt.id in RECORD_HUNTS]
+    assert len(pack) == len(RECORD_HUNTS)
+    return pack
+
+
+def test_hunting_a_case_reads_the_original_records_of_the_hunts_that_need_them(tmp_path):
+    case = _case(tmp_path)
+    hits = case_hits(case.activity(), {}, _pack(), case=case)
+    assert set(hits.select("hunt_id", "record_id").iter_rows()) == {
+        ("collection_exo_client_inbox_rule_forwarding", "fwd"),
+        ("defense_exo_client_inbox_rule_hides_mail", "hide"),
+        ("collection_exo_mail_items_throttled", "throttled"),
+        ("collection_exo_mail_search_sensitive_terms", "wire"),
+    }
+
+
+def test_without_the_records_those_hunts_stay_quiet(tmp_path):
+    case = _case(tmp_path)
+    assert "audit_data" not in case.events().columns
+    assert hunts.hunt_hits(case.events(), _pack()).height == 0
