@@ -21,7 +21,8 @@ A condition is plain data, so that a SQL backend can express every hunt as well 
 A predicate has one subject and one or more tests:
     subject: field = COLUMN | parameter = NAME | modified = NAME or [NAMES] (value = "new"|"old")
              | subject = true (Item / AffectedItems subject) | folder = true (their parent folder)
-             | enrichment = "hosting" | record = true (the record's text: every text column, e.g. Sigma keywords)
+             | enrichment = "hosting" | record = true (the row's text: its text columns but case and source
+               file, with a sign-in's or directory audit's original record; Sigma keywords)
              | in_set = {key, from, source, operations, where, any, none, actors, threshold, first_seen}:
                the row's `key` is among the `from` values of the rows that filter selects in `source`
                (default "events"; "sign_ins" or "directory_audits" join another source: `from` and the
@@ -110,7 +111,8 @@ def regex_problem(value: object) -> str | None:
     except re.error as error:
         return f"bad regular expression: {error}"
     except pl.exceptions.ComputeError as error:
-        return f"regular expression not supported by the engine (no look-around or back-references): {str(error).splitlines()[0]}"
+        detail = " ".join(str(error).split())[:200]
+        return f"regular expression not supported by the engine (no look-around or back-references): {detail}"
     return None
 
 

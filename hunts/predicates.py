@@ -43,6 +43,8 @@ SYSTEM_ACTOR = (
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)"
 )
 SYSTEM_USER_TYPES = [3, 4, 5, 6, 7, 8]
+#: Text columns that say where a row was read, not what the record holds: left out of the record's text.
+PROVENANCE = ("case", "source_file")
 
 
 def _repaired(text: pl.Expr) -> pl.Expr:
@@ -136,7 +138,7 @@ def subject_expr(predicate: dict) -> pl.Expr:
         names = [names] if isinstance(names, str) else names
         return _named_values("_modified", names, "OldValue" if predicate.get("value") == "old" else "NewValue")
     if "record" in predicate:
-        return pl.concat_str(pl.col(pl.String).exclude(r"^_.*$"), separator="\n", ignore_nulls=True)
+        return pl.concat_str(pl.col(pl.String).exclude(r"^_.*$", *PROVENANCE), separator="\n", ignore_nulls=True)
     return pl.col("_subjects" if "subject" in predicate else "_folders")
 
 

@@ -73,15 +73,18 @@ def _mappings() -> dict:
         return tomllib.load(handle)
 
 
+def _lowered(table: dict[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in table.items()}
+
+
 def log_source(product: str | None, service: str | None) -> LogSource:
     """The log source of a rule's (product, service), or Untranslatable naming the ones the workbench reads."""
     data = _mappings()
     for entry in data["logsource"]:
         if product == entry["product"] and service in entry["services"]:
             frame = data["frames"][entry["frame"]]
-            lower = lambda table: {name.lower(): value for name, value in table.items()}  # noqa: E731
-            return LogSource(entry["frame"], lower(frame["fields"]) | lower(entry.get("fields", {})),
-                             lower(frame.get("named", {})), lower(entry.get("unmapped", {})))
+            return LogSource(entry["frame"], _lowered(frame["fields"]) | _lowered(entry.get("fields", {})),
+                             _lowered(frame.get("named", {})), _lowered(entry.get("unmapped", {})))
     read = "; ".join(f"{entry['product']} / {', '.join(entry['services'])}" for entry in data["logsource"])
     raise Untranslatable(f"log source {product} / {service} is not read (the workbench reads {read})")
 

@@ -224,3 +224,51 @@ def test_the_report_sections_hold_sigma_hits_without_a_technique_last(hits):
     sections = {section.name: [technique.id for technique in section.techniques] for section in _sections(hits, events)}
     assert list(sections)[-1] == "Unmapped" and sections["Unmapped"] == [attack.UNMAPPED]
     assert sections["Persistence"] == ["T1098.002", attack.UNMAPPED]
+
+
+NATIVE = '''
+title = "t"
+description = "d"
+severity = "low"
+attack = ["Persistence:T1098"]
+runbook = "r"
+[condition]
+actors = "all"
+where = [{ any = [
+  { field = "user_id", starts_with = ["adm-"] },
+  { all = [{ field = "client_ip", cidr = ["192.0.2.0/24"] }, { field = "user_id", ends_with = ["@example.com"], not = true }] },
+  { record = true, contains = ["backdoor"] },
+] }]
+[[tests]]
+name = "each branch of the group"
+expect = ["admin", "outsider", "word"]
+records = [
+  { Id = "admin", Operation = "Set-Mailbox", UserId = "ADM-x@example.com", ClientIP = "203.0.113.1" },
+  { Id = "outsider", Operation = "Set-Mailbox", UserId = "x@partner.example", ClientIP = "192.0.2.9" },
+  { Id = "insider", Operation = "Set-Mailbox", UserId = "x@example.com", ClientIP = "192.0.2.9" },
+  { Id = "word", Operation = "Set-Mailbox", UserId = "y@example.com", ClientIP = "203.0.113.2", Parameters = [{ Name = "Notes", Value = "a Backdoor" }] },
+  { Id = "plain", Operation = "Set-Mailbox", UserId = "y@example.com", ClientIP = "203.0.113.2" },
+]
+'''
+
+
+def test_native_hunts_can_use_the_grammar_sigma_needs():
+    from hunts.loader import parse_hunt
+    from hunts.selftest import run_inline_tests
+    hunt, problems = parse_hunt(Path("grouped.toml"), NATIVE)
+    assert problems == [] and run_inline_tests(hunt) == []
+
+
+@pytest.mark.parametrize(("predicate", "message"), [
+    ({"field": "client_ip", "cidr": ["10.0.0.0/33"]}, "'10.0.0.0/33' is not an IP network"),
+    ({"field": "user_id", "regex": "(?<=a)b"}, "not supported by the engine (no look-around"),
+    ({"any": []}, "expected a non-empty list of predicates"),
+    ({"all": [{"field": "nope", "equals": "x"}]}, "unknown column 'nope'"),
+    ({"any": [{"field": "user_id", "equals": "x"}], "field": "user_id"}, "unknown key beside a group"),
+    ({"record": True}, "needs one of"),
+    ({"field": "user_id", "starts_with": "adm"}, "expected a non-empty list of strings"),
+])
+def test_the_checker_names_what_is_wrong_in_the_new_grammar(predicate, message):
+    from hunts.conditions import check_condition
+    problems = check_condition({"where": [predicate]})
+    assert any(message in text for _path, text in problems), problems
