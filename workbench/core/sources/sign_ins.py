@@ -228,9 +228,10 @@ def normalise_sign_ins(raw: pl.DataFrame, values: pl.DataFrame, dialect: str,
     # The Download leaves the error code empty on a success.
     code = pl.coalesce(as_int("status_code"), pl.when(download_status == "success").then(pl.lit(0, pl.Int64)))
     frame, rejects = split_untimed(frame, "sign-in")
+    frame = frame.with_columns(code.alias("status_code"), download_status.alias("status_kind"))
+    code = pl.col("status_code")
     frame = frame.with_columns(
-        code.alias("status_code"),
-        pl.coalesce(pl.when(code.is_not_null()).then(status_kind(code)), download_status).alias("status_kind"),
+        pl.coalesce(pl.when(code.is_not_null()).then(status_kind(code)), "status_kind").alias("status_kind"),
         status_meaning(code).alias("status_meaning"),
         _sign_in_type(default_type).alias("sign_in_type"),
         pl.coalesce("country", _location_part(-1)).alias("country"),
