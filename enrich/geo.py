@@ -134,3 +134,22 @@ def _lookup(reader: maxminddb.Reader, address: ipaddress.IPv4Address | ipaddress
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def place_text(row: dict) -> str | None:
+    """Where the database places an enrichment row's IP, e.g. `London, GB 51.5142,-0.0931 ±10 km`; None if nowhere."""
+    if row.get("geo_country") is None and row.get("geo_latitude") is None:
+        return None
+    where = ", ".join(part for part in (row.get("geo_city") or "(country only)", row.get("geo_country")) if part)
+    if row.get("geo_latitude") is not None and row.get("geo_longitude") is not None:
+        where += f" {row['geo_latitude']:.4f},{row['geo_longitude']:.4f}"
+    if row.get("geo_accuracy_km") is not None:
+        where += f" ±{row['geo_accuracy_km']} km"
+    return where
+
+
+def geo_asn_text(row: dict) -> str | None:
+    """The database's autonomous system of an enrichment row's IP, e.g. `AS20712 Example Broadband`; None if unknown."""
+    if row.get("geo_asn") is None:
+        return None
+    return " ".join(part for part in (f"AS{row['geo_asn']}", row.get("geo_as_org")) if part)

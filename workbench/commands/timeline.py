@@ -12,10 +12,11 @@ from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
+from workbench.core.enrichment import cached_enrichment
 from workbench.core.hunting import case_hits
 from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
-                                     month_labels, timeline_record)
+                                     month_labels, timeline_record, with_places)
 from workbench.core.table_fit import Column, console, print_table
 
 HELP = "an account's (or IP's) activity per day with hunt hits, first-seen IPs and agents, dormant gap, log coverage"
@@ -78,9 +79,10 @@ FIRST_SEEN_COLUMNS = [
 
 def _first_seen_table(title: str, frame: pl.DataFrame, console: Console) -> None:
     minutes = "%Y-%m-%d %H:%M"
+    columns = [*FIRST_SEEN_COLUMNS, *([Column("place", "place (geo db)", 16)] if "place" in frame.columns else [])]
     print_table(frame.with_columns(pl.col("first_seen").dt.to_string(minutes).alias("first"),
                                    pl.col("last_seen").dt.to_string(minutes).alias("last")),
-                FIRST_SEEN_COLUMNS, title=title, output=console, full="--format json")
+                columns, title=title, output=console, full="--format json")
 
 
 def render(timeline: Timeline, console: Console) -> None:
@@ -135,8 +137,10 @@ def run(args: argparse.Namespace) -> int:
     if events.height == 0:
         raise UsageError("the cases hold no events")
     config = load_config(args.config)
-    hits = case_hits(events, config)
+    enrichment = cached_enrichment(events, config)
+    hits = case_hits(events, config, enrichment=enrichment)
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
+    timeline = with_places(timeline, enrichment)
     if timeline.days["events"].sum() == 0:
         raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")
     if args.format == "json":

@@ -7,12 +7,12 @@ the export's first day is flagged: the evidence may be older than the logs.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import polars as pl
 
-from workbench.core.alerts import ALERT_OPERATIONS, ALERT_RECORD_TYPES
+from workbench.core.alerts import is_alert
 from workbench.core.indicators import normalised_user_agent
 from workbench.core.inert import visible
 
@@ -106,15 +106,9 @@ LANES = ("audit log", "sign-ins", "non-interactive", "app sign-ins", "directory 
          "Microsoft alerts")  # fit an 18-cell label
 
 
-def _is_alert() -> pl.Expr:
-    """Whether a row is one of Microsoft's alert records (workbench/core/alerts.py)."""
-    return (pl.col("operation").str.to_lowercase().is_in(ALERT_OPERATIONS)
-            | pl.col("record_type").is_in(ALERT_RECORD_TYPES)).fill_null(False)
-
-
 def _lane() -> pl.Expr:
     kind = pl.col("sign_in_type")
-    return (pl.when(_is_alert()).then(pl.lit(LANES[5]))
+    return (pl.when(is_alert()).then(pl.lit(LANES[5]))
             .when(pl.col("source") == "audit").then(pl.lit(LANES[4]))
             .when(pl.col("source") != "signin").then(pl.lit(LANES[0]))
             .when(kind == "interactive").then(pl.lit(LANES[1]))
@@ -124,7 +118,7 @@ def _lane() -> pl.Expr:
 
 def _lanes(selected: pl.DataFrame, days: pl.DataFrame) -> dict[str, list[int]]:
     """Per-day counts of the selected rows by lane, when they are of more than the audit log (or hold alerts)."""
-    if "source" not in selected.columns or selected.filter((pl.col("source") != "ual") | _is_alert()).height == 0:
+    if "source" not in selected.columns or selected.filter((pl.col("source") != "ual") | is_alert()).height == 0:
         return {}
     counts = selected.group_by(_lane().alias("lane"), pl.col("creation_time").dt.date().alias("day")).len()
     result = {}
@@ -303,6 +297,24 @@ def _timeline(events: pl.DataFrame, kind: str, key: str, selected: pl.DataFrame,
         _dormant(events, key) if kind == "user" else None, _coverage_warnings(key, own, events, cover),
         _lanes(selected, days), failures_before_success(own),
     )
+
+
+#: The offline geolocation columns a first-seen IP gains from the enrichment (enrich/geo.py).
+PLACE_COLUMNS = ("geo_country", "geo_city", "geo_latitude", "geo_longitude", "geo_asn", "geo_as_org")
+
+
+def with_places(timeline: Timeline, enrichment: pl.DataFrame | None) -> Timeline:
+    """The timeline whose first-seen IPs carry where the geolocation database places them: the `geo_` columns and
+    `place` (`London, GB · AS20712 Example Broadband`); unchanged without an enrichment holding them."""
+    ips = timeline.first_seen.get("ips")
+    if ips is None or enrichment is None or "geo_country" not in enrichment.columns:
+        return timeline
+    geo = enrichment.select(pl.col("ip").alias("value"), *PLACE_COLUMNS).unique("value", keep="first")
+    asn = pl.concat_str([pl.lit("AS"), pl.col("geo_asn").cast(pl.String), pl.lit(" "), pl.col("geo_as_org").fill_null("")])
+    place = pl.concat_str([pl.concat_str([pl.col("geo_city"), pl.lit(", ")]).fill_null(""), pl.col("geo_country"),
+                           pl.concat_str([pl.lit(" · "), asn]).fill_null("")]).str.strip_chars()
+    located = ips.join(geo, on="value", how="left", maintain_order="left").with_columns(place.alias("place"))
+    return replace(timeline, first_seen={**timeline.first_seen, "ips": located})
 
 
 def _iso(value) -> str | None:

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 import enrich
+from enrich.geo import GEO_SCHEMA
 from enrich.service import ENRICHMENT_SCHEMA, SUMMARY_COLUMNS
 from workbench.core.config import ConfigError, cache_root
 from workbench.core.inert import visible
@@ -37,11 +38,13 @@ SORTS = (("events", "events"), ("abuse_score", "abuse score"), ("hosting", "host
 _ROUTINE = re.compile(r"(RDAP: looked up|AbuseIPDB: checked) \d+ of \d+(, \d+ failed)?|AbuseIPDB: \d+ checks left today.*"
                       r"|offline: no lookups made.*|\d+ special-purpose addresses kept local.*")
 FILTER_TEXT = [pl.col(name).cast(pl.String).fill_null("") for name in ("ip", "org", "as_name", "country", "usage_type",
-                                                                         "domain", "asn")]
+                                                                         "domain", "asn", "geo_city", "geo_country",
+                                                                         "geo_country_name", "geo_asn", "geo_as_org")]
 
 
 def filter_ips(frame: pl.DataFrame, text: str) -> pl.DataFrame:
-    """The rows whose IP, organisation, AS, country, usage type, domain, ASN, cases or reasons contain `text`."""
+    """The rows whose IP, organisation, AS, country, usage type, domain, ASN, location, cases or reasons contain
+    `text`."""
     needle = text.strip().lower()
     if not needle:
         return frame
@@ -56,7 +59,7 @@ def filter_ips(frame: pl.DataFrame, text: str) -> pl.DataFrame:
 def unenriched(summary: pl.DataFrame) -> enrich.EnrichResult:
     """The IPs with empty enrichment columns (when even the cache cannot be read)."""
     frame = summary.select(SUMMARY_COLUMNS).with_columns(
-        pl.lit(None, dtype).alias(name) for name, dtype in ENRICHMENT_SCHEMA.items() if name != "ip")
+        pl.lit(None, dtype).alias(name) for name, dtype in {**ENRICHMENT_SCHEMA, **GEO_SCHEMA}.items() if name != "ip")
     return enrich.EnrichResult(frame, (), {}, None, None)
 
 

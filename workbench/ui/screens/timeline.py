@@ -12,7 +12,8 @@ from textual.widgets import Footer, Static
 
 from workbench.core.attribution import KINDS
 from workbench.core.inert import visible
-from workbench.core.timeline import Timeline, account_timeline, failure_lines, ip_timeline, subject_expr
+from workbench.core.timeline import (Timeline, account_timeline, failure_lines, ip_timeline, subject_expr,
+                                     with_places)
 from workbench.ui.attribution_marks import (ATTRIBUTION_BINDINGS, STATE_NAMES, AttributionKeys, Choice, Marks, choice,
                                             read_marks)
 from workbench.ui.messages import CaseLoaded
@@ -66,11 +67,12 @@ def first_seen_text(timeline: Timeline, marks: Marks | None = None) -> Text:
         text.append(line + "\n", style="yellow")
     for name, frame in timeline.first_seen.items():
         text.append(f"first-seen {name.replace('_', ' ')} ({frame.height})\n", style="bold")
-        for value, first, last, events in frame.head(SHOWN_FIRST_SEEN).select(
-                "value", "first_seen", "last_seen", "events").iter_rows():
+        places = frame["place"].to_list() if "place" in frame.columns else [None] * frame.height
+        for (value, first, last, events), place in zip(frame.head(SHOWN_FIRST_SEEN).select(
+                "value", "first_seen", "last_seen", "events").iter_rows(), places):
             text.append(f"  {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} {events:>5}")
             text.append_text(_flag(marks, name, value))
-            text.append(f" {visible(value)}\n")
+            text.append(f" {visible(value)}" + (f"  {visible(place)}" if place else "") + "\n")
         if frame.height > SHOWN_FIRST_SEEN:
             text.append(f"  … {frame.height - SHOWN_FIRST_SEEN} more\n", style="dim")
     for row in timeline.coverage.iter_rows(named=True):
@@ -160,7 +162,8 @@ class TimelineScreen(AttributionKeys, CaseScreen):
             if subject is None:
                 self.app.call_from_thread(self.say, "the case holds no accounts")
                 return
-            timeline = (account_timeline if kind == "user" else ip_timeline)(events, subject, hits)
+            timeline = with_places((account_timeline if kind == "user" else ip_timeline)(events, subject, hits),
+                                   self.loaded.enrichment)
         except Exception as error:  # said in the status line, never a traceback on screen
             self.app.call_from_thread(self.say, f"cannot build the timeline: {type(error).__name__}: {error}")
             return

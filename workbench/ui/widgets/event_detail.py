@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from enrich.geo import geo_asn_text, place_text
 from workbench.core import bounded, decode
 from workbench.core.alert_detail import alert_lines
 from workbench.core.inert import visible
@@ -197,12 +198,16 @@ def _audit_log_sections(text: Text, field: Callable[[str], Any], record: Any) ->
 
 
 def _enrichment_section(text: Text, info: dict) -> None:
-    """ASN, org, country, abuse score, usage type, hosting and its reasons of the client IP (the fields known)."""
+    """ASN, org, country, abuse score, usage type, hosting and its reasons of the client IP, and where the offline
+    geolocation database places it (the fields known; RDAP's ASN and the database's apart)."""
     section(text, "Client IP enrichment")
-    for label, column in (("ASN", "asn"), ("org", "org"), ("country", "country"), ("abuse score", "abuse_score"),
+    for label, column in (("ASN (RDAP)", "asn"), ("org", "org"), ("country", "country"), ("abuse score", "abuse_score"),
                           ("usage type", "usage_type")):
         if info.get(column) is not None:
             pair(text, label, str(info[column]))
+    for label, shown in (("location (geo db)", place_text(info)), ("ASN (geo db)", geo_asn_text(info))):
+        if shown is not None:
+            pair(text, label, shown)
     hosting = info.get("hosting")
     pair(text, "hosting", "unknown" if hosting is None else "yes" if hosting else "no")
     for reason in info.get("reasons") or ():

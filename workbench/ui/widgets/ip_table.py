@@ -8,6 +8,7 @@ import polars as pl
 from rich.text import Text
 from textual.widgets import DataTable
 
+from enrich.geo import geo_asn_text, place_text
 from workbench.core.inert import visible
 from workbench.ui.attribution_marks import Marks
 
@@ -29,8 +30,10 @@ COLUMNS = (
     IpColumn("hosting", "hosting"),
     IpColumn("abuse_score", "abuse"),
     IpColumn("country", "cc"),
-    IpColumn("asn", "ASN"),
+    IpColumn("asn", "ASN (RDAP)"),
     IpColumn("org", "organisation / AS", width=32),
+    IpColumn("geo_city", "location (geo db)", width=24),
+    IpColumn("geo_asn", "ASN (geo db)"),
     IpColumn("usage_type", "usage type", width=20),
     IpColumn("reasons", "hosting reasons", width=48),
     IpColumn("first_seen", "first seen (UTC)"),
@@ -38,7 +41,7 @@ COLUMNS = (
     IpColumn("cases", "cases"),
 )
 #: The columns that arrive with enrichment (the others come from the events).
-ENRICHED = ("hosting", "abuse_score", "country", "asn", "org", "usage_type", "reasons")
+ENRICHED = ("hosting", "abuse_score", "country", "asn", "org", "geo_city", "geo_asn", "usage_type", "reasons")
 HOSTING_TEXT = {True: Text("HOSTING", style="bold"), False: Text("no"), None: Text("?", style="dim")}
 
 
@@ -46,12 +49,14 @@ def cell(key: str, value: object, row: dict) -> Text:
     """One cell as inert text (every value may come from a log or a remote service)."""
     if key == "hosting":
         return HOSTING_TEXT[value].copy()
-    if value is None:
+    if value is None and not (key == "geo_city" and row.get("geo_country")):
         return Text("")
     if isinstance(value, datetime):
         return Text(f"{value:%Y-%m-%d %H:%M}")
     if isinstance(value, list):
         return Text(visible("; ".join(value)))
+    if key == "geo_city":  # the database's city and country code, or the country alone
+        return Text(visible(", ".join(part for part in (value, row.get("geo_country")) if part)))
     if key == "org" and row.get("as_name") and row["as_name"] != value:
         return Text(visible(f"{value} / {row['as_name']}"))
     if key == "abuse_score":
@@ -108,8 +113,10 @@ class IpTable(DataTable):
 
 
 def ip_detail(row: dict) -> Text:
-    """One IP in full: network, registrant, country, abuse reports, usage, domain, hosting and its reasons."""
-    network = " ".join(str(part) for part in (f"AS{row['asn']}" if row["asn"] else None, row["as_name"]) if part)
+    """One IP in full: network (RDAP), registrant, country, abuse reports, usage, domain, where the geolocation
+    database places it and its AS there, hosting and its reasons."""
+    network = " ".join(str(part) for part in (f"AS{row['asn']} (RDAP)" if row["asn"] else None, row["as_name"]) if part)
+    place, geo_asn = place_text(row), geo_asn_text(row)
     facts = [
         network,
         row["org"] if row["org"] != row["as_name"] else None,
@@ -117,6 +124,8 @@ def ip_detail(row: dict) -> Text:
         f"abuse score {row['abuse_score']} ({row['total_reports'] or 0} reports)" if row["abuse_score"] is not None else None,
         row["usage_type"],
         row["domain"],
+        f"{place} (geo db)" if place else None,
+        f"{geo_asn} (geo db)" if geo_asn else None,
     ]
     known = [str(fact) for fact in facts if fact]
     hosting = {True: "HOSTING", False: "not hosting", None: "not enriched yet"}[row["hosting"]]
