@@ -163,3 +163,17 @@ def test_sentinel_dynamic_cells_of_any_shape_are_read_or_left_empty_never_reject
             assert found[f"s-{n}"] == ("Dublin", 53.35, "Keep me signed in interrupt", "interrupt")
     assert found["s-3"] == (None, None, "Keep me signed in interrupt", "interrupt")
     assert found["s-4"] == ("Dublin", 53.35, "Keep me signed in interrupt", "interrupt")
+
+
+def test_the_sign_ins_frame_is_in_time_order_ties_in_input_order_whatever_the_file_order(tmp_path):
+    def sign_in(number: int, minute: int) -> str:
+        return json.dumps({"id": f"s-{number}", "createdDateTime": f"2024-03-01T10:{minute:02d}:00Z",
+                           "userPrincipalName": "a@example.org", "ipAddress": "192.0.2.1", "status": {"errorCode": 0}})
+
+    for name, minutes in (("newest_first", [30, 20, 20, 10]), ("oldest_first", [10, 20, 20, 30])):
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(sign_in(n, m) for n, m in enumerate(minutes)) + "\n")
+        case = Case(tmp_path / name)
+        case.load([tmp_path / f"{name}.jsonl"])
+        frame = case.frame("sign_ins")
+        order = {"newest_first": ["s-3", "s-1", "s-2", "s-0"], "oldest_first": ["s-0", "s-1", "s-2", "s-3"]}[name]
+        assert frame["record_id"].to_list() == order and frame["creation_time"].is_sorted()
