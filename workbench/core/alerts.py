@@ -24,13 +24,17 @@ ALERT_FIELDS = {"Name": "AlertName", "Severity": "AlertSeverity", "Category": "A
 
 
 def is_alert() -> pl.Expr:
-    """Over raw AuditData fields (`Operation`, `record_type`): whether a record is one of Microsoft's alerts."""
-    return (pl.col("Operation").str.to_lowercase().is_in(ALERT_OPERATIONS)
+    """Over the `operation` and `record_type` columns: whether a record is one of Microsoft's alerts."""
+    return (pl.col("operation").str.to_lowercase().is_in(ALERT_OPERATIONS)
             | pl.col("record_type").is_in(ALERT_RECORD_TYPES)).fill_null(False)
 
 
-def alert_parameters() -> pl.Expr:
-    """Over raw AuditData fields: an alert's fields as `[{Name, Value}]` JSON text (the present ones)."""
+def _filled(name: str) -> pl.Expr:
+    return pl.when(pl.col(name).str.strip_chars() != "").then(pl.col(name))
+
+
+def _alert_parameters() -> pl.Expr:
+    """Over an alert's fields: those present as `[{Name, Value}]` JSON text."""
     pairs = pl.concat_list([pl.struct(pl.lit(name).alias("Name"), pl.col(field).alias("Value"))
                             for field, name in ALERT_FIELDS.items()])
     present = pairs.list.eval(pl.element().filter(pl.element().struct.field("Value").str.strip_chars() != ""))
@@ -38,10 +42,19 @@ def alert_parameters() -> pl.Expr:
     return pl.when(present.list.len() > 0).then(text)
 
 
-def _filled(name: str) -> pl.Expr:
-    return pl.when(pl.col(name).str.strip_chars() != "").then(pl.col(name))
-
-
-def alert_object() -> pl.Expr:
-    """Over raw AuditData fields: what an alert record is about: the entity it names, else the alert's name."""
-    return pl.coalesce(_filled("AlertEntityId"), _filled("Name"))
+def with_alert_fields(frame: pl.DataFrame) -> pl.DataFrame:
+    """A loader chunk (`operation`, `record_type`, `audit_data`, `Parameters`, `ObjectId`) with each alert record's
+    fields written to its Parameters and the entity it names (else its name) to its ObjectId, where the record has
+    none of its own. The fields are read from the record text of the alert rows only (they are few)."""
+    alerts = frame.select(is_alert()).to_series()
+    if not alerts.any():
+        return frame
+    rows = alerts.arg_true()
+    texts = frame["audit_data"].gather(rows)
+    fields = pl.DataFrame({field: texts.str.json_path_match(f"$.{field}") for field in ALERT_FIELDS})
+    written = fields.select(_alert_parameters().alias("parameters"),
+                            pl.coalesce(_filled("AlertEntityId"), _filled("Name")).alias("object"))
+    own = frame.select(pl.col("Parameters").gather(rows), _filled("ObjectId").gather(rows))
+    return frame.with_columns(
+        frame["Parameters"].scatter(rows, own["Parameters"].fill_null(written["parameters"])),
+        frame["ObjectId"].scatter(rows, own["ObjectId"].fill_null(written["object"])))

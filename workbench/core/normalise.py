@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from workbench.core.apps import first_party_name, normalised_app_id
-from workbench.core.alerts import alert_object, alert_parameters, is_alert
+from workbench.core.alerts import with_alert_fields
 from workbench.core.duckjson import decode_texts, lines_match
 from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
@@ -245,10 +245,10 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     client_ip_raw = pl.coalesce(
         *(_blank_to_null(pl.col(name)) for name in ("ClientIP", "ClientIPAddress", "ActorIpAddress", "env_client_ip"))
     )
-    frame = frame.with_columns(
+    frame = with_alert_fields(frame.with_columns(
         pl.coalesce(_blank_to_null(pl.col("UserId")), _blank_to_null(pl.col("env_user"))).alias("user_id"),
         client_ip_raw.alias("client_ip_raw"),
-    )
+    ))
     events = frame.with_columns(
         pl.coalesce(_blank_to_null(pl.col("Workload")), pl.col("env_workload")).alias("workload"),
         pl.col("record_type").replace_strict(RECORD_TYPES, default=None, return_dtype=pl.String).alias("record_type_name"),
@@ -258,11 +258,10 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
                     ).alias("user_type"),
         client_ips(frame["client_ip_raw"]),
         pl.col("ResultStatus").alias("result_status"),
-        pl.coalesce(_blank_to_null(pl.col("ObjectId")), pl.col("env_object_id"),
-                    pl.when(is_alert()).then(alert_object())).alias("object_id"),
+        pl.coalesce(_blank_to_null(pl.col("ObjectId")), pl.col("env_object_id")).alias("object_id"),
         pl.col("MailboxOwnerUPN").alias("mailbox_owner_upn"),
         pl.col("Target").alias("target"),
-        pl.coalesce(pl.col("Parameters"), pl.when(is_alert()).then(alert_parameters())).alias("parameters"),
+        pl.col("Parameters").alias("parameters"),
         pl.col("ModifiedProperties").alias("modified_properties"),
         pl.col("AffectedItems").alias("affected_items"),
         pl.col("Item").alias("item"),

@@ -183,8 +183,6 @@ AUDIT_FIELDS = (
     "MailboxOwnerUPN", "Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item",
     "ExtendedProperties", "DeviceProperties", "Actor", "ClientInfoString", "UserAgent",
     "SessionId", "AppAccessContext", "OrganizationId", "AppId", "ApplicationId", "ClientAppId",
-    # Microsoft's alerts (workbench/core/alerts.py): written to parameters and object_id
-    "Name", "Severity", "Category", "Status", "Source", "AlertId", "EntityType", "AlertEntityId",
 )
 AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS} | {"AppAccessContext": pl.Struct({"AADSessionId": pl.String()})}
 
