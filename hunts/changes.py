@@ -24,18 +24,27 @@ def _activity(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase().str.strip_chars().str.strip_chars_end(".")
 
 
+def _records(frame: pl.DataFrame, hits: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The `columns` of the frame's rows that are hits (each once)."""
+    keys = ["record_id", "case"]
+    return (frame.select(*keys, *columns).join(hits.select(keys), on=keys, how="semi", nulls_equal=True)
+            .unique(keys, keep="first"))
+
+
 def _audit_log_side(hits: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    records = events.select("record_id", "case", "workload", "object_id").unique(["record_id", "case"])
-    return (hits.filter(pl.col("source") == "events").join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
+    hits = hits.filter(pl.col("source") == "events")
+    records = _records(events, hits, ["workload", "object_id"])
+    return (hits.join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
             .filter(pl.col("workload").str.to_lowercase() == "azureactivedirectory")
             .select(*_HIT, "severity", "creation_time", "user_id", "techniques", _activity("operation").alias("_activity"),
                     pl.col("object_id").str.to_lowercase().str.strip_chars().fill_null("").alias("_target")))
 
 
 def _directory_side(hits: pl.DataFrame, audits: pl.DataFrame) -> pl.DataFrame:
-    records = audits.select("record_id", "case", "target_names").unique(["record_id", "case"])
+    hits = hits.filter(pl.col("source") == "directory_audits")
+    records = _records(audits, hits, ["target_names"])
     targets = pl.concat_list(pl.col("target_names").str.to_lowercase().str.split(", ").fill_null([]), pl.lit([""]))
-    return (hits.filter(pl.col("source") == "directory_audits").join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
+    return (hits.join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
             .select(*_HIT, "severity", "creation_time", "user_id", "techniques", _activity("operation").alias("_activity"),
                     targets.list.eval(pl.element().str.strip_chars()).alias("_target"))
             .explode("_target"))
