@@ -88,17 +88,15 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
 
 def _with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
     """The audit log rows with their original record (`audit_data`) where a hunt of `readers` reads it (members no
-    column holds: OperationProperties, QueryText...): only the rows of those hunts' operations (every row when one
-    names none), since records are bulky; null elsewhere."""
+    column holds: OperationProperties, QueryText...): only the records of those hunts' operations (all when one
+    names none), read with that filter pushed into the case's scan since records are bulky; null elsewhere."""
     column = RECORD_COLUMN["events"]
     if not readers:
         return rows
     operations = [hunt.condition.get("operations") for hunt in readers]
     wanted = (pl.lit(True) if not all(operations)
               else pl.col("operation").str.to_lowercase().is_in({name.lower() for names in operations for name in names}))
-    keys = rows.filter(wanted).select("case", "record_id")
-    records = pl.concat([one.scan(with_audit_data=True).select("case", "record_id", column)
-                         .join(keys.lazy(), on=["case", "record_id"], how="semi").collect()
+    records = pl.concat([one.scan(with_audit_data=True).filter(wanted).select("case", "record_id", column).collect()
                          for one in getattr(case, "cases", [case])], how="vertical_relaxed")
     records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
     return rows.drop(column, strict=False).join(records, on=["case", "record_id"], how="left", maintain_order="left")
