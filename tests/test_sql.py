@@ -424,7 +424,7 @@ def test_frames_hunt_hits_and_enrichment_are_tables_and_bad_json_gives_null():
     assert result.frame.rows() == [("1", "h1", '"FullAccess"'), ("2", None, None)]
     assert session.run("SELECT count(*) AS n FROM ip_enrichment WHERE hosting").frame["n"][0] == 1
     assert set(session.columns()) == {"xdr_identity_o365", "events", "conflicting_duplicates", "hunt_hits", "ip_enrichment",
-                                      "sign_ins", "directory_audits", "messages", "SigninLogs",
+                                      "sign_ins", "directory_audits", "messages", "mail_items", "SigninLogs",
                                       "AADNonInteractiveUserSignInLogs",
                                       "AADServicePrincipalSignInLogs", "AADManagedIdentitySignInLogs", "AuditLogs",
                                       "OfficeActivity"}

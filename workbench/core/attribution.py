@@ -95,6 +95,15 @@ def shared_sessions(activity: pl.DataFrame, attribution: Attribution) -> pl.Seri
     return activity.lazy().filter(other).select(pl.col("session_id").unique()).collect().to_series()
 
 
+def not_the_owners(attribution: Attribution) -> pl.Expr:
+    """Which rows `attribute` may call anything but the owner's (the attacker's or uncertain): in an attacker
+    session, from an attacker IP or user agent, or with neither session id nor IP. Filtering by it first spares
+    attributing the owner's rows, the bulk of a case."""
+    return (_values_in("session_id", attribution.sessions) | _values_in("client_ip", attribution.ips)
+            | _values_in("user_agent", attribution.user_agents)
+            | (pl.col("session_id").is_null() & pl.col("client_ip").is_null()))
+
+
 def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame,
               shared: pl.Series | None = None) -> pl.DataFrame:
     """`rows` (with `client_ip`, `session_id`, `user_agent`) with `attribution` (attacker, owner, uncertain) and

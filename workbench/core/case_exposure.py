@@ -1,35 +1,27 @@
 """Provides the exposure of a case (or cases opened together) as the CLI, the TUI and the report compute it: the
-attribution in force (the analyst's marks, else the proposal), the mail items decoded from the case's records,
-and the message trace."""
+attribution in force (the analyst's marks, else the proposal), the case's mail items (mail_item_frame.py) and the
+message trace."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from workbench.core.attribution import Attribution, attribute, combined, marked, propose, shared_sessions
+from workbench.core.attribution import (
+    Attribution, attribute, combined, marked, not_the_owners, propose, shared_sessions,
+)
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.exposure import Exposure, exposure, records_to_decode, window
+from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_to_decode, window
 from workbench.core.hunting import case_hits
-from workbench.core.mail_items import exposure_rows, mail_items
+from workbench.core.mail_item_frame import case_mail_items
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
 
 
-def _concat(case: "Case | CaseSet", frame: str, with_records: bool = False) -> pl.LazyFrame:
-    return pl.concat([one.scan(with_audit_data=with_records, frame=frame) for one in getattr(case, "cases", [case])],
-                     how="vertical_relaxed")
-
-
-def case_mail_items(case: "Case | CaseSet", record_ids: pl.Series | None = None) -> pl.DataFrame:
-    """The mailbox and file activity of the case's audit records (only those of `record_ids` when given), one row
-    per item (mail_items.py)."""
-    rows = exposure_rows(_concat(case, "events", with_records=True))
-    if record_ids is not None:
-        rows = rows.filter(pl.col("record_id").is_in(record_ids.implode()))
-    return mail_items(rows.collect())
+def _concat(case: "Case | CaseSet", frame: str) -> pl.LazyFrame:
+    return pl.concat([one.scan(frame=frame) for one in getattr(case, "cases", [case])], how="vertical_relaxed")
 
 
 def case_messages(case: "Case | CaseSet", message_ids: pl.Series | None = None) -> pl.DataFrame:
@@ -61,10 +53,11 @@ def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config:
 
 def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl.DataFrame, users: list[str] = (),
                   start: datetime | None = None, end: datetime | None = None) -> Exposure:
-    """The exposure of the case by `attribution` (exposure.py), decoding only the records it needs."""
+    """The exposure of the case by `attribution` (exposure.py), reading the mail items of only the records it needs."""
     shared = shared_sessions(activity, attribution)
-    attributed = attribute(activity, attribution, activity, shared)
+    attributed = attribute(activity.filter(not_the_owners(attribution)), attribution, activity, shared)
     start, end = window(attributed, start, end)
-    items = case_mail_items(case, records_to_decode(attributed, start, end))
+    since = None if start is None else start - THROTTLE_PERIOD
+    items = case_mail_items(case, records_to_decode(activity, attributed, start, end), since, activity)
     messages = case_messages(case, items.get_column("message_id").drop_nulls().unique())
     return exposure(items, activity, messages, attribution, users, start, end, shared)

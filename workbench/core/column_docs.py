@@ -169,6 +169,34 @@ MESSAGE_MEANINGS = {
 FRAME_MEANINGS = {"events": EVENT_MEANINGS, "sign_ins": SIGN_IN_MEANINGS, "directory_audits": DIRECTORY_AUDIT_MEANINGS,
                   "messages": MESSAGE_MEANINGS}
 
+#: The mail items table (mail_items.py): one row per item a mailbox or file record touched.
+MAIL_ITEM_MEANINGS = {
+    "record_id": "the audit record (join events on record_id)",
+    "creation_time": "when the record happened, UTC",
+    "case": "the case label",
+    "organization_id": "the tenant id",
+    "operation": "the record's operation (MailItemsAccessed, Send, SoftDelete, FileDownloaded, ...)",
+    "activity": "read, sync, search, send, create, update, delete or file",
+    "user_key": "the account that acted, lower-cased",
+    "mailbox": "the mailbox acted on (SendAs / SendOnBehalf: the mailbox sent as), lower-cased",
+    "client_ip": "the client's address, normalised",
+    "session_id": "the sign-in session (AppAccessContext.AADSessionId)",
+    "user_agent": "the client's user agent or ClientInfoString",
+    "app_id": "the application (AppId)",
+    "client_app_id": "the client application (ClientAppId)",
+    "access_type": "MailItemsAccessed: Bind (messages opened one by one) or Sync (a whole folder downloaded)",
+    "throttled": "MailItemsAccessed: auditing throttled (no items recorded for 24 hours)",
+    "operation_count": "MailItemsAccessed: how many accesses the record aggregates",
+    "folder": "the folder path of the item",
+    "message_id": "the item's InternetMessageId (join messages on message_id)",
+    "subject": "the item's subject, where the record gives it",
+    "size": "the item's size in bytes, where the record gives it",
+    "file": "FileAccessed / FileDownloaded: the file's URL",
+    "search_terms": "a search's text (QueryText or SearchQuery)",
+    "source_file": "the input file of the record",
+    "source_row": "the row or line of source_file",
+}
+
 #: The columns conflicting duplicates add to an event's.
 KEPT_MEANINGS = {
     "kept_file": "the file of the version that was loaded",

@@ -85,13 +85,13 @@ def _counts(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _mailboxes(activity: pl.DataFrame) -> pl.Series:
     """The mailboxes of the case's audit records (lower-cased)."""
-    return activity.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
+    return activity.get_column("mailbox_owner_upn").drop_nulls().unique().str.to_lowercase().unique()
 
 
 def tenant_domains(activity: pl.DataFrame) -> list[str]:
     """The tenant's mail domains: those of its mailboxes and of the accounts that signed in (guests left out)."""
     signed_in = activity.filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
-    accounts = pl.concat([_mailboxes(activity), signed_in.get_column("user_key").drop_nulls()])
+    accounts = pl.concat([_mailboxes(activity), signed_in.get_column("user_key").drop_nulls().unique()])
     accounts = accounts.filter(~accounts.str.contains("#ext#", literal=True))
     return sorted(accounts.str.extract(r"@([^@\s]+)$").drop_nulls().str.to_lowercase().unique())
 
@@ -126,23 +126,26 @@ def _onedrive_owners(items: pl.DataFrame, mailboxes: pl.Series) -> pl.DataFrame:
 
 def window(attributed: pl.DataFrame, start: datetime | None = None,
            end: datetime | None = None) -> tuple[datetime | None, datetime | None]:
-    """`start` and `end`, each by default the first or last attacker-attributed record of the `attribute`d activity."""
+    """`start` and `end`, each by default the first or last attacker-attributed record of the `attribute`d activity
+    (its rows that are `not_the_owners` suffice)."""
     attacker_times = attributed.filter(pl.col("attribution") == ATTACKER)["creation_time"]
     return (start if start is not None else attacker_times.min()), (end if end is not None else attacker_times.max())
 
 
-def records_to_decode(attributed: pl.DataFrame, start: datetime | None, end: datetime | None) -> pl.Series:
-    """The record ids whose mail items the exposure needs, from the `attribute`d activity: the mailbox and file
-    records in the window that are not the owner's, and every `MailItemsAccessed` of the mailboxes they touch from
-    a day before the window (a throttled one silences the next 24 hours). The owner's own records, the bulk of a
-    mailbox's, are never read."""
+def records_to_decode(activity: pl.DataFrame, attributed: pl.DataFrame, start: datetime | None,
+                      end: datetime | None) -> pl.Series:
+    """The record ids whose mail items the exposure needs: the mailbox and file records in the window that are not
+    the owner's (of `attributed`, the `attribute`d activity, or only its rows that are `not_the_owners`), and every
+    `MailItemsAccessed` of `activity` of the mailboxes they touch from a day before the window (a throttled one
+    silences the next 24 hours). The owner's own records, the bulk of a mailbox's, are never read."""
     since = None if start is None else start - THROTTLE_PERIOD
-    mailbox_records = attributed.filter((pl.col("source") == "ual") & pl.col("operation").is_in(list(ACTIVITIES))
-                                        & _in_window("creation_time", since, end))
-    touched = mailbox_records.filter((pl.col("attribution") != "owner") & _in_window("creation_time", start, end))
+    mailbox_records = (pl.col("source") == "ual") & pl.col("operation").is_in(list(ACTIVITIES))
+    touched = attributed.filter(mailbox_records & (pl.col("attribution") != "owner")
+                                & _in_window("creation_time", start, end))
     boxes = touched.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
-    reads = mailbox_records.filter((pl.col("operation") == "MailItemsAccessed")
-                                   & pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
+    reads = activity.filter((pl.col("operation") == "MailItemsAccessed") & (pl.col("source") == "ual")
+                            & _in_window("creation_time", since, end))
+    reads = reads.filter(pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
     return pl.concat([touched.get_column("record_id"), reads.get_column("record_id")]).unique()
 
 

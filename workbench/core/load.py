@@ -14,6 +14,8 @@ import polars as pl
 
 from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
+from workbench.core.mail_item_frame import FOLDER as MAIL_ITEMS
+from workbench.core.mail_items import items_to_store
 from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
@@ -43,8 +45,8 @@ class FrameSink:
         self._pending: Future | None = None
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    def add(self, rows: pl.DataFrame) -> tuple[int, int]:
-        """Store one chunk's rows; returns (loaded, duplicates), the duplicates not yet told apart."""
+    def add(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Store one chunk's rows; returns those loaded (the others are duplicates, not yet told apart)."""
         ids = rows["record_id"]
         hashes = ids.hash()
         # Hashing the chunk's ids (not the ones seen) keeps this linear; a hash match is confirmed on the text.
@@ -63,7 +65,12 @@ class FrameSink:
             self.duplicates_dir.mkdir(parents=True, exist_ok=True)
             self._write(rows.filter(duplicate), self.duplicates_dir / f"part-{self.duplicate_parts:05d}.parquet")
             self.duplicate_parts += 1
-        return fresh.height, rows.height - fresh.height
+        return fresh
+
+    def add_derived(self, rows: pl.DataFrame) -> None:
+        """Store rows derived from loaded ones (several may share a record id: no duplicates are looked for)."""
+        self._write(rows, self.dir / f"part-{self.parts:05d}.parquet")
+        self.parts += 1
 
     def _write(self, frame: pl.DataFrame, path: Path) -> None:
         """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
@@ -78,22 +85,28 @@ class FrameSink:
 
 
 class StateSink:
-    """Writes a load into a state folder: each frame's rows (`FrameSink`) and the rejects as JSON Lines."""
+    """Writes a load into a state folder: each frame's rows (`FrameSink`), the mail items of the events loaded
+    (mail_item_frame.py) and the rejects as JSON Lines."""
 
     def __init__(self, state: Path):
         self.state = state
         self.rejects_path = state / "rejects.jsonl"
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self.frames = {frame: FrameSink(state, frame, self._writer) for frame in FRAMES}
+        self.mail_items = FrameSink(state, MAIL_ITEMS, self._writer)
         self.rejects_path.write_bytes(b"")
 
-    def add(self, chunk: Sorted, source_file: str) -> tuple[dict[str, int], int]:
-        """Store one chunk; returns (loaded per frame, duplicates)."""
+    def add(self, chunk: Sorted, source_file: str, items: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
+        """Store one chunk and the mail items of its events (`chunk_items`); returns (loaded per frame, duplicates)."""
         loaded, duplicates = {}, 0
         for frame, rows in chunk.rows.items():
             if rows.height:
-                loaded[frame], set_aside = self.frames[frame].add(rows)
-                duplicates += set_aside
+                fresh = self.frames[frame].add(rows)
+                loaded[frame], duplicates = fresh.height, duplicates + rows.height - fresh.height
+                if frame == "events" and items is not None and items.height:
+                    if fresh.height < rows.height:  # only the items of the records loaded
+                        items = items.filter(pl.col("record_id").is_in(fresh["record_id"].implode()))
+                    self.mail_items.add_derived(items)
         if chunk.rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 chunk.rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason",
@@ -103,7 +116,7 @@ class StateSink:
     def close(self) -> None:
         """Finish writing and stop the writer thread."""
         try:
-            for sink in self.frames.values():
+            for sink in (*self.frames.values(), self.mail_items):
                 sink.flush()
         finally:
             self._writer.shutdown()
@@ -197,18 +210,27 @@ def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_rep
                            "reason": [f"incomplete record: {file_report.note}"],
                            "text": [tail[:REJECT_TEXT_CHARS].decode("utf-8", errors="replace")]}, schema=REJECT_SCHEMA)
     empty = Sorted({}, reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
-    return _account((1, empty), sink, file_report, report)
+    return _account((1, empty, None), sink, file_report, report)
 
 
-def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: str) -> tuple[int, Sorted]:
+def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str,
+                  source_file: str) -> tuple[int, Sorted, pl.DataFrame | None]:
     raw = make_raw()
-    return raw.height, shape.sort(raw, case, source_file)
+    result = shape.sort(raw, case, source_file)
+    return raw.height, result, chunk_items(result)
 
 
-def _account(chunk: tuple[int, Sorted], sink: StateSink, file_report: FileReport, report: LoadReport) -> int:
-    """Store one sorted chunk and count its rows; returns the rows read."""
-    rows, result = chunk
-    loaded, duplicates = sink.add(result, file_report.path)
+def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
+    """The mail items (mail_items.py) of a chunk's events, decoded on the chunk's thread; None without events."""
+    events = chunk.rows.get("events")
+    return None if events is None or events.is_empty() else items_to_store(events)
+
+
+def _account(chunk: tuple[int, Sorted, pl.DataFrame | None], sink: StateSink, file_report: FileReport,
+             report: LoadReport) -> int:
+    """Store one sorted chunk (and its mail items) and count its rows; returns the rows read."""
+    rows, result, items = chunk
+    loaded, duplicates = sink.add(result, file_report.path, items)
     file_report.rows += rows
     for frame, count in loaded.items():
         file_report.loaded += count

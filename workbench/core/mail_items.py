@@ -12,8 +12,9 @@ operations, kept only in the original record (`audit_data`):
 - SharePoint and OneDrive `FileAccessed`, `FileDownloaded`, `FileSyncDownloadedFull`, `FilePreviewed`: the
   file's URL (`ObjectId`).
 
-The records are decoded by DuckDB's `json_transform` into a declared structure (a field of another type reads
-as null, never an error), then exploded into rows by Polars.
+The records are decoded by DuckDB's `json_transform` into a declared structure (a field of another type, or a
+record that is not JSON, reads as null, never an error), then exploded into rows by Polars. The loader decodes
+every record once and stores the rows in the case (mail_item_frame.py).
 """
 
 import json
@@ -46,6 +47,12 @@ MAIL_ITEM_SCHEMA: dict[str, pl.DataType] = {
     "size": pl.Int64(), "file": pl.String(), "search_terms": pl.String(), "source_file": pl.String(),
     "source_row": pl.Int64(),
 }
+#: The columns of the events a record's items are found by and read in order with.
+ITEM_KEYS = ("case", "record_id", "creation_time")
+#: What the case stores of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other `CARRIED`
+#: columns (long texts such as the user agent, the same for every item of a record) are joined back from the
+#: record's row of the events when the items are read.
+STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if name in ITEM_KEYS or name not in CARRIED}
 
 _ITEM = {"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
          "ParentFolder": {"Path": "VARCHAR"}}
@@ -70,7 +77,7 @@ def _decoded(rows: pl.DataFrame) -> pl.DataFrame:
     """The record structure `_STRUCTURE` of each row's `audit_data` (null where a record is not JSON)."""
     con = quiet(_DATABASE.cursor())
     try:
-        con.register("records", rows.select(pl.col("audit_data").str.replace(r"^\s*[^{\s].*$", "null")).to_arrow())
+        con.register("records", rows.select("audit_data").to_arrow())
         return pl.from_arrow(con.sql(_QUERY).to_arrow_table())
     finally:
         con.close()
@@ -88,10 +95,34 @@ def _size(text: pl.Expr) -> pl.Expr:
 
 
 def mail_items(rows: pl.DataFrame) -> pl.DataFrame:
-    """One row per item touched by `exposure_rows` (collected), in `MAIL_ITEM_SCHEMA`; a record that names no
-    item (a Sync, a search, a file access) is one row."""
+    """One row per item touched by `exposure_rows` (collected), in `MAIL_ITEM_SCHEMA`, in time order (then record
+    id, then the items' order in the record); a record that names no item (a Sync, a search, a file access) is one
+    row."""
+    return in_item_order(decoded_items(rows))
+
+
+def in_item_order(items: pl.DataFrame) -> pl.DataFrame:
+    """Mail items (of `decoded_items`, or read back from the case) in `mail_items`' order."""
+    return items.sort("creation_time", "record_id", maintain_order=True)
+
+
+def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
+    """`mail_items` in no particular order."""
+    return _items(rows, MAIL_ITEM_SCHEMA)
+
+
+def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
+    """The items of a chunk of the events (with `audit_data`) as the case stores them: `STORED_ITEM_SCHEMA`, in no
+    particular order; of a record id the chunk holds twice, only the first row's (the one the loader keeps)."""
+    rows = events.filter(pl.col("operation").is_in(list(ACTIVITIES))).unique("record_id", keep="first", maintain_order=True)
+    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "audit_data"), STORED_ITEM_SCHEMA)
+
+
+def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` and any other `CARRIED`
+    columns) in `schema`."""
     if rows.is_empty():
-        return pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
+        return pl.DataFrame(schema=schema)
     frame = pl.concat([rows.drop("audit_data"), _decoded(rows)], how="horizontal")
     j = pl.col("j")
     access = _property("MailAccessType")
@@ -109,8 +140,7 @@ def mail_items(rows: pl.DataFrame) -> pl.DataFrame:
         pl.when((pl.col("operation") == "MailItemsAccessed") & (pl.col("access_type").str.to_lowercase() == "sync"))
         .then(pl.lit("sync")).otherwise("activity").alias("activity"))
     return pl.concat([_folder_items(frame), _single_items(frame), _affected_items(frame), _itemless(frame)],
-                     how="diagonal_relaxed").select(MAIL_ITEM_SCHEMA.keys()).cast(MAIL_ITEM_SCHEMA).sort(
-        "creation_time", "record_id", maintain_order=True)
+                     how="diagonal_relaxed").select(schema.keys()).cast(schema)
 
 
 def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:

@@ -26,11 +26,13 @@ from sqlglot import exp
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
 from workbench.core.column_docs import (
-    ENRICHMENT_MEANINGS, FRAME_MEANINGS, HUNT_HIT_MEANINGS, KEPT_MEANINGS, view_meanings,
+    ENRICHMENT_MEANINGS, FRAME_MEANINGS, HUNT_HIT_MEANINGS, KEPT_MEANINGS, MAIL_ITEM_MEANINGS, view_meanings,
 )
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
+from workbench.core.mail_item_frame import case_mail_items, stored_parts
+from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_params import as_dollar_parameters, bound_values, parameter_value, query_parameters
@@ -80,6 +82,7 @@ EVENTS_ALIAS = "events"
 CONFLICTS_TABLE = "conflicting_duplicates"
 HUNTS_TABLE = "hunt_hits"
 ENRICHMENT_TABLE = "ip_enrichment"
+MAIL_ITEMS_TABLE = "mail_items"
 _EXAMPLES = Path(__file__).with_name("article_queries.toml")
 _EVENT_ORDER = "creation_time, source_file, source_row"
 DEFAULT_TIMEOUT = 300.0  # seconds: an accidental cross join on a shared jump host ends by itself
@@ -140,16 +143,17 @@ class SqlSession:
             self._con.execute(setting)
         if not exact:
             self._con.execute("SET default_collation = 'nocase'")
-        self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE, *SOURCE_TABLES, *SENTINEL_VIEWS]
+        self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE, *SOURCE_TABLES, MAIL_ITEMS_TABLE, *SENTINEL_VIEWS]
         self._create_events_view(source)
         conflict_parts = [] if isinstance(source, pl.DataFrame) else source.conflict_parts()
         self._create_conflicts_view(conflict_parts)
         source_parts = {name: [] if isinstance(source, pl.DataFrame) else source.parts(name) for name in SOURCE_TABLES}
         for name, parts in source_parts.items():
             self._create_frame_view(name, parts)
+        item_parts = self._create_mail_items_view(source)
         for statement in _sentinel_statements():
             self._con.execute(statement)
-        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts,
+        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts, *item_parts,
                                                                *(part for parts in source_parts.values() for part in parts)]
         if on_disk:  # the only folders the locked engine may read
             folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in on_disk)
@@ -187,6 +191,29 @@ class SqlSession:
         columns = ", ".join(f'"{column}"' for column in schema)
         order = _EVENT_ORDER.replace("creation_time", TIME_COLUMN[name])
         self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {order}")
+
+    def _create_mail_items_view(self, source: Case | CaseSet | pl.DataFrame) -> list[Path]:
+        """The mail items (mail_item_frame.py): the case's stored parts joined with their records' events columns,
+        else decoded now from the records (a case loaded before they were stored, or an events frame with
+        `audit_data`); returns the parts read."""
+        parts = None if isinstance(source, pl.DataFrame) else stored_parts(source)
+        if parts:
+            shared = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA if name not in STORED_ITEM_SCHEMA)
+            scan = (f'{_parquet_scan(parts)} JOIN (SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}) '
+                    'USING ("case", record_id)')
+        else:
+            if parts is not None:
+                items = pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
+            elif isinstance(source, pl.DataFrame):
+                items = (mail_items(exposure_rows(source.lazy()).collect()) if "audit_data" in source.columns
+                         else pl.DataFrame(schema=MAIL_ITEM_SCHEMA))
+            else:
+                items = case_mail_items(source)
+            self._con.register("_mail_items", items)
+            scan = "_mail_items"
+        columns = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA)
+        self._con.execute(f"CREATE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
+        return parts or []
 
     def _create_conflicts_view(self, parts: list[Path]) -> None:
         """Records that share an `Id` with a loaded event but differ from it (conflicts.py), with where the loaded
@@ -315,7 +342,7 @@ def _table_meanings() -> dict[str, dict[str, str]]:
     """The one-line meaning of each column, by table; the Sentinel-named views' from their definitions."""
     events = FRAME_MEANINGS["events"]
     tables = {EVENTS_TABLE: events, EVENTS_ALIAS: events, CONFLICTS_TABLE: events | KEPT_MEANINGS,
-              HUNTS_TABLE: HUNT_HIT_MEANINGS, ENRICHMENT_TABLE: ENRICHMENT_MEANINGS,
+              HUNTS_TABLE: HUNT_HIT_MEANINGS, ENRICHMENT_TABLE: ENRICHMENT_MEANINGS, MAIL_ITEMS_TABLE: MAIL_ITEM_MEANINGS,
               **{name: FRAME_MEANINGS[name] for name in SOURCE_TABLES}}
     return tables | view_meanings(_sentinel_statements(), tables)
 

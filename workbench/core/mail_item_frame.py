@@ -1,0 +1,70 @@
+"""Provides the mail items stored in a case: the loader decodes every mailbox and file record once (mail_items.py)
+into Parquet parts of the state's `mail_items/` folder, so that the exposure and the SQL table `mail_items` read
+columns instead of parsing the records' JSON on every call. The parts hold `STORED_ITEM_SCHEMA`, the items' own
+columns; the columns an item shares with its record (IP, session, user agent, ...) are joined back from the events.
+
+A case loaded before the items were stored has no such folder. Nothing is written into it (a state is evidence,
+complete once loaded): its items are decoded from its records when asked, only those asked for, until it is
+loaded again.
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from workbench.core.mail_items import (
+    CARRIED, MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, in_item_order, mail_items,
+)
+
+if TYPE_CHECKING:
+    from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
+
+#: The folder of a state holding the mail items' parts (present, maybe empty, in every case that stores them).
+FOLDER = "mail_items"
+
+
+def _cases(case: "Case | CaseSet") -> list["Case"]:
+    return getattr(case, "cases", [case])
+
+
+def stored_parts(case: "Case | CaseSet") -> list[Path] | None:
+    """The Parquet parts of the mail items of the case (of every case of a set), or None when one of them was
+    loaded before mail items were stored."""
+    if not all((one.state_dir / FOLDER).is_dir() for one in _cases(case)):
+        return None
+    return [part for one in _cases(case) for part in one.parts(FOLDER)]
+
+
+def _selected(rows: pl.LazyFrame, record_ids: pl.Series | None, since: datetime | None) -> pl.LazyFrame:
+    if since is not None:  # parts hold rows in input order, mostly time order: row groups before are skipped
+        rows = rows.filter(pl.col("creation_time") >= since)
+    if record_ids is not None:
+        rows = rows.filter(pl.col("record_id").is_in(record_ids.implode()))
+    return rows
+
+
+def _one_case_items(case: "Case", record_ids: pl.Series | None, since: datetime | None,
+                    events: pl.DataFrame | None) -> pl.DataFrame:
+    if not (case.state_dir / FOLDER).is_dir():  # loaded before mail items were stored
+        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), record_ids, since).collect())
+    parts = case.parts(FOLDER)
+    stored = pl.scan_parquet(parts, schema=STORED_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=STORED_ITEM_SCHEMA)
+    items = _selected(stored, record_ids, since).collect()
+    records = (case.scan() if events is None else events.lazy()).join(
+        items.lazy().select("case", "record_id").unique(), on=["case", "record_id"], how="semi")
+    if events is not None and "source" in events.columns:  # the activity: its rows of the events
+        records = records.filter(pl.col("source") == "ual")
+    shared = records.select(*CARRIED).drop("creation_time").collect()
+    return items.join(shared, on=["case", "record_id"], how="left").select(MAIL_ITEM_SCHEMA.keys())
+
+
+def case_mail_items(case: "Case | CaseSet", record_ids: pl.Series | None = None, since: datetime | None = None,
+                    events: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The mailbox and file activity of the case's audit records, one row per item (mail_items.py), in time order:
+    only the records of `record_ids` when given, only those from `since` on when given; `events`: the events
+    rows (at least those of these records), or the activity, when in memory already."""
+    found = [_one_case_items(one, record_ids, since, events) for one in _cases(case)]
+    return in_item_order(pl.concat(found, how="vertical_relaxed")) if found else pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
