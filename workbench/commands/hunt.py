@@ -70,10 +70,10 @@ def _sigma_report(args: argparse.Namespace) -> None:
     """The Sigma rules that do not run, and the files of other log sources: a table after the hits, or one JSON object
     on stderr (`sigma_run`, `sigma_not_run`, `sigma_other_sources`) when the hits are JSON or CSV."""
     pack = sigma_rules(load_config(args.config), args.sigma)
+    if pack is None:
+        return
     rows = [{"file": problem.path, "rule_id": problem.rule_id, "title": problem.title, "reason": problem.reason}
             for problem in pack.not_run]
-    if not (pack.hunts or rows or pack.other_sources):
-        return
     if args.format != "table":
         report = {"sigma_run": len(pack.hunts), "sigma_not_run": rows, "sigma_other_sources": pack.other_sources}
         print(json.dumps(report, ensure_ascii=True), file=sys.stderr)

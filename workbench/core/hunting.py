@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import hunts
-from hunts.sigma import SigmaPack, load_sigma
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.schema import RECORD_COLUMN
 
 if TYPE_CHECKING:
+    from hunts.sigma import SigmaPack
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
 
@@ -43,15 +43,16 @@ def hunt_pack(config: dict, extra_dirs: Iterable[Path] = (), sigma_dirs: Iterabl
         native = hunts.load_hunts([*_configured_dirs(config, "hunts_dirs"), *extra_dirs])
     except hunts.HuntFileError as error:
         raise HuntSetupError(str(error)) from error
-    return native + list(sigma_rules(config, sigma_dirs).hunts)
+    sigma = sigma_rules(config, sigma_dirs)
+    return native + list(sigma.hunts) if sigma else native
 
 
-def sigma_rules(config: dict, sigma_dirs: Iterable[Path] = ()) -> SigmaPack:
+def sigma_rules(config: dict, sigma_dirs: Iterable[Path] = ()) -> "SigmaPack | None":
     """The Sigma rules of the config's `sigma_dirs` and `sigma_dirs`: hunts, rules that cannot run, other files;
-    read again only when a rule file changes."""
+    read again only when a rule file changes. None when no Sigma folder is given (pySigma is not even imported)."""
     chosen = tuple(dict.fromkeys([*_configured_dirs(config, "sigma_dirs"), *map(Path, sigma_dirs)]))
     if not chosen:
-        return SigmaPack()
+        return None
     try:
         files = tuple((str(path), path.stat().st_mtime_ns) for path in _sigma_files(chosen))
         return _load_sigma(chosen, files)
@@ -65,8 +66,10 @@ def _sigma_files(directories: tuple[Path, ...]) -> list[Path]:
 
 
 @lru_cache(maxsize=4)
-def _load_sigma(directories: tuple[Path, ...], _files: tuple[tuple[str, int], ...]) -> SigmaPack:
+def _load_sigma(directories: tuple[Path, ...], _files: tuple[tuple[str, int], ...]) -> "SigmaPack":
     """`load_sigma` of these folders, cached on their files and modification times (`_files`)."""
+    from hunts.sigma import load_sigma  # pySigma takes a while to import: only when Sigma rules are read
+
     return load_sigma(directories)
 
 
