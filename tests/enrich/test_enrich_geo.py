@@ -126,3 +126,7 @@ def test_sql_and_enrich_commands_show_the_location(databases, tmp_path, capsys):
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["ip"], row["geo_country"], row["geo_as_org"], row["asn"]) == (
         "81.2.69.142", "GB", "Example Broadband London", None)
+    assert main(["enrich", str(log), "--offline", "--format", "csv", *common]) == 0
+    header, line = capsys.readouterr().out.splitlines()[:2]
+    assert header.endswith("geo_country,geo_city,geo_asn,geo_as_org")
+    assert line.endswith("GB,London,20712,Example Broadband London")

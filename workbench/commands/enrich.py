@@ -13,7 +13,7 @@ from workbench.core.inert import dumps, visible
 
 HELP = "one row per distinct client IP: events, users, ASN, organisation, abuse score, hosting flag and reasons"
 TABLE_COLUMNS = ("ip", "events", "users", "cases", "asn", "org", "country", "abuse_score", "usage_type",
-                 "hosting", "reasons")
+                 "hosting", "reasons", "geo_country", "geo_city", "geo_asn", "geo_as_org")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
