@@ -291,3 +291,33 @@ def test_sql_over_the_messages_table(tmp_path):
         {"recipient_key": "ceo@example.net", "status": "failed", "direction": None, "subject": WIRE},
         {"recipient_key": "adele.vance@example.org", "status": "quarantined", "direction": None,
          "subject": "March offers"}]
+
+
+def test_a_utf16_report_longer_than_a_transcoding_block_keeps_a_character_split_across_blocks(tmp_path):
+    from workbench.core.formats import TRANSCODE_BYTES
+
+    header = ("origin_timestamp_utc,sender_address,recipient_status,message_subject,total_bytes,message_id,"
+              "network_message_id,original_client_ip,directionality,connector_id,delivery_priority\r\n")
+
+    def row(n: int, subject: str) -> str:
+        return (f"2024-03-01T10:15:00.0000000Z,a@example.org,\"b{n}@example.net##Receive, Deliver\",\"{subject}\",100,"
+                f"<m{n}@example.org>,{trace(1)},192.0.2.10,2,,Normal\r\n")
+
+    text, subjects = "\ufeff" + header, []
+    while len(text) * 2 < TRANSCODE_BYTES - 1_000:
+        subjects.append(f"Überweisung {len(subjects)}")
+        text += row(len(subjects) - 1, subjects[-1])
+    # the next subject's banknote (a surrogate pair in UTF-16) starts 2 bytes before the first block ends
+    before = row(len(subjects), "\x00").split("\x00")[0]
+    padding = (TRANSCODE_BYTES - 2 - (len(text) + len(before)) * 2) // 2
+    subjects.append("p" * padding + "💶 split")
+    text += row(len(subjects) - 1, subjects[-1])
+    assert text.encode("utf-16-le")[TRANSCODE_BYTES - 2:TRANSCODE_BYTES + 2] == "💶".encode("utf-16-le")
+    subjects += [f"Überweisung {n} 💶" for n in range(len(subjects), len(subjects) + 5)]
+    text += "".join(row(n, subjects[n]) for n in range(len(subjects) - 5, len(subjects)))
+    path = tmp_path / "summary.csv"
+    path.write_bytes(text.encode("utf-16-le"))
+    report = Case(tmp_path / "case").load([path])
+    assert (report.files[0].format, report.files[0].loaded, report.files[0].rejected) == (
+        "eac-summary-csv", len(subjects), 0)
+    assert Case(tmp_path / "case").frame("messages").sort("source_row")["subject"].to_list() == subjects
