@@ -272,3 +272,18 @@ def test_the_checker_names_what_is_wrong_in_the_new_grammar(predicate, message):
     from hunts.conditions import check_condition
     problems = check_condition({"where": [predicate]})
     assert any(message in text for _path, text in problems), problems
+
+
+def test_every_field_mapping_names_a_column_of_its_frame():
+    import tomllib
+
+    from hunts.conditions import SOURCES, SUBJECTS
+    from hunts.sigma_condition import FIELDS_FILE
+    data = tomllib.loads(FIELDS_FILE.read_text(encoding="utf-8"))
+    wrong = [(frame, name, column) for frame, table in data["frames"].items()
+             for name, column in table["fields"].items() if column not in SOURCES[frame]]
+    wrong += [(entry["product"], name, column) for entry in data["logsource"]
+              for name, column in entry.get("fields", {}).items() if column not in SOURCES[entry["frame"]]]
+    assert wrong == []
+    assert {kind for table in data["frames"].values() for kind in table.get("named", {}).values()} <= set(SUBJECTS)
+    assert all(entry["frame"] in SOURCES and entry["services"] for entry in data["logsource"])
