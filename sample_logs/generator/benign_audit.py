@@ -176,10 +176,15 @@ class AuditDay:
         if rng.random() < 0.4:
             rec = exchange_admin(self.t, rng, ts, self.rid(), "UpdateInboxRules", p, p.upn, [],
                                  self.access(v, True).client_ip)
-            rec |= {"RecordType": 2, "ClientInfoString": v.device.client_info, "MailboxOwnerUPN": p.upn,
-                    "OperationProperties": [{"Name": "RuleName", "Value": "Newsletters"},
-                                            {"Name": "RuleActions", "Value": "[{\"ActionType\":\"MoveToFolder\","
-                                             "\"Folder\":\"Newsletters\"}]"}]}
+            folder_id = "LgAAAAD" + stable_guid(p.mailbox_guid, "Newsletters").replace("-", "").upper()
+            del rec["Parameters"]
+            rec |= {"RecordType": 2, "UserType": 0, "ClientInfoString": v.device.client_info, "MailboxOwnerUPN": p.upn,
+                    "OperationProperties": [
+                        {"Name": "RuleName", "Value": "Newsletters"},
+                        {"Name": "RuleOperation", "Value": rng.choice(("AddMailboxRule", "ModifyMailboxRule"))},
+                        {"Name": "RuleCondition", "Value": "[{\"ConditionType\":\"FromRecipientsCondition\"}]"},
+                        {"Name": "RuleActions", "Value": f"[{{\"ActionType\":\"MoveToFolderAction\","
+                                                         f"\"FolderId\":\"{folder_id}\"}}]"}]}
             return [rec]
         sender, folder = rng.choice(RULE_FOLDERS)
         name = f"Move to {folder}"

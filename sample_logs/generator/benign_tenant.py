@@ -207,6 +207,10 @@ def visits(seed: int, member: Member, day: date) -> list[Visit]:
     if rng.random() < 0.5:  # mail on the phone on the way in
         commute = start - timedelta(minutes=rng.uniform(20, 60))
         out.append(Visit(commute, commute + timedelta(minutes=15), phone_place, person.phone, phone_session, False))
+    if rng.random() < 0.3:  # the phone on the mobile network at lunch, the desktop still signed in
+        lunch = start + timedelta(hours=rng.uniform(3.5, 5))
+        out.append(Visit(lunch, lunch + timedelta(minutes=rng.uniform(10, 40)), phone_place, person.phone,
+                         phone_session, False))
     if rng.random() < 0.6:  # the evening check, at home on the home Wi-Fi (or away on the local network)
         evening = start + timedelta(hours=length + rng.uniform(2, 4))
         place = rng.choice(member.homes) if not (trip and trip.covers(day)) else phone_place
