@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import case_of_records
 from workbench.cli import main
 from workbench.core.attribution import ATTACKER, NOT_ATTACKER, Attribution, attribute, marked, propose
-from workbench.core.case_exposure import case_mail_items
+from workbench.core.mail_item_frame import case_mail_items
 from workbench.core.exposure import MESSAGE_COLUMNS, exposure
 
 TENANT = "4a3b2c1d-0000-4000-8000-000000000001"

@@ -11,7 +11,7 @@ from workbench.core.attribution import (
     Attribution, attribute, combined, marked, not_the_owners, propose, shared_sessions,
 )
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_to_decode, window
+from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_needed, window
 from workbench.core.hunting import case_hits
 from workbench.core.mail_item_frame import case_mail_items
 
@@ -58,6 +58,6 @@ def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl
     attributed = attribute(activity.filter(not_the_owners(attribution)), attribution, activity, shared)
     start, end = window(attributed, start, end)
     since = None if start is None else start - THROTTLE_PERIOD
-    items = case_mail_items(case, records_to_decode(activity, attributed, start, end), since, activity)
+    items = case_mail_items(case, records_needed(activity, attributed, start, end), since)
     messages = case_messages(case, items.get_column("message_id").drop_nulls().unique())
     return exposure(items, activity, messages, attribution, users, start, end, shared)

@@ -132,12 +132,12 @@ def window(attributed: pl.DataFrame, start: datetime | None = None,
     return (start if start is not None else attacker_times.min()), (end if end is not None else attacker_times.max())
 
 
-def records_to_decode(activity: pl.DataFrame, attributed: pl.DataFrame, start: datetime | None,
-                      end: datetime | None) -> pl.Series:
-    """The record ids whose mail items the exposure needs: the mailbox and file records in the window that are not
-    the owner's (of `attributed`, the `attribute`d activity, or only its rows that are `not_the_owners`), and every
-    `MailItemsAccessed` of `activity` of the mailboxes they touch from a day before the window (a throttled one
-    silences the next 24 hours). The owner's own records, the bulk of a mailbox's, are never read."""
+def records_needed(activity: pl.DataFrame, attributed: pl.DataFrame, start: datetime | None,
+                   end: datetime | None) -> pl.DataFrame:
+    """The rows of `activity` whose mail items the exposure needs: the mailbox and file records in the window that
+    are not the owner's (of `attributed`, the `attribute`d activity, or only its rows that are `not_the_owners`), and
+    every `MailItemsAccessed` of the mailboxes they touch from a day before the window (a throttled one silences the
+    next 24 hours). The owner's own records, the bulk of a mailbox's, are never read."""
     since = None if start is None else start - THROTTLE_PERIOD
     mailbox_records = (pl.col("source") == "ual") & pl.col("operation").is_in(list(ACTIVITIES))
     touched = attributed.filter(mailbox_records & (pl.col("attribution") != "owner")
@@ -146,13 +146,13 @@ def records_to_decode(activity: pl.DataFrame, attributed: pl.DataFrame, start: d
     reads = activity.filter((pl.col("operation") == "MailItemsAccessed") & (pl.col("source") == "ual")
                             & _in_window("creation_time", since, end))
     reads = reads.filter(pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
-    return pl.concat([touched.get_column("record_id"), reads.get_column("record_id")]).unique()
+    return pl.concat([touched.select(activity.columns), reads]).unique(["case", "record_id"], maintain_order=True)
 
 
 def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame, attribution: Attribution,
              users: list[str] = (), start: datetime | None = None, end: datetime | None = None,
              shared: pl.Series | None = None) -> Exposure:
-    """The exposure of the `items` (mail_items.py; those of `records_to_decode` suffice) of the mailboxes or accounts
+    """The exposure of the `items` (mail_items.py; those of `records_needed` suffice) of the mailboxes or accounts
     named in `users` (all when none), by `attribution`, between `start` and `end` (default: first to last
     attacker-attributed record of `activity`); `shared`: attribution.shared_sessions, when known already."""
     shared = shared_sessions(activity, attribution) if shared is None else shared

@@ -38,33 +38,31 @@ def stored_parts(case: "Case | CaseSet") -> list[Path] | None:
     return [part for one in _cases(case) for part in one.parts(FOLDER)]
 
 
-def _selected(rows: pl.LazyFrame, record_ids: pl.Series | None, since: datetime | None) -> pl.LazyFrame:
+def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime | None) -> pl.LazyFrame:
     if since is not None:  # parts hold rows in input order, mostly time order: row groups before are skipped
         rows = rows.filter(pl.col("creation_time") >= since)
-    if record_ids is not None:
-        rows = rows.filter(pl.col("record_id").is_in(record_ids.implode()))
+    if records is not None:
+        rows = rows.filter(pl.col("record_id").is_in(records.get_column("record_id").implode()))
     return rows
 
 
-def _one_case_items(case: "Case", record_ids: pl.Series | None, since: datetime | None,
-                    events: pl.DataFrame | None) -> pl.DataFrame:
+def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
     if not (case.state_dir / FOLDER).is_dir():  # loaded before mail items were stored
-        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), record_ids, since).collect())
+        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect())
     parts = case.parts(FOLDER)
     stored = pl.scan_parquet(parts, schema=STORED_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=STORED_ITEM_SCHEMA)
-    items = _selected(stored, record_ids, since).collect()
-    records = (case.scan() if events is None else events.lazy()).join(
-        items.lazy().select("case", "record_id").unique(), on=["case", "record_id"], how="semi")
-    if events is not None and "source" in events.columns:  # the activity: its rows of the events
-        records = records.filter(pl.col("source") == "ual")
-    shared = records.select(*CARRIED).drop("creation_time").collect()
+    items = _selected(stored, records, since).collect()
+    if records is None:
+        records = case.scan().join(items.lazy().select("case", "record_id").unique(), on=["case", "record_id"],
+                                   how="semi").collect()
+    shared = records.select(*CARRIED).drop("creation_time").unique(["case", "record_id"])
     return items.join(shared, on=["case", "record_id"], how="left").select(MAIL_ITEM_SCHEMA.keys())
 
 
-def case_mail_items(case: "Case | CaseSet", record_ids: pl.Series | None = None, since: datetime | None = None,
-                    events: pl.DataFrame | None = None) -> pl.DataFrame:
+def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None,
+                    since: datetime | None = None) -> pl.DataFrame:
     """The mailbox and file activity of the case's audit records, one row per item (mail_items.py), in time order:
-    only the records of `record_ids` when given, only those from `since` on when given; `events`: the events
-    rows (at least those of these records), or the activity, when in memory already."""
-    found = [_one_case_items(one, record_ids, since, events) for one in _cases(case)]
+    only that of `records` (rows of the events, or of the activity's `ual` source, with their `CARRIED` columns)
+    when given, only from `since` on when given."""
+    found = [_one_case_items(one, records, since) for one in _cases(case)]
     return in_item_order(pl.concat(found, how="vertical_relaxed")) if found else pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
