@@ -92,8 +92,14 @@ class AuditDay:
         return out[:count]
 
     def login(self, m: Member, v: Visit, ts: datetime) -> list[dict]:
-        """A sign-in, now and then after a mistyped password."""
+        """An interactive sign-in on the desktop, mostly as the stretch starts (one per app), now and then after
+        a mistyped password. The audit log's logons are the interactive ones: a phone's background token
+        refreshes are in the non-interactive sign-in log only."""
         p, rng = m.person, self.rng
+        if not v.desktop:
+            return self.mail_read(m, v, ts)
+        if rng.random() < 0.7:
+            ts = v.start + timedelta(seconds=rng.randrange(600))
         out = []
         if rng.random() < 0.02:
             out.append(sts_logon(self.t, rng, ts - timedelta(seconds=rng.randrange(15, 90)), self.rid(), p,
