@@ -105,6 +105,9 @@ class AuditDay:
             out.append(sts_logon(self.t, rng, ts - timedelta(seconds=rng.randrange(15, 90)), self.rid(), p,
                                  v.place.ip, v.session, v.device, ("50126", "InvalidUserNameOrPassword"), "Failed"))
         out.append(sts_logon(self.t, rng, ts, self.rid(), p, v.place.ip, v.session, v.device))
+        if m.managed[0]:
+            for record in out:
+                record["DeviceProperties"][2]["Value"] = "True"  # IsCompliantAndManaged
         return out
 
     def mail_read(self, m: Member, v: Visit, ts: datetime) -> list[dict]:

@@ -78,6 +78,17 @@ class SignInDay:
             if not interactive else "oAuth2", incoming="none" if interactive else "refreshToken",
             latency=rng.randrange(40, 620), trusted_location=visit.place.office)
 
+    def record(self, member: Member, visit: Visit, sign_in: SignIn) -> dict:
+        """The Graph record of a sign-in, with the device Entra knows when it is enrolled."""
+        record = graph_sign_in(sign_in)
+        if member.managed[0 if visit.desktop else 1]:
+            kind = "laptop" if visit.desktop else "phone"
+            record["deviceDetail"] |= {
+                "deviceId": stable_guid(self.t.org_id, "device", member.index, kind),
+                "displayName": f"EXORG-{'LT' if visit.desktop else 'MB'}-{member.index:05d}", "isCompliant": True,
+                "isManaged": True, "trustType": "Azure AD joined" if visit.desktop else "Azure AD registered"}
+        return record
+
     def flow(self, member: Member, visit: Visit, fresh: bool) -> list[dict]:
         """An interactive sign-in at the start of the stretch: MFA when a policy asks and the session is new,
         now and then a mistyped password, a denied prompt or the "keep me signed in" question first."""
@@ -103,7 +114,7 @@ class SignInDay:
         add(0, 0, mfa)
         out = []
         for sign_in, status in rows:
-            record = graph_sign_in(sign_in)
+            record = self.record(member, visit, sign_in)
             if status:
                 record["status"] = dict(status)
                 record["authenticationDetails"][-1]["authenticationStepResultDetail"] = "MFA denied; user declined"
@@ -118,8 +129,8 @@ class SignInDay:
         count = int(expected) + (rng.random() < expected - int(expected))
         span = (visit.end - visit.start).total_seconds()
         pairs = REFRESHES[visit.device.app_id]
-        return [graph_sign_in(self.row(member, visit, visit.start + timedelta(seconds=rng.uniform(0, span)),
-                                       interactive=False, mfa="claim", app_resource=rng.choice(pairs)))
+        return [self.record(member, visit, self.row(member, visit, visit.start + timedelta(seconds=rng.uniform(0, span)),
+                                                    interactive=False, mfa="claim", app_resource=rng.choice(pairs)))
                 for _ in range(count)]
 
     def records(self, plans: list[tuple[Member, list[Visit]]]) -> list[dict]:

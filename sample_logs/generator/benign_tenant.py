@@ -6,7 +6,8 @@ each member has one or two home connections (residential ISPs) and one or two mo
 and a phone, working hours with some weekend work, and now and then a trip (a few days in another
 city or country, reached by plane: the flight day has no work). Admins, helpdesk staff and the
 service accounts are members too. Sessions last a week on a desktop and the whole month on a phone,
-as refresh tokens do. Places and ASNs are the public ones of the providers named (illustrative).
+as refresh tokens do. Most desktops are company laptops joined to Entra ID and compliant; half the
+phones are enrolled, the rest are people's own. Places and ASNs are the public ones of the providers named (illustrative).
 
 Every draw comes from ``Random`` streams keyed by seed, member and day, so the unified audit log,
 the sign-ins and the directory audits of one day agree without being generated together.
@@ -99,6 +100,7 @@ class Member:
     weekend_share: float
     trip: Trip | None
     joined: date | None             # onboarded during the month
+    managed: tuple[bool, bool]      # whether the desktop and the phone are enrolled (Intune) and compliant
 
     def active(self, day: date) -> bool:
         """Whether the account exists and may work on ``day``."""
@@ -143,7 +145,7 @@ def _member(t: Tenant, rng: random.Random, index: int, name: str, role: str, joi
     mobiles = tuple(_place(rng, MOBILE, town) for _ in range(rng.choice((1, 2))))
     trip = _trip(rng) if role != "service" and rng.random() < TRIP_SHARE else None
     return Member(index, person, role, office, homes, mobiles, rng.uniform(7.0, 9.5), rng.uniform(7.5, 9.5),
-                  rng.choice((0.0, 0.0, 0.05, 0.15)), trip, joined)
+                  rng.choice((0.0, 0.0, 0.05, 0.15)), trip, joined, (rng.random() < 0.85, rng.random() < 0.5))
 
 
 @lru_cache(maxsize=4)
