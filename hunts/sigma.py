@@ -17,7 +17,7 @@ from typing import Iterable
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
+from sigma.rule import SigmaRule, SigmaStatus
 
 from hunts import attack
 from hunts.conditions import check_condition
@@ -29,6 +29,8 @@ PRODUCTS = ("m365", "azure")
 _PRODUCT = re.compile(r"^\s+product:\s*['\"]?([\w.-]+)", re.MULTILINE)
 _RULE = re.compile(r"^(?:detection|correlation):", re.MULTILINE)
 _TECHNIQUE = re.compile(r"^t\d{4}(?:\.\d{3})?$")
+#: Statuses of rules their authors retired: listed as not run (a SigmaHQ checkout keeps them beside their successors).
+RETIRED = (SigmaStatus.DEPRECATED, SigmaStatus.UNSUPPORTED)
 NOT_A_RULE = "(not a Sigma rule)"
 
 
@@ -87,6 +89,8 @@ def _fields(condition: object) -> list[str]:
 
 def rule_hunt(rule: SigmaRule, path: Path) -> Hunt:
     """The hunt of one Sigma rule, or Untranslatable with the reason."""
+    if rule.status in RETIRED:
+        raise Untranslatable(f"status {rule.status.name.lower()}: retired by its authors")
     condition = rule_condition(rule)
     problems = check_condition(condition)
     if problems:

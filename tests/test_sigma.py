@@ -123,13 +123,14 @@ def test_a_sigma_hit_carries_the_rule_id_title_level_and_techniques(pack, hits):
 def test_rules_the_engine_cannot_express_are_listed_with_file_id_and_reason(pack):
     reasons = {Path(problem.path).name: (problem.rule_id[-2:], problem.reason) for problem in pack.not_run}
     assert set(reasons) == {"cannot_count_aggregation.yml", "cannot_unknown_field.yml", "cannot_base64offset.yml",
-                            "cannot_activity_logs.yml", "cannot_alert_name.yml"}
+                            "cannot_activity_logs.yml", "cannot_alert_name.yml", "cannot_deprecated.yml"}
     assert reasons["cannot_count_aggregation.yml"] == ("07", "aggregation (`| count()` ...) is not supported: "
                                                        "hunts from Sigma rules run per-record conditions")
     assert reasons["cannot_unknown_field.yml"][1].startswith("unknown field Directionality for the events")
     assert reasons["cannot_base64offset.yml"][1] == "modifier base64offset is not supported"
     assert reasons["cannot_activity_logs.yml"][1].startswith("log source azure / activitylogs is not read")
     assert reasons["cannot_alert_name.yml"][1].startswith("field eventName: the name of a Defender")
+    assert reasons["cannot_deprecated.yml"][1] == "status deprecated: retired by its authors"
     assert pack.other_sources == {"windows": 1}
     assert len(pack.hunts) == 7
 
@@ -214,8 +215,8 @@ def test_cli_hunt_table_shows_sigma_hits_and_lists_the_rules_not_run(tmp_path, i
     assert main(["hunt", str(inputs), "--case-dir", str(tmp_path / "cases"), "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "Sigma: Inbox rule forwards" in out and "sigma_3f0c5a1e" in out
-    assert "5 Sigma rules not run" in out and "modifier base64offset is not supported" in out
-    assert "Sigma: 7 rules run, 5 not run; files of other log sources not read: windows 1" in out
+    assert "6 Sigma rules not run" in out and "modifier base64offset is not supported" in out
+    assert "Sigma: 7 rules run, 6 not run; files of other log sources not read: windows 1" in out
 
 
 def test_the_report_sections_hold_sigma_hits_without_a_technique_last(hits):
