@@ -19,6 +19,9 @@ Public API (headless; never imports Textual):
 - `matrix_cells(hits, hunts) -> list[MatrixColumn]`: tactics in matrix order, each with every listed
   technique as a `MatrixCell(technique_id, technique, hits, severity, has_hunt, hunt_ids,
   hunt_titles)`; `severity` is the highest hit severity or None.
+- `hunts.sigma.load_sigma(dirs) -> SigmaPack(hunts, not_run, other_sources)`: Sigma rules of the m365 and azure
+  sign-in and audit log sources as hunts (`sigma_<rule id>`), the rules that cannot run with their reasons, and
+  the files of other products counted (imports pySigma: import it only when Sigma folders are given).
 - `navigator_layer(columns, name) -> str`: an ATT&CK Navigator layer as JSON text.
 - `hunts.attack`: `tactics()`, `tactic(name_or_id)`, `techniques(tactic_name)`,
   `matrix_technique_id(tactic_name, technique_id)`, `technique_name(...)`, `ATTACK_VERSION`.
