@@ -91,7 +91,7 @@ class Context:
             self._sets[cache_key] = (
                 matched.select(pl.col(spec["from"]).cast(pl.String).str.to_lowercase().alias("value"),
                                "record_id", "creation_time", _HIT_COLUMNS[self.source][3])
-                .drop_nulls("value").sort("creation_time", "record_id").unique("value", keep="first", maintain_order=True))
+                .drop_nulls("value").group_by("value").agg(pl.all().get(pl.col("creation_time").arg_min())))
         return self._sets[cache_key]
 
     def in_set(self, spec: dict) -> pl.Series:
