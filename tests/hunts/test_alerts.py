@@ -10,6 +10,7 @@ from hunts.alerts import ALERT_TECHNIQUES, TABLE, alert_mapping
 from workbench.core.alert_detail import alert_lines, entities
 from workbench.core.activity import activity
 from workbench.core.load import events_from_records
+from workbench.core.readable import readable_columns
 from workbench.core.schema import empty_frame
 from workbench.core.timeline import account_timeline
 from workbench.ui.widgets.event_detail import detail_text, read_record
@@ -89,3 +90,12 @@ def test_the_drill_down_shows_the_alert_instead_of_the_parameters_the_loader_wro
     alert = text[text.index("Microsoft alert"):text.index("Record")]
     assert "[bold red]Creation of forwarding/redirect rule[/]" in alert and "\x1b" not in text
     assert "victim@example.com" in alert and "203.0.113.5" in alert and "AlertSeverity" not in text
+
+
+def test_an_exports_readable_columns_say_the_alert_and_its_entity():
+    events = events_from_records([TRIGGERED, ENTITY])
+    rows = readable_columns(events, events["audit_data"]).rows()
+    assert rows[0][:2] == ("Creation of forwarding/redirect rule",
+                           "AlertName=Creation of forwarding/redirect rule; AlertSeverity=Low; AlertCategory=ThreatManagement; "
+                           "AlertStatus=Active; AlertSource=Office 365 Security & Compliance; AlertId=a1b2")
+    assert rows[1][0] == "Victim@example.com" and "AlertEntityType=User" in rows[1][1]
