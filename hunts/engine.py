@@ -146,7 +146,8 @@ def _in_sliding_window(frame: pl.DataFrame, spec: dict, counted: pl.Expr) -> pl.
     Such a window can always end on an event, so each event's window back to `window` before it is counted
     (rolling group-by); a row is in one when the next qualifying end at or after it is within `window`."""
     by, window = spec["by"], _duration(spec["window"])
-    rows = frame.with_row_index("_row").filter(_keys_present(by)).sort(*by, "creation_time")
+    rows = frame.with_row_index("_row").filter(_keys_present(by))
+    rows = rows.filter(counted.over(by) >= spec["min"]).sort(*by, "creation_time")  # short of `min` in all: no window
     counts = rows.rolling("creation_time", period=spec["window"], closed="both", group_by=by).agg(counted.alias("_n"))
     qualifying_end = pl.when(pl.col("_n") >= spec["min"]).then(pl.col("creation_time"))
     inside = rows.with_columns(counts["_n"]).filter(

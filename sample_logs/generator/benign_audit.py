@@ -213,8 +213,8 @@ class AuditDay:
 
     # -- admins and services ---------------------------------------------------------------------
 
-    def admin_visit(self, role: str) -> tuple[Member, Visit] | None:
-        """An admin or helpdesk member at work today, and one of their desktop stretches."""
+    def at_work(self, role: str) -> tuple[Member, Visit] | None:
+        """A member of `role` at work today, and one of their desktop stretches."""
         working = [(m, v) for m, v in self.plans if m.role == role and any(x.desktop for x in v)]
         if not working:
             return None
@@ -226,13 +226,13 @@ class AuditDay:
         out: list[dict] = []
         for action, per_thousand, role in _ADMIN_WORK:
             for _ in range(self.count(per_thousand)):
-                found = self.admin_visit(role) if role else None
+                found = self.at_work(role) if role else None
                 if role and found is None:
                     continue
                 out.extend(action(self, *found) if found else action(self))
         for member in self.members:
             if member.joined == self.day:
-                found = self.admin_visit("it-admin")
+                found = self.at_work("it-admin")
                 if found:
                     out.extend(self.onboard(*found, member))
             elif member.joined and member.joined + timedelta(days=1) == self.day:
@@ -370,7 +370,7 @@ class AuditDay:
     def group_created(self) -> list[dict]:
         """A Microsoft 365 group made by a member (from Teams), and its mailbox's default permissions
         given by Exchange itself."""
-        found = self.admin_visit("staff")
+        found = self.at_work("staff")
         if found is None:
             return []
         owner, v = found
