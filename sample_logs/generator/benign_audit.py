@@ -232,7 +232,7 @@ class AuditDay:
                 out.extend(action(self, *found) if found else action(self))
         for member in self.members:
             if member.joined == self.day:
-                found = self.at_work("it-admin")
+                found = self.at_work("it-admin") or self.at_work("helpdesk")
                 if found:
                     out.extend(self.onboard(*found, member))
             elif member.joined and member.joined + timedelta(days=1) == self.day:

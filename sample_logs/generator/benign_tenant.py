@@ -59,6 +59,7 @@ DESTINATIONS = (
 ADMIN_ROLES = ("it-admin", "it-admin", "helpdesk", "helpdesk", "helpdesk")
 SERVICE_ACCOUNTS = ("svc-backup", "svc-crm-sync", "svc-reports")
 TRIP_SHARE = 0.04                  # members who travel in the month
+WORKDAYS = tuple(n for n in range(1, DAYS - 3) if (START + timedelta(days=n)).weekday() < 5)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ def benign_tenant(members: int, seed: int) -> tuple[Tenant, tuple[Member, ...]]:
             name = SERVICE_ACCOUNTS[index - len(ADMIN_ROLES)]
         else:
             name = f"{'admin.' if role != 'staff' else ''}user{index:05d}"
-        joined = START + timedelta(days=rng.randrange(1, DAYS - 3)) if index >= members - joiners else None
+        # new starters are created on a working day (by an admin at work) and start the next day
+        joined = START + timedelta(days=rng.choice(WORKDAYS)) if index >= members - joiners else None
         member = _member(t, rng, index, name, role, joined)
         t.people[member.person.upn] = member.person
         out.append(member)
