@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import hunts
+from workbench.core import hunting
 from workbench.core.case import Case
 from workbench.core.case_set import CaseSet
 from workbench.ui.messages import CaseLoaded
@@ -28,8 +28,10 @@ def loaded_two_cases(tmp_path_factory, sample_logs) -> Path:
 
 @pytest.fixture(scope="session")
 def two_case_hits(loaded_two_cases) -> pl.DataFrame:
-    """The bundled pack's hits over both cases."""
-    return hunts.hunt_hits(two_case_events(loaded_two_cases), hunts.load_hunts())
+    """The bundled pack's hits over both cases (their audit logs, sign-ins and directory audits), as the views hunt."""
+    cases = two_case_set(loaded_two_cases)
+    cases.open()
+    return hunting.case_hits(cases.events(), {}, case=cases)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ async def test_the_created_admins_timeline_shows_the_dormant_gap_and_enter_opens
         await pilot.press("shift+right")  # the next active day: the first use, 77 days later, off the 80-column window
         assert timeline.days["day"][strip.cursor] == date(2023, 2, 20) and strip.first_shown > 0
         assert red_days(strip)[1] == label + strip.cursor - strip.first_shown  # quiet up to the day before
-        assert text_of(app, "#day-info").startswith("2023-02-20 Mon: 11 events, 13 hunt hits (highest critical)")
+        assert text_of(app, "#day-info").startswith("2023-02-20 Mon: 11 events, 23 hunt hits (highest critical)")
         await pilot.press("enter")
         title, record_ids = app.opened[-1]
         assert title == "compromisedadmin@example.com on 2023-02-20" and FIRST_ACTIVITY_A in record_ids

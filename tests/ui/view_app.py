@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from textual.app import App
 
-import hunts
+from workbench.core import hunting
 from workbench.core.case import Case
 from workbench.ui.messages import CaseLoaded
 
@@ -38,4 +38,4 @@ def case_a_hits(loaded_case_a) -> tuple[Case, pl.DataFrame]:
     """Case A (read-only, shared) and the bundled pack's hits on it."""
     case = Case.named(CASE_NAME, loaded_case_a)
     case.open([])
-    return case, hunts.hunt_hits(case.events(), hunts.load_hunts())
+    return case, hunting.case_hits(case.events(), {}, case=case)
