@@ -10,6 +10,7 @@ from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument
 from workbench.commands.correlate import opened
+from workbench.core.case_set import CaseSet
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("the cases hold no events")
     config = load_config(args.config)
     enrichment = cached_enrichment(events, config)
-    hits = case_hits(events, config, enrichment=enrichment)
+    hits = case_hits(events, config, enrichment=enrichment, case=CaseSet([(case, []) for case in cases.cases]))
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     timeline = with_places(timeline, enrichment)
     if timeline.days["events"].sum() == 0:
