@@ -77,3 +77,19 @@ def test_a_case_loaded_before_items_were_stored_still_gives_the_exposure_and_the
     assert again.notes == stored.notes
     assert_frame_equal(SqlSession(older).run("SELECT * FROM mail_items").frame, table)
     assert not (older.state_dir / FOLDER).exists()  # decoded in memory: the state is left as it was
+
+
+def test_two_cases_of_the_same_records_each_give_their_own_items(tmp_path):
+    from workbench.core.case_set import CaseSet
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = case_of_records(tmp_path / "one", "one", records())
+    two = case_of_records(tmp_path / "two", "two", records())
+    both = CaseSet([(one, []), (two, [])])
+    attribution = Attribution(ips=frozenset({ATTACKER_IP}))
+    alone = case_exposure(one, attribution, one.activity()).rows
+    together = case_exposure(both, attribution, both.activity()).rows
+    assert together.height == 2 * alone.height
+    assert together.filter(pl.col("case") == "one").drop("case").equals(alone.drop("case"))
+    assert together["client_ip"].null_count() == alone["client_ip"].null_count() * 2

@@ -244,7 +244,7 @@ def _sent(sends: pl.DataFrame, messages: pl.DataFrame, domains: list[str], notes
 def _throttled(items: pl.DataFrame, start: datetime | None, end: datetime | None) -> pl.DataFrame:
     """Each throttled `MailItemsAccessed` record of the mailboxes in scope whose 24 hours meet the window, whoever
     made it: auditing of the whole mailbox stopped recording items."""
-    throttled = items.filter(pl.col("throttled")).unique("record_id", keep="first", maintain_order=True)
+    throttled = items.filter(pl.col("throttled")).unique(["case", "record_id"], keep="first", maintain_order=True)
     throttled = throttled.with_columns((pl.col("creation_time") + THROTTLE_PERIOD).alias("until"))
     if start is not None:
         throttled = throttled.filter(pl.col("until") >= start)

@@ -56,7 +56,8 @@ def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime 
         records = case.scan().join(items.lazy().select("case", "record_id").unique(), on=["case", "record_id"],
                                    how="semi").collect()
     shared = records.select(*CARRIED).drop("creation_time").unique(["case", "record_id"])
-    return items.join(shared, on=["case", "record_id"], how="left").select(MAIL_ITEM_SCHEMA.keys())
+    # inner: in a set of cases, another case's record of the same id does not bring this case's items along
+    return items.join(shared, on=["case", "record_id"], how="inner").select(MAIL_ITEM_SCHEMA.keys())
 
 
 def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None,
