@@ -38,7 +38,6 @@ class AuditDay:
         self.plans = [(m, v) for m, v in plans if m.role != "service"]
         self.weights = [m.person.activity * sum((x.end - x.start).total_seconds() for x in v) for m, v in self.plans]
         self.scale = len(members) / 1000
-        self.admins = [m for m in members if m.role in ("it-admin", "helpdesk")]
 
     # -- helpers ---------------------------------------------------------------------------------
 
