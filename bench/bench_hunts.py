@@ -36,7 +36,7 @@ import hunts
 from hunts.engine import Context, matching_events
 from workbench.core.activity import audit_log_rows
 from workbench.core.case import Case
-from workbench.core.hunting import _frame, _with_records, hunt_pack  # the rows as case_hits prepares them
+from workbench.core.hunting import hunt_pack, hunted_frame, with_records  # the rows as case_hits prepares them
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL_TARGET_S, BUDGET = 3.0, 100
@@ -112,8 +112,8 @@ def main() -> None:
         case = load_tenant(args.events, sign_ins, work)
         pack = hunt_pack({}, (), args.sigma)
         readers = [hunt for hunt in pack if "audit_data" in hunts.columns_read([hunt], "events")]
-        events = _with_records(case, audit_log_rows(case.events()), readers)
-        others = {frame: _frame(case, frame, hunts.columns_read(pack, frame)) for frame in ("sign_ins", "directory_audits")}
+        events = with_records(case, audit_log_rows(case.events()), readers)
+        others = {frame: hunted_frame(case, frame, hunts.columns_read(pack, frame)) for frame in ("sign_ins", "directory_audits")}
         enrichment = residential_enrichment(events, *others.values())
         print(f"benign tenant: {events.height:,} audit records, {others['sign_ins'].height:,} sign-ins, "
               f"{others['directory_audits'].height:,} directory audits (generated and loaded in "

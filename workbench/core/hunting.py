@@ -82,14 +82,14 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
     known = cached_enrichment(events, config) if enrichment is None else enrichment
     sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
-    others = {frame: _frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
+    others = {frame: hunted_frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
     rows = audit_log_rows(events)
     if case is not None:
-        rows = _with_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
+        rows = with_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
     return hunts.hunt_hits(rows, chosen, known, others)
 
 
-def _with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
+def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
     """The audit log rows with their original record (`audit_data`) where a hunt of `readers` reads it (members no
     column holds: OperationProperties, QueryText...): only the records of those hunts' operations (all when one
     names none), read with that filter pushed into the case's scan since records are bulky; null elsewhere."""
@@ -105,7 +105,7 @@ def _with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunt
     return rows.drop(column, strict=False).join(records, on=["case", "record_id"], how="left", maintain_order="left")
 
 
-def _frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:
+def hunted_frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:
     """The `columns` of a frame of the case, or of every case of a case set, in time order (only what the hunts
     read: a sign-in's policies and authentication steps are bulky; its original record only for keywords)."""
     with_record = RECORD_COLUMN[frame] in columns
