@@ -1,0 +1,51 @@
+"""Provides `spark_session`: a SparkSession set up for hunting (UTC clock, quiet logs, no web UI).
+
+pyspark is the optional extra `spark` (`pip install '.[spark]'`); it is imported only here, when a session is
+asked for, so the core install never needs it. A local master (`local`, `local[N]`, `local[*]`) gets a few
+shuffle partitions instead of Spark's 200, which suit a cluster, not one machine.
+"""
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: Shuffle partitions of a local session (Spark's default of 200 is made for clusters).
+LOCAL_SHUFFLE_PARTITIONS = 4
+#: Settings of every session the workbench makes; `conf` given to `spark_session` overrides them.
+BASE_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={Path(__file__).with_name('spark_log4j2.properties').as_uri()}",
+}
+
+
+class SparkMissing(RuntimeError):
+    """pyspark (the `spark` extra) is not installed."""
+
+
+def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkSession":
+    """A SparkSession on `master` (`local[2]`, `spark://host:7077`, `yarn`...) with the UTC session time zone, no
+    web UI, errors-only logs on stderr and, in local mode, few shuffle partitions; `conf` (Spark settings) overrides these.
+    Returns the running session when there is one (Spark allows one per process). Raises `SparkMissing` when
+    pyspark is not installed."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SparkMissing("the Spark engine needs pyspark: pip install '.[spark]' (and a Java runtime)") from error
+    settings = dict(BASE_CONF)
+    if master.startswith("local"):
+        settings["spark.sql.shuffle.partitions"] = str(LOCAL_SHUFFLE_PARTITIONS)
+    settings.update(conf or {})
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter, not the PATH's
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no guessing of its network address
+    builder = SparkSession.builder.master(master).appName("workbench")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
