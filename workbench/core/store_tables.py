@@ -1,0 +1,154 @@
+"""Provides a tenant store's frames as SQL tables on DuckDB or Spark (`open_store`): one object per engine that runs
+SQL written in DuckDB's dialect (written for Spark by sqlglot), takes small Polars frames as tables and runs
+compiled hunts (`hunts.sql_run`).
+
+Every frame is a table of its declared columns plus `tenant` and `day` (text, from the Hive partition folders),
+limited to the chosen tenants; a frame the store lacks is an empty table of the same columns.
+"""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import sqlglot
+
+from workbench.core.schema import FRAME_SCHEMAS
+from workbench.core.tenant_store import FRAMES, StoreError, frame_glob, is_uri
+
+if TYPE_CHECKING:
+    import duckdb
+
+    import hunts
+
+#: The partition columns every frame table has besides its declared ones.
+PARTITIONS = {"tenant": pl.String(), "day": pl.String()}
+#: Spark SQL type of each column type the frames and the sweep's small tables use.
+_SPARK_TYPES = {pl.String: "string", pl.Int64: "bigint", pl.Int32: "int", pl.UInt32: "bigint", pl.Float64: "double",
+                pl.Boolean: "boolean", pl.Datetime: "timestamp"}
+
+
+def table_schema(frame: str) -> dict[str, pl.DataType]:
+    """The columns of a frame's table: the frame's declared ones, then `tenant` and `day`."""
+    return FRAME_SCHEMAS[frame] | PARTITIONS
+
+
+def _spark_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.List):
+        return f"array<{_spark_type(dtype.inner)}>"
+    return _SPARK_TYPES[dtype.base_type()]
+
+
+def spark_ddl(schema: dict[str, pl.DataType]) -> str:
+    """A Polars schema as a Spark DDL schema string (`record_id string, creation_time timestamp, ...`)."""
+    return ", ".join(f"`{name}` {_spark_type(dtype)}" for name, dtype in schema.items())
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckStore:
+    """A store's frames as DuckDB views over its Parquet parts (read where they lie, out of core)."""
+
+    engine = "duckdb"
+
+    def __init__(self, store: str | Path, tenants: list[str]):
+        import duckdb
+
+        self.store, self.tenants = str(store), tenants
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect()
+        self.frames: dict[str, str | pl.DataFrame] = {}
+        for frame in FRAMES:
+            columns = ", ".join(f'"{name}"' for name in table_schema(frame))
+            if is_uri(store) or any((Path(store) / frame).rglob("*.parquet")):
+                source = (f"read_parquet({_quoted(frame_glob(store, frame))}, hive_partitioning = true, "
+                          f"hive_types = {{'tenant': 'VARCHAR', 'day': 'VARCHAR'}}, union_by_name = true)")
+                chosen = f" WHERE tenant IN ({', '.join(map(_quoted, tenants))})" if tenants else ""
+                self.con.execute(f"CREATE VIEW {frame} AS SELECT {columns} FROM {source}{chosen}")
+                self.frames[frame] = frame_glob(store, frame) if not tenants else self.con.sql(f"SELECT * FROM {frame}").pl()
+            else:
+                self.frames[frame] = pl.DataFrame(schema=table_schema(frame))
+                self.con.register(frame, self.frames[frame])
+
+    def query(self, sql: str) -> pl.DataFrame:
+        """The result of SQL in DuckDB's dialect."""
+        return self.con.sql(sql).pl()
+
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        """Make a small Polars frame a table."""
+        self.con.register(name, frame)
+
+    def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
+        """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
+        from hunts.sql_run import run_duckdb
+
+        return run_duckdb(chosen, self.frames, enrichment)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkStore:
+    """A store's frames as Spark temporary views (read by Spark's own connectors: folders, s3a://, abfss://, gs://)."""
+
+    engine = "spark"
+
+    def __init__(self, store: str | Path, tenants: list[str], master: str = "local[2]", conf: dict | None = None):
+        from workbench.core.spark import spark_session
+
+        self.spark = spark_session(master, conf)
+        self.store, self.tenants = str(store), tenants
+        self.tables = {}
+        for frame in FRAMES:
+            schema = spark_ddl(table_schema(frame))
+            path = f"{self.store.rstrip('/')}/{frame}"
+            if is_uri(store) or Path(path).is_dir():
+                table = self.spark.read.schema(schema).option("basePath", path).parquet(path)
+                if tenants:
+                    table = table.where(table["tenant"].isin(tenants))
+            else:
+                table = self.spark.createDataFrame([], schema)
+            table.createOrReplaceTempView(frame)
+            self.tables[frame] = table
+
+    def query(self, sql: str) -> pl.DataFrame:
+        """The result of SQL in DuckDB's dialect, written for Spark by sqlglot."""
+        return self.collect(self.spark.sql(spark_sql(sql)))
+
+    @staticmethod
+    def collect(table) -> pl.DataFrame:
+        """A Spark DataFrame's rows as a Polars frame (through Arrow)."""
+        return pl.from_arrow(table.toArrow())
+
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        """Make a small Polars frame a temporary view."""
+        rows = [tuple(row) for row in frame.iter_rows()]  # small tables only: hit ids, indicators, enrichment
+        self.spark.createDataFrame(rows, spark_ddl(frame.schema)).createOrReplaceTempView(name)
+
+    def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
+        """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
+        from hunts.sql_run import run_spark
+
+        tables = dict(self.tables)
+        if enrichment is not None:
+            self.register("enrichment", enrichment)
+            tables["enrichment"] = self.spark.table("enrichment")
+        return run_spark(chosen, self.spark, tables)
+
+    def close(self) -> None:
+        """Nothing to let go of: the session outlives a sweep (Spark allows one per process)."""
+
+
+def spark_sql(sql: str) -> str:
+    """SQL written in DuckDB's dialect, in Spark's."""
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def open_store(store: str | Path, engine: str, tenants: list[str], master: str | None = None,
+               conf: dict | None = None) -> DuckStore | SparkStore:
+    """The store's frames as tables on `engine` (`duckdb` or `spark`), limited to `tenants` (all when empty)."""
+    if not is_uri(store) and not Path(store).is_dir():
+        raise StoreError(f"{store}: no such store folder (`workbench publish --case NAME {store}` makes one)")
+    if engine == "duckdb":
+        return DuckStore(store, tenants)
+    return SparkStore(store, tenants, master or "local[2]", conf)
