@@ -9,6 +9,7 @@ import os
 import pkgutil
 import sys
 from importlib import import_module
+from pathlib import Path
 
 import workbench.commands
 from workbench import __version__
@@ -39,6 +40,8 @@ def _parser(command: str, named: bool) -> tuple[argparse.ArgumentParser, object]
             f"Subcommands (each with --help): {', '.join(command_names())}.",
         )
         parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+        parser.add_argument("--sweep", type=Path, metavar="OUT",
+                            help="open a sweep's output folder (`workbench sweep ... -o OUT`) in the TUI")
     module.add_arguments(parser)
     return parser, module
 
@@ -64,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     parser, module = _parser(argv[0] if named else DEFAULT_COMMAND, named)
     args = parser.parse_intermixed_args(argv[1:] if named else argv)
     try:
+        if getattr(args, "sweep", None) is not None:
+            from workbench.ui.sweep_view import run_sweep_view
+
+            return run_sweep_view(args)
         return module.run(args)
     except (UsageError, NotAnAuditLog, ConfigError, HuntSetupError) as error:
         print(f"workbench: {visible(str(error))}", file=sys.stderr)
