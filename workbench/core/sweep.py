@@ -120,9 +120,26 @@ def _one_finding_per_change(hits: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFr
     return pl.concat(kept) if kept else hits
 
 
+def runnable(pack: list[hunts.Hunt]) -> tuple[list[hunts.Hunt], list[dict]]:
+    """The hunts SQL expresses, and (hunt_id, reason) of those it does not (a user's hunt or Sigma rule)."""
+    if not pack:
+        return [], []
+    from hunts.sql_compile import UnsupportedHunt, hunt_queries
+
+    chosen, not_run = [], []
+    for hunt in pack:
+        try:
+            hunt_queries(hunt)
+            chosen.append(hunt)
+        except UnsupportedHunt as error:
+            not_run.append({"hunt_id": hunt.id, "reason": str(error)})
+    return chosen, not_run
+
+
 def hunt_hits(tables: DuckStore | SparkStore, pack: list[hunts.Hunt], sigma_ids: set[str],
               enrichment: pl.DataFrame | None, progress: Progress | None = None) -> pl.DataFrame:
-    """The hits of the hunts over every tenant of the tables, in the sweep's columns."""
+    """The hits of the hunts over every tenant of the tables, in the sweep's columns (every hunt of `pack` must
+    compile: see `runnable`)."""
     task = progress.add_task(f"hunts on {tables.engine}", total=len(pack)) if progress else None
     found = []
     for start in range(0, len(pack), HUNT_BATCH):
@@ -185,7 +202,7 @@ def _tenants(tables: DuckStore | SparkStore, chosen: list[str]) -> list[str]:
     present = sorted(_run(tables, union)["tenant"].drop_nulls().to_list())
     missing = [tenant for tenant in chosen if tenant not in present]
     if missing:
-        raise SweepError(f"tenant {', '.join(missing)} is not in the store (it holds {len(present)} tenants)")
+        raise SweepError(f"tenant {', '.join(missing)}: not in the store {tables.store}")
     return present
 
 
@@ -201,7 +218,8 @@ def sweep(store: str | Path, out: Path, engine: str = "duckdb", pack: list[hunts
           sigma_ids: set[str] = frozenset(), iocs: list[Ioc] | None = None, tenants: list[str] = (),
           master: str | None = None, conf: dict | None = None, config: dict | None = None) -> dict:
     """Run the hunts of `pack` (Sigma rules among them by `sigma_ids`) and the indicators `iocs` over the store's
-    tenants (all, or `tenants`) on `engine`, write OUT and return the summary."""
+    tenants (all, or `tenants`) on `engine`, write OUT and return the summary (with `not_run`: the hunts SQL cannot
+    express, and why)."""
     if engine not in ENGINES:
         raise SweepError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     started = datetime.now(timezone.utc)
@@ -209,6 +227,7 @@ def sweep(store: str | Path, out: Path, engine: str = "duckdb", pack: list[hunts
     try:
         swept = _tenants(tables, list(tenants))
         swept = [tenant for tenant in swept if not tenants or tenant in tenants]
+        pack, not_run = runnable(pack or [])
         parts = []
         with _progress() as progress:
             progress.add_task(f"{len(swept)} tenants", total=None)
@@ -221,7 +240,8 @@ def sweep(store: str | Path, out: Path, engine: str = "duckdb", pack: list[hunts
     hits = pl.concat(parts) if parts else pl.DataFrame(schema=SWEEP_SCHEMA)
     hits = hits.sort("tenant", "creation_time", "hunt_id", "record_id", maintain_order=True)
     summary = {"store": str(store), "engine": engine, "started": _time(started),
-               "finished": _time(datetime.now(timezone.utc)), "tenants": tenant_summary(hits, swept, store)}
+               "finished": _time(datetime.now(timezone.utc)), "tenants": tenant_summary(hits, swept, store),
+               "not_run": not_run}
     write_output(out, hits, summary)
     return summary
 
