@@ -12,6 +12,7 @@ from rich.text import Text
 from workbench.commands.common import (
     UsageError, add_case_arguments, add_format_argument, case_from_args, open_case,
 )
+from workbench.commands.sweep import spark_conf
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.hunting import case_hits
@@ -21,7 +22,11 @@ from workbench.core.sql import (
     DEFAULT_TIMEOUT, EVENTS_ALIAS, EVENTS_TABLE, SqlError, SqlSession, SqlTimeout, example_queries, parameter_value,
     query_parameters, sql_limits,
 )
+from workbench.core.spark import SparkMissing
+from workbench.core.store_sql import store_query
+from workbench.core.sweep import ENGINES
 from workbench.core.table_fit import frame_columns, print_rows, print_table
+from workbench.core.tenant_store import StoreError
 
 HELP = f"runs SQL over table {EVENTS_TABLE} (alias {EVENTS_ALIAS})"
 
@@ -57,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", metavar="NAME", help="save the query in the case under NAME")
     parser.add_argument("--run", metavar="NAME", help="run a saved or example query (see --list)")
     parser.add_argument("--list", action="store_true", help="list the case's saved queries and the example queries")
+    parser.add_argument("--store", metavar="STORE",
+                        help="query a tenant store (`workbench publish`) instead of a case: tables events, sign_ins, "
+                             "directory_audits, messages, each with tenant and day")
+    parser.add_argument("--engine", choices=ENGINES, default="duckdb", help="engine of a --store query (default: duckdb)")
+    parser.add_argument("--master", metavar="URL", help="Spark master of a --store query (default: local[2])")
+    parser.add_argument("--conf", action="append", default=[], metavar="K=V", help="a Spark setting (repeatable)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="the value of the query's parameter :NAME (repeatable); :since and :until take a date "
                              "or ISO time, such as 2023-02-20 or 2023-02-20T08:00:00Z")
@@ -67,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         args.paths = [Path(item) for item in args.items]
         return _list(args)
+    if args.store:
+        return _store_query(args)
     if args.run:
         args.paths, query = [Path(item) for item in args.items], None
     elif args.items:
@@ -94,11 +107,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         session.close()
-    for note in result.notes:
-        print(f"note: {visible(note)}", file=sys.stderr)
     if args.save:
         case.store.save_query(args.save, result.query_used)
         print(f"saved as {visible(args.save)}", file=sys.stderr)
+    _print_result(args, result)
+    return 0
+
+
+def _print_result(args: argparse.Namespace, result) -> None:
+    """The result's notes on stderr, its rows printed or written to --output."""
+    for note in result.notes:
+        print(f"note: {visible(note)}", file=sys.stderr)
     if args.output:
         try:
             write_frame(result.frame, args.output, format_for_path(args.output))
@@ -110,6 +129,22 @@ def run(args: argparse.Namespace) -> int:
         print(_rows(result.frame.height), file=sys.stderr)
     else:
         print_rows(result.frame, args.format)
+
+
+def _store_query(args: argparse.Namespace) -> int:
+    """`--store STORE QUERY`: one query over a tenant store, printed or exported."""
+    if len(args.items) != 1 or args.run or args.save or args.param or args.case:
+        raise UsageError("with --store give only the QUERY (no PATH, --case, --run, --save or --param)")
+    query = sys.stdin.read() if args.items[0] == "-" else args.items[0]
+    conf = spark_conf(args.conf, args.engine, args.master)
+    try:
+        result = store_query(args.store, args.engine, query, args.exact, args.master, conf)
+    except SqlError as error:
+        print(f"workbench: {visible(error.render(), keep_newlines=True)}", file=sys.stderr)
+        return 2
+    except (StoreError, SparkMissing) as error:
+        raise UsageError(str(error)) from error
+    _print_result(args, result)
     return 0
 
 

@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser, ("table", "json"))  # json: summary.json
 
 
-def _conf(items: list[str], engine: str, master: str | None) -> dict[str, str]:
+def spark_conf(items: list[str], engine: str, master: str | None) -> dict[str, str]:
+    """The --conf K=V settings as a dict; a UsageError for a malformed one, or for Spark settings without Spark."""
     if engine != "spark" and (items or master):
         raise UsageError("--master and --conf are Spark settings: give them with --engine spark")
     conf = {}
@@ -84,7 +85,7 @@ def _table(summary: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sweep the store, write OUT and print the tenants' summary."""
-    conf = _conf(args.conf, args.engine, args.master)
+    conf = spark_conf(args.conf, args.engine, args.master)
     if args.no_hunts and not args.iocs:
         raise UsageError("--no-hunts sweeps the indicators of --iocs only: give --iocs FILE")
     config = load_config(args.config)

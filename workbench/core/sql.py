@@ -250,7 +250,7 @@ class SqlSession:
             return repaired, schema, {}
         as_dollar_parameters(repaired)
         tree = parse_read_only(repaired, self.tables)
-        return repaired, _tolerant_json(tree).sql(dialect="duckdb"), bound_values(tree, params or {}, repaired)
+        return repaired, tolerant_json(tree).sql(dialect="duckdb"), bound_values(tree, params or {}, repaired)
 
     def _schema_statement(self, repaired: Repaired) -> str | None:
         """The engine's SQL for `SHOW TABLES`, `DESCRIBE table` or `SUMMARIZE table` over the case's tables (the
@@ -287,7 +287,7 @@ class SqlSession:
                                      query=query) from None
                 raise SqlCancelled("query cancelled", query=query) from None
             except ERRORS as error:
-                raise _engine_error(error, repaired) from None
+                raise engine_error(error, repaired) from None
         return SqlResult(frame, repaired.notes, repaired.text, engine_sql)
 
     @contextmanager
@@ -362,7 +362,7 @@ def _parquet_scan(parts: list[Path]) -> str:
     return f"read_parquet([{', '.join(_literal(str(part.resolve())) for part in parts)}])"
 
 
-def _tolerant_json(tree: exp.Query) -> exp.Query:
+def tolerant_json(tree: exp.Query) -> exp.Query:
     """JSON extraction from text that is not JSON (a plain-string Parameters) gives NULL, not an error."""
     for node in list(tree.find_all(exp.JSONExtract, exp.JSONExtractScalar)):
         node.set("this", exp.TryCast(this=node.this, to=exp.DataType.build("JSON")))
@@ -372,7 +372,7 @@ def _tolerant_json(tree: exp.Query) -> exp.Query:
 _NAMED = (r'"([^"]+)"', r"with name (\w+) does not exist", r"'(\w+)\(")
 
 
-def _engine_error(error: Exception, repaired: Repaired) -> SqlError:
+def engine_error(error: Exception, repaired: Repaired) -> SqlError:
     """DuckDB's message without its echo of the rewritten query, positioned at the name it complains about."""
     if isinstance(error, UnicodeDecodeError):
         return repaired.error("the query failed on a value whose error message cannot be shown (DuckDB cut the "
