@@ -70,7 +70,7 @@ def _named_rows(rows: pl.DataFrame) -> str:
 def _with_partitions(rows: pl.DataFrame, frame: str, fallback: str | None, case: Case) -> pl.DataFrame:
     """The rows with `tenant` (the organization id, else `fallback`) and `day` (of their time, UTC); raises
     StoreError naming the rows without a tenant, with a tenant no folder may be named, or without a time."""
-    rows = rows.with_columns(pl.col("organization_id").fill_null(fallback).alias("tenant"),
+    rows = rows.with_columns(pl.col("organization_id").fill_null(pl.lit(fallback, pl.String)).alias("tenant"),
                              pl.col(TIME_COLUMN[frame]).dt.strftime("%Y-%m-%d").alias("day"))
     orphans = rows.filter(pl.col("tenant").is_null())
     if orphans.height:
