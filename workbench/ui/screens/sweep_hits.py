@@ -4,6 +4,7 @@ full); `o` on either opens the tenant's case when it is local."""
 from datetime import datetime
 
 import polars as pl
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +17,13 @@ from workbench.core.sweep_output import SweepOutput, GridColumn
 from workbench.ui.widgets.cells import cell
 
 #: (heading, hit column, width) of the hits table; the tenant column only when the hits are of several tenants.
+#: The hunt and why columns (width 0 here) share what the others leave of the screen.
 HIT_COLUMNS = (("severity", "severity", 8), ("time (UTC)", "creation_time", 16), ("tenant", "tenant", 13),
-               ("hunt", "title", 30), ("user", "user_id", 24), ("operation", "operation", 22),
-               ("IP", "client_ip", 15), ("why", "why", 60))
+               ("hunt", "title", 0), ("user", "user_id", 24), ("operation", "operation", 22),
+               ("IP", "client_ip", 15), ("why", "why", 0))
+TITLE_WIDTHS = (30, 48)  # the hunt column's least and most
+WHY_MIN = 30
+KIND_NAMES = {"hunt": "hunt", "sigma": "Sigma rule", "ioc": "indicator"}
 #: The most hits a list shows (most severe first); a sweep's every hit is in its hits.csv.
 SHOWN_MAX = 5000
 SEVERITY_STYLES = {"critical": "bold reverse red", "high": "bold red", "medium": "bold yellow", "low": "cyan"}
@@ -32,6 +37,22 @@ def plural(count: int, word: str) -> str:
 def shown_time(when: datetime | None) -> str:
     """A hit's time to the minute (UTC), `-` when unknown."""
     return "-" if when is None else f"{when:%Y-%m-%d %H:%M}"
+
+
+def fitted_columns(width: int, several_tenants: bool) -> list[tuple[str, str, int]]:
+    """The hits table's (heading, key, width) for a screen `width` wide: the tenant only for several tenants, the
+    hunt and why columns sharing the rest (each cell padded by one on either side, one cell for the scrollbar)."""
+    columns = [column for column in HIT_COLUMNS if column[1] != "tenant" or several_tenants]
+    left = width - 1 - sum(fixed + 2 for _heading, _key, fixed in columns)
+    title = max(TITLE_WIDTHS[0], min(TITLE_WIDTHS[1], left // 2))
+    sized = {"title": title, "why": max(WHY_MIN, left - title)}
+    return [(heading, key, sized.get(key, fixed)) for heading, key, fixed in columns]
+
+
+def hit_title(hit: dict) -> str:
+    """A hit as listed: its hunt's or rule's title, `IOC` and the indicator for an indicator hit."""
+    title = hit["title"] or hit["hunt_id"] or "-"
+    return f"IOC {title}" if hit["kind"] == "ioc" else title
 
 
 def hit_scope(tenant: str | None, column: GridColumn | None) -> str:
@@ -70,7 +91,7 @@ class TenantHitsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        columns = [column for column in HIT_COLUMNS if column[1] != "tenant" or self.tenant is None]
+        columns = fitted_columns(self.size.width, several_tenants=self.tenant is None)
         for heading, key, width in columns:
             table.add_column(Text(heading), key=key, width=width)
         for row in self.rows:
@@ -78,8 +99,8 @@ class TenantHitsScreen(Screen[None]):
             for _heading, key, width in columns:
                 if key == "creation_time":
                     values.append(Text(shown_time(row[key])))
-                elif key == "title" and row["kind"] == "ioc":
-                    values.append(Text(cell(f"IOC {row[key] or ''}", width)))
+                elif key == "title":
+                    values.append(Text(cell(hit_title(row), width)))
                 else:
                     values.append(Text(cell(row[key] or "", width), style=SEVERITY_STYLES.get(row[key], "")
                                        if key == "severity" else ""))
@@ -101,9 +122,9 @@ class TenantHitsScreen(Screen[None]):
         if hit is None:
             return
         text = Text()
-        text.append(visible(hit["title"] or hit["hunt_id"] or ""), style="bold")
+        text.append(visible(hit_title(hit)), style="bold")
         text.append(visible(f" · {hit['severity']}") + "\n")
-        text.append(visible(f"{hit['kind']} {hit['hunt_id']}") + "\n")
+        text.append(visible(f"{KIND_NAMES.get(hit['kind'], hit['kind'])} {hit['hunt_id']}") + "\n")
         text.append(visible(f"tenant {hit['tenant']} · {hit['source']} {hit['record_id']}") + "\n")
         text.append("why: ", style="bold")
         text.append(visible(hit["why"] or "-"))
@@ -133,7 +154,7 @@ class TenantHitsScreen(Screen[None]):
 def hit_fields(hit: dict, techniques: list[dict]) -> list[tuple[str, str]]:
     """(label, value) of every field of one hit, in the order a responder reads them; ATT&CK only when it names a
     tactic, its other pairs only when it has several."""
-    what = {"ioc": "indicator", "sigma": "Sigma rule"}.get(hit["kind"], "hunt")
+    what = KIND_NAMES.get(hit["kind"], "hunt")
     fields = [(what, hit["title"] or "-"), ("id", hit["hunt_id"] or "-"), ("severity", hit["severity"] or "-")]
     if hit["tactic_id"]:
         fields.append(("ATT&CK", f"{hit['tactic_id']} {hit['tactic'] or ''} › {hit['technique_id'] or '-'} "
@@ -163,18 +184,20 @@ class HitDetailScreen(Screen[None]):
         self.techniques = same["techniques"].item(0) if same.height else []
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(visible(f"hit: {self.hit['title'] or self.hit['hunt_id']}")), id="hit-title")
+        yield Static(Text(visible(f"hit: {hit_title(self.hit)}")), id="hit-title")
         with VerticalScroll(id="hit-detail-scroll"):
-            yield Static(self._text(), id="hit-detail")
+            yield Static(self._fields(), id="hit-detail")
         yield Static(Text("Esc back  o open the tenant's case"), id="hit-status")
         yield Footer(show_command_palette=False)
 
-    def _text(self) -> Text:
-        text = Text()
+    def _fields(self) -> Table:
+        """The fields as a table of label and value, a long value wrapped beside its label."""
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+        table.add_column("field", style="bold", justify="right", no_wrap=True)
+        table.add_column("value", ratio=1, overflow="fold")
         for label, value in hit_fields(self.hit, self.techniques):
-            text.append(f"{label:>11}  ", style="bold")
-            text.append(visible(str(value), keep_newlines=True) + "\n")
-        return text
+            table.add_row(Text(label), Text(visible(str(value), keep_newlines=True)))
+        return table
 
     def say(self, message: str) -> None:
         """Put `message` (made inert) in the status line."""
