@@ -16,7 +16,7 @@ from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.sweep import SweepScreen
 from workbench.ui.screens.sweep_hits import HitDetailScreen, TenantHitsScreen
 from workbench.ui.sweep_view import SweepApp, local_cases
-from workbench.ui.widgets.tenant_grid import TenantGrid
+from workbench.ui.widgets.tenant_grid import TenantGrid, count_text
 
 
 @pytest.fixture
@@ -189,6 +189,28 @@ async def test_question_mark_lists_the_sweeps_keys(sweep_app):
         assert [description for _key, description in app.screen.bindings] == ["Hits", "Open case", "Quit", "Help"]
         await pilot.press("escape")
         assert isinstance(app.screen, SweepScreen)
+
+
+async def test_many_tenants_scroll_under_the_header_and_the_all_tenants_line(case_dir, tmp_path):
+    rows = [{**HITS[4], "tenant": f"tenant-{index:02d}", "record_id": f"r{index}"} for index in range(40)]
+    sweep = read_sweep(write_sweep(tmp_path / "out", rows, cases={}))
+    app = SweepApp(sweep, {}, case_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.screen.query_one(TenantGrid)
+        await pilot.press(*["pagedown"] * 5)
+        assert grid.current[0].tenant == "tenant-39" and grid.scroll_y > 0
+        last = grid.scrollable_content_region.height - 1
+        assert line(grid, 0).startswith("tenants (40)") and line(grid, 1).split("│")[:3] == ["all tenants       ", "  40", "  40"]
+        assert line(grid, last).startswith("tenant-39")
+        await pilot.press("pageup", "pageup", "pageup", "pageup", "up")
+        assert grid.current[0].tenant is None and grid.scroll_y == 0 and line(grid, 2).startswith("tenant-00")
+
+
+def test_counts_that_do_not_fit_are_shown_in_thousands_or_millions():
+    assert [count_text(hits, 4) for hits in (0, 7, 999, 1000, 12_345, 2_600_000)] == [
+        "   ·", "   7", " 999", "  1k", " 12k", "  3M"]
+    assert count_text(12_345, 8) == "  12,345"
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -139,12 +139,13 @@ class TenantGrid(ScrollView, can_focus=True):
         row = max(0, min(row, len(self.rows) - 1))
         column = max(0, min(column, len(self.columns) + 1))
         self.cursor = (row, column)
-        if row >= 1:  # tenants scroll under the pinned lines
-            visible_rows = max(1, self.scrollable_content_region.height - PINNED)
-            if row - 1 < self.scroll_y:
-                self.scroll_to(y=row - 1, animate=False, immediate=True)
-            elif row - 1 >= self.scroll_y + visible_rows:
-                self.scroll_to(y=row - visible_rows, animate=False, immediate=True)
+        visible_rows = max(1, self.scrollable_content_region.height - PINNED)
+        if row == 0:  # all tenants: the first tenants under it
+            self.scroll_to(y=0, animate=False, immediate=True)
+        elif row - 1 < self.scroll_y:  # tenants scroll under the pinned lines
+            self.scroll_to(y=row - 1, animate=False, immediate=True)
+        elif row - 1 >= self.scroll_y + visible_rows:
+            self.scroll_to(y=row - visible_rows, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Highlighted(*self.current))
 
