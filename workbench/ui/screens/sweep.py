@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from hunts.model import SEVERITIES
 from workbench.core.inert import visible
 from workbench.core.sweep_output import SweepOutput
 from workbench.ui.screens.sweep_hits import TenantHitsScreen, plural
@@ -22,12 +23,11 @@ def grid_rows(sweep: SweepOutput) -> list[GridRow]:
     cells: dict[str | None, dict[str | None, tuple[int, str]]] = {}
     for tenant, column, hits, severity in sweep.cells().iter_rows():  # a few cells per tenant, not per event
         cells.setdefault(tenant, {})[column] = (hits, severity)
-    severity_order = ("critical", "high", "medium", "low", "informational")
     rows = [GridRow(entry["tenant"], entry["tenant"], cells.get(entry["tenant"], {})) for entry in sweep.tenants]
 
     def urgency(row: GridRow) -> tuple:
         hits, severity = row.cells.get(None, (0, None))
-        return (severity_order.index(severity) if severity in severity_order else 5, -hits, row.tenant)
+        return (-SEVERITIES.index(severity) if severity else 1, -hits, row.tenant)
 
     return [GridRow(None, "all tenants", cells.get(None, {})), *sorted(rows, key=urgency)]
 
