@@ -6,6 +6,7 @@ Every frame is a table of its declared columns plus `tenant` and `day` (text, fr
 limited to the chosen tenants; a frame the store lacks is an empty table of the same columns.
 """
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,15 +49,21 @@ def _quoted(text: str) -> str:
 
 
 class DuckStore:
-    """A store's frames as DuckDB views over its Parquet parts (read where they lie, out of core)."""
+    """A store's frames as DuckDB views over its Parquet parts (read where they lie, out of core).
+
+    A sweep runs hundreds of queries, and a store partitioned by day holds many small files whose opening each
+    query would pay again; `compact` first copies each frame (the chosen tenants' rows) into one Parquet file in a
+    scratch folder, streamed by DuckDB, which the queries then read.
+    """
 
     engine = "duckdb"
 
-    def __init__(self, store: str | Path, tenants: list[str]):
+    def __init__(self, store: str | Path, tenants: list[str], compact: bool = False):
         import duckdb
 
         self.store, self.tenants = str(store), tenants
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
+        self._scratch = tempfile.TemporaryDirectory(prefix="workbench-sweep-") if compact else None
         self.frames: dict[str, str | pl.DataFrame] = {}
         for frame in FRAMES:
             columns = ", ".join(f'"{name}"' for name in table_schema(frame))
@@ -64,8 +71,15 @@ class DuckStore:
                 source = (f"read_parquet({_quoted(frame_glob(store, frame))}, hive_partitioning = true, "
                           f"hive_types = {{'tenant': 'VARCHAR', 'day': 'VARCHAR'}}, union_by_name = true)")
                 chosen = f" WHERE tenant IN ({', '.join(map(_quoted, tenants))})" if tenants else ""
-                self.con.execute(f"CREATE VIEW {frame} AS SELECT {columns} FROM {source}{chosen}")
-                self.frames[frame] = frame_glob(store, frame) if not tenants else self.con.sql(f"SELECT * FROM {frame}").pl()
+                rows = f"SELECT {columns} FROM {source}{chosen}"
+                if self._scratch is not None:
+                    path = str(Path(self._scratch.name) / f"{frame}.parquet")
+                    self.con.execute(f"COPY ({rows}) TO {_quoted(path)} (FORMAT parquet)")
+                    rows = f"SELECT * FROM read_parquet({_quoted(path)})"
+                    self.frames[frame] = path
+                else:
+                    self.frames[frame] = frame_glob(store, frame)
+                self.con.execute(f"CREATE VIEW {frame} AS {rows}")
             else:
                 self.frames[frame] = pl.DataFrame(schema=table_schema(frame))
                 self.con.register(frame, self.frames[frame])
@@ -85,7 +99,10 @@ class DuckStore:
         return run_duckdb(chosen, self.frames, enrichment)
 
     def close(self) -> None:
+        """Close the connection and remove the scratch copies."""
         self.con.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
 
 class SparkStore:
@@ -127,12 +144,14 @@ class SparkStore:
 
     def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
         """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
-        from hunts.sql_run import run_spark
+        from hunts.sql_run import ENRICHMENT_SCHEMA, run_spark
 
-        tables = dict(self.tables)
+        tables = list(self.tables)
         if enrichment is not None:
-            self.register("enrichment", enrichment)
-            tables["enrichment"] = self.spark.table("enrichment")
+            self.register("enrichment", enrichment.select(
+                pl.col(name).cast(kind) if name in enrichment.columns else pl.lit(None, kind).alias(name)
+                for name, kind in ENRICHMENT_SCHEMA.items()))
+            tables.append("enrichment")
         return run_spark(chosen, self.spark, tables)
 
     def close(self) -> None:
@@ -145,10 +164,11 @@ def spark_sql(sql: str) -> str:
 
 
 def open_store(store: str | Path, engine: str, tenants: list[str], master: str | None = None,
-               conf: dict | None = None) -> DuckStore | SparkStore:
-    """The store's frames as tables on `engine` (`duckdb` or `spark`), limited to `tenants` (all when empty)."""
+               conf: dict | None = None, compact: bool = False) -> DuckStore | SparkStore:
+    """The store's frames as tables on `engine` (`duckdb` or `spark`), limited to `tenants` (all when empty);
+    `compact`: DuckDB reads a one-file copy of each frame (for many queries)."""
     if not is_uri(store) and not Path(store).is_dir():
         raise StoreError(f"{store}: no such store folder (`workbench publish --case NAME {store}` makes one)")
     if engine == "duckdb":
-        return DuckStore(store, tenants)
+        return DuckStore(store, tenants, compact)
     return SparkStore(store, tenants, master or "local[2]", conf)

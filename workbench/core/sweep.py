@@ -32,8 +32,8 @@ from workbench.core.store_tables import DuckStore, SparkStore, open_store, spark
 from workbench.core.tenant_store import FRAMES, cases_by_tenant
 
 ENGINES = ("duckdb", "spark")
-#: Hunts handed to the engine at a time (the progress bar moves per batch).
-HUNT_BATCH = 10
+#: Hunts handed to the engine at a time (the progress bar moves per batch; Spark runs a batch as few jobs).
+HUNT_BATCH = 40
 #: The sweep's hit columns: the tenant, the kind of hit, then those of `workbench hunt`.
 SWEEP_SCHEMA: dict[str, pl.DataType] = {"tenant": pl.String(), "kind": pl.String(), **HIT_SCHEMA}
 _ROW_SCHEMA = {"tenant": pl.String(), "source": pl.String(), "record_id": pl.String(),
@@ -223,7 +223,7 @@ def sweep(store: str | Path, out: Path, engine: str = "duckdb", pack: list[hunts
     if engine not in ENGINES:
         raise SweepError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     started = datetime.now(timezone.utc)
-    tables = open_store(store, engine, list(tenants), master, conf)
+    tables = open_store(store, engine, list(tenants), master, conf, compact=True)
     try:
         swept = _tenants(tables, list(tenants))
         swept = [tenant for tenant in swept if not tenants or tenant in tenants]
