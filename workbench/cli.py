@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser, module = _parser(argv[0] if named else DEFAULT_COMMAND, named)
     args = parser.parse_intermixed_args(argv[1:] if named else argv)
     try:
-        if getattr(args, "sweep", None) is not None:
+        if not named and args.sweep is not None:
             from workbench.ui.sweep_view import run_sweep_view
 
             return run_sweep_view(args)

@@ -57,9 +57,9 @@ async def test_the_grid_puts_the_most_severe_tenant_first_with_totals_and_every_
         assert header.startswith("tenants (3)") and "│all │Init│Exec│Pers│" in header and header.endswith("│IOC │")
         assert line(grid, 1).split("│")[:6] == ["all tenants   ", "   5", "   1", "   ·", "   1", "   ·"]
         case_a, fabrikam, quiet = (line(grid, y).split("│") for y in (2, 3, 4))
-        assert case_a[0].startswith("2ab04f98") and case_a[1:14] == ["   3", "   ·", "   ·", "   1", "   ·", "   2",
-                                                                       "   ·", "   ·", "   ·", "   1", "   ·", "   ·",
-                                                                       "   1"]
+        assert case_a[0].startswith("2ab04f98")
+        assert [cell.strip() for cell in case_a[1:14]] == ["3", "·", "·", "1", "·", "2", "·", "·", "·", "1", "·", "·",
+                                                           "1"]
         assert fabrikam[0].startswith("7f1c9e02") and fabrikam[1:3] == ["   2", "   1"]
         assert quiet[0].startswith("c3d4e5f6") and set(quiet[1:14]) == {"   ·"}
         assert "all 3 tenants · engine duckdb" in text_of(app, "#sweep-info")
@@ -201,7 +201,8 @@ async def test_many_tenants_scroll_under_the_header_and_the_all_tenants_line(cas
         await pilot.press(*["pagedown"] * 5)
         assert grid.current[0].tenant == "tenant-39" and grid.scroll_y > 0
         last = grid.scrollable_content_region.height - 1
-        assert line(grid, 0).startswith("tenants (40)") and line(grid, 1).split("│")[:3] == ["all tenants       ", "  40", "  40"]
+        assert line(grid, 0).startswith("tenants (40)")
+        assert line(grid, 1).split("│")[:3] == ["all tenants       ", "  40", "  40"]
         assert line(grid, last).startswith("tenant-39")
         await pilot.press("pageup", "pageup", "pageup", "pageup", "up")
         assert grid.current[0].tenant is None and grid.scroll_y == 0 and line(grid, 2).startswith("tenant-00")

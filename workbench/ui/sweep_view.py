@@ -26,9 +26,9 @@ SWEEP_HELP = (
     "Each cell counts the distinct events (records) of the tenant that hunts, Sigma rules or indicators hit under "
     "that tactic, coloured by the highest severity among them; `all` counts every tactic once, IOC the indicator "
     "hits. A hit with several ATT&CK tactics counts under each. Tenants with the most severe hits come first.\n\n"
-    "Arrows move the cursor (←→ column, ↑↓ tenant, PgUp/PgDn a page, Home the tenant column, End the last). Enter on "
-    "the tenant or its total lists all its hits, on a tactic that tactic's; Enter on a hit shows it whole. `o` opens "
-    "the tenant's case when it is in the local cases folder; quitting the case comes back here."
+    "Arrows move the cursor (←→ column, ↑↓ tenant, PgUp/PgDn a page, Home the tenant column, End the last). "
+    "Enter on the tenant or its total lists all its hits, on a tactic that tactic's; Enter on a hit shows it whole. "
+    "`o` opens the tenant's case when it is in the local cases folder; quitting the case comes back here."
 )
 
 
@@ -68,7 +68,8 @@ class SweepApp(App[tuple[str, str] | None]):
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 
-    def __init__(self, sweep: SweepOutput, cases: dict[str, str], cases_folder: Path, tenant: str | None = None) -> None:
+    def __init__(self, sweep: SweepOutput, cases: dict[str, str], cases_folder: Path,
+                 tenant: str | None = None) -> None:
         super().__init__()
         self.sweep, self.cases, self.cases_folder, self.start_tenant = sweep, cases, cases_folder, tenant
         self.published_from = {entry["tenant"]: entry.get("case") for entry in sweep.tenants}

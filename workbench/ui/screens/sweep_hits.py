@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from workbench.core.inert import visible
-from workbench.core.sweep_output import SweepOutput, GridColumn
+from workbench.core.sweep_output import GridColumn, SweepOutput
 from workbench.ui.widgets.cells import cell
 
 #: (heading, hit column, width) of the hits table; the tenant column only when the hits are of several tenants.
@@ -80,7 +80,8 @@ class TenantHitsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         records = self.hits.select(pl.struct("tenant", "source", "record_id").n_unique()).item()
-        header = f"{hit_scope(self.tenant, self.column)}: {plural(self.hits.height, 'hit')} on {plural(records, 'event')}"
+        header = (f"{hit_scope(self.tenant, self.column)}: {plural(self.hits.height, 'hit')} "
+                  f"on {plural(records, 'event')}")
         if self.hits.height > SHOWN_MAX:
             header += f", the {SHOWN_MAX:,} most severe shown (all in hits.csv)"
         yield Static(Text(visible(header)), id="hits-header")
