@@ -271,6 +271,23 @@ def java_pattern(pattern: str) -> str:
 
 # --- building blocks --------------------------------------------------------------------------------------------
 
+def _and(*parts: exp.Expression) -> exp.Expression:
+    return exp.and_(*parts, copy=False)
+
+
+def _or(*parts: exp.Expression) -> exp.Expression:
+    return exp.or_(*parts, copy=False)
+
+
+def _not(part: exp.Expression) -> exp.Expression:
+    return exp.not_(part, copy=False)
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function both dialects name and read alike."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
 def _col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
@@ -292,6 +309,9 @@ def _lambda(var: str, body: exp.Expression) -> exp.Lambda:
 
 
 def _matches(text: exp.Expression, pattern: str) -> exp.Expression:
+    """Whether `text` holds a match of a Rust-syntax `pattern` (checked now for what the SQL engines read alike)."""
+    re2_pattern(pattern)
+    java_pattern(pattern)
     return _Matches(this=text, pattern=_lit(pattern))
 
 
@@ -326,11 +346,11 @@ def _false_if_null(condition: exp.Expression) -> exp.Expression:
 
 
 def _all(parts: list[exp.Expression]) -> exp.Expression:
-    return exp.and_(*parts) if parts else exp.true()
+    return _and(*parts) if parts else exp.true()
 
 
 def _any(parts: list[exp.Expression]) -> exp.Expression:
-    return exp.or_(*parts) if parts else exp.false()
+    return _or(*parts) if parts else exp.false()
 
 
 def _in(value: exp.Expression, items: list[str]) -> exp.Expression:
@@ -354,13 +374,13 @@ def _repaired(text: exp.Expression, var: str, body) -> exp.Expression:
                     _replace_all(_var(f"{var}0"), r'\\([^"\\/bfnrtu])', "\\\\$1"), _var(f"{var}0"))
     controls = _var(f"{var}1")
     for code in range(32):
-        controls = exp.func("REPLACE", controls, exp.Chr(expressions=[exp.Literal.number(code)]), _lit(f"\\u{code:04x}"))
+        controls = _call("REPLACE", controls, exp.Chr(expressions=[exp.Literal.number(code)]), _lit(f"\\u{code:04x}"))
     controlled = _case(_matches(_var(f"{var}1"), r"[\x00-\x1f]"), controls, _var(f"{var}1"))
     return _let(_strip(text, "^[{s}]+"), f"{var}0", _let(escaped, f"{var}1", _let(controlled, var, body(_var(var)))))
 
 
 def _decodable(text: exp.Expression, prefix: str) -> exp.Expression:
-    return exp.and_(exp.StartsWith(this=text, expression=_lit(prefix)), exp.not_(_matches(text, NESTED)))
+    return _and(exp.StartsWith(this=text, expression=_lit(prefix)), _not(_matches(text, NESTED)))
 
 
 def _named_values(column: str, names: list[str], value: str) -> exp.Expression:
@@ -411,7 +431,7 @@ def _subject(predicate: dict, source: str) -> exp.Expression:
                              "OldValue" if predicate.get("value") == "old" else "NewValue")
     if "record" in predicate:
         texts = [_col(name) for name, kind in FRAME_SCHEMAS[source].items() if kind == pl.String and name not in PROVENANCE]
-        return exp.func("CONCAT_WS", _lit("\n"), *texts)
+        return _call("CONCAT_WS", _lit("\n"), *texts)
     return _item_texts("subject" if "subject" in predicate else "folder")
 
 
@@ -441,10 +461,10 @@ def _ipv4_hex(text: exp.Expression) -> exp.Expression:
     """A dotted IPv4 address (no leading zeros, as Python reads it) as 8 hex digits; null for anything else."""
     octet = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
     pattern = rf"^{octet}\.{octet}\.{octet}\.{octet}$"
-    parts = [exp.func("LPAD", exp.func("HEX", exp.Cast(this=_Extract(this=text, pattern=_lit(pattern), group=exp.Literal.number(group)),
+    parts = [_call("LPAD", _call("HEX", exp.Cast(this=_Extract(this=text, pattern=_lit(pattern), group=exp.Literal.number(group)),
                                                        to=exp.DataType.build("bigint"))), exp.Literal.number(2), _lit("0"))
              for group in range(1, 5)]
-    return _case(_matches(text, pattern), _lower(exp.func("CONCAT", *parts)))
+    return _case(_matches(text, pattern), _lower(_call("CONCAT", *parts)))
 
 
 def _ipv6_hex(text: exp.Expression) -> exp.Expression:
@@ -457,21 +477,21 @@ def _ipv6_hex(text: exp.Expression) -> exp.Expression:
     def groups(part: exp.Expression) -> exp.Expression:
         return exp.Split(this=part, expression=_lit(":"))
 
-    head = exp.func("SPLIT_PART", lowered, _lit("::"), exp.Literal.number(1))
-    tail = exp.func("SPLIT_PART", lowered, _lit("::"), exp.Literal.number(2))
+    head = _call("SPLIT_PART", lowered, _lit("::"), exp.Literal.number(1))
+    tail = _call("SPLIT_PART", lowered, _lit("::"), exp.Literal.number(2))
 
     def padded(part: exp.Expression) -> exp.Expression:
-        listed = exp.Transform(this=groups(part), expression=_lambda("_g", exp.func("LPAD", _var("_g"), exp.Literal.number(4), _lit("0"))))
+        listed = exp.Transform(this=groups(part), expression=_lambda("_g", _call("LPAD", _var("_g"), exp.Literal.number(4), _lit("0"))))
         return exp.ArrayToString(this=listed, expression=_lit(""))
 
     head_hex = _case(exp.EQ(this=head, expression=_lit("")), _lit(""), padded(head))
     tail_hex = _case(exp.EQ(this=tail, expression=_lit("")), _lit(""), padded(tail))
     gap = exp.Sub(this=exp.Literal.number(32), expression=exp.Add(this=exp.Length(this=head_hex), expression=exp.Length(this=tail_hex)))
-    middle = exp.func("REPEAT", _lit("0"), gap)
+    middle = _call("REPEAT", _lit("0"), gap)
     return exp.Case(ifs=[
         exp.If(this=_matches(lowered, full), true=padded(lowered)),
-        exp.If(this=exp.and_(_matches(lowered, compressed), exp.GT(this=exp.Paren(this=gap), expression=exp.Literal.number(0))),
-               true=exp.func("CONCAT", head_hex, middle, tail_hex)),
+        exp.If(this=_and(_matches(lowered, compressed), exp.GT(this=exp.Paren(this=gap), expression=exp.Literal.number(0))),
+               true=_call("CONCAT", head_hex, middle, tail_hex)),
     ])
 
 
@@ -496,18 +516,18 @@ def _test(text: exp.Expression, key: str, value: object) -> exp.Expression:
     if key == "regex":
         return _matches(text, "(?i)" + value)
     if key == "present":
-        filled = exp.and_(exp.Not(this=exp.Is(this=text, expression=exp.null())), exp.NEQ(this=_strip(text), expression=_lit("")))
-        return filled if value else exp.not_(exp.Paren(this=filled))
+        filled = _and(exp.Not(this=exp.Is(this=text, expression=exp.null())), exp.NEQ(this=_strip(text), expression=_lit("")))
+        return filled if value else _not(exp.Paren(this=filled))
     if key == "other_users_personal_site":
         owner = _extract(lower, r"/personal/([^/]+)")
-        other = exp.and_(exp.Not(this=exp.Is(this=owner, expression=exp.null())),
+        other = _and(exp.Not(this=exp.Is(this=owner, expression=exp.null())),
                          exp.NEQ(this=owner, expression=_replace_all(_lower(_col("user_id")), r"[@.]", "_")))
-        return other if value else exp.not_(exp.Paren(this=other))
+        return other if value else _not(exp.Paren(this=other))
     other = _lower(_string(value))
     same = exp.EQ(this=_strip(lower), expression=_strip(other))
     if key == "same_as":
         return same
-    return exp.and_(exp.not_(exp.Paren(this=same)), exp.NEQ(this=_strip(other), expression=_lit("")))
+    return _and(_not(exp.Paren(this=same)), exp.NEQ(this=_strip(other), expression=_lit("")))
 
 
 def _fewer_than_old(predicate: dict) -> exp.Expression:
@@ -516,7 +536,7 @@ def _fewer_than_old(predicate: dict) -> exp.Expression:
 
     def braces(field: str) -> exp.Expression:
         text = exp.Coalesce(this=_named_values("modified_properties", names, field), expressions=[_lit("")])
-        return exp.Sub(this=exp.Length(this=text), expression=exp.Length(this=exp.func("REPLACE", text, _lit("{"), _lit(""))))
+        return exp.Sub(this=exp.Length(this=text), expression=exp.Length(this=_call("REPLACE", text, _lit("{"), _lit(""))))
 
     return exp.LT(this=braces("NewValue"), expression=braces("OldValue"))
 
@@ -525,9 +545,9 @@ def _predicate(predicate: dict, source: str) -> exp.Expression:
     """A boolean expression, nulls as false, for one predicate or group (hunts.predicates.predicate_expr)."""
     if "enrichment" in predicate:
         hosting = exp.select(_col("ip")).from_("enrichment").where(
-            exp.and_(_false_if_null(_col("hosting")), exp.Not(this=exp.Is(this=_col("ip"), expression=exp.null()))))
-        result = exp.and_(exp.Not(this=exp.Is(this=_col("client_ip"), expression=exp.null())),
-                          exp.In(this=_col("client_ip"), query=hosting.subquery()))
+            _and(_false_if_null(_col("hosting")), exp.Not(this=exp.Is(this=_col("ip"), expression=exp.null()))), copy=False)
+        result = _and(exp.Not(this=exp.Is(this=_col("client_ip"), expression=exp.null())),
+                          exp.In(this=_col("client_ip"), query=hosting.subquery(copy=False)))
     elif "in_set" in predicate:
         result = _in_set(predicate["in_set"])
     elif any(key in predicate for key in GROUPS):
@@ -538,32 +558,33 @@ def _predicate(predicate: dict, source: str) -> exp.Expression:
         tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate and key != "fewer_than_old"]
         if "fewer_than_old" in predicate:
             fewer = _fewer_than_old(predicate)
-            tests.append(fewer if predicate["fewer_than_old"] else exp.not_(exp.Paren(this=fewer)))
+            tests.append(fewer if predicate["fewer_than_old"] else _not(exp.Paren(this=fewer)))
         result = _false_if_null(_all(tests))
-    return exp.not_(exp.Paren(this=result)) if predicate.get("not") else exp.Paren(this=result)
+    return _not(exp.Paren(this=result)) if predicate.get("not") else exp.Paren(this=result)
 
 
 def _in_set(spec: dict) -> exp.Expression:
     """The row's lower-cased `key` is among the lower-cased `from` values of the set's rows of the same tenant."""
     source = spec.get("source", "events")
     value = _lower(_string(spec["from"]))
-    rows = _matched_rows(spec, source).subquery("_set")
-    values = exp.select(_col("tenant"), value.as_("_value")).from_(rows).where(exp.Not(this=exp.Is(this=value, expression=exp.null())))
+    rows = _matched_rows(spec, source).subquery("_set", copy=False)
+    values = exp.select(_col("tenant"), value.as_("_value")).from_(rows, copy=False).where(
+        exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())), copy=False)
     key = _lower(_col(spec["key"]))
-    return exp.and_(exp.Not(this=exp.Is(this=key, expression=exp.null())),
-                    exp.In(this=exp.Tuple(expressions=[_col("tenant"), key]), query=values.subquery()))
+    return _and(exp.Not(this=exp.Is(this=key, expression=exp.null())),
+                    exp.In(this=exp.Tuple(expressions=[_col("tenant"), key]), query=values.subquery(copy=False)))
 
 
 def _people(source: str) -> exp.Expression:
     """Whether the row's actor is a person (hunts.engine: not the platform, a service principal or an app)."""
     if source == "sign_ins":
-        return exp.and_(exp.Is(this=_col("service_principal"), expression=exp.null()),
+        return _and(exp.Is(this=_col("service_principal"), expression=exp.null()),
                         exp.Not(this=exp.Is(this=_col("user_principal_name"), expression=exp.null())))
     if source == "directory_audits":
         return exp.Not(this=exp.Is(this=_col("initiator_user"), expression=exp.null()))
-    system = exp.or_(_matches(exp.Coalesce(this=_col("user_id"), expressions=[_lit("")]), SYSTEM_ACTOR),
+    system = _or(_matches(exp.Coalesce(this=_col("user_id"), expressions=[_lit("")]), SYSTEM_ACTOR),
                      _false_if_null(exp.In(this=_col("user_type"), expressions=[exp.Literal.number(n) for n in SYSTEM_USER_TYPES])))
-    return exp.not_(exp.Paren(this=system))
+    return _not(exp.Paren(this=system))
 
 
 def row_filter(condition: dict, source: str) -> exp.Expression:
@@ -577,7 +598,7 @@ def row_filter(condition: dict, source: str) -> exp.Expression:
     if condition.get("actors", "people") == "people":
         parts.append(_false_if_null(_people(source)))
     parts += [_predicate(predicate, source) for predicate in condition.get("where", [])]
-    parts += [exp.not_(_predicate(predicate, source)) for predicate in condition.get("none", [])]
+    parts += [_not(_predicate(predicate, source)) for predicate in condition.get("none", [])]
     if condition.get("any"):
         parts.append(exp.Paren(this=_any([_predicate(predicate, source) for predicate in condition["any"]])))
     return _all(parts)
@@ -586,7 +607,7 @@ def row_filter(condition: dict, source: str) -> exp.Expression:
 # --- aggregates and whole hunts ---------------------------------------------------------------------------------------
 
 def _keys_present(by: list[str]) -> exp.Expression:
-    return _all([exp.and_(exp.Not(this=exp.Is(this=_col(name), expression=exp.null())),
+    return _all([_and(exp.Not(this=exp.Is(this=_col(name), expression=exp.null())),
                           exp.NEQ(this=_string(name), expression=_lit(""))) for name in by])
 
 
@@ -611,7 +632,7 @@ def _counted(spec: dict, order: exp.Expression | None = None, frame: tuple | Non
 def _matched_rows(condition: dict, source: str) -> exp.Select:
     """The rows of `source` a condition selects: its row filter, then threshold (in sliding windows) and first-seen
     over the filtered rows of each tenant (hunts.engine._aggregates)."""
-    rows = exp.select(exp.Star()).from_(exp.to_table(source)).where(row_filter(condition, source))
+    rows = exp.select(exp.Star()).from_(exp.to_table(source)).where(row_filter(condition, source), copy=False)
     if "threshold" not in condition and "first_seen" not in condition:
         return rows
     time = _EpochMicros(this=_col("creation_time"))
@@ -628,22 +649,23 @@ def _matched_rows(condition: dict, source: str) -> exp.Select:
     if first_seen:
         columns.append(_window(exp.Min(this=time), first_seen["by"]).as_("_first"))
         starts = exp.select(_col("tenant"), exp.Min(this=time).as_("_start")).from_(exp.to_table(source)).group_by(_col("tenant"))
-        rows = exp.select(exp.Star()).from_(rows.subquery("_f")).join(starts.subquery("_s"), using=["tenant"])
+        rows = exp.select(exp.Star()).from_(rows.subquery("_f", copy=False), copy=False).join(
+            starts.subquery("_s", copy=False), using=["tenant"], copy=False)
         tests.append(_keys_present(first_seen["by"]))
         tests.append(exp.GTE(this=_col("_first"), expression=exp.Add(this=_col("_start"), expression=exp.Literal.number(_micros(first_seen["baseline"])))))
         if "within" in first_seen:
             tests.append(exp.LTE(this=time, expression=exp.Add(this=_col("_first"), expression=exp.Literal.number(_micros(first_seen["within"])))))
-    counted = exp.select(*columns).from_(rows.subquery("_r"))
+    counted = exp.select(*columns).from_(rows.subquery("_r", copy=False), copy=False)
     if threshold and "window" in threshold:
         width = exp.Literal.number(_micros(threshold["window"]))
         qualifying = _case(exp.GTE(this=_col("_n"), expression=exp.Literal.number(threshold["min"])), time)
         counted = exp.select(exp.Star(), _window(exp.Min(this=qualifying), threshold["by"], time,
                                                  (("CURRENT ROW", None), (width, "FOLLOWING"))).as_("_end")
-                             ).from_(counted.subquery("_c"))
+                             ).from_(counted.subquery("_c", copy=False), copy=False)
         tests.append(exp.Not(this=exp.Is(this=_col("_end"), expression=exp.null())))
     elif threshold:
         tests.append(exp.GTE(this=_col("_n"), expression=exp.Literal.number(threshold["min"])))
-    return exp.select(exp.Star()).from_(counted.subquery("_a")).where(_all(tests))
+    return exp.select(exp.Star()).from_(counted.subquery("_a", copy=False), copy=False).where(_all(tests), copy=False)
 
 
 def hunt_queries(hunt: Hunt) -> dict[str, exp.Select]:
@@ -658,8 +680,8 @@ def hunt_queries(hunt: Hunt) -> dict[str, exp.Select]:
         if "travel" in condition:
             from hunts import sql_travel
             return {source: sql_travel.travel_query(hunt, row_filter)}
-        rows = _matched_rows(condition, source).subquery("_m")
-        return {source: exp.select(_col("tenant"), _col("record_id")).distinct().from_(rows)}
+        rows = _matched_rows(condition, source).subquery("_m", copy=False)
+        return {source: exp.select(_col("tenant"), _col("record_id")).distinct(copy=False).from_(rows, copy=False)}
     except UnsupportedHunt as error:
         raise UnsupportedHunt(hunt.id, error.reason) from None
     except ImportError as error:

@@ -53,14 +53,11 @@ def run_duckdb(hunts: Iterable[Hunt], frames: Mapping[str, "pl.DataFrame | Path 
                                              if column not in rows.columns)
                 connection.register(f"_{name}", rows.to_arrow())
                 connection.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}")
-        parts = []
-        for hunt_id, source, query in _labelled(hunts):
-            found = connection.execute(sql_text(query, "duckdb")).pl()
-            parts.append(found.select(pl.col("tenant").cast(pl.String), pl.lit(hunt_id).alias("hunt_id"),
-                                      pl.lit(source).alias("source"), pl.col("record_id").cast(pl.String)))
+        rows = [(tenant, hunt_id, source, record_id) for hunt_id, source, query in _labelled(hunts)
+                for tenant, record_id in connection.execute(sql_text(query, "duckdb")).fetchall()]
     finally:
         connection.close()
-    return pl.concat(parts) if parts else pl.DataFrame(schema=HIT_PAIRS)
+    return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row")
 
 
 def run_spark(hunts: Iterable[Hunt], spark, tables: Iterable[str] = ()) -> pl.DataFrame:
