@@ -13,11 +13,12 @@ import polars as pl
 
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt
-from hunts.predicates import decoded_columns, needed_columns, people_expr, predicate_expr
+from hunts.predicates import by_value, decoded_columns, needed_columns, people_expr, predicate_expr
 from hunts.travel import columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
 from workbench.core.schema import RECORD_COLUMN
+from workbench.core.value_index import ValueIndex
 
 #: One ATT&CK pair of a hit's hunt.
 PAIR = pl.Struct({"tactic_id": pl.String(), "tactic": pl.String(), "technique_id": pl.String(),
@@ -45,6 +46,9 @@ _HIT_COLUMNS = {
 }
 #: Who is a person in each source: a sign-in of a user (not a service principal or managed identity), a directory
 #: change a user initiated.
+#: The share of a frame's rows a filter's precomputed tests must leave for its other predicates to be decided over
+#: all rows by value (`ValueIndex`, built once per column) rather than row by row on the rows left.
+INDEXED_SHARE = 0.1
 _PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_principal_name").is_not_null(),
            "directory_audits": pl.col("initiator_user").is_not_null()}
 
@@ -74,6 +78,7 @@ class Context:
         if enrichment is not None:
             self.hosting_ips = enrichment.filter(pl.col("hosting").fill_null(False))["ip"].drop_nulls().unique()
         self._sets: dict[str, pl.DataFrame] = {}
+        self.index = ValueIndex(self.events)
 
     def set_rows(self, spec: dict) -> pl.DataFrame:
         """Per lower-cased value of column `from` over the rows the set's filter selects in its `source` (default
@@ -87,10 +92,11 @@ class Context:
             return owner.set_rows(spec)
         cache_key = repr(sorted(spec.items()))
         if cache_key not in self._sets:
-            matched = _aggregates(self.filtered(spec), spec, self.start)
+            operation = _HIT_COLUMNS[self.source][3]
+            matched = self.selected(spec, [spec["from"], "record_id", "creation_time", *operation.meta.root_names()])
             self._sets[cache_key] = (
                 matched.select(pl.col(spec["from"]).cast(pl.String).str.to_lowercase().alias("value"),
-                               "record_id", "creation_time", _HIT_COLUMNS[self.source][3])
+                               "record_id", "creation_time", operation)
                 .drop_nulls("value").group_by("value").agg(pl.all().get(pl.col("creation_time").arg_min())))
         return self._sets[cache_key]
 
@@ -98,36 +104,79 @@ class Context:
         """Lower-cased values of column `from` over the rows the set's filter selects in its `source`."""
         return self.set_rows(spec)["value"]
 
-    def filtered(self, condition: dict) -> pl.DataFrame:
-        """The events matching a row filter (operations, workloads, actors, where, any, none).
+    def selected(self, condition: dict, columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows (their `columns`, default all) a condition selects: its row filter, then its threshold and first-seen
+        (computed on the columns they read, over the rows the filter left)."""
+        kept = self.kept(condition)
+        if kept.any() and ("threshold" in condition or "first_seen" in condition):
+            counted = self.events.select(_aggregate_columns(condition)).filter(kept)
+            kept = kept.scatter(kept.arg_true(), _aggregated(counted, condition, self.start))
+        return (self.events if columns is None else self.events.select(list(dict.fromkeys(columns)))).filter(kept)
 
-        Three passes, cheapest first: the precomputed columns, then the tests on plain columns,
-        then the JSON decoding and its tests on the rows that are left.
+    def kept(self, condition: dict) -> pl.Series:
+        """Per row, whether it matches a row filter (operations, workloads, actors, where, any, none).
+
+        Cheapest first: over all rows, the precomputed columns (operation, workload, actor kind); where many rows are
+        left, over all rows too, the predicates one column's value decides, each decided once per distinct value
+        (`ValueIndex`); then, on the rows still in, the other tests on plain columns; then the JSON decoding and its
+        tests. A pass on the rows still in reads only the columns its tests name; the whole rows are filtered once,
+        at the end.
         """
-        frame = self.events
-        cheap = []
-        if condition.get("operations"):
-            cheap.append(pl.col("_op").is_in([op.lower() for op in condition["operations"]]))
-        if condition.get("workloads"):
-            cheap.append(pl.col("_workload").is_in([name.lower() for name in condition["workloads"]]))
-        if condition.get("actors", "people") == "people":
-            cheap.append(pl.col("_person"))
-        if cheap:
-            frame = frame.filter(pl.all_horizontal(cheap))
+        kept = _holds(self.events, _precomputed(condition))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
+        if kept.sum() >= self.events.height * INDEXED_SHARE:
+            valued = lambda predicate: by_value(predicate, self.index)  # noqa: E731
+        else:
+            valued = lambda predicate: False  # noqa: E731
+        everywhere = [self._expr(p, self.index) for p in where if valued(p)]
+        everywhere += [~self._expr(p, self.index) for p in none if valued(p)]
+        if any_of and all(valued(p) for p in any_of):
+            everywhere.append(pl.any_horizontal(self._expr(p, self.index) for p in any_of))
+        if everywhere:
+            kept &= _holds(self.events, everywhere)
         for decoding in (False, True):
-            needs = set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set()
-            tests = [self._expr(p) for p in where if bool(needed_columns(p)) == decoding]
-            tests += [~self._expr(p) for p in none if bool(needed_columns(p)) == decoding]
-            if any_of and any(needed_columns(p) for p in any_of) == decoding:
+            if not kept.any():
+                break
+            tests = [self._expr(p) for p in where if bool(needed_columns(p)) == decoding and not valued(p)]
+            tests += [~self._expr(p) for p in none if bool(needed_columns(p)) == decoding and not valued(p)]
+            if any_of and not all(valued(p) for p in any_of) and any(needed_columns(p) for p in any_of) == decoding:
                 tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
-            if tests:  # eager passes: the optimiser cannot fold the costly tests into the cheap ones
-                helpers = decoded_columns(needs)
-                frame = frame.with_columns(helpers).filter(pl.all_horizontal(tests)).drop([h.meta.output_name() for h in helpers])
-        return frame
+            if tests:
+                helpers = decoded_columns(set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set())
+                rows = self.events.select(_read_by(tests, helpers)).filter(kept).with_columns(helpers)
+                kept = kept.scatter(kept.arg_true(), _holds(rows, tests))
+        return kept
 
-    def _expr(self, predicate: dict) -> pl.Expr:
-        return predicate_expr(predicate, self.in_set, self.hosting_ips)
+    def _expr(self, predicate: dict, index: ValueIndex | None = None) -> pl.Expr:
+        return predicate_expr(predicate, self.in_set, self.hosting_ips, index)
+
+
+def _precomputed(condition: dict) -> list[pl.Expr]:
+    """A filter's tests of the precomputed columns: lower-cased operation and workload, the actor a person."""
+    tests = [pl.lit(True)]
+    if condition.get("operations"):
+        tests.append(pl.col("_op").is_in([op.lower() for op in condition["operations"]]))
+    if condition.get("workloads"):
+        tests.append(pl.col("_workload").is_in([name.lower() for name in condition["workloads"]]))
+    if condition.get("actors", "people") == "people":
+        tests.append(pl.col("_person"))
+    return tests
+
+
+def _holds(frame: pl.DataFrame, tests: list[pl.Expr]) -> pl.Series:
+    """Per row of the frame, whether all tests hold (a null as false; a literal test broadcast to every row)."""
+    return frame.with_columns(pl.all_horizontal(tests).fill_null(False).alias("_holds"))["_holds"]
+
+
+def _read_by(tests: list[pl.Expr], helpers: list[pl.Expr]) -> list[str] | pl.Expr:
+    """The columns some tests and helper columns read: all of them when one reads the record's text (a selector)."""
+    names: set[str] = set()
+    for expr in (*tests, *helpers):
+        roots = expr.meta.root_names()
+        if not roots or any(not isinstance(name, str) for name in roots):
+            return pl.all()
+        names.update(roots)
+    return sorted(names - {helper.meta.output_name() for helper in helpers})
 
 
 def _duration(text: str) -> pl.Expr:
@@ -155,7 +204,17 @@ def _in_sliding_window(frame: pl.DataFrame, spec: dict, counted: pl.Expr) -> pl.
     return pl.Series("in_window", [False] * frame.height, dtype=pl.Boolean).scatter(inside, True)
 
 
-def _aggregates(frame: pl.DataFrame, condition: dict, start) -> pl.DataFrame:
+def _aggregate_columns(condition: dict) -> list[str]:
+    """The columns a condition's threshold and first-seen read."""
+    names = ["creation_time"]
+    for key in ("threshold", "first_seen"):
+        spec = condition.get(key, {})
+        names += [*spec.get("by", []), *([spec["distinct"]] if "distinct" in spec else [])]
+    return list(dict.fromkeys(names))
+
+
+def _aggregated(frame: pl.DataFrame, condition: dict, start) -> pl.Series:
+    """Per row of `frame` (the rows a condition's filter selected), whether its threshold and first-seen hold."""
     tests = []
     if "threshold" in condition:
         spec = condition["threshold"]
@@ -170,7 +229,7 @@ def _aggregates(frame: pl.DataFrame, condition: dict, start) -> pl.DataFrame:
         tests += [_keys_present(spec["by"]), first >= pl.lit(start) + _duration(spec["baseline"])]
         if "within" in spec:
             tests.append(pl.col("creation_time") <= first + _duration(spec["within"]))
-    return frame.filter(pl.all_horizontal(tests)) if tests else frame
+    return _holds(frame, tests)
 
 
 def _step_frame(context: Context, step: dict, index: int, source: str) -> pl.DataFrame:
@@ -179,7 +238,9 @@ def _step_frame(context: Context, step: dict, index: int, source: str) -> pl.Dat
     owner = context.peers.get(source)
     if owner is None:
         return pl.DataFrame(schema=schema)
-    return owner.filtered(step).select(
+    operation = _HIT_COLUMNS[source][3]
+    columns = [step["key"], "creation_time", "record_id", *operation.meta.root_names()]
+    return owner.events.select(list(dict.fromkeys(columns))).filter(owner.kept(step)).select(
         pl.col(step["key"]).cast(pl.String).str.to_lowercase().str.strip_chars().alias("_key"),
         pl.col("creation_time").alias(f"_t{index}"),
         pl.col("record_id").alias(f"_r{index}"),
@@ -236,7 +297,7 @@ def matching_rows(hunt: Hunt, context: Context) -> dict[str, pl.DataFrame]:
     owner = context.peers.get(source)
     if owner is None:
         return {}
-    matched = _aggregates(owner.filtered(condition), condition, owner.start)
+    matched = owner.selected(condition)
     return {source: travelled(matched, condition["travel"], owner.enrichment) if "travel" in condition else matched}
 
 

@@ -16,6 +16,7 @@ import polars as pl
 from hunts.conditions import GROUPS, TESTS
 from hunts.lists import listed_values
 from workbench.core import decode
+from workbench.core.value_index import ValueIndex
 
 PARAMETERS = pl.List(pl.Struct({"Name": pl.String, "Value": pl.String}))
 MODIFIED = pl.List(pl.Struct({"Name": pl.String, "NewValue": pl.String, "OldValue": pl.String}))
@@ -207,8 +208,37 @@ def _fewer_than_old(predicate: dict) -> pl.Expr:
     return new < old
 
 
-def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting_ips: pl.Series | None) -> pl.Expr:
-    """A boolean expression (nulls as false) for one predicate."""
+#: Tests that read another column than their subject: not decided by the subject's value alone.
+ROW_TESTS = ("same_as", "differs_from", "other_users_personal_site")
+
+
+def value_column(predicate: dict) -> str | None:
+    """The one plain column whose value alone decides a (leaf) predicate, if there is one: a field tested on its own
+    value, the key of a set, the address of an enrichment test."""
+    if "enrichment" in predicate:
+        return "client_ip"
+    if "in_set" in predicate:
+        return predicate["in_set"]["key"]
+    if "field" in predicate and not any(key in predicate for key in ROW_TESTS):
+        return predicate["field"]
+    return None
+
+
+def by_value(predicate: dict, index: ValueIndex) -> bool:
+    """Whether a predicate (or every member of a group) is decided by the values of columns the index covers."""
+    members = next((predicate[key] for key in GROUPS if key in predicate), None)
+    if members is not None:
+        return all(by_value(member, index) for member in members)
+    column = value_column(predicate)
+    return column is not None and index.covers(column)
+
+
+def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting_ips: pl.Series | None,
+                   index: ValueIndex | None = None) -> pl.Expr:
+    """A boolean expression (nulls as false) for one predicate. With an `index` of the frame, a predicate decided by
+    one column's value that it covers is decided once per distinct value (a literal of the frame's height)."""
+    if index is not None and by_value(predicate, index) and value_column(predicate) is not None:
+        return index.match(value_column(predicate), predicate_expr(predicate, in_set, hosting_ips))
     if "enrichment" in predicate:
         result = pl.col("client_ip").is_in(hosting_ips.implode()) if hosting_ips is not None else pl.lit(False)
     elif "in_set" in predicate:
@@ -216,7 +246,7 @@ def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting
         result = pl.col(spec["key"]).str.to_lowercase().is_in(in_set(spec).implode())
     elif "all" in predicate or "any" in predicate:
         combine = pl.all_horizontal if "all" in predicate else pl.any_horizontal
-        result = combine(predicate_expr(member, in_set, hosting_ips) for member in predicate.get("all", predicate.get("any")))
+        result = combine(predicate_expr(member, in_set, hosting_ips, index) for member in predicate.get("all", predicate.get("any")))
     else:
         text = subject_expr(predicate)
         tests = [_test(text, key, predicate[key]) for key in TESTS if key in predicate and key != "fewer_than_old"]

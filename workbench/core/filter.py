@@ -13,11 +13,12 @@ values only and mapped back to the rows by code, which is what keeps a filter fa
 """
 
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import polars as pl
+
+from workbench.core.value_index import ValueIndex
 
 #: field name (and aliases) -> (column, how): "exact" equality, "prefix" start, "contains" substring.
 FIELDS: dict[str, tuple[str, str]] = {
@@ -60,39 +61,6 @@ class FilterError(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-class ValueIndex:
-    """Per searched column of one events frame: its distinct values and each row's code into them (built on first use)."""
-
-    def __init__(self, events: pl.DataFrame):
-        self.events = events
-        self._columns: dict[str, tuple[pl.DataFrame, pl.Series] | None] = {}
-        self._lock = threading.Lock()
-
-    def _distinct(self, column: str) -> tuple[pl.DataFrame, pl.Series] | None:
-        """(distinct values, row codes) of `column`; None when most values are distinct (nothing to gain)."""
-        with self._lock:
-            if column not in self._columns:
-                series = self.events[column]
-                values = series.unique().drop_nulls()
-                codes = None if values.len() > series.len() // 2 else series.cast(pl.Enum(values)).to_physical()
-                self._columns[column] = None if codes is None else (values.to_frame(), codes)
-            return self._columns[column]
-
-    def warm(self) -> None:
-        """Build every searched column's codes (for a worker thread, before the first filter)."""
-        for column in INDEXED:
-            self._distinct(column)
-
-    def match(self, column: str, expression: pl.Expr) -> pl.Expr:
-        """The rows where `expression` (over `column` only) holds, evaluated on the distinct values."""
-        distinct = self._distinct(column)
-        if distinct is None:
-            return expression
-        values, codes = distinct
-        hits = values.select(expression.fill_null(False).arg_true()).to_series()
-        return pl.lit(codes.is_in(hits.cast(codes.dtype).implode()))
 
 
 @dataclass(frozen=True)

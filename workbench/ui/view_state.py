@@ -12,7 +12,8 @@ import polars as pl
 
 from workbench.core.activity import SOURCES
 from workbench.core.correlate import tenant_labels
-from workbench.core.filter import ValueIndex, parse_filter
+from workbench.core.filter import parse_filter
+from workbench.core.value_index import ValueIndex
 from workbench.core.store import CaseStore
 
 POSITION = "_position"

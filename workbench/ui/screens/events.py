@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from workbench.core.activity import frame_of
 from workbench.core.export import enrichment_by_ip, export_case_events, hits_by_record
-from workbench.core.filter import FilterError, parse_time
+from workbench.core.filter import INDEXED, FilterError, parse_time
 from workbench.core.inert import visible
 from workbench.core.truncation import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
@@ -158,7 +158,7 @@ class EventsScreen(AttributionKeys, Screen[None]):
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def warm_index(self, view: EventsView) -> None:
         """Build the filter's value index off the UI thread, so the first filter is as fast as the next."""
-        view.index.warm()
+        view.index.warm(INDEXED)
 
     def on_screen_resume(self) -> None:
         """Back from another mode: show the enrichment an IPs run may have renewed (the $ flags, the drill-down)."""
