@@ -1,0 +1,23 @@
+"""The workbench's Spark session: UTC clock, few shuffle partitions in local mode, and a clear message without
+pyspark."""
+
+import sys
+
+import pytest
+
+from workbench.core.spark import SparkMissing, spark_session
+
+
+def test_the_session_runs_on_utc_with_few_shuffle_partitions(spark):
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert int(spark.conf.get("spark.sql.shuffle.partitions")) <= 8
+    assert spark.sparkContext.master == "local[2]"
+    assert spark.sql("SELECT CAST(TIMESTAMP '2024-01-01 10:00:00' AS STRING) AS t").first().t == "2024-01-01 10:00:00"
+    assert spark.sql("SELECT unix_micros(TIMESTAMP '1970-01-01 00:00:01') AS t").first().t == 1_000_000
+
+
+def test_without_pyspark_the_message_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # what an install without the extra gives
+
+    with pytest.raises(SparkMissing, match=r"pip install '\.\[spark\]'"):
+        spark_session()
