@@ -110,10 +110,12 @@ class SparkStore:
 
     engine = "spark"
 
-    def __init__(self, store: str | Path, tenants: list[str], master: str = "local[2]", conf: dict | None = None):
+    def __init__(self, store: str | Path, tenants: list[str], master: str | None = None, conf: dict | None = None):
         from workbench.core.spark import spark_session
 
-        self.spark = spark_session(master, conf)
+        self.spark = _running_session(conf) if master is None else None
+        if self.spark is None:
+            self.spark = spark_session(master or "local[2]", conf)
         self.store, self.tenants = str(store), tenants
         self.tables = {}
         for frame in FRAMES:
@@ -158,6 +160,20 @@ class SparkStore:
         """Nothing to let go of: the session outlives a sweep (Spark allows one per process)."""
 
 
+def _running_session(conf: dict | None):
+    """The session this process already runs (spark-submit, a Databricks job or notebook) set up for hunting (UTC
+    clock, `conf`), or None: without a master named, a sweep runs where it was submitted."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
+            session.conf.set(key, value)
+    return session
+
+
 def spark_sql(sql: str) -> str:
     """SQL written in DuckDB's dialect, in Spark's."""
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
@@ -171,4 +187,4 @@ def open_store(store: str | Path, engine: str, tenants: list[str], master: str |
         raise StoreError(f"{store}: no such store folder (`workbench publish --case NAME {store}` makes one)")
     if engine == "duckdb":
         return DuckStore(store, tenants, compact)
-    return SparkStore(store, tenants, master or "local[2]", conf)
+    return SparkStore(store, tenants, master, conf)

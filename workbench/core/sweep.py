@@ -40,16 +40,17 @@ _ROW_SCHEMA = {"tenant": pl.String(), "source": pl.String(), "record_id": pl.Str
                "creation_time": HIT_SCHEMA["creation_time"], "user_id": pl.String(), "operation": pl.String(),
                "client_ip": pl.String(), "case": pl.String(), "workload": pl.String(), "object_id": pl.String(),
                "target_names": pl.String()}
-#: Per frame: a hit's time, user, operation and client IP, and what the directory-change key reads (engine.py,
-#: changes.py), as SQL over the frame's table `r`.
+#: Per frame: a hit's time, user, operation and client IP, its case, and what the directory-change key reads
+#: (engine.py, changes.py), as SQL over the frame's table `r`, in the order of `_ROW_SCHEMA` after the record id.
 _HIT_ROW = {
-    "events": "r.creation_time, r.user_id, r.operation, r.client_ip, r.\"case\", r.workload, r.object_id, NULL",
-    "sign_ins": ("r.creation_time, coalesce(r.user_principal_name, r.service_principal), CASE r.sign_in_type "
-                 + " ".join(f"WHEN '{kind}' THEN '{name}'" for kind, name in SIGN_IN_OPERATIONS.items())
-                 + " ELSE 'SignIn' END, r.client_ip, r.\"case\", NULL, NULL, NULL"),
-    "directory_audits": ("r.creation_time, coalesce(r.initiator_user, r.initiator_app), r.activity, r.client_ip, "
-                         "r.\"case\", NULL, NULL, r.target_names"),
-    "messages": ("r.received, r.sender, 'message ' || r.status, r.from_ip, r.\"case\", NULL, NULL, NULL"),
+    "events": ["r.creation_time", "r.user_id", "r.operation", "r.client_ip", 'r."case"', "r.workload", "r.object_id",
+               "NULL"],
+    "sign_ins": ["r.creation_time", "coalesce(r.user_principal_name, r.service_principal)",
+                 "CASE r.sign_in_type " + " ".join(f"WHEN '{kind}' THEN '{name}'" for kind, name in SIGN_IN_OPERATIONS.items())
+                 + " ELSE 'SignIn' END", "r.client_ip", 'r."case"', "NULL", "NULL", "NULL"],
+    "directory_audits": ["r.creation_time", "coalesce(r.initiator_user, r.initiator_app)", "r.activity", "r.client_ip",
+                         'r."case"', "NULL", "NULL", "r.target_names"],
+    "messages": ["r.received", "r.sender", "'message ' || r.status", "r.from_ip", 'r."case"', "NULL", "NULL", "NULL"],
 }
 
 
@@ -76,8 +77,10 @@ def _hit_rows(tables: DuckStore | SparkStore, ids: pl.DataFrame) -> pl.DataFrame
     sources = sorted(set(ids["source"].unique().to_list()))
     if not sources:
         return pl.DataFrame(schema=_ROW_SCHEMA)
+    named = {frame: ", ".join(f'{value} AS "{name}"' for value, name in zip(_HIT_ROW[frame], list(_ROW_SCHEMA)[3:]))
+             for frame in sources}
     sql = " UNION ALL ".join(
-        f"SELECT r.tenant, '{frame}' AS source, r.record_id, {_HIT_ROW[frame]} FROM {frame} AS r "
+        f"SELECT r.tenant, '{frame}' AS source, r.record_id, {named[frame]} FROM {frame} AS r "
         f"JOIN (SELECT DISTINCT tenant, record_id FROM hit_ids WHERE source = '{frame}') AS h "
         f"ON r.tenant = h.tenant AND r.record_id = h.record_id" for frame in sources)
     rows = _run(tables, sql)

@@ -38,7 +38,7 @@ class StoreError(ValueError):
 
 def is_uri(store: str | Path) -> bool:
     """True for a store on an object store or any other URI (`s3://bucket/x`), False for a local folder."""
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", str(store)))
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", str(store)))
 
 
 def frame_glob(store: str | Path, frame: str) -> str:
