@@ -21,3 +21,10 @@ def test_without_pyspark_the_message_names_the_extra(monkeypatch):
 
     with pytest.raises(SparkMissing, match=r"pip install '\.\[spark\]'"):
         spark_session()
+
+
+def test_java_options_given_add_to_the_workbenchs_log_settings(spark):
+    options = spark.conf.get("spark.driver.extraJavaOptions")
+
+    assert "spark_log4j2.properties" in options and "-XX:TieredStopAtLevel=1" in options
+    assert spark.sparkContext._jvm.org.apache.logging.log4j.LogManager.getRootLogger().getLevel().toString() == "ERROR"

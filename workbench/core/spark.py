@@ -15,13 +15,15 @@ if TYPE_CHECKING:
 
 #: Shuffle partitions of a local session (Spark's default of 200 is made for clusters).
 LOCAL_SHUFFLE_PARTITIONS = 4
+#: The driver JVM's options: `conf` adds to them instead of replacing them.
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 #: Settings of every session the workbench makes; `conf` given to `spark_session` overrides them.
 BASE_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={Path(__file__).with_name('spark_log4j2.properties').as_uri()}",
+    JAVA_OPTIONS: f"-Dlog4j2.configurationFile={Path(__file__).with_name('spark_log4j2.properties').as_uri()}",
 }
 
 
@@ -31,9 +33,9 @@ class SparkMissing(RuntimeError):
 
 def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkSession":
     """A SparkSession on `master` (`local[2]`, `spark://host:7077`, `yarn`...) with the UTC session time zone, no
-    web UI, errors-only logs on stderr and, in local mode, few shuffle partitions; `conf` (Spark settings) overrides these.
-    Returns the running session when there is one (Spark allows one per process). Raises `SparkMissing` when
-    pyspark is not installed."""
+    web UI, errors-only logs on stderr and, in local mode, few shuffle partitions; `conf` (Spark settings) overrides
+    these, except that driver Java options add to the workbench's. Returns the running session when there is one
+    (Spark allows one per process). Raises `SparkMissing` when pyspark is not installed."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
@@ -41,7 +43,8 @@ def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkS
     settings = dict(BASE_CONF)
     if master.startswith("local"):
         settings["spark.sql.shuffle.partitions"] = str(LOCAL_SHUFFLE_PARTITIONS)
-    settings.update(conf or {})
+    for key, value in (conf or {}).items():  # Java options add to the workbench's (its log settings), others replace
+        settings[key] = f"{settings[key]} {value}" if key == JAVA_OPTIONS and key in settings else value
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter, not the PATH's
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no guessing of its network address
