@@ -14,6 +14,7 @@ from collections.abc import Collection
 from sqlglot import exp
 
 from hunts.conditions import FILTER_KEYS
+from hunts.sql_compile import UnsupportedHunt
 from hunts.sql_sequence import RowFilter, column, micros
 from hunts.travel import EARTH_KM, MIN_HOURS, OWN_PLACE, PLACE_SCHEMA, SPEC_DEFAULTS
 from workbench.core.schema import FRAME_SCHEMAS
@@ -106,8 +107,11 @@ def travel_query(hunt, row_filter: RowFilter, enrichment_columns: Collection[str
     (`hunt` a `hunts.model.Hunt`; `row_filter(condition, source)` the boolean SQL filter of its rows,
     `hunts.sql_compile.row_filter`). The `enrichment` table is read by `ip` (and by `tenant` when it has that
     column: each tenant's own enrichment), for the columns of `hunts.travel.PLACE_SCHEMA` it has
-    (`enrichment_columns`, default all of those)."""
+    (`enrichment_columns`, default all of those). Raises UnsupportedHunt for travel combined with a threshold or
+    first_seen."""
     condition = hunt.condition
+    if "threshold" in condition or "first_seen" in condition:  # the Polars engine counts before it compares places
+        raise UnsupportedHunt(hunt.id, "travel over the rows a threshold or first_seen keeps is not compiled to SQL")
     source = condition.get("source", "events")
     spec = {**SPEC_DEFAULTS, **condition["travel"]}
     by = spec["by"]

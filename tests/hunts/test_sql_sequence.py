@@ -4,10 +4,10 @@ and targeted cases of the window semantics (within / after boundaries, first act
 tenants that never join)."""
 
 import pytest
-from sequence_cases import (SCENARIOS, duckdb_hits, inline_tables, own, polars_hits, sample_tables, scenario_hunts,
-                            scenario_tables, sequence_and_travel_hunts)
+from sequence_cases import (SCENARIOS, duckdb_hits, hunt_of, inline_tables, own, polars_hits, sample_tables,
+                            scenario_hunts, scenario_tables, sequence_and_travel_hunts)
 
-from hunts.sql_compile import row_filter, sql_text
+from hunts.sql_compile import UnsupportedHunt, hunt_queries, row_filter, sql_text
 from hunts.sql_sequence import sequence_queries
 
 
@@ -59,3 +59,10 @@ def test_a_sequence_flags_rows_of_each_flagged_steps_source():
 
     assert sorted(queries) == ["directory_audits", "sign_ins"]
     assert all(sql_text(query, "spark").startswith("SELECT DISTINCT `tenant`, `record_id` FROM") for query in queries.values())
+
+
+def test_travel_over_a_threshold_is_refused_naming_the_hunt():
+    hunt = hunt_of('source = "sign_ins"\nthreshold = { by = ["user_key"], min = 3 }\ntravel = { by = ["user_key"] }\n')
+
+    with pytest.raises(UnsupportedHunt, match=r"^case: travel over the rows a threshold"):
+        hunt_queries(hunt)
