@@ -33,9 +33,9 @@ def _records(frame: pl.DataFrame, hits: pl.DataFrame, columns: list[str]) -> pl.
 
 def _audit_log_side(hits: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     hits = hits.filter(pl.col("source") == "events")
-    records = _records(events, hits, ["workload", "object_id"])
+    directory = events.filter(pl.col("workload").str.contains(r"(?i)^azureactivedirectory$"))
+    records = _records(directory, hits, ["workload", "object_id"])
     return (hits.join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
-            .filter(pl.col("workload").str.to_lowercase() == "azureactivedirectory")
             .select(*_HIT, "severity", "creation_time", "user_id", "techniques", _activity("operation").alias("_activity"),
                     pl.col("object_id").str.to_lowercase().str.strip_chars().fill_null("").alias("_target")))
 
@@ -58,7 +58,8 @@ def same_change_pairs(hits: pl.DataFrame, frames: dict[str, pl.DataFrame]) -> pl
     """Pairs of hits (`_a` the audit log's, `_d` the directory audit's) that are one directory change."""
     if "events" not in frames or "directory_audits" not in frames:
         return pl.DataFrame()
-    ual, directory = _audit_log_side(hits, frames["events"]), _directory_side(hits, frames["directory_audits"])
+    directory = _directory_side(hits, frames["directory_audits"])
+    ual = _audit_log_side(hits, frames["events"]) if directory.height else directory
     if ual.height == 0 or directory.height == 0:
         return pl.DataFrame()
     pairs = ual.join(directory, on=["_activity", "_target"], suffix="_d").rename(

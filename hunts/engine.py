@@ -320,7 +320,7 @@ def hits_for(hunt: Hunt, matched: pl.DataFrame, context: Context, source: str = 
         pl.lit(source).alias("source"), *(pl.lit(first[key], pl.String).alias(key) for key in first),
         pl.lit(pl.Series([pairs], dtype=pl.List(PAIR))).first().alias("techniques"),
         why(hunt.condition, matched, context.peers[source]).alias("why"),
-    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
+    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).rechunk()  # one chunk per column: a select never re-aligns them
 
 
 def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
