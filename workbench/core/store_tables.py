@@ -52,18 +52,18 @@ class DuckStore:
     """A store's frames as DuckDB views over its Parquet parts (read where they lie, out of core).
 
     A sweep runs hundreds of queries, and a store partitioned by day holds many small files whose opening each
-    query would pay again; `compact` first copies each frame (the chosen tenants' rows) into one Parquet file in a
+    query would pay again; `for_sweep` first copies each frame (the chosen tenants' rows) into one Parquet file in a
     scratch folder, streamed by DuckDB, which the queries then read.
     """
 
     engine = "duckdb"
 
-    def __init__(self, store: str | Path, tenants: list[str], compact: bool = False):
+    def __init__(self, store: str | Path, tenants: list[str], for_sweep: bool = False):
         import duckdb
 
         self.store, self.tenants = str(store), tenants
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
-        self._scratch = tempfile.TemporaryDirectory(prefix="workbench-sweep-") if compact else None
+        self._scratch = tempfile.TemporaryDirectory(prefix="workbench-sweep-") if for_sweep else None
         self.frames: dict[str, str | pl.DataFrame] = {}
         for frame in FRAMES:
             columns = ", ".join(f'"{name}"' for name in table_schema(frame))
@@ -92,6 +92,10 @@ class DuckStore:
         """Make a small Polars frame a table."""
         self.con.register(name, frame)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Make the result of SQL in DuckDB's dialect a table that later queries read (computed once)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
     def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
         """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
         from hunts.sql_run import run_duckdb
@@ -106,11 +110,18 @@ class DuckStore:
 
 
 class SparkStore:
-    """A store's frames as Spark temporary views (read by Spark's own connectors: folders, s3a://, abfss://, gs://)."""
+    """A store's frames as Spark temporary views (read by Spark's own connectors: folders, s3a://, abfss://, gs://).
+
+    `for_sweep` persists each frame (memory, spilling to disk) at its first read, so that a sweep's hundreds of
+    queries read the store's files once.
+    """
 
     engine = "spark"
 
-    def __init__(self, store: str | Path, tenants: list[str], master: str | None = None, conf: dict | None = None):
+    def __init__(self, store: str | Path, tenants: list[str], master: str | None = None, conf: dict | None = None,
+                 for_sweep: bool = False):
+        from pyspark import StorageLevel
+
         from workbench.core.spark import spark_session
 
         self.spark = _running_session(conf) if master is None else None
@@ -118,6 +129,7 @@ class SparkStore:
             self.spark = spark_session(master or "local[2]", conf)
         self.store, self.tenants = str(store), tenants
         self.tables = {}
+        self._persisted = []
         for frame in FRAMES:
             schema = spark_ddl(table_schema(frame))
             path = f"{self.store.rstrip('/')}/{frame}"
@@ -127,8 +139,11 @@ class SparkStore:
                     table = table.where(table["tenant"].isin(tenants))
             else:
                 table = self.spark.createDataFrame([], schema)
+            if for_sweep:
+                table = table.persist(StorageLevel.MEMORY_AND_DISK)
             table.createOrReplaceTempView(frame)
             self.tables[frame] = table
+            self._persisted.append(table)
 
     def query(self, sql: str) -> pl.DataFrame:
         """The result of SQL in DuckDB's dialect, written for Spark by sqlglot."""
@@ -144,6 +159,11 @@ class SparkStore:
         rows = [tuple(row) for row in frame.iter_rows()]  # small tables only: hit ids, indicators, enrichment
         self.spark.createDataFrame(rows, spark_ddl(frame.schema)).createOrReplaceTempView(name)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Make the result of SQL in Spark's dialect a persisted view that later queries read (computed once)."""
+        self._persisted.append(self.spark.sql(sql).persist())
+        self._persisted[-1].createOrReplaceTempView(name)
+
     def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
         """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
         from hunts.sql_run import ENRICHMENT_SCHEMA, run_spark
@@ -157,7 +177,9 @@ class SparkStore:
         return run_spark(chosen, self.spark, tables)
 
     def close(self) -> None:
-        """Nothing to let go of: the session outlives a sweep (Spark allows one per process)."""
+        """Let go of what was persisted; the session outlives a sweep (Spark allows one per process)."""
+        for table in self._persisted:
+            table.unpersist()
 
 
 def _running_session(conf: dict | None):
@@ -180,11 +202,11 @@ def spark_sql(sql: str) -> str:
 
 
 def open_store(store: str | Path, engine: str, tenants: list[str], master: str | None = None,
-               conf: dict | None = None, compact: bool = False) -> DuckStore | SparkStore:
+               conf: dict | None = None, for_sweep: bool = False) -> DuckStore | SparkStore:
     """The store's frames as tables on `engine` (`duckdb` or `spark`), limited to `tenants` (all when empty);
-    `compact`: DuckDB reads a one-file copy of each frame (for many queries)."""
+    `for_sweep`: read the files once for the many queries to come (DuckStore, SparkStore)."""
     if not is_uri(store) and not Path(store).is_dir():
         raise StoreError(f"{store}: no such store folder (`workbench publish --case NAME {store}` makes one)")
     if engine == "duckdb":
-        return DuckStore(store, tenants, compact)
-    return SparkStore(store, tenants, master, conf)
+        return DuckStore(store, tenants, for_sweep)
+    return SparkStore(store, tenants, master, conf, for_sweep)

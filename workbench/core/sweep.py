@@ -71,6 +71,11 @@ def _run(tables: DuckStore | SparkStore, sql: str) -> pl.DataFrame:
     return tables.query(engine_sql(sql, "duckdb"))
 
 
+def _materialise(tables: DuckStore | SparkStore, name: str, sql: str) -> None:
+    """Compute SQL written in DuckDB's dialect once, as table `name`, on the store's engine."""
+    tables.materialise(name, engine_sql(spark_sql(sql), "spark") if tables.engine == "spark" else engine_sql(sql, "duckdb"))
+
+
 def _hit_rows(tables: DuckStore | SparkStore, ids: pl.DataFrame) -> pl.DataFrame:
     """The hit columns of the rows named by `ids` (tenant, source, record_id), one row each."""
     tables.register("hit_ids", ids.select("tenant", "source", "record_id").unique())
@@ -162,12 +167,13 @@ def hunt_hits(tables: DuckStore | SparkStore, pack: list[hunts.Hunt], sigma_ids:
 def ioc_hits(tables: DuckStore | SparkStore, iocs: list[Ioc]) -> pl.DataFrame:
     """One hit per (indicator, row) carrying it, in the sweep's columns; `why` says which fields held it."""
     tables.register("iocs", indicator_table(iocs))
+    _materialise(tables, "observables", observables_sql())
     networks = pl.DataFrame(schema={"key": pl.String, "ioc_key": pl.String})
     if any(ioc.type == "cidr" for ioc in iocs):
-        ips = _run(tables, f"SELECT DISTINCT key FROM ({observables_sql()}) AS seen WHERE kind = 'ip'")["key"]
+        ips = _run(tables, "SELECT DISTINCT key FROM observables WHERE kind = 'ip'")["key"]
         networks = network_pairs(ips.to_list(), iocs)
     tables.register("network_ips", networks)
-    matched = kept_matches(_run(tables, f"WITH observables AS ({observables_sql()}) {matches_sql()}"))
+    matched = kept_matches(_run(tables, matches_sql()))
     grouped = matched.group_by("tenant", "source", "record_id", "indicator", "type", maintain_order=True).agg(
         pl.concat_str(pl.col("field"), pl.lit("="), pl.col("matched")).str.join("; ").alias("why"))
     rows = _hit_rows(tables, grouped)
@@ -226,7 +232,7 @@ def sweep(store: str | Path, out: Path, engine: str = "duckdb", pack: list[hunts
     if engine not in ENGINES:
         raise SweepError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     started = datetime.now(timezone.utc)
-    tables = open_store(store, engine, list(tenants), master, conf, compact=True)
+    tables = open_store(store, engine, list(tenants), master, conf, for_sweep=True)
     try:
         swept = _tenants(tables, list(tenants))
         swept = [tenant for tenant in swept if not tenants or tenant in tenants]
