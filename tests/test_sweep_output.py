@@ -6,8 +6,9 @@ import re
 import polars as pl
 import pytest
 
-from tests.sweep_fixture import CASE_A_TENANT, FABRIKAM, FULL_ACCESS, HITS, QUIET, SCHEMA, write_sweep
+from tests.sweep_fixture import CASE_A_TENANT, FABRIKAM, FULL_ACCESS, HITS, QUIET, SCHEMA, summary, write_sweep
 from workbench.cli import main
+from workbench.core.sweep import SWEEP_SCHEMA, write_output
 from workbench.core.sweep_output import SweepOutputError, read_sweep
 
 
@@ -36,6 +37,21 @@ def test_the_grid_counts_distinct_events_per_tenant_and_tactic_with_the_highest_
     overview = sweep.overview(CASE_A_TENANT)
     assert overview["by_severity"] == {"critical": 1, "high": 1, "medium": 1}
     assert f"{overview['first_hit']:%H:%M:%S}" == "08:14:05" and f"{overview['last_hit']:%H:%M:%S}" == "09:02:44"
+
+
+def test_what_workbench_sweep_writes_is_read_as_written(tmp_path):
+    """The sweep's own writer and schema (the five-field ATT&CK pairs, matrix technique ids) read back unchanged."""
+    pairs = pl.Struct({"tactic_id": pl.String, "tactic": pl.String, "technique_id": pl.String,
+                       "technique": pl.String, "matrix_technique_id": pl.String})
+    rows = [{**hit, "matrix_technique_id": hit["technique_id"],
+             "techniques": [{**pair, "tactic": "", "technique": "", "matrix_technique_id": pair["technique_id"]}
+                            for pair in hit["techniques"]]} for hit in HITS]
+    hits = pl.DataFrame(rows, schema={**SCHEMA, "techniques": pl.List(pairs), "matrix_technique_id": pl.String})
+    hits = hits.select(list(SWEEP_SCHEMA)).cast(SWEEP_SCHEMA)
+    write_output(tmp_path / "out", hits, summary(hits, {CASE_A_TENANT: "case-a", FABRIKAM: None}))
+    sweep = read_sweep(tmp_path / "out")
+    assert sweep.hits.drop("columns").equals(hits)
+    assert cells(sweep)[CASE_A_TENANT, "TA0005"] == (2, "critical") and cells(sweep)[None, None] == (5, "critical")
 
 
 def test_a_hit_naming_no_tactic_counts_as_unmapped_and_tenants_only_in_the_hits_are_listed(tmp_path):
