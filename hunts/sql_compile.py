@@ -39,6 +39,8 @@ _SPACE = r"\t\n\x{0B}\x{0C}\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{20
 _RE2_CLASSES = {"w": (_WORD, False), "W": (_WORD, True), "d": (r"\p{Nd}", False), "D": (r"\p{Nd}", True),
                 "s": (_SPACE, False), "S": (_SPACE, True)}
 _UNWRAP = r'(?s)^\s*\[\s*"?(.*?)"?\s*\]\s*$'
+#: The White_Space characters themselves (what `_SPACE` matches).
+_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
 class UnsupportedHunt(Exception):
@@ -81,6 +83,11 @@ class _JsonTexts(exp.Expression, exp.Func):
     """The `Subject` (`field` = subject) or `ParentFolder.Path` (folder) of a JSON object (`kind` = item) or of each
     object of a JSON list (affected), as a list of strings; null when the text is not JSON."""
     arg_types = {"this": True, "kind": True, "field": True}
+
+
+class _Strip(exp.Expression, exp.Func):
+    """`this` without Unicode white space at both ends (`leading`: at its start), as Polars' `strip_chars`."""
+    arg_types = {"this": True, "leading": False}
 
 
 class _Let(exp.Expression, exp.Func):
@@ -152,6 +159,7 @@ class _DuckDB(DuckDB):
             _EpochMicros: lambda self, e: self.func("EPOCH_US", e.this),
             _JsonPairs: _duck_pairs,
             _JsonTexts: _duck_texts,
+            _Strip: lambda self, e: self.func("LTRIM" if e.args.get("leading") else "TRIM", e.this, exp.Literal.string(_SPACES)),
             _Let: lambda self, e: f"LIST_TRANSFORM([{self.sql(e, 'this')}], {self.sql(e, 'expression')})[1]",
         }
 
@@ -167,6 +175,8 @@ class _Spark(Spark):
             _EpochMicros: lambda self, e: self.func("UNIX_MICROS", e.this),
             _JsonPairs: _spark_pairs,
             _JsonTexts: _spark_texts,
+            _Strip: lambda self, e: (f"TRIM({'LEADING' if e.args.get('leading') else 'BOTH'} "
+                                     f"{self.sql(exp.Literal.string(_SPACES))} FROM {self.sql(e, 'this')})"),
             _Let: lambda self, e: f"TRANSFORM(ARRAY({self.sql(e, 'this')}), {self.sql(e, 'expression')})[0]",
         }
 
@@ -328,9 +338,9 @@ def _case(condition: exp.Expression, then: exp.Expression, otherwise: exp.Expres
     return exp.Case(ifs=[exp.If(this=condition, true=then)], default=otherwise)
 
 
-def _strip(text: exp.Expression, ends: str = "^[{s}]+|[{s}]+$") -> exp.Expression:
+def _strip(text: exp.Expression, leading: bool = False) -> exp.Expression:
     """Unicode white space removed from both ends (Polars' `str.strip_chars()`), or from the start."""
-    return _replace_all(text, ends.format(s=_SPACE), "")
+    return _Strip(this=text, leading=exp.true() if leading else None)
 
 
 def _lower(text: exp.Expression) -> exp.Expression:
@@ -376,7 +386,7 @@ def _repaired(text: exp.Expression, var: str, body) -> exp.Expression:
     for code in range(32):
         controls = _call("REPLACE", controls, exp.Chr(expressions=[exp.Literal.number(code)]), _lit(f"\\u{code:04x}"))
     controlled = _case(_matches(_var(f"{var}1"), r"[\x00-\x1f]"), controls, _var(f"{var}1"))
-    return _let(_strip(text, "^[{s}]+"), f"{var}0", _let(escaped, f"{var}1", _let(controlled, var, body(_var(var)))))
+    return _let(_strip(text, leading=True), f"{var}0", _let(escaped, f"{var}1", _let(controlled, var, body(_var(var)))))
 
 
 def _decodable(text: exp.Expression, prefix: str) -> exp.Expression:
@@ -669,7 +679,8 @@ def _matched_rows(condition: dict, source: str) -> exp.Select:
 
 
 def hunt_queries(hunt: Hunt) -> dict[str, exp.Select]:
-    """Per source frame a hunt hits, a SELECT of `tenant`, `record_id` of its hit rows (each once); raises
+    """Per source frame a hunt hits, a SELECT of `tenant`, `record_id` of its hit rows (a row twice when the frame
+    holds two versions of a record: conflicting duplicates); raises
     UnsupportedHunt naming the hunt when SQL cannot express it."""
     condition = hunt.condition
     source = condition.get("source", "events")
@@ -681,7 +692,7 @@ def hunt_queries(hunt: Hunt) -> dict[str, exp.Select]:
             from hunts import sql_travel
             return {source: sql_travel.travel_query(hunt, row_filter)}
         rows = _matched_rows(condition, source).subquery("_m", copy=False)
-        return {source: exp.select(_col("tenant"), _col("record_id")).distinct(copy=False).from_(rows, copy=False)}
+        return {source: exp.select(_col("tenant"), _col("record_id")).from_(rows, copy=False)}
     except UnsupportedHunt as error:
         raise UnsupportedHunt(hunt.id, error.reason) from None
     except ImportError as error:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
+from sqlglot import exp
 
 from hunts.model import Hunt
 from hunts.sql_compile import SOURCES, hunt_queries, sql_text
@@ -57,7 +58,7 @@ def run_duckdb(hunts: Iterable[Hunt], frames: Mapping[str, "pl.DataFrame | Path 
                 for tenant, record_id in connection.execute(sql_text(query, "duckdb")).fetchall()]
     finally:
         connection.close()
-    return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row")
+    return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row").unique(maintain_order=True)
 
 
 def run_spark(hunts: Iterable[Hunt], spark, tables: Iterable[str] = ()) -> pl.DataFrame:
@@ -71,10 +72,11 @@ def run_spark(hunts: Iterable[Hunt], spark, tables: Iterable[str] = ()) -> pl.Da
     labelled = _labelled(hunts)
     rows = []
     for start in range(0, len(labelled), SPARK_BATCH):
-        selects = [f"SELECT `tenant`, '{hunt_id}' AS hunt_id, '{source}' AS source, `record_id` FROM ({sql_text(query, 'spark')})"
+        selects = [exp.select(exp.column("tenant"), exp.Literal.string(hunt_id).as_("hunt_id"),
+                              exp.Literal.string(source).as_("source"), exp.column("record_id")).from_(query.subquery("_h"))
                    for hunt_id, source, query in labelled[start:start + SPARK_BATCH]]
-        rows += [tuple(row) for row in spark.sql(" UNION ALL ".join(selects)).collect()]
-    return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row")
+        rows += [tuple(row) for row in spark.sql(sql_text(exp.union(*selects, distinct=False), "spark")).collect()]
+    return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row").unique(maintain_order=True)
 
 
 def _spark_schema(frame: pl.DataFrame) -> str:

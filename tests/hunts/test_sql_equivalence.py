@@ -70,6 +70,7 @@ def test_sample_cases_give_the_same_hits_on_duckdb_as_on_polars(samples, full_pa
 def test_a_tenant_gets_the_hits_it_gets_alone(pack, samples):
     """Thresholds, first-seen and sets are per tenant: the same rows as two tenants give each the hits of one."""
     tenants = samples
+    pack = [hunt for hunt in pack if {"threshold", "first_seen", "in_set", "sequence", "travel"} & _keys(hunt.condition)]
     alone = {hit[1:] for hit in _found(run_duckdb(pack, {source: frame.filter(pl.col("tenant") == "case-a")
                                                          for source, frame in tenants.frames.items()}))}
     twice = {source: pl.concat([frame.filter(pl.col("tenant") == "case-a"),
@@ -78,7 +79,14 @@ def test_a_tenant_gets_the_hits_it_gets_alone(pack, samples):
     found = _found(run_duckdb(pack, twice))
     assert {hit[1:] for hit in found if hit[0] == "case-a"} == alone
     assert {hit[1:] for hit in found if hit[0] == "copy"} == alone
-    assert len(alone) > 50
+    assert len(alone) > 10
+
+
+def _keys(data: object) -> set[str]:
+    """Every key of a condition, nested ones too."""
+    if isinstance(data, dict):
+        return set(data).union(*(_keys(value) for value in data.values()))
+    return set().union(*(_keys(item) for item in data)) if isinstance(data, list) else set()
 
 
 @pytest.mark.parametrize(("pattern", "text", "matches"), [
