@@ -43,7 +43,7 @@ RECORDS = [
 ]
 #: Commands that print (the TUI's `open` is checked by tests/ui/test_inert.py).
 PRINTING = {"correlate", "enrich", "export", "hunt", "info", "ioc", "matrix", "report", "sql", "timeline", "cases",
-            "exposure"}
+            "exposure", "publish", "sweep"}
 
 
 @pytest.fixture
@@ -99,6 +99,9 @@ def test_no_command_prints_raw_control_or_bidi_characters(corpus, capsys, tmp_pa
         "cases": [["--case-dir", str(cases), "--format", fmt] for fmt in ("table", "json", "csv")],
         "exposure": [[str(log), *case, "--attacker-ip", "185.241.149.122", "--format", fmt]
                      for fmt in ("table", "json", "csv")],
+        "publish": [[*case, "--tenant", "hostile-tenant", str(tmp_path / f"store{CLEAR}")]],
+        "sweep": [[str(tmp_path / f"store{CLEAR}"), "--iocs", str(iocs), "-o", str(tmp_path / f"sweep{OSC52}"),
+                   "--format", fmt] for fmt in ("table", "json")],
     }
     log.with_name("other.jsonl").write_text(json.dumps({**RECORDS[0], "Id": "o1"}, ensure_ascii=False) + "\n")
     assert set(runs) == PRINTING

@@ -92,7 +92,8 @@ def test_attacker_text_in_a_hit_is_neutralised_in_the_csv(tmp_path):
     assert pl.read_parquet(tmp_path / "out" / "hits.parquet")["user_id"].to_list() == ["@SUM(1+1)"]
 
 
-def test_sweep_command_prints_the_tenants_and_exits_by_the_rules(samples, tmp_path, capsys):
+def test_sweep_command_prints_the_tenants_and_exits_by_the_rules(samples, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     iocs = tmp_path / "iocs.csv"
     iocs.write_text(IOC_CSV)
     store, out = str(samples.store), str(tmp_path / "out")

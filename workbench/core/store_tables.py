@@ -67,8 +67,11 @@ class DuckStore:
         self.frames: dict[str, str | pl.DataFrame] = {}
         for frame in FRAMES:
             columns = ", ".join(f'"{name}"' for name in table_schema(frame))
-            if is_uri(store) or any((Path(store) / frame).rglob("*.parquet")):
-                source = (f"read_parquet({_quoted(frame_glob(store, frame))}, hive_partitioning = true, "
+            parts = [] if is_uri(store) else sorted((Path(store) / frame).rglob("*.parquet"))
+            if is_uri(store) or parts:
+                # a local store's parts by name: its folder may be named like a pattern (`x[1]`)
+                files = _quoted(frame_glob(store, frame)) if is_uri(store) else f"[{', '.join(_quoted(str(part)) for part in parts)}]"
+                source = (f"read_parquet({files}, hive_partitioning = true, "
                           f"hive_types = {{'tenant': 'VARCHAR', 'day': 'VARCHAR'}}, union_by_name = true)")
                 chosen = f" WHERE tenant IN ({', '.join(map(_quoted, tenants))})" if tenants else ""
                 rows = f"SELECT {columns} FROM {source}{chosen}"
@@ -77,8 +80,6 @@ class DuckStore:
                     self.con.execute(f"COPY ({rows}) TO {_quoted(path)} (FORMAT parquet)")
                     rows = f"SELECT * FROM read_parquet({_quoted(path)})"
                     self.frames[frame] = path
-                else:
-                    self.frames[frame] = frame_glob(store, frame)
                 self.con.execute(f"CREATE VIEW {frame} AS {rows}")
             else:
                 self.frames[frame] = pl.DataFrame(schema=table_schema(frame))
@@ -97,8 +98,11 @@ class DuckStore:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def hunt_pairs(self, chosen: "list[hunts.Hunt]", enrichment: pl.DataFrame | None) -> pl.DataFrame:
-        """The hits of the hunts: (tenant, hunt_id, source, record_id)."""
+        """The hits of the hunts: (tenant, hunt_id, source, record_id); the store was opened `for_sweep`."""
         from hunts.sql_run import run_duckdb
+
+        if self._scratch is None:
+            raise StoreError("hunts run over a store opened for a sweep (open_store(..., for_sweep=True))")
 
         return run_duckdb(chosen, self.frames, enrichment)
 
