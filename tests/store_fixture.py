@@ -53,9 +53,9 @@ def samples(tmp_path_factory) -> SampleStore:
     return sample_store(tmp_path_factory.mktemp("sample_store"))
 
 
-def local_hunt_hits(case: Case) -> pl.DataFrame:
-    """`workbench hunt` on one case (bundled pack, no enrichment cache)."""
-    return case_hits(case.activity(), {}, hunt_pack({}), case=case)
+def local_hunt_hits(case: Case, pack: "list | None" = None) -> pl.DataFrame:
+    """`workbench hunt` on one case (the bundled pack, or `pack`; no enrichment cache)."""
+    return case_hits(case.activity(), {}, hunt_pack({}) if pack is None else pack, case=case)
 
 
 def local_ioc_matches(case: Case) -> pl.DataFrame:
