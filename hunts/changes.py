@@ -33,7 +33,8 @@ def _records(frame: pl.DataFrame, hits: pl.DataFrame, columns: list[str]) -> pl.
 
 def _audit_log_side(hits: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     hits = hits.filter(pl.col("source") == "events")
-    directory = events.filter(pl.col("workload").str.contains(r"(?i)^azureactivedirectory$"))
+    directory = (events.select("record_id", "case", "workload", "object_id")
+                 .filter(pl.col("workload").str.contains(r"(?i)^azureactivedirectory$")))
     records = _records(directory, hits, ["workload", "object_id"])
     return (hits.join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
             .select(*_HIT, "severity", "creation_time", "user_id", "techniques", _activity("operation").alias("_activity"),

@@ -14,7 +14,7 @@ import polars as pl
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt
 from hunts.predicates import by_value, decoded_columns, needed_columns, people_expr, predicate_expr
-from hunts.travel import columns_read as travel_columns, travelled
+from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
 from workbench.core.schema import RECORD_COLUMN
@@ -105,13 +105,18 @@ class Context:
         return self.set_rows(spec)["value"]
 
     def selected(self, condition: dict, columns: list[str] | None = None) -> pl.DataFrame:
-        """The rows (their `columns`, default all) a condition selects: its row filter, then its threshold and first-seen
-        (computed on the columns they read, over the rows the filter left)."""
+        """The rows (their `columns`, default all) a condition selects."""
+        return (self.events if columns is None else self.events.select(list(dict.fromkeys(columns)))).filter(
+            self.mask(condition))
+
+    def mask(self, condition: dict) -> pl.Series:
+        """Per row, whether a condition selects it: its row filter, then its threshold and first-seen (computed on
+        the columns they read, over the rows the filter left)."""
         kept = self.kept(condition)
         if kept.any() and ("threshold" in condition or "first_seen" in condition):
             counted = self.events.select(_aggregate_columns(condition)).filter(kept)
             kept = kept.scatter(kept.arg_true(), _aggregated(counted, condition, self.start))
-        return (self.events if columns is None else self.events.select(list(dict.fromkeys(columns)))).filter(kept)
+        return kept
 
     def kept(self, condition: dict) -> pl.Series:
         """Per row, whether it matches a row filter (operations, workloads, actors, where, any, none).
@@ -122,7 +127,7 @@ class Context:
         tests. A pass on the rows still in reads only the columns its tests name; the whole rows are filtered once,
         at the end.
         """
-        kept = _holds(self.events, _precomputed(condition))
+        kept = _holds(self.events, _precomputed(condition, self.index))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
         if kept.sum() >= self.events.height * INDEXED_SHARE:
             valued = lambda predicate: by_value(predicate, self.index)  # noqa: E731
@@ -151,13 +156,13 @@ class Context:
         return predicate_expr(predicate, self.in_set, self.hosting_ips, index)
 
 
-def _precomputed(condition: dict) -> list[pl.Expr]:
-    """A filter's tests of the precomputed columns: lower-cased operation and workload, the actor a person."""
+def _precomputed(condition: dict, index: ValueIndex) -> list[pl.Expr]:
+    """A filter's tests of the precomputed columns: lower-cased operation and workload (decided per distinct value),
+    the actor a person."""
     tests = [pl.lit(True)]
-    if condition.get("operations"):
-        tests.append(pl.col("_op").is_in([op.lower() for op in condition["operations"]]))
-    if condition.get("workloads"):
-        tests.append(pl.col("_workload").is_in([name.lower() for name in condition["workloads"]]))
+    for key, column in (("operations", "_op"), ("workloads", "_workload")):
+        if condition.get(key):
+            tests.append(index.match(column, pl.col(column).is_in([name.lower() for name in condition[key]])))
     if condition.get("actors", "people") == "people":
         tests.append(pl.col("_person"))
     return tests
@@ -297,8 +302,14 @@ def matching_rows(hunt: Hunt, context: Context) -> dict[str, pl.DataFrame]:
     owner = context.peers.get(source)
     if owner is None:
         return {}
-    matched = owner.selected(condition)
-    return {source: travelled(matched, condition["travel"], owner.enrichment) if "travel" in condition else matched}
+    if "travel" not in condition:
+        return {source: owner.selected(condition)}
+    spec = condition["travel"]  # compared on the columns it reads; the whole rows of the travel gathered after
+    kept = owner.mask(condition)
+    columns = list(dict.fromkeys([*travel_columns(source), *spec.get("by", SPEC_DEFAULTS["by"])]))
+    rows = owner.events.select(columns).filter(kept).with_columns(kept.arg_true().alias("_at"))
+    moved = travelled(rows, spec, owner.enrichment)
+    return {source: owner.events[moved["_at"]].with_columns(moved["_why"])}
 
 
 def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:

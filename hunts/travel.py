@@ -105,15 +105,21 @@ def travelled(frame: pl.DataFrame, spec: dict, enrichment: pl.DataFrame | None) 
     keyed = pl.all_horizontal(pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "") for column in by)
     located = (_located(frame, enrichment)
                .filter(keyed & pl.col("_lat").is_not_null() & pl.col("_lon").is_not_null() & pl.col("_city").is_not_null()))
-    # a key seen at one place only never travels (every distance 0): its rows are left out before the ordering
-    moved = located.group_by(by).agg(spread=(pl.col("_lat").max() != pl.col("_lat").min())
-                                     | (pl.col("_lon").max() != pl.col("_lon").min()))
-    located = located.join(moved.filter("spread").select(by), on=by, how="semi")
     previous = ("_lat", "_lon", "_city", "_country", "_acc", "_asn", "_org", "_v6", "client_ip", "creation_time")
-    located = located.select("record_id", *by, *previous).sort(*by, "creation_time", maintain_order=True)
-    # sorted by key: the previous row is the key's previous row where the key is the same (LAG ... PARTITION BY key)
-    same_key = pl.all_horizontal(pl.col(column) == pl.col(column).shift(1) for column in by)
-    paired = located.with_columns(pl.when(same_key).then(pl.col(name).shift(1)).alias(f"_p{name}") for name in previous)
+    located = located.select("record_id", *by, *previous).collect()
+    # The key's previous row (LAG ... PARTITION BY key ORDER BY creation_time), found on a narrow frame of numbers.
+    # Only a row whose place differs from its previous row's can be travel (every other distance is 0), so only
+    # those pairs are compared in full.
+    key = pl.col(by[0]) if len(by) == 1 else pl.concat_str(by, separator="\x1f")
+    ordered = located.select(key.cast(pl.String).cast(pl.Categorical).to_physical().alias("_k"), "creation_time",
+                             "_lat", "_lon", pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+    ordered = ordered.sort("creation_time", maintain_order=True).sort("_k", maintain_order=True)  # two stable one-key sorts
+    moved = (pl.col("_k") == pl.col("_k").shift(1)) & (
+        (pl.col("_lat") != pl.col("_lat").shift(1)) | (pl.col("_lon") != pl.col("_lon").shift(1)))
+    moves = ordered.select("_row", pl.col("_row").shift(1).alias("_prow"), moved.alias("_moved")).filter("_moved")
+    paired = pl.concat([located[moves["_row"]],
+                        located[moves["_prow"]].select(pl.col(name).alias(f"_p{name}") for name in previous)],
+                       how="horizontal").lazy()
     km = _distance_km(pl.col("_p_lat"), pl.col("_p_lon"), pl.col("_lat"), pl.col("_lon"))
     hours = ((pl.col("creation_time") - pl.col("_pcreation_time")).dt.total_seconds() / 3600).clip(lower_bound=MIN_HOURS)
     mobile = pl.lit(False)
