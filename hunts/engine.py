@@ -331,7 +331,7 @@ def hits_for(hunt: Hunt, matched: pl.DataFrame, context: Context, source: str = 
         pl.lit(source).alias("source"), *(pl.lit(first[key], pl.String).alias(key) for key in first),
         pl.lit(pl.Series([pairs], dtype=pl.List(PAIR))).first().alias("techniques"),
         why(hunt.condition, matched, context.peers[source]).alias("why"),
-    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).rechunk()  # one chunk per column: a select never re-aligns them
+    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
 
 
 def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
@@ -408,6 +408,6 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
             parts.append(hits_for(hunt, matched, peers[source], source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    hits = pl.concat(parts)
+    hits = pl.concat(parts, rechunk=True)  # one chunk per column: later selects never re-align them
     hits = one_finding_per_change(hits, {source: context.events for source, context in peers.items()})
     return hits.sort("creation_time", "hunt_id", "record_id", maintain_order=True)
