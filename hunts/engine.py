@@ -12,7 +12,7 @@ from typing import Iterable
 import polars as pl
 
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
-from hunts.model import Hunt
+from hunts.model import Hunt, has_key
 from hunts.predicates import by_value, decoded_columns, needed_columns, people_expr, predicate_expr
 from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
@@ -148,7 +148,8 @@ class Context:
                 tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
             if tests:
                 helpers = decoded_columns(set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set())
-                rows = self.events.select(_read_by(tests, helpers)).filter(kept).with_columns(helpers)
+                columns = pl.all() if has_key([where, any_of, none], "record") else _read_by(tests, helpers)
+                rows = self.events.select(columns).filter(kept).with_columns(helpers)
                 kept = kept.scatter(kept.arg_true(), _holds(rows, tests))
         return kept
 
@@ -173,15 +174,10 @@ def _holds(frame: pl.DataFrame, tests: list[pl.Expr]) -> pl.Series:
     return frame.with_columns(pl.all_horizontal(tests).fill_null(False).alias("_holds"))["_holds"]
 
 
-def _read_by(tests: list[pl.Expr], helpers: list[pl.Expr]) -> list[str] | pl.Expr:
-    """The columns some tests and helper columns read: all of them when one reads the record's text (a selector)."""
-    names: set[str] = set()
-    for expr in (*tests, *helpers):
-        roots = expr.meta.root_names()
-        if not roots or any(not isinstance(name, str) for name in roots):
-            return pl.all()
-        names.update(roots)
-    return sorted(names - {helper.meta.output_name() for helper in helpers})
+def _read_by(tests: list[pl.Expr], helpers: list[pl.Expr]) -> list[str]:
+    """The columns some tests and the helper columns they read name (a test of the record's text reads them all)."""
+    names = {name for expr in (*tests, *helpers) for name in expr.meta.root_names()}
+    return sorted(names - {helper.meta.output_name() for helper in helpers}) or ["record_id"]  # a literal: any column
 
 
 def _duration(text: str) -> pl.Expr:

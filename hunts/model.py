@@ -54,7 +54,7 @@ class Hunt:
     @property
     def reads_enrichment(self) -> bool:
         """Whether a predicate of the condition reads the IP enrichment (silent until the IPs are looked up)."""
-        return _has_key(self.condition, "enrichment")
+        return has_key(self.condition, "enrichment")
 
     @property
     def severity_rank(self) -> int:
@@ -62,8 +62,8 @@ class Hunt:
         return SEVERITIES.index(self.severity)
 
 
-def _has_key(data: object, key: str) -> bool:
+def has_key(data: object, key: str) -> bool:
     """Whether `key` is a key of `data` or of any dict nested in it."""
     if isinstance(data, dict):
-        return key in data or any(_has_key(value, key) for value in data.values())
-    return isinstance(data, list) and any(_has_key(item, key) for item in data)
+        return key in data or any(has_key(value, key) for value in data.values())
+    return isinstance(data, list) and any(has_key(item, key) for item in data)
