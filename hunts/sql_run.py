@@ -75,7 +75,8 @@ def run_spark(hunts: Iterable[Hunt], spark, tables: Iterable[str] = ()) -> pl.Da
         selects = [exp.select(exp.column("tenant"), exp.Literal.string(hunt_id).as_("hunt_id"),
                               exp.Literal.string(source).as_("source"), exp.column("record_id")).from_(query.subquery("_h"))
                    for hunt_id, source, query in labelled[start:start + SPARK_BATCH]]
-        rows += [tuple(row) for row in spark.sql(sql_text(exp.union(*selects, distinct=False), "spark")).collect()]
+        query = exp.union(*selects, distinct=False) if len(selects) > 1 else selects[0]
+        rows += [tuple(row) for row in spark.sql(sql_text(query, "spark")).collect()]
     return pl.DataFrame(rows, schema=HIT_PAIRS, orient="row").unique(maintain_order=True)
 
 
