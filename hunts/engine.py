@@ -124,15 +124,15 @@ class Context:
         Cheapest first: over all rows, the precomputed columns (operation, workload, actor kind); where many rows are
         left, over all rows too, the predicates one column's value decides, each decided once per distinct value
         (`ValueIndex`); then, on the rows still in, the other tests on plain columns; then the JSON decoding and its
-        tests. A pass on the rows still in reads only the columns its tests name; the whole rows are filtered once,
-        at the end.
+        tests. A pass on the rows still in reads only the columns its tests name (`selected` filters whole rows once).
         """
         kept = _holds(self.events, _precomputed(condition, self.index))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
-        if kept.sum() >= self.events.height * INDEXED_SHARE:
-            valued = lambda predicate: by_value(predicate, self.index)  # noqa: E731
-        else:
-            valued = lambda predicate: False  # noqa: E731
+        by_values = kept.sum() >= self.events.height * INDEXED_SHARE
+
+        def valued(predicate: dict) -> bool:
+            return by_values and by_value(predicate, self.index)
+
         everywhere = [self._expr(p, self.index) for p in where if valued(p)]
         everywhere += [~self._expr(p, self.index) for p in none if valued(p)]
         if any_of and all(valued(p) for p in any_of):
