@@ -55,7 +55,8 @@ def _places(enrichment: pl.DataFrame | None) -> pl.DataFrame:
 
 def _located(frame: pl.DataFrame, enrichment: pl.DataFrame | None) -> pl.LazyFrame:
     """The frame with one place per row: `_lat`, `_lon`, `_city`, `_country`, `_acc`, `_asn`, `_org`, `_v6`."""
-    rows = frame.lazy().join(_places(enrichment).lazy(), left_on="client_ip", right_on="_ip", how="left")
+    rows = frame.lazy().join(_places(enrichment).lazy(), left_on="client_ip", right_on="_ip", how="left",
+                             maintain_order="left")  # ties in time keep the frame's order
     own = {name: pl.col(name) if name in frame.columns else pl.lit(None) for name in OWN_PLACE}
     has_own = own["latitude"].is_not_null() & own["longitude"].is_not_null()
 
