@@ -2,6 +2,7 @@
 by tenant and day, adds nothing twice, records which case published which tenant, and refuses rows it cannot file."""
 
 import json
+import sys
 
 import duckdb
 import polars as pl
@@ -107,9 +108,12 @@ def test_an_organization_id_that_is_not_a_folder_name_is_refused(tmp_path):
     assert not (tmp_path / "store" / "events").exists() and not (tmp_path / "outside").exists()
 
 
-def test_publishing_to_an_object_store_says_how(samples):
-    with pytest.raises(StoreError, match="copy the folder to the object store"):
-        publish(samples.cases["case-a"], "s3://bucket/store")
+def test_publishing_to_a_uri_without_pyspark_names_the_extra(samples, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # what an install without the extra gives
+    case_dir = str(samples.cases["case-a"].root.parent)
+    assert main(["publish", "--case", "case-a", "--case-dir", case_dir, (tmp_path / "store").as_uri()]) == 2
+    assert "pip install '.[spark]'" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
 
 
 def test_publish_command(samples, tmp_path, capsys):
@@ -121,9 +125,10 @@ def test_publish_command(samples, tmp_path, capsys):
     assert "events 0, sign_ins 0, directory_audits 0, messages 0" in capsys.readouterr().err
     assert json.loads((store / CASES_FILE).read_text())[TENANT_A][0]["case"] == "case-a"
     assert main(["publish", "--case", "no-such-case", "--case-dir", case_dir, str(store)]) == 2
-    assert main(["publish", "--case", "case-a", "--case-dir", case_dir, "s3://bucket/x"]) == 2
+    assert main(["publish", "--case", "case-a", "--case-dir", case_dir, "--master", "local[2]", str(store)]) == 2
     assert main(["publish", "--case", "case-a", "--case-dir", case_dir, "--tenant", "../x", str(store)]) == 2
-    assert "no case named 'no-such-case'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no case named 'no-such-case'" in err and "Spark writes a STORE given as a URI" in err
     with pytest.raises(SystemExit) as shown:
         main(["publish", "--help"])
     assert shown.value.code == 0

@@ -44,9 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", metavar="STORE", help="the tenant store: a folder, or a URI Spark reads")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the sweep's output")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb", help="SQL engine (default: duckdb)")
-    parser.add_argument("--master", metavar="URL",
-                        help="Spark master: local[N], spark://host:7077, yarn... (default: local[2])")
-    parser.add_argument("--conf", action="append", default=[], metavar="K=V", help="a Spark setting (repeatable)")
+    add_spark_arguments(parser)
     add_hunts_argument(parser)
     parser.add_argument("--sigma", action="append", type=Path, default=[], metavar="DIR",
                         help="folder of Sigma rules run as hunts (repeatable); adds to the config's sigma_dirs")
@@ -59,10 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser, ("table", "json"))  # json: summary.json
 
 
-def spark_conf(items: list[str], engine: str, master: str | None) -> dict[str, str]:
-    """The --conf K=V settings as a dict; a UsageError for a malformed one, or for Spark settings without Spark."""
-    if engine != "spark" and (items or master):
-        raise UsageError("--master and --conf are Spark settings: give them with --engine spark")
+def add_spark_arguments(parser: argparse.ArgumentParser) -> None:
+    """--master URL and --conf K=V (repeatable): where Spark runs and its settings."""
+    parser.add_argument("--master", metavar="URL",
+                        help="Spark master: local[N], spark://host:7077, yarn... (default: local[2])")
+    parser.add_argument("--conf", action="append", default=[], metavar="K=V", help="a Spark setting (repeatable)")
+
+
+def spark_settings(items: list[str]) -> dict[str, str]:
+    """The --conf K=V settings as a dict; a UsageError for a malformed one."""
     conf = {}
     for item in items:
         key, equals, value = item.partition("=")
@@ -70,6 +73,13 @@ def spark_conf(items: list[str], engine: str, master: str | None) -> dict[str, s
             raise UsageError(f"--conf {item!r}: give KEY=VALUE, such as --conf spark.executor.memory=8g")
         conf[key.strip()] = value
     return conf
+
+
+def spark_conf(items: list[str], engine: str, master: str | None) -> dict[str, str]:
+    """The --conf K=V settings as a dict; a UsageError for a malformed one, or for Spark settings without Spark."""
+    if engine != "spark" and (items or master):
+        raise UsageError("--master and --conf are Spark settings: give them with --engine spark")
+    return spark_settings(items)
 
 
 def _table(summary: dict) -> None:

@@ -1,14 +1,16 @@
 """Provides the tenant store (DESIGN §7): every frame of many cases as Hive-partitioned Parquet that DuckDB and Spark
-read as tables, `FRAME/tenant=<organization_id>/day=<YYYY-MM-DD>/part-<hash>.parquet`.
+read as tables, `FRAME/tenant=<organization_id>/day=<YYYY-MM-DD>/part-<...>.parquet`.
 
 The files hold the frames' declared columns (§2b, §3: text, integers, floats, booleans, UTC microsecond times) with
 the original record; `tenant` and `day` are in the folder names only, as Hive partitioning has them. Publishing is
-idempotent: a row whose record id the partition already holds is not written again, and a part is named by a hash
-of its rows' record ids, so a publish repeated after a crash writes the same file. Each part is written aside and
-renamed into place, under the store's writer lock. `_cases.json` says which local case published which tenant.
+idempotent: a row whose record id the partition already holds is not written again. `_cases.json` at the store's
+root says which local case published which tenant.
 
-A store on an object store (`s3://`, `abfss://`, `gs://`) is read by Spark through its own connectors; publishing
-writes a folder, which is copied there with the cloud's own tool (README, "Beyond one machine").
+STORE is a folder or a URI. Into a folder, a part is named by a hash of its rows' record ids (a publish repeated
+after a crash writes the same file), written aside and renamed into place, under the store's writer lock. A URI
+(`s3a://`, `abfss://`, `gs://`, `file://`) is written by Spark through its own connectors (spark_publish.py), and
+its `_cases.json` is read and written through Spark's file systems: a sweep on Spark names the local cases, one
+on DuckDB does not.
 """
 
 import hashlib
@@ -44,14 +46,6 @@ def is_uri(store: str | Path) -> bool:
 def frame_glob(store: str | Path, frame: str) -> str:
     """The glob of every Parquet part of a frame of the store (all tenants and days)."""
     return f"{str(store).rstrip('/')}/{frame}/**/*.parquet"
-
-
-def local_root(store: str | Path) -> Path:
-    """The folder of a local store; a URI is refused with how to publish to it."""
-    if is_uri(store):
-        raise StoreError(f"{store}: publishing writes a local folder; publish there and copy the folder to the object "
-                         f"store with its own tool (aws s3 sync, azcopy, gcloud storage rsync); sweeps read it in place")
-    return Path(store)
 
 
 def _organization_ids(case: Case) -> list[str]:
@@ -113,14 +107,19 @@ def _publish_frame(rows: pl.DataFrame, root: Path, frame: str) -> int:
     return added
 
 
-def cases_by_tenant(store: str | Path) -> dict[str, list[dict]]:
+def cases_by_tenant(store: str | Path, spark=None) -> dict[str, list[dict]]:
     """Per tenant, the local cases that published it (`case`, `case_dir`, `published`), oldest first; empty for a
-    store on an object store or one without the file."""
-    if is_uri(store):
-        return {}
-    path = Path(store) / CASES_FILE
+    store without the file. A URI store's file is read through the Spark session `spark`, else the one this thread
+    runs; without one (a sweep on DuckDB) the store's cases are unknown: empty."""
+    path = f"{str(store).rstrip('/')}/{CASES_FILE}"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if is_uri(store):
+            from workbench.core.spark_publish import store_file_text
+
+            text = store_file_text(path, spark)
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        return json.loads(text) if text is not None else {}
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:
@@ -133,33 +132,51 @@ def case_of_tenant(store: str | Path, tenant: str) -> str | None:
     return published[-1]["case"] if published else None
 
 
-def _record_cases(root: Path, case: Case, tenants: set[str]) -> None:
-    known = cases_by_tenant(root)
+def cases_json(known: dict[str, list[dict]], case: Case, tenants: set[str]) -> str:
+    """The store's case list `known` with `case` as the latest publisher of `tenants`, as the text of `_cases.json`."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     for tenant in tenants:
         entries = [entry for entry in known.get(tenant, []) if entry["case"] != case.name]
         known[tenant] = [*entries, {"case": case.name, "case_dir": str(case.root.parent), "published": now}]
-    write_atomic(root / CASES_FILE, lambda handle: json.dump(dict(sorted(known.items())), handle, indent=1))
+    return json.dumps(dict(sorted(known.items())), indent=1)
 
 
-def publish(case: Case, store: str | Path, tenant: str | None = None) -> dict[str, int]:
-    """Publish every frame of a loaded case into the store; returns the rows added per frame (0 for rows the store
-    already holds). Rows without an organization id take `tenant`, else the case's one organization id; with
-    neither, nothing is written and StoreError names the rows."""
-    root = local_root(store)
+def publishable(case: Case, tenant: str | None) -> dict[str, pl.DataFrame]:
+    """Every frame of a loaded case with its `tenant` and `day`: rows without an organization id take `tenant`, else
+    the case's one organization id; StoreError names the rows that cannot be published."""
     if tenant is not None and not TENANT_NAME.fullmatch(tenant):
         raise StoreError(f"tenant {tenant!r}: use letters, digits and . _ - @ + only")
     if not case.exists:
         raise StoreError(f"case {case.name} has not been loaded")
     ids = _organization_ids(case)
     fallback = tenant or (ids[0] if len(ids) == 1 else None)
-    frames = {frame: _with_partitions(case.scan(with_audit_data=True, frame=frame).collect(), frame, fallback, case)
-              for frame in FRAMES}
+    return {frame: _with_partitions(case.scan(with_audit_data=True, frame=frame).collect(), frame, fallback, case)
+            for frame in FRAMES}
+
+
+def frame_tenants(frames: dict[str, pl.DataFrame]) -> set[str]:
+    """The tenants the rows of `publishable` frames belong to."""
+    return set().union(*(set(rows["tenant"].unique().to_list()) for rows in frames.values()))
+
+
+def publish(case: Case, store: str | Path, tenant: str | None = None, master: str | None = None,
+            conf: dict | None = None) -> dict[str, int]:
+    """Publish every frame of a loaded case into the store (a folder, or a URI written by Spark on `master` with the
+    settings `conf`); returns the rows added per frame (0 for rows the store already holds). Rows without an
+    organization id take `tenant`, else the case's one organization id; with neither, nothing is written and
+    StoreError names the rows."""
+    if is_uri(store):
+        from workbench.core.spark_publish import publish_to_uri
+
+        return publish_to_uri(case, str(store), tenant, master, conf)
+    root = Path(store)
+    frames = publishable(case, tenant)
     with writer_lock(root):
         added = {frame: _publish_frame(rows, root, frame) for frame, rows in frames.items()}
-        tenants = set().union(*(set(rows["tenant"].unique().to_list()) for rows in frames.values()))
+        tenants = frame_tenants(frames)
         if tenants:
-            _record_cases(root, case, tenants)
+            text = cases_json(cases_by_tenant(root), case, tenants)
+            write_atomic(root / CASES_FILE, lambda handle: handle.write(text))
     return added
 
 
