@@ -75,7 +75,7 @@ def same_change_pairs(hits: pl.DataFrame, frames: dict[str, pl.DataFrame]) -> pl
 
 
 def one_finding_per_change(hits: pl.DataFrame, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The hits with each same-change pair kept once (see the module's docstring); the kept hit's `why` names the
+    """The hits, in their order, with each same-change pair kept once (see the module's docstring); the kept hit's `why` names the
     other record."""
     pairs = same_change_pairs(hits, frames)
     if pairs.height == 0:
@@ -96,6 +96,6 @@ def one_finding_per_change(hits: pl.DataFrame, frames: dict[str, pl.DataFrame]) 
         pl.concat_str([pl.lit("same change as "), pl.col("_drop_source"), pl.lit(" "), pl.col("_drop_record_id"),
                        pl.lit(" ("), pl.col("_drop_hunt_id"), pl.lit(")")]).unique(maintain_order=True)
         .str.join("; ").alias("_same"))
-    kept = hits.join(dropped, on=_HIT, how="anti", nulls_equal=True)
+    kept = hits.join(dropped, on=_HIT, how="anti", nulls_equal=True, maintain_order="left")
     return kept.join(notes, on=_HIT, how="left", maintain_order="left", nulls_equal=True).with_columns(
         pl.concat_str([pl.col("why"), pl.col("_same")], separator="; ", ignore_nulls=True).alias("why")).drop("_same")

@@ -319,15 +319,21 @@ def _pairs(hunt: Hunt) -> list[dict]:
 
 
 def hits_for(hunt: Hunt, matched: pl.DataFrame, context: Context, source: str = "events") -> pl.DataFrame:
-    """One hit row per matched row of the source: the hunt, its ATT&CK pairs, the row, and what matched."""
-    pairs = _pairs(hunt)
-    first = pairs[0]
+    """One hit row per matched row of the source: the hunt's id, the source, the row, and what matched (the hunt's
+    own columns are added to all hits at once, `with_hunt_columns`)."""
     return matched.select(_HIT_COLUMNS[source]).with_columns(
-        pl.lit(hunt.id).alias("hunt_id"), pl.lit(hunt.title).alias("title"), pl.lit(hunt.severity).alias("severity"),
-        pl.lit(source).alias("source"), *(pl.lit(first[key], pl.String).alias(key) for key in first),
-        pl.lit(pl.Series([pairs], dtype=pl.List(PAIR))).first().alias("techniques"),
-        why(hunt.condition, matched, context.peers[source]).alias("why"),
-    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
+        pl.lit(hunt.id).alias("hunt_id"), pl.lit(source).alias("source"),
+        why(hunt.condition, matched, context.peers[source]).alias("why"))
+
+
+def with_hunt_columns(hits: pl.DataFrame, hunts: Iterable[Hunt]) -> pl.DataFrame:
+    """The hits with their hunt's title, severity and ATT&CK pairs (the first in the tactic and technique columns),
+    joined by hunt id in one pass (a per-hunt list of pairs repeated on each of half a million hits costs more)."""
+    rows = [{"hunt_id": hunt.id, "title": hunt.title, "severity": hunt.severity, **pairs[0], "techniques": pairs}
+            for hunt, pairs in ((hunt, _pairs(hunt)) for hunt in {hunt.id: hunt for hunt in hunts}.values())]
+    columns = {name: HIT_SCHEMA[name] for name in ("hunt_id", "title", "severity", *PAIR.to_schema(), "techniques")}
+    table = pl.DataFrame(rows, schema=columns)
+    return hits.join(table, on="hunt_id", how="left", maintain_order="left").select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
 
 
 def hit_pairs(hits: pl.DataFrame) -> pl.DataFrame:
@@ -392,6 +398,7 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
     """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) they read: one row
     per (hunt, record), in time order, a directory change the audit log and the directory audits both record
     counted once (`same_change`)."""
+    hunts = list(hunts)
     peers: dict[str, Context] = {}
     for source, rows in {"events": events, **(others or {})}.items():
         if rows is not None and rows.height:  # no rows of that source (and no time baseline): no context
@@ -404,6 +411,6 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
             parts.append(hits_for(hunt, matched, peers[source], source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    hits = pl.concat(parts, rechunk=True)  # one chunk per column: later selects never re-align them
-    hits = one_finding_per_change(hits, {source: context.events for source, context in peers.items()})
-    return hits.sort("creation_time", "hunt_id", "record_id", maintain_order=True)
+    hits = pl.concat(parts).sort("creation_time", "hunt_id", "record_id", maintain_order=True)  # one chunk a column
+    hits = with_hunt_columns(hits, hunts)  # keeps the order
+    return one_finding_per_change(hits, {source: context.events for source, context in peers.items()})

@@ -104,23 +104,25 @@ def travelled(frame: pl.DataFrame, spec: dict, enrichment: pl.DataFrame | None) 
     by = spec["by"]
     words = [word.lower() for word in spec["mobile_as_orgs"]]
     keyed = pl.all_horizontal(pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "") for column in by)
-    located = (_located(frame, enrichment)
-               .filter(keyed & pl.col("_lat").is_not_null() & pl.col("_lon").is_not_null() & pl.col("_city").is_not_null()))
-    previous = ("_lat", "_lon", "_city", "_country", "_acc", "_asn", "_org", "_v6", "client_ip", "creation_time")
-    located = located.select("record_id", *by, *previous).collect()
-    # The key's previous row (LAG ... PARTITION BY key ORDER BY creation_time), found on a narrow frame of numbers.
-    # Only a row whose place differs from its previous row's can be travel (every other distance is 0), so only
-    # those pairs are compared in full.
+    rows = frame.with_row_index("_row")
+    # The key's previous row (LAG ... PARTITION BY key ORDER BY creation_time), found on a narrow frame of numbers
+    # (the places' texts are left uncomputed there). Only a row whose place differs from its previous row's can be
+    # travel (every other distance is 0), so only those pairs are located in full and compared.
     key = pl.col(by[0]) if len(by) == 1 else pl.concat_str(by, separator="\x1f")
-    ordered = located.select(key.cast(pl.String).cast(pl.Categorical).to_physical().alias("_k"), "creation_time",
-                             "_lat", "_lon", pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+    ordered = (_located(rows, enrichment)
+               .filter(keyed & pl.col("_lat").is_not_null() & pl.col("_lon").is_not_null() & pl.col("_city").is_not_null())
+               .select(key.cast(pl.String).cast(pl.Categorical).to_physical().alias("_k"), "creation_time", "_lat",
+                       "_lon", "_row").collect())
     ordered = ordered.sort("creation_time", maintain_order=True).sort("_k", maintain_order=True)  # two stable one-key sorts
     moved = (pl.col("_k") == pl.col("_k").shift(1)) & (
         (pl.col("_lat") != pl.col("_lat").shift(1)) | (pl.col("_lon") != pl.col("_lon").shift(1)))
     moves = ordered.select("_row", pl.col("_row").shift(1).alias("_prow"), moved.alias("_moved")).filter("_moved")
-    paired = pl.concat([located[moves["_row"]],
-                        located[moves["_prow"]].select(pl.col(name).alias(f"_p{name}") for name in previous)],
-                       how="horizontal").lazy()
+    previous = ("_lat", "_lon", "_city", "_country", "_acc", "_asn", "_org", "_v6", "client_ip", "creation_time")
+    places = _located(rows[pl.concat([moves["_row"], moves["_prow"]]).unique().sort()], enrichment).select(
+        "_row", *previous).collect()
+    paired = (moves.lazy().join(places.lazy(), on="_row")
+              .join(places.lazy().select(pl.col(name).alias(f"_p{name}") for name in places.columns),
+                    left_on="_prow", right_on="_p_row"))
     km = _distance_km(pl.col("_p_lat"), pl.col("_p_lon"), pl.col("_lat"), pl.col("_lon"))
     hours = ((pl.col("creation_time") - pl.col("_pcreation_time")).dt.total_seconds() / 3600).clip(lower_bound=MIN_HOURS)
     mobile = pl.lit(False)
@@ -141,8 +143,8 @@ def travelled(frame: pl.DataFrame, spec: dict, enrichment: pl.DataFrame | None) 
                 _elapsed_text((pl.col("creation_time") - pl.col("_pcreation_time")).dt.total_seconds() / 60),
                 pl.lit(" = "), (pl.col("_km") / pl.col("_hours")).round(0).cast(pl.Int64).cast(pl.String),
                 pl.lit(f" km/h (over {spec['speed_kmh']})")]).alias("_why"))
-            .select("record_id", "_why").collect())
-    return frame.join(hits, on="record_id", how="inner", maintain_order="left")
+            .select("_row", "_why").sort("_row").collect())
+    return frame[hits["_row"]].with_columns(hits["_why"])
 
 
 def check_travel(spec: object, path: str, columns: tuple[str, ...]) -> list[tuple[str, str]]:

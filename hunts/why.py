@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from hunts.model import has_key
 from hunts.predicates import decoded_columns, needed_columns, predicate_expr, subject_expr
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 #: Characters kept of one matched value.
 VALUE_CHARS = 120
+#: Matched rows from which a text that reads only plain columns is written per distinct value rather than per row.
+DISTINCT_FROM = 10_000
 
 
 def _text(*parts: str | pl.Expr) -> pl.Expr:
@@ -99,17 +102,41 @@ def _aggregate_said(condition: dict) -> list[pl.Expr]:
     return parts
 
 
+def _plain_columns(condition: dict, predicates: list[dict], parts: list[pl.Expr]) -> list[str] | None:
+    """The columns of the matched rows the text reads, when it reads only their values (no decoded JSON, no record
+    text, no per-row travel or sequence text); None otherwise."""
+    if any(needed_columns(predicate) for predicate in predicates) or has_key(predicates, "record") or "travel" in condition:
+        return None
+    names = {name for part in parts for name in part.meta.root_names() if not name.startswith("_joined")}
+    keys = {predicate["in_set"]["key"] for predicate in predicates if "in_set" in predicate}
+    return sorted(names | keys) or None
+
+
+def _said_rows(predicates: list[dict], parts: list[pl.Expr], rows: pl.DataFrame, context: "Context") -> pl.Series:
+    """Per row of `rows`, the text of the parts (with the set joins and decoded columns they read)."""
+    needs = set().union(*(needed_columns(predicate) for predicate in predicates))
+    joined = [_joined(rows, p["in_set"], context).alias(f"_joined{i}") for i, p in enumerate(predicates) if "in_set" in p]
+    return rows.with_columns(*joined, *decoded_columns(needs)).select(
+        pl.concat_str(parts, separator="; ", ignore_nulls=True).alias("why"))["why"]
+
+
 def why(condition: dict, matched: pl.DataFrame, context: "Context") -> pl.Series:
-    """Per row of `matched` (rows of the context's source the condition selected), what matched, as text."""
+    """Per row of `matched` (rows of the context's source the condition selected), what matched, as text.
+
+    When the text depends only on a few columns' values, it is written once per distinct combination of them and
+    joined back to the rows (a rule that flags half a million sign-ins says the same few things)."""
     if matched.height == 0:
         return pl.Series("why", [], dtype=pl.String)
     if "sequence" in condition:
         return matched["_why"].alias("why")
     predicates = [*condition.get("where", []), *condition.get("any", [])]
-    needs = set().union(*(needed_columns(predicate) for predicate in predicates))
-    joined = [_joined(matched, p["in_set"], context).alias(f"_joined{i}") for i, p in enumerate(predicates) if "in_set" in p]
     parts = [_said(predicate, context, index) for index, predicate in enumerate(predicates)] + _aggregate_said(condition)
     if not parts:  # operations alone
         parts = [_text("operation=", pl.col("operation"))] if "operation" in matched.columns else [pl.lit(None)]
-    return matched.with_columns(*joined, *decoded_columns(needs)).select(
-        pl.concat_str(parts, separator="; ", ignore_nulls=True).alias("why"))["why"]
+    columns = _plain_columns(condition, predicates, parts)
+    if columns is None or matched.height < DISTINCT_FROM:
+        return _said_rows(predicates, parts, matched, context)
+    rows = matched.select(columns)
+    distinct = rows.unique()
+    said = distinct.with_columns(_said_rows(predicates, parts, distinct, context))
+    return rows.join(said, on=columns, how="left", maintain_order="left", nulls_equal=True)["why"]

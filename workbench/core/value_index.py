@@ -12,12 +12,31 @@ import polars as pl
 
 #: Rows sampled to judge whether a column is worth indexing.
 SAMPLE = 10_000
+#: At most this many distinct values in the sample: the sample probably holds all of them, tried first.
+FEW = 100
 
 
 def _mostly_distinct(series: pl.Series) -> bool:
     """Whether more than half the values of `series` (nulls aside) are distinct from each other."""
-    present = series.drop_nulls()
-    return present.n_unique() > present.len() // 2
+    return series.n_unique() > series.len() // 2
+
+
+def _coded(series: pl.Series, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(distinct values in their own type, each row's code into them; null for a null).
+
+    Numbers and booleans are coded by binary search in their sorted values (no text made of a million of them); text
+    is cast to an enum of its values, first of the sample's values when it has few (one pass when it holds them all).
+    """
+    if series.dtype.is_integer() or series.dtype == pl.Boolean:
+        values = series.unique().drop_nulls().sort()
+        return values, values.search_sorted(series).scatter(series.is_null().arg_true(), None)
+    if sample.n_unique() <= FEW:
+        values = sample.unique()
+        codes = series.cast(pl.Enum(values), strict=False)
+        if codes.null_count() == series.null_count():
+            return values, codes.to_physical()
+    values = series.unique().drop_nulls()
+    return values, series.cast(pl.Enum(values)).to_physical()
 
 
 class ValueIndex:
@@ -32,13 +51,16 @@ class ValueIndex:
         """(distinct values, row codes) of `column`; None when most of its values are distinct (nothing to gain)."""
         with self._lock:
             if column not in self._columns:
-                series = self.frame[column].cast(pl.String)
+                series = self.frame[column]
+                if not (series.dtype.is_integer() or series.dtype == pl.Boolean):
+                    series = series.cast(pl.String)
                 self._columns[column] = None
-                if _mostly_distinct(series.sample(min(SAMPLE, series.len()), seed=0)):
+                sample = series.sample(min(SAMPLE, series.len()), seed=0).drop_nulls()
+                if _mostly_distinct(sample):
                     return None  # judged on a sample first: finding all distinct values of such a column is the cost
-                values = series.unique().drop_nulls()
+                values, codes = _coded(series, sample)
                 if values.len() <= (series.len() - series.null_count()) // 2:
-                    self._columns[column] = (values.to_frame(), series.cast(pl.Enum(values)).to_physical())
+                    self._columns[column] = (values.cast(pl.String).to_frame(), codes)
             return self._columns[column]
 
     def covers(self, column: str) -> bool:
