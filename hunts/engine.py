@@ -288,9 +288,10 @@ def _sequence(context: Context, steps: list[dict], flag: str, default: str) -> d
     return matched
 
 
-def matching_rows(hunt: Hunt, context: Context) -> dict[str, pl.DataFrame]:
+def matching_rows(hunt: Hunt, context: Context, for_hits: bool = False) -> dict[str, pl.DataFrame]:
     """The rows one hunt flags in each source it flags (rows of the sources' frames, helper columns included; a
-    sequence's rows carry what they were joined with in `_why`). `context` is the hunt's source's or any peer's."""
+    sequence's rows carry what they were joined with in `_why`). `context` is the hunt's source's or any peer's.
+    With `for_hits`, a filter's rows carry only the columns its hits and their `why` read."""
     condition = hunt.condition
     source = condition.get("source", "events")
     if "sequence" in condition:
@@ -299,13 +300,25 @@ def matching_rows(hunt: Hunt, context: Context) -> dict[str, pl.DataFrame]:
     if owner is None:
         return {}
     if "travel" not in condition:
-        return {source: owner.selected(condition)}
+        return {source: owner.selected(condition, _hit_reads(condition, owner) if for_hits else None)}
     spec = condition["travel"]  # compared on the columns it reads; the whole rows of the travel gathered after
     kept = owner.mask(condition)
     columns = list(dict.fromkeys([*travel_columns(source), *spec.get("by", SPEC_DEFAULTS["by"])]))
     rows = owner.events.select(columns).filter(kept).with_columns(kept.arg_true().alias("_at"))
     moved = travelled(rows, spec, owner.enrichment)
     return {source: owner.events[moved["_at"]].with_columns(moved["_why"])}
+
+
+def _hit_reads(condition: dict, owner: Context) -> list[str] | None:
+    """The columns of the owner's frame a filter's hits and their `why` read (None: all of them, for a test of the
+    record's text)."""
+    if has_key(condition, "record"):
+        return None
+    predicates = [*condition.get("where", []), *condition.get("any", [])]
+    decoded = decoded_columns(set().union(*(needed_columns(predicate) for predicate in predicates)))
+    reads = {name for expr in [*_HIT_COLUMNS[owner.source], *decoded] for name in expr.meta.root_names()}
+    reads |= _named_columns(condition, owner.source, owner.source) | {"operation", "client_ip"}
+    return [name for name in owner.events.columns if name in reads]
 
 
 def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:
@@ -407,7 +420,7 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
     for hunt in hunts:
         if not peers:
             break
-        for source, matched in matching_rows(hunt, next(iter(peers.values()))).items():
+        for source, matched in matching_rows(hunt, next(iter(peers.values())), for_hits=True).items():
             parts.append(hits_for(hunt, matched, peers[source], source))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)

@@ -113,7 +113,9 @@ def travelled(frame: pl.DataFrame, spec: dict, enrichment: pl.DataFrame | None) 
                .filter(keyed & pl.col("_lat").is_not_null() & pl.col("_lon").is_not_null() & pl.col("_city").is_not_null())
                .select(key.cast(pl.String).cast(pl.Categorical).to_physical().alias("_k"), "creation_time", "_lat",
                        "_lon", "_row").collect())
-    ordered = ordered.sort("creation_time", maintain_order=True).sort("_k", maintain_order=True)  # two stable one-key sorts
+    if not ordered["creation_time"].is_sorted():  # a case's frames are in time order already
+        ordered = ordered.sort("creation_time", maintain_order=True)
+    ordered = ordered.sort("_k", maintain_order=True)  # stable: each key's rows stay in time order
     moved = (pl.col("_k") == pl.col("_k").shift(1)) & (
         (pl.col("_lat") != pl.col("_lat").shift(1)) | (pl.col("_lon") != pl.col("_lon").shift(1)))
     moves = ordered.select("_row", pl.col("_row").shift(1).alias("_prow"), moved.alias("_moved")).filter("_moved")
