@@ -3,6 +3,7 @@ ModifiedProperties of the directory audits read with `modified` like the audit l
 
 import re
 
+import polars as pl
 
 from hunts.conditions import check_condition
 from hunts.engine import Context, matching_events
@@ -65,3 +66,20 @@ def test_modified_is_refused_on_the_sign_ins_which_have_no_modified_properties()
     assert check_condition({"source": "sign_ins", "where": [{"modified": "X", "present": True}]}) == [
         ("condition.where[0].modified", "only for audit log events and directory audits")]
     assert check_condition({"source": "directory_audits", "where": [{"modified": "X", "present": True}]}) == []
+
+
+def test_thresholds_over_indexed_keys_count_as_over_the_text_and_an_empty_key_is_no_key():
+    """Keys the frame's value index covers are grouped by their codes: the same hits, and an empty key still none."""
+    hunt = _hunt({"source": "sign_ins", "actors": "all",
+                  "threshold": {"by": ["user_key"], "window": "5m", "distinct": "user_agent", "min": 5}})
+    agents = {"a@example.com": [f"agent-{n}" for n in range(8)], "": [f"agent-{n}" for n in range(8)],
+              "b@example.com": ["agent-0", "agent-1"] * 4}
+    records = [{"id": f"{user or 'empty'}-{n}", "createdDateTime": f"2024-03-04T10:0{n // 2}:{n % 2 * 30:02d}Z",
+                "userPrincipalName": user, "userAgent": agent}
+               for user, used in agents.items() for n, agent in enumerate(used)]
+    rows = graph_records_frame(records, "sign_ins")  # an empty key as a frame from another source may hold it
+    rows = rows.with_columns(pl.when(pl.col("record_id").str.starts_with("empty")).then(pl.lit(""))
+                             .otherwise(pl.col("user_key")).alias("user_key"))
+    context = Context(rows, source="sign_ins")
+    assert context.index.covers("user_key") and context.events["user_key"].to_list().count("") == 8
+    assert sorted(matching_events(hunt, context)["record_id"]) == sorted(f"a@example.com-{n}" for n in range(8))

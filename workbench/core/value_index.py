@@ -72,6 +72,18 @@ class ValueIndex:
         for column in columns:
             self._distinct(column)
 
+    def codes(self, column: str, empty_as_null: bool = False) -> pl.Series | None:
+        """Per row of the frame, a number for its value (equal numbers for equal values; null for a null, and with
+        `empty_as_null` for an empty text too), to group and count by; None when the column is not covered."""
+        distinct = self._distinct(column)
+        if distinct is None:
+            return None
+        values, codes = distinct
+        empty = values.to_series().eq("").arg_true()
+        if empty_as_null and empty.len():
+            codes = codes.to_frame().select(pl.when(pl.first() != empty[0]).then(pl.first())).to_series()
+        return codes.alias(column)
+
     def match(self, column: str, expression: pl.Expr) -> pl.Expr:
         """Per row of the frame, whether `expression` (over `column` only, as text) holds, decided on the distinct
         values (an empty value by what the expression says of it): a literal of the frame's height, or the expression
