@@ -246,16 +246,21 @@ def _aggregated(frame: pl.DataFrame, condition: dict, start) -> pl.Series:
     return _holds(frame, tests)
 
 
-def _step_frame(context: Context, step: dict, index: int, source: str) -> pl.DataFrame:
-    """The rows one sequence step selects in its source: lower-cased key, time, record id and operation."""
+def _step_frame(context: Context, step: dict, index: int, source: str, keys: pl.Series | None = None) -> pl.DataFrame:
+    """The rows one sequence step selects in its source (only those of `keys`, when given): lower-cased key, time,
+    record id and operation."""
     schema = {"_key": pl.String, f"_t{index}": HIT_SCHEMA["creation_time"], f"_r{index}": pl.String, f"_o{index}": pl.String}
     owner = context.peers.get(source)
-    if owner is None:
+    if owner is None or (keys is not None and keys.len() == 0):
         return pl.DataFrame(schema=schema)
     operation = _HIT_COLUMNS[source][3]
     columns = [step["key"], "creation_time", "record_id", *operation.meta.root_names()]
-    return owner.events.select(list(dict.fromkeys(columns))).filter(owner.kept(step)).select(
-        pl.col(step["key"]).cast(pl.String).str.to_lowercase().str.strip_chars().alias("_key"),
+    key = pl.col(step["key"]).cast(pl.String).str.to_lowercase().str.strip_chars()
+    rows = owner.events.select(list(dict.fromkeys(columns))).filter(owner.kept(step))
+    if keys is not None:
+        rows = rows.filter(key.is_in(keys.implode()))
+    return rows.select(
+        key.alias("_key"),
         pl.col("creation_time").alias(f"_t{index}"),
         pl.col("record_id").alias(f"_r{index}"),
         _HIT_COLUMNS[source][3].alias(f"_o{index}"),
@@ -275,19 +280,20 @@ def _joined_with(steps: list[dict], sources: list[str], index: int) -> pl.Expr:
 
 def _sequence(context: Context, steps: list[dict], flag: str, default: str) -> dict[str, pl.DataFrame]:
     sources = [step.get("source", default) for step in steps]
-    chain = _step_frame(context, steps[0], 0, sources[0]).lazy()
-    for index, step in enumerate(steps[1:], start=1):
-        this = _step_frame(context, step, index, sources[index]).lazy()
+    chain = _step_frame(context, steps[0], 0, sources[0])
+    for index, step in enumerate(steps[1:], start=1):  # a step's rows only of the keys the chain so far has
+        this = _step_frame(context, step, index, sources[index], chain["_key"].unique())
         previous, current = pl.col(f"_t{index - 1}"), pl.col(f"_t{index}")
-        chain = chain.join(this, on="_key").filter(current > previous)
+        joined = chain.lazy().join(this.lazy(), on="_key").filter(current > previous)
         if step.get("first_activity"):
             identity = [f"_r{i}" for i in range(index)]
-            chain = chain.filter(current == current.min().over(identity))
+            joined = joined.filter(current == current.min().over(identity))
         if "within" in step:
-            chain = chain.filter(current - previous <= _duration(step["within"]))
+            joined = joined.filter(current - previous <= _duration(step["within"]))
         if "after" in step:
-            chain = chain.filter(current - previous >= _duration(step["after"]))
-    chain = chain.sort(*(f"_t{i}" for i in range(len(steps)))).collect()
+            joined = joined.filter(current - previous >= _duration(step["after"]))
+        chain = joined.collect()
+    chain = chain.sort(*(f"_t{i}" for i in range(len(steps))))
     picked = {"first": [0], "last": [len(steps) - 1], "all": list(range(len(steps)))}[flag]
     flagged: dict[str, list[pl.DataFrame]] = {}
     for index in picked:  # each flagged row once, with the earliest chain it completes

@@ -243,7 +243,8 @@ def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting
         result = pl.col("client_ip").is_in(hosting_ips.implode()) if hosting_ips is not None else pl.lit(False)
     elif "in_set" in predicate:
         spec = predicate["in_set"]
-        result = pl.col(spec["key"]).str.to_lowercase().is_in(in_set(spec).implode())
+        values = in_set(spec)  # an empty set holds no row's key: no need to lower-case a million of them
+        result = pl.col(spec["key"]).str.to_lowercase().is_in(values.implode()) if values.len() else pl.lit(False)
     elif "all" in predicate or "any" in predicate:
         combine = pl.all_horizontal if "all" in predicate else pl.any_horizontal
         result = combine(predicate_expr(member, in_set, hosting_ips, index) for member in predicate.get("all", predicate.get("any")))
