@@ -7,6 +7,7 @@ the start of the data plus a baseline, and sequences join their steps on a lower
 has a direct SQL form (range window functions, joins), as DESIGN.md §7 asks.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import polars as pl
@@ -93,11 +94,18 @@ class Context:
         cache_key = repr(sorted(spec.items()))
         if cache_key not in self._sets:
             operation = _HIT_COLUMNS[self.source][3]
-            matched = self.selected(spec, [spec["from"], "record_id", "creation_time", *operation.meta.root_names()])
+            first = pl.all().get(pl.col("creation_time").arg_min())
+            kept = self.mask(spec)
+            matched = self.events.select(list(dict.fromkeys([spec["from"], "record_id", "creation_time",
+                                                             *operation.meta.root_names()]))).filter(kept)
+            codes = self.index.codes(spec["from"])
+            if codes is not None:  # each value's first row found by its code first: only those rows are lower-cased
+                matched = (matched.with_columns(codes.filter(kept).alias("_code"), pl.int_range(pl.len()).alias("_at"))
+                           .group_by("_code").agg(first).sort("_at").drop("_code", "_at"))
             self._sets[cache_key] = (
                 matched.select(pl.col(spec["from"]).cast(pl.String).str.to_lowercase().alias("value"),
                                "record_id", "creation_time", operation)
-                .drop_nulls("value").group_by("value").agg(pl.all().get(pl.col("creation_time").arg_min())))
+                .drop_nulls("value").group_by("value").agg(first))
         return self._sets[cache_key]
 
     def in_set(self, spec: dict) -> pl.Series:
@@ -429,18 +437,24 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
               others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
     """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) they read: one row
     per (hunt, record), in time order, a directory change the audit log and the directory audits both record
-    counted once (`same_change`)."""
+    counted once (`same_change`).
+
+    Hunts run side by side on as many threads as Polars has (its work releases the GIL); the contexts they share
+    only cache (an index built under its lock; a set two threads compute at once is the same set)."""
     hunts = list(hunts)
     peers: dict[str, Context] = {}
     for source, rows in {"events": events, **(others or {})}.items():
         if rows is not None and rows.height:  # no rows of that source (and no time baseline): no context
             Context(rows, enrichment, source, peers)
-    parts = []
-    for hunt in hunts:
-        if not peers:
-            break
-        for source, matched in matching_rows(hunt, next(iter(peers.values())), for_hits=True).items():
-            parts.append(hits_for(hunt, matched, peers[source], source))
+    if not peers:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+
+    def hits_of(hunt: Hunt) -> list[pl.DataFrame]:
+        return [hits_for(hunt, matched, peers[source], source)
+                for source, matched in matching_rows(hunt, next(iter(peers.values())), for_hits=True).items()]
+
+    with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:  # Polars releases the GIL: hunts side by side
+        parts = [part for found in pool.map(hits_of, hunts) for part in found]
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
     hits = pl.concat(parts).sort("creation_time", "hunt_id", "record_id", maintain_order=True)  # one chunk a column
