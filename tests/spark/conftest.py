@@ -17,3 +17,23 @@ def spark():
     session = spark_session("local[2]", TEST_CONF)
     yield session
     session.stop()
+
+
+#: Settings for the tests' few thousand rows: one shuffle partition, and no Java generated per query (compiling it
+#: costs more than interpreting so few rows; Spark's generated and interpreted forms compute the same).
+SMALL_DATA = {"spark.sql.shuffle.partitions": "1", "spark.sql.codegen.wholeStage": "false",
+              "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+
+@pytest.fixture(scope="module")
+def small_data(spark):
+    """The SMALL_DATA settings on the shared session for a module's tests, then the session's own again."""
+    before = {key: spark.conf.get(key, None) for key in SMALL_DATA}
+    for key, value in SMALL_DATA.items():
+        spark.conf.set(key, value)
+    yield
+    for key, value in before.items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)

@@ -1,34 +1,18 @@
-"""The SQL form of the hunts gives the Polars engine's hits on Spark (local[2]): every bundled hunt's inline tests
-(all of them as tenants of one table per source, each hunt run once over it) and every hunt and test Sigma rule over
-the sample cases."""
+"""The SQL form of the hunts gives the Polars engine's hits on Spark (local[2]): every bundled hunt's inline tests,
+all of them as tenants of one table per source, each hunt run once over it. (Every hunt and test Sigma rule over
+the sample cases runs on Spark in a sweep of their store, test_spark_sweep.py.)"""
 
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hunt_engines import differences, inline_tenants, own_hits, pack_with_sigma, sample_tenants
+from hunt_engines import differences, inline_tenants, own_hits
 
 import hunts
 from hunts.sql_run import run_spark
 
 
-#: Settings for the tests' few hundred rows: one shuffle partition, and no Java generated per query (compiling it
-#: costs more than interpreting so few rows; Spark's generated and interpreted forms compute the same).
-SMALL_DATA = {"spark.sql.shuffle.partitions": "1", "spark.sql.codegen.wholeStage": "false",
-              "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def small_data(spark):
-    before = {key: spark.conf.get(key, None) for key in SMALL_DATA}
-    for key, value in SMALL_DATA.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in before.items():
-        if value is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, value)
+pytestmark = pytest.mark.usefixtures("small_data")
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +45,3 @@ def test_inline_tests_give_the_same_hits_on_spark_as_on_polars_and_as_expected(s
         for tenant, _, _, record_id in own_hits(tenants, found):
             hit.setdefault(tenant, set()).add(record_id)
         assert {tenant: hit.get(tenant, set()) for tenant in tenants.expected} == tenants.expected
-
-
-def test_sample_cases_give_the_same_hits_on_spark_as_on_polars(spark, sample_logs, tmp_path):
-    full_pack = pack_with_sigma()
-    tenants = sample_tenants(sample_logs, tmp_path / "cases", full_pack)
-    found = _found(run_spark(full_pack, spark, _register(spark, tenants.frames, tmp_path)))
-    assert differences(tenants, found) == {}
-    assert len(tenants.polars) > 50 and {hit[0] for hit in found} == {"case-a", "case-b"}

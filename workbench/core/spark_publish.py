@@ -2,10 +2,11 @@
 the frames through its own connectors in the layout, columns and types of a folder publish (tenant_store.py), and
 reads and writes the store's `_cases.json` through the same Hadoop file systems.
 
-Publishing is idempotent: Spark reads the record ids the store holds for the case's tenants, leaves out the case's
-rows a partition already holds (a left anti join) and appends the rest, one part per tenant and day. A URI has no
-writer lock, unlike a folder: publish one case at a time into it. The rows go from Polars to Spark as Arrow, and
-Spark writes times as Parquet microseconds (not its legacy INT96), as Polars and DuckDB do.
+Publishing is idempotent: Spark reads the record ids the store's partitions of the case's tenants and days hold,
+the case's rows they hold are left out (an anti join, in Polars, as a folder publish does) and Spark appends the
+rest, one part per tenant and day. A URI has no writer lock, unlike a folder: publish one case at a time into it.
+The rows go from Polars to Spark and back as Arrow; Spark writes times as Parquet microseconds (not its legacy
+INT96), as Polars and DuckDB do.
 """
 
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from workbench.core.tenant_store import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
 #: What the store's partitions hold that decides whether a row is new.
 HELD_SCHEMA = "record_id string, tenant string, day string"
@@ -98,12 +99,14 @@ def _write_text(spark: "SparkSession", uri: str, text: str) -> None:
         stream.close()
 
 
-def _held_ids(spark: "SparkSession", frame_uri: str, tenants: list[str]) -> "DataFrame":
-    """(record_id, tenant, day) of the rows the frame's folders of `tenants` hold; none when there are none."""
-    present = [folder for folder in (f"{frame_uri}/tenant={tenant}" for tenant in tenants) if _exists(spark, folder)]
+def _held_ids(spark: "SparkSession", frame_uri: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """(record_id, tenant, day) of what the frame's partitions of the rows' tenants and days hold, read by Spark."""
+    folders = (f"{frame_uri}/tenant={tenant}" for tenant in sorted(rows["tenant"].unique().to_list()))
+    present = [folder for folder in folders if _exists(spark, folder)]
     if not present:
-        return spark.createDataFrame([], HELD_SCHEMA)
-    return spark.read.schema(HELD_SCHEMA).option("basePath", frame_uri).parquet(*present)
+        return pl.DataFrame(schema={"record_id": pl.String, "tenant": pl.String, "day": pl.String})
+    held = spark.read.schema(HELD_SCHEMA).option("basePath", frame_uri).parquet(*present)
+    return pl.from_arrow(held.where(held["day"].isin(sorted(rows["day"].unique().to_list()))).toArrow())
 
 
 def _append_fresh(spark: "SparkSession", rows: pl.DataFrame, frame_uri: str, frame: str) -> int:
@@ -112,16 +115,11 @@ def _append_fresh(spark: "SparkSession", rows: pl.DataFrame, frame_uri: str, fra
     if not rows.height:
         return 0
     schema = table_schema(frame)
-    case_rows = spark.createDataFrame(rows.select(list(schema)).to_arrow(), spark_ddl(schema))
-    held = _held_ids(spark, frame_uri, sorted(rows["tenant"].unique().to_list()))
-    fresh = case_rows.join(held, ["tenant", "day", "record_id"], "left_anti").select(*schema).persist()
-    try:
-        added = fresh.count()
-        if added:
-            fresh.repartition("tenant", "day").write.mode("append").partitionBy("tenant", "day").parquet(frame_uri)
-    finally:
-        fresh.unpersist()
-    return added
+    fresh = rows.join(_held_ids(spark, frame_uri, rows), on=["tenant", "day", "record_id"], how="anti")
+    if fresh.height:
+        table = spark.createDataFrame(fresh.select(list(schema)).to_arrow(), spark_ddl(schema))
+        table.repartition("tenant", "day").write.mode("append").partitionBy("tenant", "day").parquet(frame_uri)
+    return fresh.height
 
 
 def publish_to_uri(case: Case, store: str, tenant: str | None = None, master: str | None = None,
