@@ -55,7 +55,7 @@ _PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_prin
 
 
 class Context:
-    """The rows being hunted (a source's frame) plus what every hunt shares: lower-cased operations, actor kind,
+    """The rows being hunted (a source's frame) plus what every hunt shares: the frame's value index, actor kind,
     enrichment, and the contexts of the other sources (`peers`, one dict shared by all, this one included), which
     sets (`in_set`) and sequence steps of another source read."""
 
@@ -64,13 +64,10 @@ class Context:
         if source == "events":
             if RECORD_COLUMN["events"] not in events.columns:  # rows without their records: hunts reading them stay quiet
                 events = events.with_columns(pl.lit(None, pl.String).alias(RECORD_COLUMN["events"]))
-            self.events = events.with_columns(
-                pl.col("operation").str.to_lowercase().alias("_op"),
-                pl.col("workload").str.to_lowercase().alias("_workload"),
-                people_expr().alias("_person"),
-            )
-        else:
-            self.events = events.with_columns(_PEOPLE[source].alias("_person"))
+        self.events, self.index = events, ValueIndex(events)
+        # Per row, whether the actor is a person: kept beside the frame, as a column of other chunks than the
+        # frame's would make every later select of it re-chunk every column (the records' text included).
+        self.person = _holds(events, [people_expr(self.index) if source == "events" else _PEOPLE[source]])
         self.source = source
         self.peers = peers if peers is not None else {}
         self.peers[source] = self
@@ -79,7 +76,6 @@ class Context:
         if enrichment is not None:
             self.hosting_ips = enrichment.filter(pl.col("hosting").fill_null(False))["ip"].drop_nulls().unique()
         self._sets: dict[str, pl.DataFrame] = {}
-        self.index = ValueIndex(self.events)
 
     def set_rows(self, spec: dict) -> pl.DataFrame:
         """Per lower-cased value of column `from` over the rows the set's filter selects in its `source` (default
@@ -147,7 +143,7 @@ class Context:
         (`ValueIndex`); then, on the rows still in, the other tests on plain columns; then the JSON decoding and its
         tests. A pass on the rows still in reads only the columns its tests name (`selected` filters whole rows once).
         """
-        kept = _holds(self.events, _precomputed(condition, self.index))
+        kept = _holds(self.events, _precomputed(condition, self.index, self.person))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
         by_values = kept.sum() >= self.events.height * INDEXED_SHARE
 
@@ -178,15 +174,15 @@ class Context:
         return predicate_expr(predicate, self.in_set, self.hosting_ips, index)
 
 
-def _precomputed(condition: dict, index: ValueIndex) -> list[pl.Expr]:
-    """A filter's tests of the precomputed columns: lower-cased operation and workload (decided per distinct value),
-    the actor a person."""
+def _precomputed(condition: dict, index: ValueIndex, person: pl.Series) -> list[pl.Expr]:
+    """A filter's tests of what every hunt shares: operation and workload, whatever their case (decided per distinct
+    value), the actor a person."""
     tests = [pl.lit(True)]
-    for key, column in (("operations", "_op"), ("workloads", "_workload")):
+    for key, column in (("operations", "operation"), ("workloads", "workload")):
         if condition.get(key):
-            tests.append(index.match(column, pl.col(column).is_in([name.lower() for name in condition[key]])))
+            tests.append(index.match(column, pl.col(column).str.to_lowercase().is_in([name.lower() for name in condition[key]])))
     if condition.get("actors", "people") == "people":
-        tests.append(pl.col("_person"))
+        tests.append(pl.lit(person))
     return tests
 
 

@@ -258,7 +258,11 @@ def predicate_expr(predicate: dict, in_set: Callable[[dict], pl.Series], hosting
     return ~result if predicate.get("not") else result
 
 
-def people_expr() -> pl.Expr:
-    """True for events whose actor is a person, not the platform or a service principal."""
-    system = pl.col("user_id").fill_null("").str.contains(SYSTEM_ACTOR) | pl.col("user_type").is_in(SYSTEM_USER_TYPES).fill_null(False)
-    return ~system
+def people_expr(index: ValueIndex | None = None) -> pl.Expr:
+    """True for events whose actor is a person, not the platform or a service principal (with an `index` of the
+    frame, each column's test decided once per distinct value)."""
+    platform = pl.col("user_id").fill_null("").str.contains(SYSTEM_ACTOR)
+    system_type = pl.col("user_type").cast(pl.String).is_in([str(kind) for kind in SYSTEM_USER_TYPES]).fill_null(False)
+    if index is not None:
+        platform, system_type = index.match("user_id", platform), index.match("user_type", system_type)
+    return ~(platform | system_type)
