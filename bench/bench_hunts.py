@@ -20,7 +20,10 @@ and as the process's CPU time (all threads; steadier when other work competes fo
 Then the hits of the whole pack, per hunt and severity: target < 100 medium, high or critical hits of the bundled
 hunts in all (Sigma rules are listed apart: they are the user's, not tuned here).
 
-    python bench/bench_hunts.py [--events 1000000] [--sign-ins N] [--work DIR] [--repeat 3] [--sigma DIR] [--top 12]
+With `--mix story` the input is the story mix's audit log instead (the project's other generator: its background
+plus case A's attack; no sign-ins), a second shape for the audit log's target.
+
+    python bench/bench_hunts.py [--mix benign|story] [--events 1000000] [--sign-ins N] [--work DIR] [--repeat 3] [--sigma DIR] [--top 12]
 """
 
 import argparse
@@ -55,14 +58,18 @@ def best_of(repeat: int, action) -> tuple[float, object, float]:
     return best, result, cpu
 
 
-def load_tenant(events: int, sign_ins: int, work: Path) -> Case:
-    """Generate (once) and load the benign tenant's files; the opened case."""
-    folder = work / f"benign-{events}-{sign_ins}"
-    if not all((folder / name).exists() for name in FILES):
-        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--mix", "benign",
-                        "--events", str(events), "--sign-ins", str(sign_ins), "--out", str(folder)], check=True)
-    case = Case.named(f"bench-hunts-benign-{events}-{sign_ins}", work / "cases")
-    case.open([folder / name for name in FILES])  # reuses what an earlier run loaded when the files are unchanged
+def load_tenant(mix: str, events: int, sign_ins: int, work: Path) -> Case:
+    """Generate (once) and load the mix's files (the story mix: an audit log only); the opened case."""
+    folder = work / f"{mix}-{events}-{sign_ins}"
+    files = [folder / name for name in (FILES if mix == "benign" else FILES[:1])]
+    if not all(path.exists() for path in files):
+        extra = ((["--sign-ins", str(sign_ins), "--out", str(folder)]) if mix == "benign"
+                 else ["--format", "jsonl", "--out", str(files[0])])
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--mix", mix,
+                        "--events", str(events), *extra], check=True)
+    case = Case.named(f"bench-hunts-{mix}-{events}-{sign_ins}", work / "cases")
+    case.open(files)  # reuses what an earlier run loaded when the files are unchanged
     return case
 
 
@@ -96,6 +103,9 @@ def noise_table(hits: pl.DataFrame) -> pl.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mix", choices=("benign", "story"), default="benign",
+                        help="benign: the benign tenant's audit log, sign-ins and directory audits (default); story: "
+                             "the story mix's audit log (background plus case A's attack), no sign-ins")
     parser.add_argument("--events", type=int, default=1_000_000, help="audit log records of the benign tenant")
     parser.add_argument("--sign-ins", type=int, help="its sign-ins (default: as many as --events)")
     parser.add_argument("--work", type=Path, help="folder for the generated files and case (default: a temp dir)")
@@ -109,13 +119,13 @@ def main() -> None:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        case = load_tenant(args.events, sign_ins, work)
+        case = load_tenant(args.mix, args.events, sign_ins, work)
         pack = hunt_pack({}, (), args.sigma)
         readers = [hunt for hunt in pack if "audit_data" in hunts.columns_read([hunt], "events")]
         events = with_records(case, audit_log_rows(case.events()), readers)
         others = {frame: hunted_frame(case, frame, hunts.columns_read(pack, frame)) for frame in ("sign_ins", "directory_audits")}
         enrichment = residential_enrichment(events, *others.values())
-        print(f"benign tenant: {events.height:,} audit records, {others['sign_ins'].height:,} sign-ins, "
+        print(f"{args.mix} mix: {events.height:,} audit records, {others['sign_ins'].height:,} sign-ins, "
               f"{others['directory_audits'].height:,} directory audits (generated and loaded in "
               f"{time.perf_counter() - started:.1f} s)")
         of_events = [hunt for hunt in pack if hunt.condition.get("source", "events") == "events"]
@@ -147,8 +157,9 @@ def main() -> None:
         table = noise_table(hits)
         native = table.filter(~pl.col("hunt_id").str.starts_with("sigma_"))
         total = int(native.filter(pl.col("severity").is_in(LOUD))["hits"].sum() or 0)
-        print(f"hits of the bundled hunts on the benign tenant: {native['hits'].sum() or 0:,} in all; medium and "
-              f"above: {total:,} (budget < {BUDGET}: {'met' if total < BUDGET else 'MISSED'})")
+        budget = f"budget < {BUDGET}: {'met' if total < BUDGET else 'MISSED'}" if args.mix == "benign" else "an attack"
+        print(f"hits of the bundled hunts on the {args.mix} mix: {native['hits'].sum() or 0:,} in all; medium and "
+              f"above: {total:,} ({budget})")
         for row in native.iter_rows(named=True):
             print(f"  {row['hits']:8,d}  {row['severity']:13s} {row['source']:16s}  {row['hunt_id']}")
         if sigma:
