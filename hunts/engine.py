@@ -1,7 +1,7 @@
 """Provides evaluation of hunts over a whole events frame with Polars expressions, and the hits frame.
 
-Each hunt's cheap filters (operation, workload, actor kind) run first over precomputed columns; only
-the remaining rows are decoded and tested. Thresholds count per key in sliding windows (N events
+Each hunt's cheap filters (operation, workload, actor kind) run first, each decided once per distinct value
+(`ValueIndex`); only the remaining rows are decoded and tested. Hunts run side by side on Polars' threads. Thresholds count per key in sliding windows (N events
 within W of each other, wherever they fall on the clock), first-seen compares a key's first time with
 the start of the data plus a baseline, and sequences join their steps on a lower-cased key: all of it
 has a direct SQL form (range window functions, joins), as DESIGN.md §7 asks.
