@@ -6,8 +6,11 @@ import pytest
 from workbench.core.spark import spark_session
 
 #: The test JVM compiles with the quick JIT only and collects garbage on one thread: the tests' jobs are small and
-#: short, and this halves the CPU Spark spends on them (2 cores shared by the test workers).
-TEST_CONF = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+#: short, and this halves the CPU Spark spends on them (2 cores shared by the test workers). The quick JIT alone
+#: shrinks the JVM's code cache to 48 MB, which the whole hunt pack's queries can fill ("Out of space in CodeCache
+#: for adapters" killed a run), so it keeps the usual 240 MB.
+TEST_CONF = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m "
+                                              "-XX:+UseSerialGC",
              "spark.sql.shuffle.partitions": "2"}
 
 

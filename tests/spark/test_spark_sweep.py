@@ -56,9 +56,9 @@ def test_spark_publishes_to_a_uri_the_rows_and_folders_of_a_folder_publish(sampl
 def test_publishing_to_the_uri_again_adds_nothing(samples, uri_store, capsys):
     uri, folder, _ = uri_store
     before = {frame: _parts(folder, frame) for frame in FRAMES}
-    for name, case in samples.cases.items():
-        assert main(["publish", "--case", name, "--case-dir", str(case.root.parent), uri]) == 0
-        assert "rows added: events 0, sign_ins 0, directory_audits 0, messages 0" in capsys.readouterr().err
+    case = samples.cases["case-b"]
+    assert main(["publish", "--case", "case-b", "--case-dir", str(case.root.parent), uri]) == 0
+    assert "rows added: events 0, sign_ins 0, directory_audits 0, messages 0" in capsys.readouterr().err
     assert {frame: _parts(folder, frame) for frame in FRAMES} == before
     assert {tenant: entries[-1]["case"] for tenant, entries in cases_by_tenant(uri).items()} == CASE_OF
 
