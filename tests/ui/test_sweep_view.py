@@ -136,9 +136,12 @@ async def test_o_opens_the_tenants_local_case_and_says_so_plainly_when_there_is_
         assert text_of(app, "#sweep-status") == "cannot open a case: no case named in the sweep"
         await pilot.press("enter", "enter", "o")  # from one of its hits, the same
         assert text_of(app, "#hit-status") == "cannot open a case: no case named in the sweep"
-        await pilot.press("escape", "escape", "up", "enter", "o")  # case A's tenant, from its hits list
+        await pilot.press("escape", "escape", "up", "enter")  # case A's tenant, from its hits list
         await settle(app, pilot)
-    assert app.return_value == ("case-a", CASE_A_TENANT)
+        first = app.screen.rows[0]
+        await pilot.press("o")
+        await settle(app, pilot)
+    assert app.return_value == ("case-a", CASE_A_TENANT, first)  # the case opens at that hit's event
 
 
 async def test_a_case_the_sweep_names_that_is_not_here_is_said_with_the_cases_folder(case_dir, tmp_path):
@@ -230,3 +233,16 @@ def test_sweep_hits(snap_compare, sweep_app, size):
 def test_sweep_hit_with_markup(snap_compare, sweep_app, size):
     """Fabrikam's hide-rule hit in full: its why, user and operation hold markup and an escape sequence."""
     assert snap_compare(sweep_app, terminal_size=size, run_before=pressing("down", "down", "enter", "enter"))
+
+
+async def test_a_case_opened_from_a_sweep_hit_shows_that_event_first_and_esc_shows_them_all(make_app):
+    app = make_app(opening=("sweep hit persistence_exchange_delegate_full_access", [FULL_ACCESS]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.view.height == 1 and screen.current["record_id"] == FULL_ACCESS
+        assert text_of(app, "#status") == ("sweep hit persistence_exchange_delegate_full_access: 1 event "
+                                           "(Esc goes back)")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert screen.view.height > 1000 and app.opening is None

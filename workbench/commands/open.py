@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     hits = partial(case_hits, config=config, extra_dirs=pack_dirs)
     WorkbenchApp(cases, hits_provider=hits, config=config, enrich_offline=args.offline,
-                 hunt_dirs=pack_dirs).run()
+                 hunt_dirs=pack_dirs, opening=getattr(args, "opening", None)).run()
     return 0
 
 

@@ -74,8 +74,11 @@ class WorkbenchApp(App[None]):
     ]
 
     def __init__(self, case: CaseSet, hits_provider: HitsProvider | None = None,
-                 config: dict | None = None, enrich_offline: bool = False, hunt_dirs: tuple[Path, ...] = ()) -> None:
+                 config: dict | None = None, enrich_offline: bool = False, hunt_dirs: tuple[Path, ...] = (),
+                 opening: tuple[str, list[str]] | None = None) -> None:
         super().__init__()
+        #: (label, record ids) the events view shows first, as a pivot Esc pops (a sweep's hit opening its case).
+        self.opening = opening
         self.case, self.hits_provider = case, hits_provider
         #: Read by the matrix and IPs views: the config file, --offline and --hunts.
         self.config, self.enrich_offline, self.hunt_dirs = config or {}, enrich_offline, hunt_dirs

@@ -2,7 +2,8 @@
 
 The grid of tenants x tactics comes first; Enter lists hits, `o` opens the tenant's case when the
 case the tenant was published from (summary.json's `case`) is in the local cases folder. The case
-opens as `workbench --case NAME` opens it; quitting it comes back to the sweep, on the same tenant.
+opens as `workbench --case NAME` opens it (from a hit, at that hit's event: Esc there shows them all);
+quitting it comes back to the sweep, on the same tenant.
 """
 
 import argparse
@@ -57,9 +58,9 @@ class SweepHelp(HelpScreen):
             yield Static(Text("\n" + SWEEP_HELP))
 
 
-class SweepApp(App[tuple[str, str] | None]):
-    """A sweep's output: the tenants x tactics grid, a tenant's hits, one hit. Returns (case name, tenant) when `o`
-    opens a tenant's local case, None when the user quits."""
+class SweepApp(App[tuple[str, str, dict | None] | None]):
+    """A sweep's output: the tenants x tactics grid, a tenant's hits, one hit. Returns (case name, tenant, the hit
+    `o` was pressed on or None) when `o` opens a tenant's local case, None when the user quits."""
 
     CSS_PATH = [Path(__file__).with_name("workbench.tcss"), Path(__file__).with_name("sweep.tcss")]
     TITLE = "M365 BEC workbench: sweep"
@@ -84,10 +85,11 @@ class SweepApp(App[tuple[str, str] | None]):
         name = self.published_from.get(tenant)
         return f"case {name}: not in {self.cases_folder}" if name else "no case named in the sweep"
 
-    def open_case(self, tenant: str) -> str:
-        """Leave the sweep to open the tenant's local case; when there is none, what to say instead."""
+    def open_case(self, tenant: str, hit: dict | None = None) -> str:
+        """Leave the sweep to open the tenant's local case (at the hit's event, given one); when there is none, what
+        to say instead."""
         if tenant in self.cases:
-            self.exit((self.cases[tenant], tenant))
+            self.exit((self.cases[tenant], tenant, hit))
             return f"opening case {self.cases[tenant]}…"
         return f"cannot open a case: {self.case_note(tenant)}"
 
@@ -115,5 +117,6 @@ def run_sweep_view(args: argparse.Namespace) -> int:
         chosen = SweepApp(sweep, cases, root, tenant).run()
         if chosen is None:
             return 0
-        case_name, tenant = chosen
-        open_command.run(argparse.Namespace(**{**vars(args), "paths": [], "case": [case_name]}))
+        case_name, tenant, hit = chosen
+        opening = (f"sweep hit {hit['hunt_id']}", [hit["record_id"]]) if hit else None
+        open_command.run(argparse.Namespace(**{**vars(args), "paths": [], "case": [case_name], "opening": opening}))

@@ -153,6 +153,10 @@ class EventsScreen(AttributionKeys, Screen[None]):
                      f"{totals['duplicates']:,} duplicates{conflicting} — l: load report")
         else:
             self.say(f"{totals['loaded']:,} events loaded" + (" (from the case's Parquet)" if loaded.reused else ""))
+        if getattr(self.app, "opening", None):  # opened at some events (a sweep's hit): those first, Esc shows all
+            label, record_ids = self.app.opening
+            self.app.opening = None
+            self.show_records(label, record_ids)
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)

@@ -149,7 +149,7 @@ class TenantHitsScreen(Screen[None]):
 
     def action_open_case(self) -> None:
         if self.current is not None:
-            self.say(self.app.open_case(self.current["tenant"]))
+            self.say(self.app.open_case(self.current["tenant"], self.current))
 
 
 def hit_fields(hit: dict, techniques: list[dict]) -> list[tuple[str, str]]:
@@ -208,4 +208,4 @@ class HitDetailScreen(Screen[None]):
         self.dismiss()
 
     def action_open_case(self) -> None:
-        self.say(self.app.open_case(self.hit["tenant"]))
+        self.say(self.app.open_case(self.hit["tenant"], self.hit))
