@@ -29,7 +29,8 @@ SWEEP_HELP = (
     "hits. A hit with several ATT&CK tactics counts under each. Tenants with the most severe hits come first.\n\n"
     "Arrows move the cursor (←→ column, ↑↓ tenant, PgUp/PgDn a page, Home the tenant column, End the last). "
     "Enter on the tenant or its total lists all its hits, on a tactic that tactic's; Enter on a hit shows it whole. "
-    "`o` opens the tenant's case when it is in the local cases folder; quitting the case comes back here."
+    "`o` opens the tenant's case when it is in the local cases folder (from a hit, at that hit's event: Esc there "
+    "shows all events); quitting the case comes back here."
 )
 
 

@@ -69,7 +69,7 @@ class TenantHitsScreen(Screen[None]):
         Binding("escape", "back", "Back", id="sweep_hits.back"),
         Binding("enter", "detail", "Detail", id="sweep_hits.detail"),
         Binding("o", "open_case", "Open case", id="sweep_hits.open_case",
-                tooltip="Open the tenant's case, when it is in the local cases folder"),
+                tooltip="Open the tenant's case at this hit's event, when the case is in the local cases folder"),
     ]
 
     def __init__(self, sweep: SweepOutput, tenant: str | None, column: GridColumn | None) -> None:
@@ -174,7 +174,7 @@ class HitDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="sweep_hit.back"),
         Binding("o", "open_case", "Open case", id="sweep_hit.open_case",
-                tooltip="Open the tenant's case, when it is in the local cases folder"),
+                tooltip="Open the tenant's case at this hit's event, when the case is in the local cases folder"),
     ]
 
     def __init__(self, hit: dict, hits: pl.DataFrame) -> None:
