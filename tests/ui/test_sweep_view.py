@@ -246,3 +246,17 @@ async def test_a_case_opened_from_a_sweep_hit_shows_that_event_first_and_esc_sho
         await pilot.press("escape")
         await settle(app, pilot)
         assert screen.view.height > 1000 and app.opening is None
+
+
+async def test_the_hits_table_fits_its_columns_again_when_the_terminal_is_resized(sweep_app):
+    app = sweep_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter", "down")  # all tenants' hits, the second
+        await settle(app, pilot)
+        table = app.screen.query_one(DataTable)
+        narrow = [column.width for column in table.columns.values()]
+        await pilot.resize_terminal(260, 24)
+        await settle(app, pilot)
+        wide = [column.width for column in table.columns.values()]
+        assert sum(wide) > sum(narrow) + 40 and table.cursor_row == 1

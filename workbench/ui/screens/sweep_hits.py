@@ -6,6 +6,7 @@ from datetime import datetime
 import polars as pl
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -77,6 +78,7 @@ class TenantHitsScreen(Screen[None]):
         self.sweep, self.tenant, self.column = sweep, tenant, column
         self.hits = sweep.tenant_hits(tenant, column.key if column else None)
         self.rows: list[dict] = self.hits.head(SHOWN_MAX).drop("techniques", "columns").to_dicts()
+        self.fitted_width = 0
 
     def compose(self) -> ComposeResult:
         records = self.hits.select(pl.struct("tenant", "source", "record_id").n_unique()).item()
@@ -91,8 +93,21 @@ class TenantHitsScreen(Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.fill(self.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the columns to the new width, the cursor staying on its hit."""
+        if event.size.width != self.fitted_width:
+            self.fill(event.size.width)
+
+    def fill(self, screen_width: int) -> None:
+        """The table's columns fitted to `screen_width` and a row per hit shown."""
+        self.fitted_width = screen_width
         table = self.query_one(DataTable)
-        columns = fitted_columns(self.size.width, several_tenants=self.tenant is None)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        columns = fitted_columns(screen_width, several_tenants=self.tenant is None)
         for heading, key, width in columns:
             table.add_column(Text(heading), key=key, width=width)
         for row in self.rows:
@@ -106,7 +121,8 @@ class TenantHitsScreen(Screen[None]):
                     values.append(Text(cell(row[key] or "", width), style=SEVERITY_STYLES.get(row[key], "")
                                        if key == "severity" else ""))
             table.add_row(*values)
-        table.focus()
+        if 0 < cursor < len(self.rows):
+            table.move_cursor(row=cursor)
 
     def say(self, message: str) -> None:
         """Put `message` (made inert) in the status line."""
