@@ -162,9 +162,8 @@ class SparkStore:
         return pl.from_arrow(table.toArrow())
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
-        """Make a small Polars frame a temporary view."""
-        rows = [tuple(row) for row in frame.iter_rows()]  # small tables only: hit ids, indicators, enrichment
-        self.spark.createDataFrame(rows, spark_ddl(frame.schema)).createOrReplaceTempView(name)
+        """Make a Polars frame (hit ids, indicators, enrichment) a temporary view, sent as Arrow."""
+        self.spark.createDataFrame(frame.to_arrow(), spark_ddl(frame.schema)).createOrReplaceTempView(name)
 
     def materialise(self, name: str, sql: str) -> None:
         """Make the result of SQL in Spark's dialect a persisted view that later queries read (computed once)."""
