@@ -21,13 +21,18 @@ def _mostly_distinct(series: pl.Series) -> bool:
     return series.n_unique() > series.len() // 2
 
 
+def _coded_as_numbers(dtype: pl.DataType) -> bool:
+    """Whether a column of this type is coded in its own type (integers, booleans) rather than as text."""
+    return dtype.is_integer() or dtype == pl.Boolean
+
+
 def _coded(series: pl.Series, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(distinct values in their own type, each row's code into them; null for a null).
 
     Numbers and booleans are coded by binary search in their sorted values (no text made of a million of them); text
     is cast to an enum of its values, first of the sample's values when it has few (one pass when it holds them all).
     """
-    if series.dtype.is_integer() or series.dtype == pl.Boolean:
+    if _coded_as_numbers(series.dtype):
         values = series.unique().drop_nulls().sort()
         return values, values.search_sorted(series).scatter(series.is_null().arg_true(), None)
     if sample.n_unique() <= FEW:
@@ -52,7 +57,7 @@ class ValueIndex:
         with self._lock:
             if column not in self._columns:
                 series = self.frame[column]
-                if not (series.dtype.is_integer() or series.dtype == pl.Boolean):
+                if not _coded_as_numbers(series.dtype):
                     series = series.cast(pl.String)
                 self._columns[column] = None
                 sample = series.sample(min(SAMPLE, series.len()), seed=0).drop_nulls()
