@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     newest_first = args.format in ("purview-csv", "legacy-csv")
     stream = iter_records(args.tenant, args.events, args.seed, newest_first)
     write_stream(stream, args.format, args.out, args.jobs)
-    print(f"{args.out}: {len(stream)} records ({args.events} background + "
-          f"{len(stream) - args.events} planted)")
+    silenced = sum(stream.dropped.values())  # a throttled mailbox's hours record no MailItemsAccessed
+    print(f"{args.out}: {len(stream)} records ({args.events} background less {silenced} in throttled hours, "
+          f"{len(stream.story_ids)} planted, {stream.owners} of the owners' own mail)")
     return 0
 
 
