@@ -52,3 +52,24 @@ def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkS
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def running_session() -> "SparkSession | None":
+    """The session this process already runs (spark-submit, a Databricks job or notebook), or None (none, or no
+    pyspark)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
+def session_for(master: str | None, conf: dict | None) -> "SparkSession":
+    """With no master named, the session this process runs, set up for hunting (UTC clock, `conf`): a job runs where
+    it was submitted; else, or without one, `spark_session` on `master` (default `local[2]`)."""
+    session = running_session() if master is None else None
+    if session is None:
+        return spark_session(master or "local[2]", conf)
+    for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
+        session.conf.set(key, value)
+    return session

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterator
 import polars as pl
 
 from workbench.core.case import Case
-from workbench.core.spark import spark_session
+from workbench.core.spark import running_session, session_for
 from workbench.core.store_tables import spark_ddl, table_schema
 from workbench.core.tenant_store import (
     CASES_FILE, StoreError, cases_by_tenant, cases_json, frame_tenants, publishable,
@@ -28,25 +28,6 @@ if TYPE_CHECKING:
 HELD_SCHEMA = "record_id string, tenant string, day string"
 #: Spark's Parquet time type: microseconds marked UTC, as Polars and DuckDB write and read them.
 TIMESTAMP_TYPE = ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-
-
-def _active_session() -> "SparkSession | None":
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        return None
-    return SparkSession.getActiveSession()
-
-
-def _session(master: str | None, conf: dict | None) -> "SparkSession":
-    """With no master named, the session this process runs (a spark-submit or Databricks job) with `conf` set on it;
-    else a session on `master` (default `local[2]`). Raises `SparkMissing` without pyspark."""
-    running = _active_session() if master is None else None
-    if running is None:
-        return spark_session(master or "local[2]", conf)
-    for key, value in (conf or {}).items():
-        running.conf.set(key, value)
-    return running
 
 
 def _file_system(spark: "SparkSession", uri: str):
@@ -78,7 +59,7 @@ def _spark_errors(store: str) -> Iterator[None]:
 def store_file_text(uri: str, spark: "SparkSession | None" = None) -> str | None:
     """The UTF-8 text of a file of a URI store, read through `spark` (else the session this thread runs); None when
     the file is missing or no Spark session runs."""
-    spark = spark or _active_session()
+    spark = spark or running_session()
     if spark is None or not _exists(spark, uri):
         return None
     path, file_system = _file_system(spark, uri)
@@ -126,7 +107,7 @@ def publish_to_uri(case: Case, store: str, tenant: str | None = None, master: st
                    conf: dict | None = None) -> dict[str, int]:
     """`tenant_store.publish` into a store on a URI, written by Spark on `master` (default: the session this process
     runs, else `local[2]`) with the settings `conf`; the rows added per frame."""
-    spark = _session(master, conf)
+    spark = session_for(master, conf)
     frames = publishable(case, tenant)
     root = store.rstrip("/")
     with _spark_errors(store):

@@ -126,11 +126,9 @@ class SparkStore:
                  for_sweep: bool = False):
         from pyspark import StorageLevel
 
-        from workbench.core.spark import spark_session
+        from workbench.core.spark import session_for
 
-        self.spark = _running_session(conf) if master is None else None
-        if self.spark is None:
-            self.spark = spark_session(master or "local[2]", conf)
+        self.spark = session_for(master, conf)
         if self.spark.sparkContext.master.startswith("local"):
             # one machine lists a store's tenant and day folders faster itself than through a Spark job
             self.spark.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold", str(LOCAL_LISTING))
@@ -186,20 +184,6 @@ class SparkStore:
         """Let go of what was persisted; the session outlives a sweep (Spark allows one per process)."""
         for table in self._persisted:
             table.unpersist()
-
-
-def _running_session(conf: dict | None):
-    """The session this process already runs (spark-submit, a Databricks job or notebook) set up for hunting (UTC
-    clock, `conf`), or None: without a master named, a sweep runs where it was submitted."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        return None
-    session = SparkSession.getActiveSession()
-    if session is not None:
-        for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
-            session.conf.set(key, value)
-    return session
 
 
 def spark_sql(sql: str) -> str:
