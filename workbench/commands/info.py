@@ -76,6 +76,11 @@ def render(summary: dict, case_name: str, console: Console) -> None:
     _custody(summary, console)
 
 
+#: How the case keeps an input whose records it reads back (FileReport.kept), in words.
+KEPT_AS = {"reflink": "copy-on-write copy", "link": "hard link (it survives moving or deleting the input, not editing it)",
+           "copy": "copy", "plain copy": "decompressed or transcoded copy"}
+
+
 def _custody(summary: dict, console: Console) -> None:
     """The inputs' SHA-256 as `sha256sum -c` reads them (never wrapped), and the inputs changed since."""
     hashed = [file for file in summary["files"] if file.get("sha256")]
@@ -83,6 +88,9 @@ def _custody(summary: dict, console: Console) -> None:
         console.print(Text("inputs as loaded (SHA-256; `sha256sum -c` checks these lines):", style="bold"))
         for file in hashed:
             console.print(Text(visible(f"{file['sha256']}  {file['path']}")), soft_wrap=True)
+    for file in summary["files"]:
+        if file.get("kept"):
+            console.print(Text(visible(f"original records read from the case's {KEPT_AS[file['kept']]} of {file['path']}")))
     for problem in summary.get("changed_inputs", []):
         console.print(Text(visible(f"warning: {problem}")))
 

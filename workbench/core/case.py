@@ -32,8 +32,9 @@ import polars as pl
 
 from workbench.core.activity import activity, frame_of
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
-from workbench.core.config import cases_root
+from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
+from workbench.core.kept_records import KeptRecords
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN, empty_frame
@@ -104,13 +105,21 @@ class Case:
         self.name = root.name
         self._store: CaseStore | None = None
         self._pin: StatePin | None = None
+        self._kept: KeptRecords | None = None
+        #: Whether a load may hard-link the inputs it keeps rather than copy them (config `keep_inputs = "link"`).
+        self.link_inputs = False
 
     @classmethod
     def named(cls, name: str, case_dir: str | Path | None = None, config: dict | None = None) -> "Case":
         """The case called `name` under the cases folder (it may not exist yet)."""
         if not re.fullmatch(r"[A-Za-z0-9_.@+-]+", name) or name in (".", ".."):
             raise ValueError(f"case name {name!r}: use letters, digits and . _ - @ + only")
-        return cls(cases_root(case_dir, config) / name)
+        case = cls(cases_root(case_dir, config) / name)
+        keep = (config or {}).get("keep_inputs", "copy")
+        if keep not in ("copy", "link"):
+            raise ConfigError(f"keep_inputs {keep!r}: give \"copy\" (the default) or \"link\" (hard links)")
+        case.link_inputs = keep == "link"
+        return case
 
     def _state(self) -> Path | None:
         """The state folder in force, pinned for this object's reads; None before the first load."""
@@ -196,7 +205,7 @@ class Case:
     def changed_inputs(self) -> list[str]:
         """Which input files are gone or changed since the case loaded them, and how (empty: all as loaded); and
         whether an earlier version loaded the case, leaving today's new columns empty."""
-        problems = changed_inputs(self._input_files())
+        problems = changed_inputs(self._input_files()) + self.kept_records.changed()
         missing = self.missing_columns()
         if missing:
             problems.append(f"{self.name} was loaded by an earlier version of the workbench: {', '.join(missing)} "
@@ -239,7 +248,7 @@ class Case:
         try:
             sink = StateSink(staging)
             try:
-                report = load_paths(paths, self.name, sink, staging / "scratch", progress)
+                report = load_paths(paths, self.name, sink, staging / "scratch", progress, self.link_inputs)
             finally:
                 sink.close()
             conflicts.resolve(staging, report)
@@ -334,7 +343,17 @@ class Case:
             rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False, missing_columns="insert")
         if not with_audit_data:
             rows = rows.drop(RECORD_COLUMN[frame])
+        elif frame == "events" and self.kept_records:
+            rows = rows.with_columns(self.kept_records.fill_expression())
         return rows
+
+    @property
+    def kept_records(self) -> KeptRecords:
+        """The records the case reads back from its own copy of their input (kept_records.py)."""
+        state = self.state_dir
+        if self._kept is None or self._kept.state != state:
+            self._kept = KeptRecords(state)
+        return self._kept
 
     def frame(self, name: str) -> pl.DataFrame:
         """A frame of the case in memory, without its original records, in time order."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.core.kept_records import KeptRecords
 from workbench.core.load_report import LoadReport
 
 MAX_LISTED = 200
@@ -49,6 +50,9 @@ def resolve(state: Path, report: LoadReport) -> None:
     """Tell the set-aside duplicates of a loaded state apart; write the conflicting ones and count them."""
     set_aside = sorted((state / "duplicates" / "events").glob("part-*.parquet"))
     events = pl.scan_parquet(sorted((state / "events").glob("part-*.parquet")), glob=False)
+    kept = KeptRecords(state)
+    if kept:
+        events = events.with_columns(kept.fill_expression())
     files = {file_report.path: file_report for file_report in report.files}
     for number, part in enumerate(set_aside):
         others = pl.read_parquet(part, glob=False)

@@ -9,11 +9,13 @@ import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
 from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
+from workbench.core.kept_records import keep_input, write_kept
 from workbench.core.mail_item_frame import FOLDER as MAIL_ITEMS
 from workbench.core.mail_items import items_to_store
 from workbench.core.load_report import FileReport, LoadReport, Progress
@@ -45,8 +47,12 @@ class FrameSink:
         self._pending: Future | None = None
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    def add(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """Store one chunk's rows; returns those loaded (the others are duplicates, not yet told apart)."""
+    def add(self, rows: pl.DataFrame, spanned: pl.Series | None = None) -> pl.DataFrame:
+        """Store one chunk's rows; returns those loaded (the others are duplicates, not yet told apart).
+
+        The original records of the rows at `spanned` (source rows whose record the case's copy of the input
+        holds: kept_records.py) are not stored again; duplicates keep theirs, to be compared.
+        """
         ids = rows["record_id"]
         hashes = ids.hash()
         # Hashing the chunk's ids (not the ones seen) keeps this linear; a hash match is confirmed on the text.
@@ -57,7 +63,9 @@ class FrameSink:
         duplicate = seen | ~ids.is_first_distinct()
         fresh = rows.filter(~duplicate) if duplicate.any() else rows
         if fresh.height:
-            self._write(fresh, self.dir / f"part-{self.parts:05d}.parquet")
+            stored = fresh if spanned is None else fresh.with_columns(
+                pl.when(~pl.col("source_row").is_in(spanned.implode())).then(pl.col("audit_data")).alias("audit_data"))
+            self._write(stored, self.dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
             self.seen_ids.append(fresh["record_id"])
             self.seen_hashes.append(hashes.filter(~duplicate))
@@ -86,7 +94,8 @@ class FrameSink:
 
 class StateSink:
     """Writes a load into a state folder: each frame's rows (`FrameSink`), the mail items of the events loaded
-    (mail_item_frame.py) and the rejects as JSON Lines."""
+    (mail_item_frame.py), the rejects as JSON Lines, and the inputs whose records it reads back by byte span
+    (kept_records.py: the files in `inputs/`, the spans in `spans/`)."""
 
     def __init__(self, state: Path):
         self.state = state
@@ -94,14 +103,26 @@ class StateSink:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self.frames = {frame: FrameSink(state, frame, self._writer) for frame in FRAMES}
         self.mail_items = FrameSink(state, MAIL_ITEMS, self._writer)
+        self.spans = FrameSink(state, "spans", self._writer)
+        self.kept: dict[str, dict] = {}
+        self._spanned_files: set[str] = set()
+        self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-input")
         self.rejects_path.write_bytes(b"")
 
-    def add(self, chunk: Sorted, source_file: str, items: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
-        """Store one chunk and the mail items of its events (`chunk_items`); returns (loaded per frame, duplicates)."""
+    def add(self, chunk: Sorted, source_file: str, items: pl.DataFrame | None = None,
+            spans: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
+        """Store one chunk, the mail items of its events (`chunk_items`) and the byte spans of its events' records
+        in the input (`source_row`, `offset`, `length`); returns (loaded per frame, duplicates)."""
+        spanned = None
+        if spans is not None and spans.height:
+            self.spans.add_derived(spans.select(pl.lit(source_file).alias("source_file"), "source_row", "offset",
+                                                "length"))
+            self._spanned_files.add(source_file)
+            spanned = spans["source_row"]
         loaded, duplicates = {}, 0
         for frame, rows in chunk.rows.items():
             if rows.height:
-                fresh = self.frames[frame].add(rows)
+                fresh = self.frames[frame].add(rows, spanned if frame == "events" else None)
                 loaded[frame], duplicates = fresh.height, duplicates + rows.height - fresh.height
                 if frame == "events" and items is not None and items.height:
                     if fresh.height < rows.height:  # only the items of the records loaded
@@ -113,13 +134,38 @@ class StateSink:
                                      "text").write_ndjson(handle)
         return loaded, duplicates
 
+    def keep(self, source_file: str, plain: Path, allow_link: bool) -> Callable[[], None]:
+        """Start keeping the input of `source_file` in the state, for its records to be read back by span; `plain`
+        is its content as read (the file itself, copied on a thread of its own while the file loads, or a
+        decompressed or transcoded copy in scratch, moved in once read). Returns what to call once the file is
+        read: it finishes the keeping, or undoes it when no record is read by span."""
+        (self.state / "inputs").mkdir(exist_ok=True)
+        name = Path(source_file).name if plain == Path(source_file) else Path(source_file).name.removesuffix(".gz")
+        target = self.state / "inputs" / f"{len(self.kept):05d}-{name}"
+        self.kept[source_file] = {"file": str(target.relative_to(self.state))}
+        copying = self._copier.submit(keep_input, plain, target, allow_link) if plain == Path(source_file) else None
+
+        def finish() -> None:
+            how = copying.result() if copying else "plain copy"
+            if source_file not in self._spanned_files:
+                del self.kept[source_file]
+                target.unlink(missing_ok=True)
+                return
+            if not copying:
+                plain.rename(target)
+            stat = target.stat()
+            self.kept[source_file] |= {"how": how, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        return finish
+
     def close(self) -> None:
         """Finish writing and stop the writer thread."""
         try:
-            for sink in (*self.frames.values(), self.mail_items):
+            for sink in (*self.frames.values(), self.mail_items, self.spans):
                 sink.flush()
+            write_kept(self.state, self.kept)
         finally:
             self._writer.shutdown()
+            self._copier.shutdown()
 
 
 def _write_part(frame: pl.DataFrame, path: Path) -> None:
@@ -140,8 +186,10 @@ def _shape_or_reason(path: Path) -> FileShape | NotAnAuditLog:
         return error
 
 
-def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, progress: Progress | None = None) -> LoadReport:
-    """Load every file under `paths` into `sink`.
+def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, progress: Progress | None = None,
+               allow_link: bool = False) -> LoadReport:
+    """Load every file under `paths` into `sink`; an input the case keeps (kept_records.py) may be hard-linked
+    when `allow_link`, else it is copied (unless the file system can share its blocks copy-on-write).
 
     A file that is not an audit log is reported (format `unreadable`, the reason in its note) and the others
     load; when none of the files holds records, raises NotAnAuditLog for the first one.
@@ -160,16 +208,17 @@ def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, pro
     facts = [file_facts(path) for path in files]  # as the files are when the load starts
     with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hashing:
         digests = [hashing.submit(sha256_of, path) for path in files]  # beside the loading, file after file
-        rows_read = _load_files(files, shapes, case, sink, scratch, report, progress)
+        rows_read = _load_files(files, shapes, case, sink, scratch, report, progress, allow_link)
         for file_report, fact, digest in zip(report.files, facts, digests):
             file_report.size, file_report.modified, file_report.sha256 = fact["size"], fact["modified"], digest.result()
+            file_report.kept = sink.kept.get(file_report.path, {}).get("how")
     if progress:
         progress(len(files), len(files), rows_read, "")
     return report
 
 
 def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", scratch: Path, report: LoadReport,
-                progress: Progress | None) -> int:
+                progress: Progress | None, allow_link: bool) -> int:
     """Load each file into `sink`, one FileReport each in `report` (in the files' order); returns the rows read."""
     rows_read = 0
     for done, (path, shape) in enumerate(zip(files, shapes)):
@@ -184,6 +233,7 @@ def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", s
             file_report.note = "empty file: no records"
             continue
         with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
+            kept = sink.keep(str(path), plain.path, allow_link) if shape.spans else None
             pending: deque[Future] = deque()
             try:
                 for make_raw in shape.read(plain.path):
@@ -192,9 +242,13 @@ def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", s
                         rows_read += _account(pending.popleft().result(), sink, file_report, report)
             except NotAnAuditLog as error:  # a whole JSON document that does not parse: nothing of it was read
                 file_report.format, file_report.note = UNREADABLE, "; ".join(filter(None, (str(error), plain.damage)))
+                if kept:
+                    kept()
                 continue
             while pending:
                 rows_read += _account(pending.popleft().result(), sink, file_report, report)
+            if kept:  # once its spans are all stored, before `plain` is gone
+                kept()
             if plain.damage:
                 file_report.note = plain.damage
                 rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
@@ -210,14 +264,19 @@ def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_rep
                            "reason": [f"incomplete record: {file_report.note}"],
                            "text": [tail[:REJECT_TEXT_CHARS].decode("utf-8", errors="replace")]}, schema=REJECT_SCHEMA)
     empty = Sorted({}, reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
-    return _account((1, empty, None), sink, file_report, report)
+    return _account((1, empty, None, None), sink, file_report, report)
 
 
-def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str,
-                  source_file: str) -> tuple[int, Sorted, pl.DataFrame | None]:
+def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: str) -> tuple:
+    """(rows read, the sorted chunk, its mail items, the byte spans of its records or None)."""
     raw = make_raw()
     result = shape.sort(raw, case, source_file)
-    return raw.height, result, chunk_items(result)
+    spans = None
+    if "record_offset" in raw.columns:
+        spans = (raw.select("source_row", pl.col("record_offset").alias("offset"),
+                            pl.col("record_length").alias("length"))
+                 .filter(pl.col("offset").is_not_null()))
+    return raw.height, result, chunk_items(result), spans
 
 
 def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
@@ -226,11 +285,10 @@ def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
     return None if events is None or events.is_empty() else items_to_store(events)
 
 
-def _account(chunk: tuple[int, Sorted, pl.DataFrame | None], sink: StateSink, file_report: FileReport,
-             report: LoadReport) -> int:
-    """Store one sorted chunk (and its mail items) and count its rows; returns the rows read."""
-    rows, result, items = chunk
-    loaded, duplicates = sink.add(result, file_report.path, items)
+def _account(chunk: tuple, sink: StateSink, file_report: FileReport, report: LoadReport) -> int:
+    """Store one sorted chunk (`_sorted_chunk`) and count its rows; returns the rows read."""
+    rows, result, items, spans = chunk
+    loaded, duplicates = sink.add(result, file_report.path, items, spans)
     file_report.rows += rows
     for frame, count in loaded.items():
         file_report.loaded += count

@@ -39,6 +39,9 @@ class FileReport:
     sha256: str | None = None
     size: int | None = None
     modified: str | None = None
+    #: How the case keeps the file, when it reads the original records back from it (kept_records.py): `reflink`,
+    #: `link` (a hard link), `copy` or `plain copy` (decompressed or transcoded); None: the records are in the Parquet.
+    kept: str | None = None
 
     def row_unit(self) -> str | None:
         """What the file's rows are when they are not one record each (the admin center's message trace reports)."""

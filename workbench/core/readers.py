@@ -19,6 +19,7 @@ import polars as pl
 from workbench.core.duck import connect
 from workbench.core.duckjson import DecodedLines, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
+from workbench.core.kept_records import SPAN_COLUMNS, LineSpans
 
 CHUNK_BYTES = 48 << 20  # measured: 48 MB blocks load ~6 % faster than 24 MB; 96 MB no faster, 0.6 GB more RSS
 CHUNK_ROWS = 40_000  # at most; a CSV batch is about CHUNK_BYTES of rows (48 MB of a Purview CSV is 40,000)
@@ -44,7 +45,8 @@ GRAPH_ENVELOPE = {
 
 def _with_envelope(frame: pl.DataFrame) -> pl.DataFrame:
     missing = [pl.lit(None, pl.String).alias(name) for name in ENVELOPE if name not in frame.columns]
-    return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE)
+    spans = [name for name in SPAN_COLUMNS if name in frame.columns]
+    return frame.with_columns(missing).select("source_row", "audit_data", *ENVELOPE, *spans)
 
 
 def _byte_chunks(path: Path, after_line: int = 0) -> Iterator[bytes]:
@@ -127,16 +129,18 @@ def _records(lines: pl.Series) -> int:
 def read_json_lines(path: Path) -> Iterator[RawChunk]:
     """Management API JSON Lines: one AuditData object per line, read in blocks of lines.
 
-    DuckDB decodes the AuditData fields of the file in order; a chunk whose lines they do not match
+    Each line's byte span comes with it (kept_records.py), so that the case can read the record back from its copy
+    of the file. DuckDB decodes the AuditData fields of the file in order; a chunk whose lines they do not match
     (and every chunk after DuckDB stopped at a line it cannot read) is left to `normalise`, which
     decodes it as a column of texts and explains the lines it cannot read.
     """
-    decoded = DecodedLines(path)
+    decoded, spans = DecodedLines(path), LineSpans(path)
     try:
         for lines in _line_chunks(path):
-            yield partial(_json_lines_chunk, lines, decoded.take(_records(lines["audit_data"])))
+            yield partial(_json_lines_chunk, spans.add(lines), decoded.take(_records(lines["audit_data"])))
     finally:
         decoded.close()
+        spans.close()
 
 
 def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:

@@ -21,6 +21,7 @@ from typing import Iterator
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 from sqlglot import exp
 
 from workbench.core.case import Case
@@ -170,6 +171,9 @@ class SqlSession:
         parts = [] if isinstance(source, pl.DataFrame) else source.parts()
         if parts:
             scan = _parquet_scan(parts)
+            if self._register_kept_records(source):
+                columns = columns.replace('"audit_data"', 'coalesce("audit_data", '
+                                          '_kept_record("case", source_file, source_row)) AS "audit_data"')
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
             missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items()
@@ -178,6 +182,27 @@ class SqlSession:
             scan = "_events_frame"
         self._con.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
         self._con.execute(f"CREATE VIEW {EVENTS_ALIAS} AS SELECT * FROM {EVENTS_TABLE}")
+
+    def _register_kept_records(self, source: Case | CaseSet) -> bool:
+        """Define `_kept_record(case, source_file, source_row)`: the record a case reads from its copy of the input
+        (kept_records.py), for the events whose Parquet does not hold it; False when no case keeps any."""
+        kept = {case.name: case.kept_records for case in getattr(source, "cases", [source]) if case.kept_records}
+        if not kept:
+            return False
+
+        def read(cases: pa.Array, files: pa.Array, rows: pa.Array) -> pa.Array:
+            frame = pl.from_arrow(pa.table({"case": cases, "source_file": files, "source_row": rows}))
+            texts = pl.Series("audit_data", [None] * frame.height, dtype=pl.String)
+            for name, records in kept.items():
+                mine = frame.with_row_index("at").filter(pl.col("case") == name)
+                if mine.height:
+                    filled = records.fill(mine.with_columns(pl.lit(None, pl.String).alias("audit_data")))
+                    texts = texts.scatter(mine["at"], filled)
+            return texts.to_arrow()
+
+        self._con.create_function("_kept_record", read, ["VARCHAR", "VARCHAR", "BIGINT"], "VARCHAR", type="arrow",
+                                  null_handling="special", side_effects=False)
+        return True
 
     def _create_frame_view(self, name: str, parts: list[Path]) -> None:
         """A table of one of the case's other frames (`sign_ins`, `directory_audits`, `messages`) over its Parquet

@@ -37,6 +37,8 @@ class FileShape:
     #: A raw chunk's rows sorted into frames: (raw, case, source_file) -> Sorted.
     sort: Callable[[pl.DataFrame, str, str], Sorted]
     empty: bool = False
+    #: Its reader gives each record's byte span in the plain content, so the case keeps the file (kept_records.py).
+    spans: bool = False
 
 
 def _sort_audit_records(raw: pl.DataFrame, case: str, source_file: str) -> Sorted:
@@ -56,4 +58,4 @@ def detect(path: Path) -> FileShape:
                          partial(normalise_export, shape=export))
     shape = detect_shape(path)
     return FileShape(shape.value, 1 if shape in CSV_SHAPES else 0, partial(read_raw_chunks, shape=shape),
-                     _sort_audit_records, empty=shape is Shape.EMPTY)
+                     _sort_audit_records, empty=shape is Shape.EMPTY, spans=shape is Shape.MGMT_JSONL)

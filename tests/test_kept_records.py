@@ -1,0 +1,157 @@
+"""The original records of a JSON Lines input are read back from the case's own copy of the file, by byte span,
+byte for byte as in the input, and survive the input being moved, deleted or (with a copy) edited."""
+
+import errno
+import gzip
+import json
+import os
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.cli import main
+from workbench.core.case import Case
+from workbench.core.kept_records import keep_input
+from workbench.core.sql import SqlSession
+
+
+def record(number: int, **extra) -> dict:
+    return {"Id": f"id-{number}", "CreationTime": f"2024-03-01T10:00:{number % 60:02d}", "Operation": "FileAccessed",
+            "RecordType": 6, "UserId": "amy@contoso.com", "Workload": "SharePoint", **extra}
+
+
+def lines_of(path) -> list[bytes]:
+    """The input's lines as bytes, without their line ends (and the BOM)."""
+    return [line.removesuffix(b"\r") for line in path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")]
+
+
+def stored_texts(case: Case) -> pl.Series:
+    """`audit_data` as the case's Parquet holds it (null where a span holds the record)."""
+    return pl.read_parquet(case.parts(), glob=False)["audit_data"]
+
+
+def records_by_row(case: Case) -> dict[int, str]:
+    return dict(case.scan(with_audit_data=True).select("source_row", "audit_data").collect().iter_rows())
+
+
+def test_records_read_back_byte_identical_after_the_input_is_deleted(tmp_path):
+    lines = [json.dumps(record(n, Subject=f"Réunion {n} \u2028 \\\"quoted\\\"", Tab="\t")).encode() for n in range(5)]
+    lines[2] = b'  {"Id":"id-2","CreationTime":"2024-03-01T10:00:02","Operation":"X","RecordType":6}  '  # spaces kept
+    source = tmp_path / "audit.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")  # a BOM and Windows line ends
+    case = Case(tmp_path / "case")
+    report = case.load([source])
+    assert report.files[0].kept == "copy" and report.files[0].loaded == 5
+    assert stored_texts(case).null_count() == 5  # not re-encoded into the Parquet
+    source.unlink()
+    texts = records_by_row(case)
+    assert {row: text.encode() for row, text in texts.items()} == {n + 1: line for n, line in enumerate(lines)}
+    row = case.events().filter(pl.col("record_id") == "id-3").row(0, named=True)
+    assert case.record_text(row).encode() == lines[3]
+    assert case.audit_data(["id-4"]) == {"id-4": lines[4].decode()}
+    assert case.changed_inputs() == [f"{source}: gone since it was loaded (the case keeps its records)"]
+
+
+def test_the_sql_console_reads_the_kept_records(tmp_path):
+    source = tmp_path / "audit.jsonl"
+    source.write_text("".join(json.dumps(record(n, Mark="needle" if n == 7 else "hay")) + "\n" for n in range(20)))
+    case = Case(tmp_path / "case")
+    case.load([source])
+    session = SqlSession(case)
+    found = session.run("SELECT record_id, audit_data FROM events WHERE audit_data LIKE '%needle%'").frame
+    assert found.to_dicts() == [{"record_id": "id-7", "audit_data": source.read_text().splitlines()[7]}]
+    assert session.run("SELECT count(*) AS n FROM events WHERE audit_data IS NULL").frame["n"][0] == 0
+
+
+def test_a_line_not_valid_utf8_keeps_the_records_from_it_on_in_the_parquet(tmp_path):
+    good = [json.dumps(record(n)).encode() for n in range(4)]
+    broken = json.dumps(record(9, Name="x")).encode().replace(b'"x"', b'"\xff\xfe"')
+    source = tmp_path / "audit.jsonl"
+    source.write_bytes(b"\n".join([good[0], good[1], broken, good[2], good[3]]) + b"\n")
+    case = Case(tmp_path / "case")
+    case.load([source])
+    texts = records_by_row(case)
+    assert texts[1].encode() == good[0] and texts[5].encode() == good[3]
+    assert "\ufffd" in texts[3]  # read as before: the bad bytes replaced
+    assert stored_texts(case).null_count() < 5
+
+
+def test_a_gzipped_input_is_kept_decompressed(tmp_path):
+    text = "".join(json.dumps(record(n)) + "\n" for n in range(3))
+    source = tmp_path / "audit.jsonl.gz"
+    source.write_bytes(gzip.compress(text.encode()))
+    case = Case(tmp_path / "case")
+    assert case.load([source]).files[0].kept == "plain copy"
+    source.unlink()
+    assert list(records_by_row(case).values()) == text.splitlines()
+    assert [path.name for path in (case.state_dir / "inputs").iterdir()] == ["00000-audit.jsonl"]
+
+
+def test_duplicates_are_told_apart_against_the_kept_records(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("".join(json.dumps(record(n)) + "\n" for n in range(3)))
+    changed = record(1, Operation="FileDeleted")
+    second.write_text(json.dumps(record(0), indent=None, separators=(",", ":")) + "\n" + json.dumps(changed) + "\n")
+    case = Case(tmp_path / "case")
+    report = case.load([first, second])
+    by_name = {os.path.basename(file.path): file for file in report.files}
+    assert (by_name["b.jsonl"].duplicates, by_name["b.jsonl"].conflicting) == (1, 1)
+    assert report.conflicts[0]["kept"]["operation"] == "FileAccessed"
+
+
+def test_a_hard_linked_input_edited_in_place_is_reported(tmp_path):
+    source = tmp_path / "audit.jsonl"
+    source.write_text("".join(json.dumps(record(n)) + "\n" for n in range(3)))
+    loaded = source.read_text().splitlines()
+    case = Case.named("c", tmp_path / "cases", {"keep_inputs": "link"})
+    how = case.load([source]).files[0].kept
+    with open(source, "r+") as handle:  # an export rewritten under the same name
+        handle.write(json.dumps(record(5)))
+    if how == "link":  # the same file: the case can only say so
+        assert any("changed in place since it was loaded" in problem for problem in case.changed_inputs())
+    else:  # a file system that shares blocks copy-on-write keeps the records as loaded
+        assert how == "reflink" and list(records_by_row(case).values()) == loaded
+
+
+def test_keeping_copies_where_a_link_is_impossible(tmp_path, monkeypatch):
+    source, target = tmp_path / "a", tmp_path / "b"
+    source.write_bytes(b"evidence\n")
+
+    def cross_device(*_args):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    assert keep_input(source, target, allow_link=True) in ("copy", "reflink")
+    source.unlink()
+    assert target.read_bytes() == b"evidence\n"
+
+
+def test_info_says_how_the_case_keeps_an_input(tmp_path, capsys):
+    source = tmp_path / "audit.jsonl"
+    source.write_text(json.dumps(record(1)) + "\n")
+    assert main(["info", str(source), "--case", "c", "--case-dir", str(tmp_path / "cases")]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"original records read from the case's copy of {source}" in out
+
+
+line_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x1f"), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(line_text, min_size=1, max_size=12), windows=st.booleans(), bom=st.booleans(),
+       blank_every=st.integers(0, 4))
+def test_any_lines_read_back_byte_identical(tmp_path_factory, values, windows, bom, blank_every):
+    folder = tmp_path_factory.mktemp("lines")
+    lines = [json.dumps(record(n, Value=value), ensure_ascii=n % 2 == 0).encode() for n, value in enumerate(values)]
+    if blank_every:
+        lines = [line for n, one in enumerate(lines) for line in ((one, b"") if n % blank_every == 0 else (one,))]
+    end = b"\r\n" if windows else b"\n"
+    source = folder / "audit.jsonl"
+    source.write_bytes((b"\xef\xbb\xbf" if bom else b"") + end.join(lines) + end)
+    case = Case(folder / "case")
+    case.load([source])
+    source.unlink()
+    texts = records_by_row(case)
+    assert {row: text.encode() for row, text in texts.items()} == {
+        n + 1: line for n, line in enumerate(lines) if line}

@@ -1,0 +1,180 @@
+"""Provides the original records of a case read back from its own copy of each input, by byte span.
+
+A JSON Lines input's records are not re-encoded into the case's Parquet (that cost a fifth of a cold load's CPU
+and most of the case's disk): the case keeps the file itself (`<state>/inputs/`, a reflink, hard link or copy:
+`keep_input`) and the byte span of each line (`<state>/spans/`: `source_file`, `source_row`, `offset`, `length`),
+and the events' `audit_data` is null where a span holds the record. `KeptRecords.fill` reads those records back,
+byte for byte as in the input, for any rows at once (one gather per file, no loop over rows).
+"""
+
+import errno
+import fcntl
+import json
+import mmap
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+SPAN_COLUMNS = {"record_offset": pl.Int64, "record_length": pl.Int64}
+KEPT_FILE = "kept.json"
+FICLONE = 0x40049409  # Linux ioctl: share the source's blocks copy-on-write (btrfs, XFS)
+
+
+def keep_input(source: Path, target: Path, allow_link: bool = False) -> str:
+    """Put the bytes of `source` at `target` as cheaply as the file system allows; returns how: `reflink` (copy on
+    write, independent of the source), `link` (a hard link, when allowed: the same file, which survives moving or
+    deleting the source but not editing it in place) or `copy`."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            return "reflink"
+        except OSError:
+            pass
+    if allow_link:
+        target.unlink()
+        try:
+            os.link(source, target)
+            return "link"
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES):
+                raise
+    shutil.copyfile(source, target)
+    return "copy"
+
+
+def write_kept(state: Path, kept: dict[str, dict]) -> None:
+    """Record which inputs the state keeps: {source_file: {"file": relative path, "how", "size", "mtime_ns"}}."""
+    (state / KEPT_FILE).write_text(json.dumps(kept, indent=1), encoding="utf-8")
+
+
+class KeptRecords:
+    """The records a state reads from its kept inputs."""
+
+    def __init__(self, state: Path):
+        path = state / KEPT_FILE
+        self.state = state
+        self.files: dict[str, dict] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        self._spans: dict[str, pl.DataFrame] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.files)
+
+    def changed(self) -> list[str]:
+        """Kept inputs that are gone or differ in size or modification time from when they were kept (a hard link
+        whose source was edited in place)."""
+        problems = []
+        for source, kept in self.files.items():
+            path = self.state / kept["file"]
+            if not path.exists():
+                problems.append(f"{source}: the case's copy of it is gone; its records cannot be shown")
+            elif (path.stat().st_size, path.stat().st_mtime_ns) != (kept["size"], kept["mtime_ns"]):
+                problems.append(f"{source}: changed in place since it was loaded, and the case holds it as a hard "
+                                "link: records shown from it may differ from those loaded; load the case again")
+        return problems
+
+    def _spans_of(self, source: str) -> pl.DataFrame:
+        """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row."""
+        if source not in self._spans:
+            parts = sorted((self.state / "spans").glob("part-*.parquet"))
+            self._spans[source] = (pl.scan_parquet(parts, glob=False).filter(pl.col("source_file") == source)
+                                   .select("source_row", "offset", "length").collect().sort("source_row"))
+        return self._spans[source]
+
+    def texts(self, source: str, rows: pl.Series) -> pl.Series:
+        """The record texts of the given rows (line numbers) of one kept input; null for a row without a span."""
+        spans = self._spans_of(source)
+        at = spans["source_row"].search_sorted(rows).clip(0, max(spans.height - 1, 0))
+        found = (spans["source_row"].gather(at) == rows) if spans.height else pl.repeat(False, rows.len(), eager=True)
+        texts = pl.Series("audit_data", [None] * rows.len(), dtype=pl.String)
+        if not found.any():
+            return texts
+        wanted = spans[at.filter(found)]
+        read = _read_spans(self.state / self.files[source]["file"], wanted["offset"], wanted["length"])
+        return texts.scatter(found.arg_true(), read)
+
+    def fill(self, rows: pl.DataFrame, column: str = "audit_data") -> pl.Series:
+        """`column` of `rows` (with `source_file`, `source_row`), its nulls read from the kept inputs."""
+        texts = rows[column]
+        missing = texts.is_null() & rows["source_file"].is_in(list(self.files)) if self.files else None
+        if missing is None or not missing.any():
+            return texts
+        wanted = rows.select("source_file", "source_row").with_row_index("at").filter(missing)
+        for (source,), group in wanted.group_by("source_file"):
+            texts = texts.scatter(group["at"], self.texts(source, group["source_row"]))
+        return texts
+
+    def fill_expression(self, column: str = "audit_data") -> pl.Expr:
+        """`column` filled from the kept inputs, as an expression of a lazy scan (reads only the rows it is given)."""
+        return (pl.struct("source_file", "source_row", column)
+                .map_batches(lambda packed: self.fill(packed.struct.unnest(), column), return_dtype=pl.String,
+                             is_elementwise=True)
+                .alias(column))
+
+
+def _read_spans(path: Path, offsets: pl.Series, lengths: pl.Series) -> pl.Series:
+    """The UTF-8 texts at the given byte spans of a file, in the order given.
+
+    The file is mapped, not read: an Arrow binary array over the mapping whose values alternate between the spans
+    (sorted, each once) and the bytes between them is made without copying, and its span values are taken.
+    """
+    spans = pl.DataFrame({"offset": offsets, "length": lengths}).unique("offset").sort("offset")
+    bounds = (spans.select(pl.concat_list("offset", pl.col("offset") + pl.col("length")).explode())
+              .to_series().rechunk().to_arrow())
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        data = pa.py_buffer(mapped)
+        values = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(bounds) - 1, [None, bounds.buffers()[1], data])
+        records = values.take(pl.int_range(0, len(bounds), 2, eager=True).to_arrow())
+        del values, data
+    texts = pl.Series("audit_data", pl.from_arrow(records)).cast(pl.String)
+    return texts.gather(spans["offset"].search_sorted(offsets))
+
+
+class LineSpans:
+    """Finds the byte span of each line of a JSON Lines file as its blocks of lines are read, from the lines' lengths.
+
+    Each block is checked against the file (its first and last line must be at their spans); from the first block
+    that fails (a line that was not valid UTF-8, mixed line ends) no more spans are given, and those records stay in
+    the Parquet. Lines holding U+FFFD get no span either (it may stand for bytes that were not UTF-8).
+    """
+
+    def __init__(self, path: Path):
+        self._handle = open(path, "rb")
+        size = os.fstat(self._handle.fileno()).st_size
+        self._mapped = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        head = self._mapped[:1 << 20] if self._mapped else b""
+        self._next = 3 if head[:3] == b"\xef\xbb\xbf" else 0
+        first_end = head.find(b"\n")
+        self._line_end = 2 if first_end > 0 and head[first_end - 1:first_end] == b"\r" else 1
+        self.working = self._mapped is not None
+
+    def add(self, lines: pl.DataFrame) -> pl.DataFrame:
+        """The block (`source_row`, `audit_data`) with `record_offset` and `record_length` where they are known."""
+        text = lines["audit_data"]
+        length = text.str.len_bytes().fill_null(0).cast(pl.Int64)
+        step = length + self._line_end
+        offset = step.cum_sum() - step + self._next
+        self._next += step.sum()
+        self.working = self.working and self._at_spans(text, offset, length)
+        if not self.working:
+            return lines
+        plain = text.is_not_null() & ~text.str.contains("\ufffd", literal=True).fill_null(True)
+        return lines.with_columns(pl.when(plain).then(offset).alias("record_offset"),
+                                  pl.when(plain).then(length).alias("record_length"))
+
+    def _at_spans(self, text: pl.Series, offset: pl.Series, length: pl.Series) -> bool:
+        """Whether the block's first and last lines with text are at their spans in the file."""
+        present = text.is_not_null().arg_true()
+        for at in (present[:1].to_list() + present[-1:].to_list()):
+            start, end = offset[at], offset[at] + length[at]
+            if self._mapped[start:end] != text[at].encode("utf-8"):
+                return False
+        return True
+
+    def close(self) -> None:
+        """Let go of the file."""
+        if self._mapped is not None:
+            self._mapped.close()
+        self._handle.close()
