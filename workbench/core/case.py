@@ -106,8 +106,8 @@ class Case:
         self._store: CaseStore | None = None
         self._pin: StatePin | None = None
         self._kept: KeptRecords | None = None
-        #: Whether a load may hard-link the inputs it keeps rather than copy them (config `keep_inputs = "link"`).
-        self.link_inputs = False
+        #: Whether a load may hard-link the inputs it keeps rather than copy them (config `keep_inputs`, default "link").
+        self.link_inputs = True
 
     @classmethod
     def named(cls, name: str, case_dir: str | Path | None = None, config: dict | None = None) -> "Case":
@@ -115,9 +115,9 @@ class Case:
         if not re.fullmatch(r"[A-Za-z0-9_.@+-]+", name) or name in (".", ".."):
             raise ValueError(f"case name {name!r}: use letters, digits and . _ - @ + only")
         case = cls(cases_root(case_dir, config) / name)
-        keep = (config or {}).get("keep_inputs", "copy")
+        keep = (config or {}).get("keep_inputs", "link")
         if keep not in ("copy", "link"):
-            raise ConfigError(f"keep_inputs {keep!r}: give \"copy\" (the default) or \"link\" (hard links)")
+            raise ConfigError(f"keep_inputs {keep!r}: give \"link\" (the default: hard links where it can) or \"copy\"")
         case.link_inputs = keep == "link"
         return case
 

@@ -187,7 +187,7 @@ def _shape_or_reason(path: Path) -> FileShape | NotAnAuditLog:
 
 
 def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, progress: Progress | None = None,
-               allow_link: bool = False) -> LoadReport:
+               allow_link: bool = True) -> LoadReport:
     """Load every file under `paths` into `sink`; an input the case keeps (kept_records.py) may be hard-linked
     when `allow_link`, else it is copied (unless the file system can share its blocks copy-on-write).
 
