@@ -10,12 +10,14 @@ Run ``python sample_logs/generate.py`` to regenerate the committed files beside 
 ``python sample_logs/generate.py --events N --format FMT --out FILE`` for a benchmark file that holds
 N background events plus the planted story, or ``--mix benign --events N --out DIR`` for a month of a
 benign tenant with no attack (N audit records, about N sign-ins and their directory audits, as JSON
-Lines in DIR) that the hunt benchmark measures noise on.  Output depends only on the seed: no clock, no hash
-randomisation, byte-identical on every run.
+Lines in DIR) that the hunt benchmark measures noise on.  ``--mix exchange|sharepoint|directory|signin
+--events N --format FMT --out FILE`` writes N audit records of that benign tenant seen through one
+workload (no planted attack), so the benchmarks can run on files of other shapes.  Output depends only
+on the seed: no clock, no hash randomisation, byte-identical on every run.
 
 This script is the command line and the public API; the code lives in the ``generator`` package
 beside it (standard library only).  Python API: ``generate_case(tenant)``,
-``planted_steps(tenant)``, ``iter_records(...)``, ``write(records, fmt, path)``,
+``planted_steps(tenant)``, ``iter_records(...)``, ``MixStream(mix, events)``, ``write(records, fmt, path)``,
 ``write_stream(...)`` and ``write_samples(out_dir)``.
 """
 
@@ -34,6 +36,7 @@ _dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
 from generator.attacker import ATTACKER_DEVICE, ATTACKER_IPS, Planted  # noqa: E402
 from generator.benign_files import write_benign  # noqa: E402
 from generator.ids import to_json  # noqa: E402
+from generator.mixes import MIXES, MixStream  # noqa: E402
 from generator.records import Access  # noqa: E402
 from generator.samples import write_samples  # noqa: E402
 from generator.story import planted_steps  # noqa: E402
@@ -43,8 +46,8 @@ from generator.writers import (FORMATS, GRAPH_USER_TYPES, RECORD_TYPES, graph_re
                                legacy_date, write, write_stream)
 sys.dont_write_bytecode = _dont_write_bytecode
 
-__all__ = ["ATTACKER_DEVICE", "ATTACKER_IPS", "FORMATS", "GRAPH_USER_TYPES", "RECORD_TYPES", "SEED",
-           "Access", "Planted", "RecordStream", "generate_case", "graph_record",
+__all__ = ["ATTACKER_DEVICE", "ATTACKER_IPS", "FORMATS", "GRAPH_USER_TYPES", "MIXES", "RECORD_TYPES", "SEED",
+           "Access", "MixStream", "Planted", "RecordStream", "generate_case", "graph_record",
            "iter_records", "legacy_date", "main", "planted_steps", "to_json", "write",
            "write_samples", "write_stream"]
 
@@ -52,11 +55,15 @@ __all__ = ["ATTACKER_DEVICE", "ATTACKER_IPS", "FORMATS", "GRAPH_USER_TYPES", "RE
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the committed samples, or write one benchmark file with ``--events``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, help="background events of a benchmark file")
+    parser.add_argument("--events", type=int,
+                        help="background events of a benchmark file (story mix), or records of the other mixes")
     parser.add_argument("--format", choices=FORMATS, help="shape of the benchmark file")
     parser.add_argument("--out", type=Path, help="benchmark file to write")
-    parser.add_argument("--mix", choices=("story", "benign"), default="story",
-                        help="story: background plus a case's attack (default); benign: a tenant with no attack")
+    parser.add_argument("--mix", choices=("story", "benign", *MIXES), default="story",
+                        help="story: background plus a case's attack (default); benign: a tenant with no attack "
+                             "(audit log, sign-ins and directory audits into --out DIR); exchange, sharepoint, "
+                             "directory, signin: N audit records of that benign tenant, mostly of one workload "
+                             "(mailbox access, files, directory changes, sign-ins), no planted attack")
     parser.add_argument("--sign-ins", type=int, help="sign-ins of the benign mix (default: as many as --events)")
     parser.add_argument("--tenant", choices=("a", "b"), default="a",
                         help="whose story the benchmark file holds (default a)")
@@ -81,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--events N needs --format and --out (and N >= 0)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     newest_first = args.format in ("purview-csv", "legacy-csv")
+    if args.mix in MIXES:
+        mix = MixStream(args.mix, args.events, args.seed, newest_first)
+        write_stream(mix, args.format, args.out, args.jobs)
+        print(f"{args.out}: {len(mix)} records ({args.mix} mix of {len(mix.members)} accounts, no planted attack)")
+        return 0
     stream = iter_records(args.tenant, args.events, args.seed, newest_first)
     write_stream(stream, args.format, args.out, args.jobs)
     silenced = sum(stream.dropped.values())  # a throttled mailbox's hours record no MailItemsAccessed

@@ -26,7 +26,8 @@ LEGACY_HEADER = ["RunspaceId", "RecordType", "CreationDate", "UserIds", "Operati
 RECORD_TYPES = {1: "ExchangeAdmin", 2: "ExchangeItem", 3: "ExchangeItemGroup", 4: "SharePoint",
                 6: "SharePointFileOperation", 8: "AzureActiveDirectory",
                 14: "SharePointSharingOperation", 15: "AzureActiveDirectoryStsLogon",
-                50: "ExchangeItemAggregated", 101: "ExchangeSearch"}
+                36: "SharePointListOperation", 50: "ExchangeItemAggregated",
+                54: "SharePointListItemOperation", 101: "ExchangeSearch"}
 GRAPH_AUDIT_DATA_TYPES = {1: "exchangeAdminAuditRecord", 2: "exchangeMailboxAuditRecord",
                           3: "exchangeMailboxAuditGroupRecord", 4: "sharePointAuditRecord",
                           6: "sharePointFileOperationAuditRecord",
