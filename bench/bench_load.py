@@ -5,7 +5,13 @@ reopening the case from Parquet, and the reference read with a declared schema o
 Each measurement runs in its own process so that its peak RSS is its own, and is repeated (three times
 by default); the fastest run counts, as with `timeit`: on a shared machine other work only ever slows a run.
 
-    python bench/bench_load.py [--events 1000000] [--work DIR] [--repeat 3]
+`--mix` chooses the shape of the generated file (`sample_logs/generate.py --mix`): the story mix (default:
+the load generator's background plus a planted attack), or a workload mix of the benign tenant:
+Exchange-heavy (MailItemsAccessed with folders and items), SharePoint-heavy, directory-heavy or sign-ins.
+Generated files are named by mix and count and reused from `--work`.
+
+    python bench/bench_load.py [--events 1000000] [--mix story|exchange|sharepoint|directory|signin]
+                               [--work DIR] [--repeat 3]
 """
 
 import argparse
@@ -18,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MIXES = ("story", "exchange", "sharepoint", "directory", "signin")
 CORE_FIELDS = ("Id", "CreationTime", "Operation", "Workload", "RecordType", "UserId", "ClientIP", "ObjectId",
                "Parameters", "ModifiedProperties", "Item", "AffectedItems", "ExtendedProperties")
 
@@ -72,15 +79,16 @@ def run_child(kind: str, source: Path, case_dir: Path, repeat: int) -> dict:
     return min(runs, key=lambda row: row["seconds"])
 
 
-def generate(events: int, fmt: str, out: Path) -> None:
+def generate(mix: str, events: int, fmt: str, out: Path) -> None:
     if not out.exists():
-        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--events", str(events),
-                        "--format", fmt, "--out", str(out)], check=True)
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--mix", mix,
+                        "--events", str(events), "--format", fmt, "--out", str(out)], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--mix", choices=MIXES, default="story", help="shape of the generated file (default story)")
     parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept for reuse)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the fastest counts")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -92,10 +100,11 @@ def main() -> None:
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-load-"))
     work.mkdir(parents=True, exist_ok=True)
-    jsonl, csv = work / f"events-{args.events}.jsonl", work / f"events-{args.events}.csv"
-    generate(args.events, "jsonl", jsonl)
-    generate(args.events, "purview-csv", csv)
-    case_dir = work / "cases"
+    stem = f"events-{args.mix}-{args.events}"
+    jsonl, csv = work / f"{stem}.jsonl", work / f"{stem}.csv"
+    generate(args.mix, args.events, "jsonl", jsonl)
+    generate(args.mix, args.events, "purview-csv", csv)
+    case_dir = work / "cases" / args.mix
     for path in (jsonl, csv):  # every measurement reads from the page cache, not the disk
         with open(path, "rb") as handle:
             while handle.read(1 << 24):
@@ -104,7 +113,8 @@ def main() -> None:
             for kind, source in (("reference", jsonl), ("jsonl", jsonl), ("csv", csv), ("reopen", jsonl))]
     reference = rows[0]
     targets = {"reference": None, "jsonl": 2.5, "csv": 3.5, "reopen": 0.3}
-    print(f"inputs: {jsonl.stat().st_size / 2**30:.2f} GiB JSONL, {csv.stat().st_size / 2**30:.2f} GiB Purview CSV")
+    print(f"inputs ({args.mix} mix): {jsonl.stat().st_size / 2**30:.2f} GiB JSONL, "
+          f"{csv.stat().st_size / 2**30:.2f} GiB Purview CSV")
     print(f"{'measurement':<12}{'rows':>10}{'seconds':>9}{'events/s':>11}{'peak RSS':>10}{'x ref':>7}  target")
     for row in rows:
         ratio = row["seconds"] / reference["seconds"]

@@ -1,9 +1,11 @@
 """Benchmark of the events view at scale, headless: first paint and key-to-repaint latency.
 
-    python bench/bench_tui.py [--events 1000000] [--work DIR] [--repeat 30]
+    python bench/bench_tui.py [--events 1000000] [--mix story|exchange|sharepoint|directory|signin]
+                              [--work DIR] [--repeat 30]
 
-Generates N events with `sample_logs/generate.py` (JSON Lines) unless the file is already in the
-work folder, loads them into a case there (reused on later runs), then runs the app with
+Generates N events of the chosen mix with `sample_logs/generate.py --mix` (JSON Lines; default the
+story mix) unless the file is already in the work folder, loads them into a case there (reused on
+later runs, one per mix and count), then runs the app with
 `App.run_test` and prints: time from the events frame being in memory to the first painted table;
 median and p95 latency from a key press to the table's repaint for page-down, a filter change and a
 mark. "Repaint" is the moment the table has rendered the rows of the new state.
@@ -26,6 +28,7 @@ from workbench.core.case_set import CaseSet  # noqa: E402
 from workbench.ui.app import WorkbenchApp  # noqa: E402
 from workbench.ui.widgets.event_table import EventTable  # noqa: E402
 
+MIXES = ("story", "exchange", "sharepoint", "directory", "signin")
 FILTERS = ("op:MailItemsAccessed", "user:admin", "ip:104.161.20.102", '"invoice"', "workload:SharePoint -op:FileAccessed")
 
 
@@ -100,13 +103,13 @@ async def run(case: Case, repeat: int) -> dict:
     return {"rows": rows, "first_paint": first_paint, "latency": results}
 
 
-def prepare(events: int, work: Path) -> Case:
-    source = work / f"events-{events}.jsonl"
+def prepare(mix: str, events: int, work: Path) -> Case:
+    source = work / f"events-{mix}-{events}.jsonl"
     if not source.exists():
-        print(f"generating {events:,} events into {source} …", file=sys.stderr)
-        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--events", str(events),
-                        "--format", "jsonl", "--out", str(source)], check=True)
-    case = Case.named(f"bench-{events}", work / "cases")
+        print(f"generating {events:,} events of the {mix} mix into {source} …", file=sys.stderr)
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--mix", mix, "--events",
+                        str(events), "--format", "jsonl", "--out", str(source)], check=True)
+    case = Case.named(f"bench-{mix}-{events}", work / "cases")
     started = time.perf_counter()
     _report, reused = case.open([source])
     print(f"case {'reused' if reused else 'loaded'} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -116,13 +119,14 @@ def prepare(events: int, work: Path) -> Case:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--mix", choices=MIXES, default="story", help="shape of the generated file (default story)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "workbench-bench")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    case = prepare(args.events, args.work)
+    case = prepare(args.mix, args.events, args.work)
     result = asyncio.run(run(case, args.repeat))
-    print(f"events in the case:              {result['rows']:,}")
+    print(f"{f'events in the case ({args.mix}):':33}{result['rows']:,}")
     print(f"frame in memory -> first paint:  {result['first_paint'] * 1000:7.1f} ms   (target < 1000 ms)")
     for name, values in result["latency"].items():
         print(f"{name + ' key -> repaint:':32} median {statistics.median(values) * 1000:6.1f} ms, "
