@@ -91,8 +91,11 @@ class KeptRecords:
         texts = pl.Series("audit_data", [None] * rows.len(), dtype=pl.String)
         if not found.any():
             return texts
+        kept = self.state / self.files[source]["file"]
+        if not kept.exists():  # said by `changed`
+            return texts
         wanted = spans[at.filter(found)]
-        read = _read_spans(self.state / self.files[source]["file"], wanted["offset"], wanted["length"])
+        read = _read_spans(kept, wanted["offset"], wanted["length"])
         return texts.scatter(found.arg_true(), read)
 
     def fill(self, rows: pl.DataFrame, column: str = "audit_data") -> pl.Series:
