@@ -18,6 +18,7 @@ from workbench.core.config import ConfigError
 from workbench.core.formats import NotAnAuditLog
 from workbench.core.hunting import HuntSetupError
 from workbench.core.inert import visible
+from workbench.core.memory import NotEnoughMemory
 
 DEFAULT_COMMAND = "open"
 #: Options whose value is free text that may start with `-` (`--filter -op:UserLoggedIn`, `--user -x@example.com`).
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_sweep_view(args)
         return module.run(args)
-    except (UsageError, NotAnAuditLog, ConfigError, HuntSetupError) as error:
+    except (UsageError, NotAnAuditLog, ConfigError, HuntSetupError, NotEnoughMemory) as error:
         print(f"workbench: {visible(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

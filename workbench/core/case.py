@@ -35,6 +35,7 @@ from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writ
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
 from workbench.core.kept_records import KeptRecords
+from workbench.core.memory import check_fits
 from workbench.core.formats import NotAnAuditLog, expand_paths
 from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN, empty_frame
@@ -355,8 +356,16 @@ class Case:
             self._kept = KeptRecords(state)
         return self._kept
 
+    def check_memory(self, frames: tuple[str, ...] = ("events",)) -> None:
+        """Raise NotEnoughMemory (memory.py) when these frames, without their original records, would not fit in
+        the memory available."""
+        for frame in frames:
+            columns = [name for name in FRAME_SCHEMAS[frame] if name != RECORD_COLUMN[frame]]
+            check_fits(f"the {frame} of case {self.name}", self.parts(frame), columns)
+
     def frame(self, name: str) -> pl.DataFrame:
         """A frame of the case in memory, without its original records, in time order."""
+        self.check_memory((name,))
         rows = self.scan(frame=name).collect()
         # Exports are often in time order already: checking is a pass over one column, sorting a copy of all.
         return rows if rows[TIME_COLUMN[name]].is_sorted() else rows.sort(TIME_COLUMN[name], maintain_order=True)
@@ -364,6 +373,7 @@ class Case:
     def events(self) -> pl.DataFrame:
         """The events frame in memory, without the bulky `audit_data` column, in time order."""
         # Parts hold rows in input order (file, then row), so a stable sort on time alone breaks ties by input order.
+        self.check_memory()
         return self.scan().sort("creation_time", maintain_order=True).collect()
 
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
@@ -376,6 +386,7 @@ class Case:
 
     def activity(self) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order."""
+        self.check_memory()  # the events dominate; the activity shape is narrower than their frame
         return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
                         self.scan(frame="messages")).collect()
 

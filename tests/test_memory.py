@@ -1,0 +1,68 @@
+"""A case too big for the memory available is said in words, by the command line and the TUI, instead of ending in
+the kernel's out-of-memory kill; `workbench sql` still works on it."""
+
+import json
+
+import pytest
+
+from tests.ui.conftest import settle
+from workbench.cli import main
+from workbench.core import memory
+from workbench.core.case import Case
+from workbench.core.case_set import CaseSet
+from workbench.core.memory import NotEnoughMemory, available_bytes, frame_bytes
+from workbench.ui.app import WorkbenchApp
+
+
+def write_log(path, count=2000):
+    path.write_text("".join(json.dumps({"Id": f"id-{n}", "CreationTime": "2024-03-01T10:00:00", "Operation": "Send",
+                                        "RecordType": 2, "UserId": f"user{n % 7}@contoso.com",
+                                        "UserAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}) + "\n"
+                        for n in range(count)))
+    return path
+
+
+@pytest.fixture
+def small_machine(monkeypatch):
+    """A machine with 64 KB of memory available."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 64 << 10)
+
+
+def test_the_machine_says_how_much_memory_is_available():
+    available = available_bytes()
+    assert available is None or available > 0
+
+
+def test_the_estimate_is_close_to_the_frame_read(tmp_path):
+    case = Case(tmp_path / "case")
+    case.load([write_log(tmp_path / "a.jsonl")])
+    frame = case.events()
+    estimate = frame_bytes(case.parts(), frame.columns)
+    assert 0.5 < estimate / frame.estimated_size() < 2
+
+
+def test_a_case_too_big_is_not_read(tmp_path, small_machine, monkeypatch):
+    case = Case(tmp_path / "case")
+    case.load([write_log(tmp_path / "a.jsonl")])
+    with pytest.raises(NotEnoughMemory, match=r"the events of case case needs about .* GB of memory and 0.0 GB is av"):
+        case.events()
+    monkeypatch.setenv("WORKBENCH_IGNORE_MEMORY", "1")
+    assert case.events().height == 2000
+
+
+def test_the_command_line_says_so_and_sql_still_works(tmp_path, small_machine, capsys):
+    log = write_log(tmp_path / "a.jsonl")
+    args = ["--case", "c", "--case-dir", str(tmp_path / "cases")]
+    assert main(["info", str(log), *args]) == 2
+    assert "workbench: the events of case c needs about" in capsys.readouterr().err
+    assert main(["sql", *args, "SELECT count(*) AS n FROM events", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["n"] == 2000
+
+
+async def test_the_tui_says_so(tmp_path, small_machine):
+    app = WorkbenchApp(CaseSet([(Case.named("c", tmp_path / "cases"), [write_log(tmp_path / "a.jsonl")])]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.load_error.startswith("NotEnoughMemory: the events of case c needs about")
+        assert any(note.title == "could not open the case" and "workbench sql` works on any size" in note.message
+                   for note in app._notifications)

@@ -1,0 +1,65 @@
+"""Provides the memory check made before a frame of a case is read into memory: a case too big for the machine is
+said in words (what it needs, what there is, what still works) instead of ending in the kernel's out-of-memory kill.
+"""
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+#: How much more than the frame itself reading it takes at its peak (measured: sorting by time while collecting).
+PEAK_FACTOR = 1.5
+SAMPLE_ROW_GROUPS = 2
+
+
+class NotEnoughMemory(MemoryError):
+    """A frame of a case needs more memory than the machine has available."""
+
+
+def available_bytes() -> int | None:
+    """Memory the process can still take: the kernel's `MemAvailable`, capped by the cgroup's limit (a container
+    or a systemd slice); None where neither can be read."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    cgroup = Path("/sys/fs/cgroup")
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int((cgroup / "memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+def frame_bytes(parts: list[Path], columns: list[str]) -> int:
+    """About how many bytes the given columns of the rows in `parts` take in memory: the rows of the first row
+    groups read, scaled to every row (Parquet's own sizes say little: its dictionaries are not kept in memory)."""
+    if not parts:
+        return 0
+    total = sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
+    sample = pq.ParquetFile(parts[0])
+    groups = list(range(min(SAMPLE_ROW_GROUPS, sample.num_row_groups)))
+    present = [name for name in columns if name in sample.schema_arrow.names]
+    rows = pl.from_arrow(sample.read_row_groups(groups, columns=present))
+    return int(rows.estimated_size() / max(rows.height, 1) * total)
+
+
+def check_fits(what: str, parts: list[Path], columns: list[str]) -> None:
+    """Raise NotEnoughMemory when reading `what` (the columns of the rows in `parts`) would not fit in the memory
+    available, with what it needs and what still works."""
+    available = available_bytes()
+    if available is None or os.environ.get("WORKBENCH_IGNORE_MEMORY") == "1":
+        return
+    need = frame_bytes(parts, columns) * PEAK_FACTOR
+    if need > available:
+        raise NotEnoughMemory(
+            f"{what} needs about {need / 2**30:.1f} GB of memory and {available / 2**30:.1f} GB is available: "
+            "not read, rather than have the system stop the workbench. `workbench sql` works on any size (it reads "
+            "the case from disk); close other programs or use a bigger machine for the rest "
+            "(WORKBENCH_IGNORE_MEMORY=1 reads it anyway)")
