@@ -167,3 +167,15 @@ def test_any_lines_read_back_byte_identical(tmp_path_factory, values, windows, b
     texts = records_by_row(case)
     assert {row: text.encode() for row, text in texts.items()} == {
         n + 1: line for n, line in enumerate(lines) if line}
+
+
+def test_an_input_given_through_a_symbolic_link_is_kept_as_the_file_itself(tmp_path):
+    real = tmp_path / "exports" / "audit.jsonl"
+    real.parent.mkdir()
+    real.write_text("".join(json.dumps(record(n)) + "\n" for n in range(3)))
+    loaded = real.read_text().splitlines()
+    (tmp_path / "link.jsonl").symlink_to(real)
+    case = Case(tmp_path / "case")
+    case.load([tmp_path / "link.jsonl"])
+    real.unlink()
+    assert list(records_by_row(case).values()) == loaded

@@ -27,6 +27,7 @@ def keep_input(source: Path, target: Path, allow_link: bool = False) -> str:
     """Put the bytes of `source` at `target` as cheaply as the file system allows; returns how: `reflink` (copy on
     write, independent of the source), `link` (a hard link, when allowed: the same file, which survives moving or
     deleting the source but not editing it in place) or `copy`."""
+    source = source.resolve()  # a hard link to a symbolic link would keep only the link
     with open(source, "rb") as src, open(target, "wb") as dst:
         try:
             fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
