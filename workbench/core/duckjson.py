@@ -15,7 +15,6 @@ import pyarrow
 
 from workbench.core.duck import ERRORS, connect, quiet
 from workbench.core.jsontext import NESTED_FIELDS
-from workbench.core.mail_items import ACTIVITIES, DECODED_COLUMN, MAIL_STRUCTURE
 from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
 BATCH_ROWS = 20_000
@@ -23,26 +22,10 @@ ALIGNMENT_STRIDE = 16
 
 
 def _columns() -> str:
-    """The `columns` argument of `read_json`: nested fields as JSON text, the rest as text; and what the mail items
-    read."""
+    """The `columns` argument of `read_json`: nested fields as JSON text, the rest as text."""
     types = {name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
     types["AppAccessContext"] = "STRUCT(AADSessionId VARCHAR)"
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in (types | _MAIL_ONLY).items()) + "}"
-
-
-#: What the mail items read (mail_items.py) beyond AUDIT_FIELDS, read as text in the same pass.
-_MAIL_ONLY = {name: "JSON" if isinstance(kind, (dict, list)) else "VARCHAR"
-              for name, kind in MAIL_STRUCTURE.items() if name not in AUDIT_FIELDS}
-
-
-def _mail_column() -> str:
-    """`MAIL_STRUCTURE` of the records whose operation the mail items decode, from the fields read (only the nested
-    ones parsed again, not the whole record), as `DECODED_COLUMN`."""
-    fields = ", ".join(f"\"{name}\" := try(json_transform(\"{name}\", '{json.dumps(kind)}'))"
-                       if isinstance(kind, (dict, list)) else f"\"{name}\" := \"{name}\""
-                       for name, kind in MAIL_STRUCTURE.items())
-    operations = ", ".join(f"'{operation}'" for operation in ACTIVITIES)
-    return f"CASE WHEN Operation IN ({operations}) THEN struct_pack({fields}) END AS {DECODED_COLUMN}"
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
 
 
 #: The `json_transform` structure of the same fields.
@@ -88,8 +71,8 @@ class DecodedLines:
             return
         try:
             self._reader = self._con.sql(
-                f"SELECT * EXCLUDE ({', '.join(_MAIL_ONLY)}), {_mail_column()} "
-                f"FROM read_json('{source}', format = 'newline_delimited', records = true, columns = {_columns()})"
+                f"SELECT * FROM read_json('{source}', format = 'newline_delimited', records = true, "
+                f"columns = {_columns()})"
             ).to_arrow_reader(BATCH_ROWS)
         except ERRORS:  # a line it cannot read among the first ones
             self.close()

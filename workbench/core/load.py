@@ -17,7 +17,7 @@ from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
 from workbench.core.kept_records import keep_input, write_kept
 from workbench.core.mail_item_frame import FOLDER as MAIL_ITEMS
-from workbench.core.mail_items import DECODED_COLUMN, items_to_store
+from workbench.core.mail_items import items_to_store
 from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
@@ -276,17 +276,13 @@ def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: 
         spans = (raw.select("source_row", pl.col("record_offset").alias("offset"),
                             pl.col("record_length").alias("length"))
                  .filter(pl.col("offset").is_not_null()))
-    return raw.height, result, chunk_items(result, raw), spans
+    return raw.height, result, chunk_items(result), spans
 
 
-def chunk_items(chunk: Sorted, raw: pl.DataFrame | None = None) -> pl.DataFrame | None:
-    """The mail items (mail_items.py) of a chunk's events, decoded on the chunk's thread (or by its reader, in the
-    raw chunk's `DECODED_COLUMN`); None without events."""
+def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
+    """The mail items (mail_items.py) of a chunk's events, decoded on the chunk's thread; None without events."""
     events = chunk.rows.get("events")
-    if events is None or events.is_empty():
-        return None
-    decoded = raw.select("source_row", DECODED_COLUMN) if raw is not None and DECODED_COLUMN in raw.columns else None
-    return items_to_store(events, decoded)
+    return None if events is None or events.is_empty() else items_to_store(events)
 
 
 def _account(chunk: tuple, sink: StateSink, file_report: FileReport, report: LoadReport) -> int:

@@ -56,8 +56,7 @@ STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if
 
 _ITEM = {"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
          "ParentFolder": {"Path": "VARCHAR"}}
-#: The fields of a record `mail_items` reads, as `json_transform` types.
-MAIL_STRUCTURE = {
+_STRUCTURE = {
     "MailboxOwnerUPN": "VARCHAR", "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR",
     "OperationCount": "VARCHAR", "OperationProperties": [{"Name": "VARCHAR", "Value": "VARCHAR"}],
     "Folders": [{"Path": "VARCHAR", "FolderItems": [{"InternetMessageId": "VARCHAR", "SizeInBytes": "VARCHAR",
@@ -65,9 +64,7 @@ MAIL_STRUCTURE = {
     "Item": _ITEM, "AffectedItems": [_ITEM], "Folder": {"Path": "VARCHAR"},
     "QueryText": "VARCHAR", "SearchQuery": "VARCHAR", "ObjectId": "VARCHAR",
 }
-#: The column in which a JSON Lines reader hands over `MAIL_STRUCTURE` decoded with the other fields (duckjson.py).
-DECODED_COLUMN = "_mail"
-_QUERY = f"SELECT try(json_transform(audit_data, '{json.dumps(MAIL_STRUCTURE)}')) AS j FROM records"
+_QUERY = f"SELECT try(json_transform(audit_data, '{json.dumps(_STRUCTURE)}')) AS j FROM records"
 _DATABASE = connect()
 
 
@@ -77,7 +74,7 @@ def exposure_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _decoded(rows: pl.DataFrame) -> pl.DataFrame:
-    """The record structure `MAIL_STRUCTURE` of each row's `audit_data` (null where a record is not JSON)."""
+    """The record structure `_STRUCTURE` of each row's `audit_data` (null where a record is not JSON)."""
     con = quiet(_DATABASE.cursor())
     try:
         con.register("records", rows.select("audit_data").to_arrow())
@@ -114,26 +111,19 @@ def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
     return _items(rows, MAIL_ITEM_SCHEMA)
 
 
-def items_to_store(events: pl.DataFrame, decoded: pl.DataFrame | None = None) -> pl.DataFrame:
+def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
     """The items of a chunk of the events (with `audit_data`) as the case stores them: `STORED_ITEM_SCHEMA`, in no
-    particular order; of a record id the chunk holds twice, only the first row's (the one the loader keeps).
-
-    `decoded` (`source_row` and `DECODED_COLUMN`), when the reader decoded the records' `MAIL_STRUCTURE` already,
-    saves decoding them again."""
+    particular order; of a record id the chunk holds twice, only the first row's (the one the loader keeps)."""
     rows = events.filter(pl.col("operation").is_in(list(ACTIVITIES))).unique("record_id", keep="first", maintain_order=True)
-    rows = rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "source_row", "audit_data")
-    if decoded is not None and rows.height:
-        rows = rows.drop("audit_data").join(decoded.select("source_row", pl.col(DECODED_COLUMN).alias("j")),
-                                            on="source_row", how="left", maintain_order="left")
-    return _items(rows.drop("source_row"), STORED_ITEM_SCHEMA)
+    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "audit_data"), STORED_ITEM_SCHEMA)
 
 
 def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` or its decoded `j`, and any
-    other `CARRIED` columns) in `schema`."""
+    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` and any other `CARRIED`
+    columns) in `schema`."""
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
-    frame = rows if "j" in rows.columns else pl.concat([rows.drop("audit_data"), _decoded(rows)], how="horizontal")
+    frame = pl.concat([rows.drop("audit_data"), _decoded(rows)], how="horizontal")
     j = pl.col("j")
     access = _property("MailAccessType")
     frame = frame.with_columns(
