@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 #: How much more than the frame itself reading it takes at its peak (measured: sorting by time while collecting).
 PEAK_FACTOR = 1.5
-SAMPLE_ROW_GROUPS = 2
+SAMPLE_ROWS = 10_000
 
 
 class NotEnoughMemory(MemoryError):
@@ -38,16 +37,14 @@ def available_bytes() -> int | None:
 
 
 def frame_bytes(parts: list[Path], columns: list[str]) -> int:
-    """About how many bytes the given columns of the rows in `parts` take in memory: the rows of the first row
-    groups read, scaled to every row (Parquet's own sizes say little: its dictionaries are not kept in memory)."""
+    """About how many bytes the given columns of the rows in `parts` take in memory: the first rows read, scaled to
+    every row (Parquet's own sizes say little: its dictionaries are not kept in memory)."""
     if not parts:
         return 0
-    total = sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
-    sample = pq.ParquetFile(parts[0])
-    groups = list(range(min(SAMPLE_ROW_GROUPS, sample.num_row_groups)))
-    present = [name for name in columns if name in sample.schema_arrow.names]
-    rows = pl.from_arrow(sample.read_row_groups(groups, columns=present))
-    return int(rows.estimated_size() / max(rows.height, 1) * total)
+    total = pl.scan_parquet(parts, glob=False).select(pl.len()).collect().item()  # from the footers
+    sample = pl.scan_parquet(parts[0], glob=False, missing_columns="insert").select(
+        [name for name in columns if name in pl.read_parquet_schema(parts[0])]).head(SAMPLE_ROWS).collect()
+    return int(sample.estimated_size() / max(sample.height, 1) * total)
 
 
 def check_fits(what: str, parts: list[Path], columns: list[str]) -> None:
