@@ -42,8 +42,8 @@ def frame_bytes(parts: list[Path], columns: list[str]) -> int:
     if not parts:
         return 0
     total = pl.scan_parquet(parts, glob=False).select(pl.len()).collect().item()  # from the footers
-    sample = pl.scan_parquet(parts[0], glob=False, missing_columns="insert").select(
-        [name for name in columns if name in pl.read_parquet_schema(parts[0])]).head(SAMPLE_ROWS).collect()
+    first = pl.scan_parquet(parts[0], glob=False)  # a case folder may be named like a glob pattern
+    sample = first.select([name for name in columns if name in first.collect_schema()]).head(SAMPLE_ROWS).collect()
     return int(sample.estimated_size() / max(sample.height, 1) * total)
 
 
