@@ -71,15 +71,17 @@ def _message_rows(messages: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame, directory_audits: pl.LazyFrame,
-             messages: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """The rows of every frame in the activity shape, in time order (ties in input order, events first)."""
+             messages: pl.LazyFrame | None = None, ordered: bool = True) -> pl.LazyFrame:
+    """The rows of every frame in the activity shape, in time order (ties in input order, events first); unless
+    not `ordered`: then by frame, each in its input order (for a caller that orders them itself)."""
     parts = [events.drop("audit_data", strict=False).with_columns(pl.lit(SOURCES["events"]).alias("source")),
              _sign_in_rows(sign_ins), _directory_audit_rows(directory_audits)]
     if messages is not None:
         parts.append(_message_rows(messages))
     rows = pl.concat(parts, how="diagonal_relaxed").with_columns(
         pl.coalesce("app", "app_name", "app_id").alias("app")).select(list(ACTIVITY_SCHEMA))
-    return rows.cast(ACTIVITY_SCHEMA).sort("creation_time", maintain_order=True)
+    rows = rows.cast(ACTIVITY_SCHEMA)
+    return rows.sort("creation_time", maintain_order=True) if ordered else rows
 
 
 def frame_of(row: dict) -> str:

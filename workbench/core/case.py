@@ -396,8 +396,9 @@ class Case:
     def activity(self) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order."""
         self.check_memory()  # the events dominate; the activity shape is narrower than their frame
-        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
-                        self.scan(frame="messages")).collect()
+        rows = activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
+                        self.scan(frame="messages"), ordered=False).collect()
+        return _in_time_order(rows, "creation_time")
 
     def record_row(self, row: dict) -> dict | None:
         """The whole row, original record included, of one row of `events()` or `activity()` in its own frame,
