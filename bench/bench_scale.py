@@ -1,0 +1,97 @@
+"""Benchmark: each step of working a big case, in a process of its own, with its wall time, CPU time and peak RSS.
+
+    python bench/bench_scale.py [--events 10000000] [--mix story|exchange|sharepoint|directory|signin]
+                                [--work DIR] [--steps load,reopen,sql,hunts]
+
+Generates N events of the mix as JSON Lines (`sample_logs/generate.py --mix`, reused from `--work`), then:
+`load` (a cold load into a new case; also the case's disk, a hard link to the input not counted), `reopen` (the
+events read back into memory, in time order), `sql` (the article's nine queries as printed, in the SQL console's
+session) and `hunts` (the whole bundled pack over the events, as `workbench hunt` runs it). Issue 19's bound is
+6 GB of peak RSS in every step at 10M events. The steps read the case whatever the memory check says
+(`WORKBENCH_IGNORE_MEMORY=1`): the point is to measure.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ("load", "reopen", "sql", "hunts")
+
+
+def step(name: str, source: Path, case_dir: Path) -> dict:
+    """Run one step in this process; its figures."""
+    os.environ["WORKBENCH_IGNORE_MEMORY"] = "1"
+    sys.path.insert(0, str(ROOT))
+    from workbench.core.case import Case
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before, start = usage.ru_utime + usage.ru_stime, time.perf_counter()
+    figures: dict = {"step": name}
+    if name == "load":
+        shutil.rmtree(case_dir, ignore_errors=True)
+        report = Case(case_dir).load([source])
+        shared = source.stat().st_ino
+        figures |= {"rows": report.totals()["loaded"], "kept": report.files[0].kept,
+                    "disk_mb": sum(path.stat().st_blocks * 512 for path in case_dir.rglob("*")
+                                   if path.is_file() and path.stat().st_ino != shared) / 2**20}
+    elif name == "reopen":
+        figures["rows"] = Case(case_dir).events().height
+    elif name == "sql":
+        from workbench.core.sql import SqlSession, example_queries
+
+        session = SqlSession(Case(case_dir))
+        slowest = 0.0
+        for query in (text for key, text in example_queries().items() if key.startswith("article-")):
+            began = time.perf_counter()
+            session.run(query)
+            slowest = max(slowest, time.perf_counter() - began)
+        figures["slowest_query_s"] = slowest
+    elif name == "hunts":
+        from workbench.core.hunting import case_hits
+
+        case = Case(case_dir)
+        events = case.events()
+        began = time.perf_counter()
+        figures["hits"] = case_hits(events, {}, case=case).height
+        figures["hunts_s"] = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return figures | {"wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
+                      "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--mix", default="story", choices=("story", "exchange", "sharepoint", "directory", "signin"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/workbench-bench-scale"))
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    source = args.work / f"events-{args.mix}-{args.events}.jsonl"
+    case_dir = args.work / "cases" / f"{args.mix}-{args.events}"
+    if args.step:
+        print(json.dumps(step(args.step, source, case_dir)))
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    if not source.exists():
+        subprocess.run([sys.executable, str(ROOT / "sample_logs" / "generate.py"), "--mix", args.mix, "--events",
+                        str(args.events), "--format", "jsonl", "--out", str(source)], check=True)
+    print(f"{args.mix} mix, {args.events:,} events, {source.stat().st_size / 2**30:.1f} GiB JSON Lines")
+    for name in args.steps.split(","):
+        done = subprocess.run([sys.executable, __file__, "--step", name, "--events", str(args.events), "--mix",
+                               args.mix, "--work", str(args.work)], capture_output=True, text=True, check=True)
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        extra = {key: value for key, value in figures.items() if key not in ("step", "wall_s", "cpu_s", "peak_rss_mb")}
+        print(f"{name:<8} wall {figures['wall_s']:7.1f} s  CPU {figures['cpu_s']:7.1f} s  peak RSS "
+              f"{figures['peak_rss_mb']:7.0f} MB  {json.dumps(extra)}")
+
+
+if __name__ == "__main__":
+    main()
