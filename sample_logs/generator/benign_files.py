@@ -21,7 +21,7 @@ from .writers import atomic_open
 FILES = ("audit.jsonl", "sign_ins.jsonl", "directory_audits.jsonl")
 
 
-def _share(total: int, weights: list[float]) -> list[int]:
+def share(total: int, weights: list[float]) -> list[int]:
     """``total`` split in proportion to ``weights`` (largest remainder)."""
     scale = total / (sum(weights) or 1)
     exact = [w * scale for w in weights]
@@ -43,7 +43,7 @@ def write_benign(out_dir: Path, events: int, sign_ins: int, seed: int) -> dict[P
     plans: list[list[tuple[Member, list[Visit]]]] = []
     for day in days:
         plans.append([(m, plan) for m in members if (plan := visits(seed, m, day))])
-    audit_counts = _share(events, [sum(m.person.activity * _hours(p) for m, p in day_plans if m.role != "service")
+    audit_counts = share(events, [sum(m.person.activity * _hours(p) for m, p in day_plans if m.role != "service")
                                    for day_plans in plans])
     hours = sum(_hours(p) for day_plans in plans for _, p in day_plans)
     interactive = sum(1.4 if v.desktop else 0.07 for day_plans in plans for _, p in day_plans for v in p)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from .benign_files import share
 from .benign_tenant import DAYS, START, benign_tenant, visits
 from .mix_day import MixDay
 from .mix_directory import DirectoryDay
@@ -24,16 +25,6 @@ from .tenants import SEED
 
 MIXES: dict[str, type[MixDay]] = {"exchange": ExchangeDay, "sharepoint": SharePointDay,
                                   "directory": DirectoryDay, "signin": SignInDay}
-
-
-def share(total: int, weights: list[float]) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainder)."""
-    scale = total / (sum(weights) or 1)
-    exact = [w * scale for w in weights]
-    counts = [int(x) for x in exact]
-    for i in sorted(range(len(weights)), key=lambda i: (counts[i] - exact[i], i))[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
 
 
 class MixStream:

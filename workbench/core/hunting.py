@@ -102,7 +102,9 @@ def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts
     records = pl.concat([one.scan(with_audit_data=True).filter(wanted).select("case", "record_id", column).collect()
                          for one in getattr(case, "cases", [case])], how="vertical_relaxed")
     records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
-    return rows.drop(column, strict=False).join(records, on=["case", "record_id"], how="left", maintain_order="left")
+    # Joined on the keys alone and added as a column: joining the rows themselves copied every column of them.
+    aligned = rows.select("case", "record_id").join(records, on=["case", "record_id"], how="left", maintain_order="left")
+    return rows.with_columns(aligned[column])
 
 
 def hunted_frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:
