@@ -102,9 +102,14 @@ def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts
     records = pl.concat([one.scan(with_audit_data=True).filter(wanted).select("case", "record_id", column).collect()
                          for one in getattr(case, "cases", [case])], how="vertical_relaxed")
     records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
-    # Joined on the keys alone and added as a column: joining the rows themselves copied every column of them.
-    aligned = rows.select("case", "record_id").join(records, on=["case", "record_id"], how="left", maintain_order="left")
-    return rows.with_columns(aligned[column])
+    # Joined on the keys alone and added as a column cut like the rows' own (joining the rows themselves copied every
+    # column; a column cut otherwise made each later select of the rows re-chunk all of them).
+    aligned = (rows.select("case", "record_id").join(records, on=["case", "record_id"], how="left", maintain_order="left")
+               .get_column(column))
+    cuts = rows.get_column("record_id").chunk_lengths()
+    starts = [sum(cuts[:index]) for index in range(len(cuts))]
+    return rows.with_columns(pl.concat([aligned.slice(start, length) for start, length in zip(starts, cuts)],
+                                       rechunk=False))
 
 
 def hunted_frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:
