@@ -179,3 +179,16 @@ def test_an_input_given_through_a_symbolic_link_is_kept_as_the_file_itself(tmp_p
     case.load([tmp_path / "link.jsonl"])
     real.unlink()
     assert list(records_by_row(case).values()) == loaded
+
+
+def test_a_renamed_case_still_reads_its_kept_records_in_sql(tmp_path):
+    from workbench.core.case_index import rename
+
+    source = tmp_path / "audit.jsonl"
+    source.write_text("".join(json.dumps(record(n)) + "\n" for n in range(3)))
+    case = Case.named("before", tmp_path / "cases")
+    case.load([source])
+    case.close()
+    renamed = rename(case, "after")
+    frame = SqlSession(renamed).run("SELECT audit_data FROM events ORDER BY source_row").frame
+    assert frame["audit_data"].to_list() == source.read_text().splitlines()

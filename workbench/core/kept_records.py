@@ -47,7 +47,8 @@ def keep_input(source: Path, target: Path, allow_link: bool = False) -> str:
 
 
 def write_kept(state: Path, kept: dict[str, dict]) -> None:
-    """Record which inputs the state keeps: {source_file: {"file": relative path, "how", "size", "mtime_ns"}}."""
+    """Record which inputs the state keeps: {source_file: {"file": relative path, "case": the name in its events'
+    `case` column, "how", "size", "mtime_ns"}}."""
     (state / KEPT_FILE).write_text(json.dumps(kept, indent=1), encoding="utf-8")
 
 
@@ -62,6 +63,11 @@ class KeptRecords:
 
     def __bool__(self) -> bool:
         return bool(self.files)
+
+    @property
+    def cases(self) -> set[str]:
+        """The case names the events read from these inputs carry (the case's folder name when it was loaded)."""
+        return {kept.get("case") for kept in self.files.values()}
 
     def changed(self) -> list[str]:
         """Kept inputs that are gone or differ in size or modification time from when they were kept (a hard link

@@ -186,7 +186,8 @@ class SqlSession:
     def _register_kept_records(self, source: Case | CaseSet) -> bool:
         """Define `_kept_record(case, source_file, source_row)`: the record a case reads from its copy of the input
         (kept_records.py), for the events whose Parquet does not hold it; False when no case keeps any."""
-        kept = {case.name: case.kept_records for case in getattr(source, "cases", [source]) if case.kept_records}
+        # By the name in the events' `case` column, which a case renamed since its load still carries.
+        kept = {name: case.kept_records for case in getattr(source, "cases", [source]) for name in case.kept_records.cases}
         if not kept:
             return False
 
