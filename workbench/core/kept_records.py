@@ -78,12 +78,14 @@ class KeptRecords:
             if not path.exists():
                 problems.append(f"{source}: the case's copy of it is gone; its records cannot be shown")
             elif (path.stat().st_size, path.stat().st_mtime_ns) != (kept["size"], kept["mtime_ns"]):
-                problems.append(f"{source}: changed in place since it was loaded, and the case holds it as a hard "
-                                "link: records shown from it may differ from those loaded; load the case again")
+                held = "holds it as a hard link" if kept.get("how") == "link" else "'s copy of it changed"
+                problems.append(f"{source}: changed in place since it was loaded, and the case {held}: records "
+                                "shown from it may differ from those loaded; load the case again")
         return problems
 
     def _spans_of(self, source: str) -> pl.DataFrame:
-        """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row."""
+        """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row, kept for later reads (read
+        for one event each time, from the parts of a 10M-line file, they cost 0.25 s; kept, 24 bytes a line)."""
         if source not in self._spans:
             parts = sorted((self.state / "spans").glob("part-*.parquet"))
             self._spans[source] = (pl.scan_parquet(parts, glob=False).filter(pl.col("source_file") == source)
