@@ -192,3 +192,24 @@ def test_a_renamed_case_still_reads_its_kept_records_in_sql(tmp_path):
     renamed = rename(case, "after")
     frame = SqlSession(renamed).run("SELECT audit_data FROM events ORDER BY source_row").frame
     assert frame["audit_data"].to_list() == source.read_text().splitlines()
+
+
+def test_an_event_opened_reads_only_the_span_part_that_holds_it(tmp_path, monkeypatch):
+    from workbench.core import readers
+
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 4000)  # blocks of a few lines: a span part each
+    source = tmp_path / "audit.jsonl"
+    source.write_text("".join(json.dumps(record(n)) + "\n" for n in range(300)))
+    lines = source.read_text().splitlines()
+    case = Case(tmp_path / "case")
+    case.load([source])
+    assert list(records_by_row(case).values()) == lines  # every part read for all of them
+    listed = case.kept_records.files[str(source)]["spans"]
+    assert len(listed) > 5 and listed[0][1] == 1 and listed[-1][2] == 300
+    holding = next(name for name, first, last in listed if first <= 151 <= last)
+    for name, *_rows in listed:  # only the part holding row 151 is left
+        if name != holding:
+            (case.state_dir / "spans" / name).unlink()
+    reopened = Case(tmp_path / "case")
+    row = reopened.events().filter(pl.col("source_row") == 151).row(0, named=True)
+    assert reopened.record_text(row) == lines[150]  # read from that part alone: the others are gone

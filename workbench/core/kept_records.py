@@ -20,6 +20,7 @@ import pyarrow as pa
 
 SPAN_COLUMNS = {"record_offset": pl.Int64, "record_length": pl.Int64}
 KEPT_FILE = "kept.json"
+FEW_ROWS = 1_000  # rows whose spans are read from their own parts rather than the whole file's
 FICLONE = 0x40049409  # Linux ioctl: share the source's blocks copy-on-write (btrfs, XFS)
 
 
@@ -48,7 +49,7 @@ def keep_input(source: Path, target: Path, allow_link: bool = False) -> str:
 
 def write_kept(state: Path, kept: dict[str, dict]) -> None:
     """Record which inputs the state keeps: {source_file: {"file": relative path, "case": the name in its events'
-    `case` column, "how", "size", "mtime_ns"}}."""
+    `case` column, "how", "size", "mtime_ns", "spans": [[part file name, first row, last row], ...]}}."""
     (state / KEPT_FILE).write_text(json.dumps(kept, indent=1), encoding="utf-8")
 
 
@@ -83,18 +84,28 @@ class KeptRecords:
                                 "shown from it may differ from those loaded; load the case again")
         return problems
 
-    def _spans_of(self, source: str) -> pl.DataFrame:
-        """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row, kept for later reads (read
-        for one event each time, from the parts of a 10M-line file, they cost 0.25 s; kept, 24 bytes a line)."""
-        if source not in self._spans:
-            parts = sorted((self.state / "spans").glob("part-*.parquet"))
-            self._spans[source] = (pl.scan_parquet(parts, glob=False).filter(pl.col("source_file") == source)
-                                   .select("source_row", "offset", "length").collect().sort("source_row"))
-        return self._spans[source]
+    def _spans_of(self, source: str, rows: pl.Series) -> pl.DataFrame:
+        """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row. For a few rows (an event
+        opened) only the span parts that hold them are read (the load noted each part's rows); for more, all of the
+        file's, kept for later reads (24 bytes a line)."""
+        if source in self._spans:
+            return self._spans[source]
+        listed = self.files[source].get("spans")
+        folder = self.state / "spans"
+        if listed is not None and rows.len() <= FEW_ROWS:
+            parts = [folder / name for name, first, last in listed if rows.is_between(first, last).any()]
+        else:
+            parts = [folder / name for name, *_rows in listed] if listed is not None else sorted(folder.glob("part-*"))
+        spans = (pl.scan_parquet(parts, glob=False).filter(pl.col("source_file") == source)
+                 .select("source_row", "offset", "length").collect().sort("source_row")) if parts else (
+            pl.DataFrame(schema={"source_row": pl.Int64, "offset": pl.Int64, "length": pl.Int64}))
+        if listed is None or rows.len() > FEW_ROWS:
+            self._spans[source] = spans
+        return spans
 
     def texts(self, source: str, rows: pl.Series) -> pl.Series:
         """The record texts of the given rows (line numbers) of one kept input; null for a row without a span."""
-        spans = self._spans_of(source)
+        spans = self._spans_of(source, rows)
         at = spans["source_row"].search_sorted(rows).clip(0, max(spans.height - 1, 0))
         found = (spans["source_row"].gather(at) == rows) if spans.height else pl.repeat(False, rows.len(), eager=True)
         texts = pl.Series("audit_data", [None] * rows.len(), dtype=pl.String)

@@ -75,10 +75,13 @@ class FrameSink:
             self.duplicate_parts += 1
         return fresh
 
-    def add_derived(self, rows: pl.DataFrame) -> None:
-        """Store rows derived from loaded ones (several may share a record id: no duplicates are looked for)."""
-        self._write(rows, self.dir / f"part-{self.parts:05d}.parquet")
+    def add_derived(self, rows: pl.DataFrame) -> str:
+        """Store rows derived from loaded ones (several may share a record id: no duplicates are looked for); returns
+        the part's file name."""
+        name = f"part-{self.parts:05d}.parquet"
+        self._write(rows, self.dir / name)
         self.parts += 1
+        return name
 
     def _write(self, frame: pl.DataFrame, path: Path) -> None:
         """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
@@ -105,7 +108,8 @@ class StateSink:
         self.mail_items = FrameSink(state, MAIL_ITEMS, self._writer)
         self.spans = FrameSink(state, "spans", self._writer)
         self.kept: dict[str, dict] = {}
-        self._spanned_files: set[str] = set()
+        #: Per input whose records are kept by span: its span parts as [file name, first row, last row].
+        self._span_parts: dict[str, list[list]] = {}
         self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-input")
         self.rejects_path.write_bytes(b"")
 
@@ -115,10 +119,10 @@ class StateSink:
         in the input (`source_row`, `offset`, `length`); returns (loaded per frame, duplicates)."""
         spanned = None
         if spans is not None and spans.height:
-            self.spans.add_derived(spans.select(pl.lit(source_file).alias("source_file"), "source_row", "offset",
-                                                "length"))
-            self._spanned_files.add(source_file)
+            part = self.spans.add_derived(spans.select(pl.lit(source_file).alias("source_file"), "source_row",
+                                                       "offset", "length"))
             spanned = spans["source_row"]
+            self._span_parts.setdefault(source_file, []).append([part, spanned.min(), spanned.max()])
         loaded, duplicates = {}, 0
         for frame, rows in chunk.rows.items():
             if rows.height:
@@ -148,14 +152,15 @@ class StateSink:
 
         def finish() -> None:
             how = copying.result() if copying else "plain copy"
-            if source_file not in self._spanned_files:
+            if source_file not in self._span_parts:
                 del self.kept[source_file]
                 target.unlink(missing_ok=True)
                 return
             if not copying:
                 plain.rename(target)
             stat = target.stat()
-            self.kept[source_file] |= {"how": how, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+            self.kept[source_file] |= {"how": how, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                       "spans": self._span_parts[source_file]}
         return finish
 
     def close(self) -> None:
