@@ -73,10 +73,10 @@ def measure(kind: str, source: Path, case_dir: Path) -> dict:
     return figures
 
 
-def case_disk(root: Path, source: Path) -> int:
-    """Bytes the case takes on disk (allocated blocks), not counting a hard link to its input (the same file)."""
-    shared = (source.stat().st_dev, source.stat().st_ino)
-    seen, total = {shared}, 0
+def case_disk(root: Path, *inputs: Path) -> int:
+    """Bytes the case takes on disk (allocated blocks), not counting a hard link to one of its inputs (the same
+    file)."""
+    seen, total = {(source.stat().st_dev, source.stat().st_ino) for source in inputs}, 0
     for path in root.rglob("*"):
         stat = path.lstat()
         if path.is_file() and (stat.st_dev, stat.st_ino) not in seen:

@@ -8,6 +8,7 @@ audits), with the enrichment the cache holds for the case's IPs (never the netwo
 
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,7 @@ def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts
     aligned = (rows.select("case", "record_id").join(records, on=["case", "record_id"], how="left", maintain_order="left")
                .get_column(column))
     cuts = rows.get_column("record_id").chunk_lengths()
-    starts = [sum(cuts[:index]) for index in range(len(cuts))]
+    starts = accumulate(cuts, initial=0)
     return rows.with_columns(pl.concat([aligned.slice(start, length) for start, length in zip(starts, cuts)],
                                        rechunk=False))
 
