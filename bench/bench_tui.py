@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +65,21 @@ class BenchApp(WorkbenchApp):
         super().on_case_loaded(message)
 
 
+class RssByPhase:
+    """Samples the process's resident memory every 50 ms from a thread and keeps the highest of each phase."""
+
+    def __init__(self) -> None:
+        self.phase, self.peaks = "app start", {}
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            with open("/proc/self/status") as status:
+                kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), kilobytes)
+            time.sleep(0.05)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -90,7 +106,7 @@ def typed_filter(text: str) -> tuple[str, ...]:
 
 
 async def run(case: Case, repeat: int) -> dict:
-    clock = PaintClock()
+    clock, rss = PaintClock(), RssByPhase()
     started = time.perf_counter()
     app = BenchApp(CaseSet([(case, [])]))
     results: dict[str, list[float]] = {"page-down": [], "filter change": [], "free-text filter": [], "mark": [],
@@ -100,13 +116,16 @@ async def run(case: Case, repeat: int) -> dict:
             await asyncio.sleep(0.005)
         first_paint, opened = clock.first_paint - app.loaded_at, clock.first_paint - started
         events = app.screen.view.events
+        rss.phase = "page-down"
         for _ in range(repeat):
             results["page-down"].append(await key_latency(app, pilot, clock, ("pagedown",)))
+        rss.phase = "filters"
         for index in range(repeat):
             results["filter change"].append(await key_latency(app, pilot, clock, typed_filter(FILTERS[index % len(FILTERS)])))
         for index in range(max(3, repeat // 5)):
             results["free-text filter"].append(await key_latency(app, pilot, clock, typed_filter(FREE_TEXT[index % 3])))
         await pilot.press("escape")
+        rss.phase = "mark and drill-down"
         for _ in range(repeat):
             results["mark"].append(await key_latency(app, pilot, clock, ("m",)))
         for index in range(repeat):  # what the drill-down's worker does for the row under the cursor
@@ -114,7 +133,7 @@ async def run(case: Case, repeat: int) -> dict:
             start = time.perf_counter()
             assert case.record_text(row)
             results["drill-down read"].append(time.perf_counter() - start)
-    return {"rows": events.height, "first_paint": first_paint, "opened": opened, "latency": results}
+    return {"rows": events.height, "first_paint": first_paint, "opened": opened, "latency": results, "rss": rss.peaks}
 
 
 def prepare(mix: str, events: int, work: Path) -> Case:
@@ -149,6 +168,7 @@ def main() -> None:
         print(f"{label + ':':37} median {statistics.median(values) * 1000:6.1f} ms, "
               f"p95 {percentile(values, 0.95) * 1000:6.1f} ms   "
               f"(targets {targets.get(name, '< 50 / < 150 ms')}; n={len(values)})")
+    print("peak RSS by phase: " + ", ".join(f"{phase} {kilobytes / 1024:.0f} MB" for phase, kilobytes in result["rss"].items()))
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (issue 19: <= 6144 MB)")
 
 

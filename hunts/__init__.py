@@ -27,12 +27,12 @@ Public API (headless; never imports Textual):
   `matrix_technique_id(tactic_name, technique_id)`, `technique_name(...)`, `ATTACK_VERSION`.
 """
 
-from hunts.engine import HIT_SCHEMA, columns_read, hit_pairs, hunt_hits, sources_read
+from hunts.engine import HIT_SCHEMA, RecordReader, columns_read, hit_pairs, hunt_hits, sources_read
 from hunts.loader import HuntFileError, load_hunts
 from hunts.matrix import MatrixCell, MatrixColumn, matrix_cells, navigator_layer
 from hunts.model import SEVERITIES, Hunt
 
 __all__ = [
-    "HIT_SCHEMA", "Hunt", "HuntFileError", "MatrixCell", "MatrixColumn", "SEVERITIES",
+    "HIT_SCHEMA", "Hunt", "HuntFileError", "MatrixCell", "MatrixColumn", "RecordReader", "SEVERITIES",
     "columns_read", "hit_pairs", "hunt_hits", "load_hunts", "matrix_cells", "navigator_layer", "sources_read",
 ]

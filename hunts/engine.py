@@ -7,6 +7,7 @@ the start of the data plus a baseline, and sequences join their steps on a lower
 has a direct SQL form (range window functions, joins), as DESIGN.md §7 asks.
 """
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -50,6 +51,11 @@ _HIT_COLUMNS = {
 #: The share of a frame's rows a filter's precomputed tests must leave for its other predicates to be decided over
 #: all rows by value (`ValueIndex`, built once per column) rather than row by row on the rows left.
 INDEXED_SHARE = 0.1
+#: Rows whose original records a test reads at a time, when the records are read as they are tested (`RecordReader`).
+RECORD_BATCH = 100_000
+#: Reads the original records of some rows of the events frame (with their `case`, `source_file`, `source_row` and
+#: the record column as the frame holds it, null where it was not read): the column filled.
+RecordReader = Callable[[pl.DataFrame], pl.Series]
 _PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_principal_name").is_not_null(),
            "directory_audits": pl.col("initiator_user").is_not_null()}
 
@@ -57,14 +63,19 @@ _PEOPLE = {"sign_ins": pl.col("service_principal").is_null() & pl.col("user_prin
 class Context:
     """The rows being hunted (a source's frame) plus what every hunt shares: the frame's value index, actor kind,
     enrichment, and the contexts of the other sources (`peers`, one dict shared by all, this one included), which
-    sets (`in_set`) and sequence steps of another source read."""
+    sets (`in_set`) and sequence steps of another source read.
+
+    With `records`, the original records of the rows a test of them reads are read as it runs, `RECORD_BATCH` rows at
+    a time (the frame holds them only where it was given them), so that no hunt holds the records of all its rows.
+    """
 
     def __init__(self, events: pl.DataFrame, enrichment: pl.DataFrame | None = None, source: str = "events",
-                 peers: "dict[str, Context] | None" = None):
+                 peers: "dict[str, Context] | None" = None, records: RecordReader | None = None):
         if source == "events":
             if RECORD_COLUMN["events"] not in events.columns:  # rows without their records: hunts reading them stay quiet
                 events = events.with_columns(pl.lit(None, pl.String).alias(RECORD_COLUMN["events"]))
-        self.events, self.index = events, ValueIndex(events)
+        self.events, self.records = events, records
+        self.index = ValueIndex(events, unindexed=(RECORD_COLUMN[source],) if source in RECORD_COLUMN else ())
         # Per row, whether the actor is a person: kept beside the frame, as a column of other chunks than the
         # frame's would make every later select of it re-chunk every column (the records' text included).
         self.person = _holds(events, [people_expr(self.index) if source == "events" else _PEOPLE[source]])
@@ -110,8 +121,25 @@ class Context:
 
     def selected(self, condition: dict, columns: list[str] | None = None) -> pl.DataFrame:
         """The rows (their `columns`, default all) a condition selects."""
-        return (self.events if columns is None else self.events.select(list(dict.fromkeys(columns)))).filter(
-            self.mask(condition))
+        return self.rows(self.events.columns if columns is None else columns, self.mask(condition))
+
+    def rows(self, columns: list[str], kept: pl.Series) -> pl.DataFrame:
+        """The `columns` of the rows `kept` selects (a mask, or positions), their original records read when the
+        record column is one of them."""
+        reads_records = self.records is not None and RECORD_COLUMN.get(self.source) in columns
+        wanted = [*columns, *(["case", "source_file", "source_row"] if reads_records else [])]
+        selected = self.events.select(list(dict.fromkeys(wanted)))
+        rows = selected.filter(kept) if kept.dtype == pl.Boolean else selected[kept]
+        return rows.with_columns(self.records(rows)).select(list(dict.fromkeys(columns))) if reads_records else rows
+
+    def _passed(self, columns: list[str], kept: pl.Series, helpers: list[pl.Expr], tests: list[pl.Expr]) -> pl.Series:
+        """Per row `kept` selects, whether all `tests` hold over its `columns` and the `helpers` (decoded JSON); rows
+        whose records are read (`records`) are tested `RECORD_BATCH` at a time."""
+        if self.records is None or RECORD_COLUMN.get(self.source) not in columns:
+            return _holds(self.rows(columns, kept).with_columns(helpers), tests)
+        at = kept.arg_true()
+        return pl.concat([_holds(self.rows(columns, at.slice(start, RECORD_BATCH)).with_columns(helpers), tests)
+                          for start in range(0, at.len(), RECORD_BATCH)] or [pl.Series([], dtype=pl.Boolean)])
 
     def mask(self, condition: dict) -> pl.Series:
         """Per row, whether a condition selects it: its row filter, then its threshold and first-seen (computed on
@@ -165,9 +193,8 @@ class Context:
                 tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
             if tests:
                 helpers = decoded_columns(set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set())
-                columns = pl.all() if has_key([where, any_of, none], "record") else _read_by(tests, helpers)
-                rows = self.events.select(columns).filter(kept).with_columns(helpers)
-                kept = kept.scatter(kept.arg_true(), _holds(rows, tests))
+                columns = self.events.columns if has_key([where, any_of, none], "record") else _read_by(tests, helpers)
+                kept = kept.scatter(kept.arg_true(), self._passed(columns, kept, helpers, tests))
         return kept
 
     def _expr(self, predicate: dict, index: ValueIndex | None = None) -> pl.Expr:
@@ -430,10 +457,10 @@ def columns_read(hunts: Iterable[Hunt], source: str) -> list[str]:
 
 
 def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFrame | None = None,
-              others: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+              others: dict[str, pl.DataFrame] | None = None, records: RecordReader | None = None) -> pl.DataFrame:
     """All hits of `hunts` over `events` and the `others` frames (`sign_ins`, `directory_audits`) they read: one row
     per (hunt, record), in time order, a directory change the audit log and the directory audits both record
-    counted once (`same_change`).
+    counted once (`same_change`). `records` reads the events' original records where the frame lacks them (Context).
 
     Hunts run side by side on as many threads as Polars has (its work releases the GIL); the contexts they share
     only cache (an index built under its lock; a set two threads compute at once is the same set)."""
@@ -441,7 +468,7 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
     peers: dict[str, Context] = {}
     for source, rows in {"events": events, **(others or {})}.items():
         if rows is not None and rows.height:  # no rows of that source (and no time baseline): no context
-            Context(rows, enrichment, source, peers)
+            Context(rows, enrichment, source, peers, records if source == "events" else None)
     if not peers:
         return pl.DataFrame(schema=HIT_SCHEMA)
 

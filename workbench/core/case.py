@@ -345,9 +345,10 @@ class Case:
         """The Parquet parts holding the conflicting duplicates (conflicts.py), if any."""
         return sorted((self.state_dir / "conflicts").glob("part-*.parquet")) if self.exists else []
 
-    def scan(self, with_audit_data: bool = False, frame: str = "events") -> pl.LazyFrame:
+    def scan(self, with_audit_data: bool = False, frame: str = "events", from_kept_inputs: bool = True) -> pl.LazyFrame:
         """A frame (default the events) as a lazy frame over its Parquet parts, with the original record
-        (`audit_data`, `raw`) only when asked."""
+        (`audit_data`, `raw`) only when asked: read from the case's copy of its input where the Parquet does not hold
+        it, unless `from_kept_inputs` is false (then null there)."""
         parts = self.parts(frame)
         if not parts:
             rows = empty_frame(frame).lazy()
@@ -356,7 +357,7 @@ class Case:
             rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False, missing_columns="insert")
         if not with_audit_data:
             rows = rows.drop(RECORD_COLUMN[frame])
-        elif frame == "events" and self.kept_records:
+        elif frame == "events" and from_kept_inputs and self.kept_records:
             rows = rows.with_columns(self.kept_records.fill_expression())
         return rows
 

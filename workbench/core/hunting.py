@@ -17,6 +17,7 @@ import polars as pl
 import hunts
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
+from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.schema import RECORD_COLUMN
 
 if TYPE_CHECKING:
@@ -85,23 +86,34 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
     others = {frame: hunted_frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
     rows = audit_log_rows(events)
+    records = None
     if case is not None:
-        rows = with_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
-    return hunts.hunt_hits(rows, chosen, known, others)
+        rows = with_stored_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
+        records = record_reader(case)
+    return hunts.hunt_hits(rows, chosen, known, others, records)
 
 
-def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
-    """The audit log rows with their original record (`audit_data`) where a hunt of `readers` reads it (members no
-    column holds: OperationProperties, QueryText...): only the records of those hunts' operations (all when one
-    names none), read with that filter pushed into the case's scan since records are bulky; null elsewhere."""
+def _operations_read(readers: list[hunts.Hunt]) -> pl.Expr:
+    """Whether an event is of an operation a hunt of `readers` names (all when one names none)."""
+    operations = [hunt.condition.get("operations") for hunt in readers]
+    return (pl.lit(True) if not all(operations)
+            else pl.col("operation").str.to_lowercase().is_in({name.lower() for names in operations for name in names}))
+
+
+def with_stored_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
+    """The audit log rows with the original records (`audit_data`) the case's Parquet holds, where a hunt of
+    `readers` reads them (members no column holds: OperationProperties, QueryText...): only the records of those
+    hunts' operations; null elsewhere. The records read from the case's copy of an input are not in the rows: the
+    hunts read them as they test them (`record_reader`), a batch at a time."""
     column = RECORD_COLUMN["events"]
     if not readers:
         return rows
-    operations = [hunt.condition.get("operations") for hunt in readers]
-    wanted = (pl.lit(True) if not all(operations)
-              else pl.col("operation").str.to_lowercase().is_in({name.lower() for names in operations for name in names}))
-    records = pl.concat([one.scan(with_audit_data=True).filter(wanted).select("case", "record_id", column).collect()
+    records = pl.concat([one.scan(with_audit_data=True, from_kept_inputs=False)
+                         .filter(_operations_read(readers) & pl.col(column).is_not_null())
+                         .select("case", "record_id", column).collect()
                          for one in getattr(case, "cases", [case])], how="vertical_relaxed")
+    if records.is_empty():
+        return rows.with_columns(pl.lit(None, pl.String).alias(column))
     records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
     # Joined on the keys alone and added as a column cut like the rows' own (joining the rows themselves copied every
     # column; a column cut otherwise made each later select of the rows re-chunk all of them).
@@ -111,6 +123,23 @@ def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts
     starts = accumulate(cuts, initial=0)
     return rows.with_columns(pl.concat([aligned.slice(start, length) for start, length in zip(starts, cuts)],
                                        rechunk=False))
+
+
+def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:
+    """The audit log rows with every original record a hunt of `readers` reads, in memory: for the engines that take
+    the records as a column (the SQL engines' tests and benchmarks), where `case_hits` reads them as it tests."""
+    rows = with_stored_records(case, rows, readers)
+    if not readers:
+        return rows
+    wanted = rows.select(_operations_read(readers)).to_series().arg_true()
+    return rows.with_columns(rows[RECORD_COLUMN["events"]].scatter(wanted, record_reader(case)(rows[wanted])))
+
+
+def record_reader(case: "Case | CaseSet") -> "hunts.RecordReader":
+    """Reads the original records of some event rows from the case's (or each case's) copy of their input, where the
+    rows lack them."""
+    kept = kept_by_case(getattr(case, "cases", [case]))
+    return lambda rows: fill_by_case(kept, rows, RECORD_COLUMN["events"])
 
 
 def hunted_frame(case: "Case | CaseSet", frame: str, columns: list[str]) -> pl.DataFrame:

@@ -13,6 +13,7 @@ import json
 import mmap
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -135,6 +136,22 @@ class KeptRecords:
                 .map_batches(lambda packed: self.fill(packed.struct.unnest(), column), return_dtype=pl.String,
                              is_elementwise=True)
                 .alias(column))
+
+
+def kept_by_case(cases: Iterable) -> dict[str, KeptRecords]:
+    """The kept records of each case (objects with `kept_records`) by the name the events' `case` column gives it
+    (the name at its load, which a case renamed since still carries)."""
+    return {name: case.kept_records for case in cases for name in case.kept_records.cases}
+
+
+def fill_by_case(kept: dict[str, KeptRecords], rows: pl.DataFrame, column: str = "audit_data") -> pl.Series:
+    """`column` of `rows` (with `case`, `source_file`, `source_row`), its nulls read from the kept inputs of the case
+    each row names (`kept_by_case`)."""
+    texts = rows[column]
+    for (name,), group in rows.with_row_index("_at").group_by("case"):
+        if name in kept:
+            texts = texts.scatter(group["_at"], kept[name].fill(group, column))
+    return texts
 
 
 def _read_spans(path: Path, offsets: pl.Series, lengths: pl.Series) -> pl.Series:

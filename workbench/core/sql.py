@@ -32,6 +32,7 @@ from workbench.core.column_docs import (
 from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
+from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.mail_item_frame import case_mail_items, stored_parts
 from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, TIME_COLUMN
@@ -186,20 +187,13 @@ class SqlSession:
     def _register_kept_records(self, source: Case | CaseSet) -> bool:
         """Define `_kept_record(case, source_file, source_row)`: the record a case reads from its copy of the input
         (kept_records.py), for the events whose Parquet does not hold it; False when no case keeps any."""
-        # By the name in the events' `case` column, which a case renamed since its load still carries.
-        kept = {name: case.kept_records for case in getattr(source, "cases", [source]) for name in case.kept_records.cases}
+        kept = kept_by_case(getattr(source, "cases", [source]))
         if not kept:
             return False
 
         def read(cases: pa.Array, files: pa.Array, rows: pa.Array) -> pa.Array:
             frame = pl.from_arrow(pa.table({"case": cases, "source_file": files, "source_row": rows}))
-            texts = pl.Series("audit_data", [None] * frame.height, dtype=pl.String)
-            for name, records in kept.items():
-                mine = frame.with_row_index("at").filter(pl.col("case") == name)
-                if mine.height:
-                    filled = records.fill(mine.with_columns(pl.lit(None, pl.String).alias("audit_data")))
-                    texts = texts.scatter(mine["at"], filled)
-            return texts.to_arrow()
+            return fill_by_case(kept, frame.with_columns(pl.lit(None, pl.String).alias("audit_data"))).to_arrow()
 
         self._con.create_function("_kept_record", read, ["VARCHAR", "VARCHAR", "BIGINT"], "VARCHAR", type="arrow",
                                   null_handling="special", side_effects=False)

@@ -47,13 +47,15 @@ def _coded(series: pl.Series, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
 class ValueIndex:
     """Per column of one frame: its distinct values (as text) and each row's code into them, built on first use."""
 
-    def __init__(self, frame: pl.DataFrame):
-        self.frame = frame
+    def __init__(self, frame: pl.DataFrame, unindexed: tuple[str, ...] = ()):
+        self.frame, self.unindexed = frame, unindexed  # `unindexed`: columns never covered (records, all distinct)
         self._columns: dict[str, tuple[pl.DataFrame, pl.Series] | None] = {}
         self._lock = threading.Lock()
 
     def _distinct(self, column: str) -> tuple[pl.DataFrame, pl.Series] | None:
         """(distinct values, row codes) of `column`; None when most of its values are distinct (nothing to gain)."""
+        if column in self.unindexed:
+            return None
         with self._lock:
             if column not in self._columns:
                 series = self.frame[column]

@@ -1,0 +1,87 @@
+"""Hunts that read the original records read them from the case's copy of a JSON Lines input as they test them, a
+batch at a time, and find what they find when every record is in memory (the Purview CSV of the same records)."""
+
+import csv
+import json
+from pathlib import Path
+
+import polars as pl
+
+import hunts.engine
+from workbench.core.activity import audit_log_rows
+from workbench.core.case import Case
+from workbench.core.hunting import case_hits, hunt_pack, record_reader, with_records, with_stored_records
+
+#: Hunts that read the records, and a record of each kind they look for (the throttled read in its properties, the
+#: MFA step failing three times, a sensitive search).
+RECORDS = [
+    {"Id": "throttled", "CreationTime": "2024-03-04T10:00:00", "Operation": "MailItemsAccessed", "RecordType": 50,
+     "Workload": "Exchange", "UserId": "amy@contoso.com", "MailboxOwnerUPN": "amy@contoso.com", "ClientIP": "203.0.113.9",
+     "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "True"}]},
+    *({"Id": f"read-{n}", "CreationTime": f"2024-03-04T10:{n:02d}:30", "Operation": "MailItemsAccessed", "RecordType": 50,
+       "Workload": "Exchange", "UserId": "amy@contoso.com", "MailboxOwnerUPN": "amy@contoso.com", "ClientIP": "203.0.113.9",
+       "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}]}
+      for n in range(40)),
+    *({"Id": f"mfa-{n}", "CreationTime": f"2024-03-04T11:0{n}:00", "Operation": "UserLoginFailed", "RecordType": 15,
+       "Workload": "AzureActiveDirectory", "UserId": "bob@contoso.com", "UserKey": "bob-key", "ClientIP": "198.51.100.7",
+       "ErrorNumber": "500121"} for n in range(3)),
+    {"Id": "login-ok", "CreationTime": "2024-03-04T11:05:00", "Operation": "UserLoginFailed", "RecordType": 15,
+     "Workload": "AzureActiveDirectory", "UserId": "cat@contoso.com", "UserKey": "cat-key", "ClientIP": "198.51.100.8",
+     "ErrorNumber": "50126"},
+]
+
+
+def hits_of(hits: pl.DataFrame) -> set[tuple[str, str]]:
+    return set(hits.select("hunt_id", "record_id").iter_rows())
+
+
+def test_hunts_read_kept_records_in_batches_and_find_what_they_find_in_memory(tmp_path, monkeypatch):
+    case = Case.named("kept", tmp_path / "cases")
+    case.load([_jsonl(tmp_path, RECORDS)])
+    pack = hunt_pack({})
+    readers = [hunt for hunt in pack if "audit_data" in hunts.columns_read([hunt], "events")]
+    rows = with_stored_records(case, audit_log_rows(case.events()), readers)
+    assert rows["audit_data"].null_count() == rows.height  # nothing of the records held: read as tested
+
+    in_memory = hunts.hunt_hits(with_records(case, audit_log_rows(case.events()), readers), pack, None)
+    batches: list[int] = []
+    reader = record_reader(case)
+    monkeypatch.setattr(hunts.engine, "RECORD_BATCH", 7)
+    monkeypatch.setattr("workbench.core.hunting.record_reader",
+                        lambda _case: lambda batch: batches.append(batch.height) or reader(batch))
+    batched = case_hits(case.events(), {}, pack, case=case)
+
+    assert hits_of(batched) == hits_of(in_memory)
+    assert {("collection_exo_mail_items_throttled", "throttled"),
+            *(("credential_aad_mfa_fatigue", f"mfa-{n}") for n in range(3))} <= hits_of(batched)
+    assert ("credential_aad_mfa_fatigue", "login-ok") not in hits_of(batched)
+    assert batches and max(batches) <= 7 and sum(batches) >= 41  # the 41 mailbox reads, 7 at most at a time
+
+
+def test_records_the_parquet_holds_are_hunted_as_they_are(tmp_path):
+    """A CSV export's records stay in the case's Parquet: the hunts read them there, with the same hits."""
+    jsonl_case, csv_case = Case.named("lines", tmp_path / "cases"), Case.named("csv", tmp_path / "cases")
+    jsonl_case.load([_jsonl(tmp_path, RECORDS)])
+    csv_case.load([_purview_csv(tmp_path, RECORDS)])
+    pack = hunt_pack({})
+    assert csv_case.scan(with_audit_data=True, from_kept_inputs=False).collect()["audit_data"].null_count() == 0
+    assert hits_of(case_hits(csv_case.events(), {}, pack, case=csv_case)) == hits_of(
+        case_hits(jsonl_case.events(), {}, pack, case=jsonl_case))
+
+
+def _jsonl(folder: Path, records: list[dict]) -> Path:
+    path = folder / "audit.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def _purview_csv(folder: Path, records: list[dict]) -> Path:
+    """The records as the Purview portal's audit search exports them (one row each, the record in `AuditData`)."""
+    path = folder / "audit.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["RecordId", "CreationDate", "RecordType", "Operation", "UserId", "AuditData"])
+        for record in records:
+            writer.writerow([record["Id"], record["CreationTime"] + ".0000000Z", record["RecordType"], record["Operation"],
+                             record["UserId"], json.dumps(record)])
+    return path
