@@ -1,12 +1,15 @@
 """Benchmark: each step of working a big case, in a process of its own, with its wall time, CPU time and peak RSS.
 
     python bench/bench_scale.py [--events 10000000] [--mix story|exchange|sharepoint|directory|signin]
-                                [--work DIR] [--steps load,reopen,sql,hunts]
+                                [--work DIR] [--steps load,reopen,sql,hunts,correlate,timeline,exposure,export]
 
 Generates N events of the mix as JSON Lines (`sample_logs/generate.py --mix`, reused from `--work`), then:
 `load` (a cold load into a new case; also the case's disk, a hard link to the input not counted), `reopen` (the
 events read back into memory, in time order), `sql` (the article's nine queries as printed, in the SQL console's
-session) and `hunts` (the whole bundled pack over the events, as `workbench hunt` runs it). Issue 19's bound is
+session), `hunts` (the whole bundled pack over the events, as `workbench hunt` runs it), and the commands
+`correlate`, `timeline --ip` (an address of the article), `exposure --proposed` and `export` (the Azure AD
+sign-in records, to JSON Lines in the work folder, removed after), each as the command line runs it, its output
+thrown away. Issue 19's bound is
 6 GB of peak RSS in every step at 10M events. The steps read the case whatever the memory check says
 (`WORKBENCH_IGNORE_MEMORY=1`): the point is to measure.
 """
@@ -24,7 +27,27 @@ from pathlib import Path
 from bench_load import case_disk  # this script's folder is on the path when it runs
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("load", "reopen", "sql", "hunts")
+STEPS = ("load", "reopen", "sql", "hunts", "correlate", "timeline", "exposure", "export")
+#: The command line of each step that is a command, after `--case NAME --case-dir DIR`.
+COMMANDS = {"correlate": ["correlate"], "timeline": ["timeline", "--ip", "104.161.20.102"],
+            "exposure": ["exposure", "--proposed"],
+            "export": ["export", "--filter", "workload:AzureActiveDirectory", "-o", "{work}/export-bench.jsonl"]}
+
+
+def _command(arguments: list[str]) -> int:
+    """Run a `workbench` command in this process, its output (not this script's) thrown away."""
+    from workbench.cli import main as workbench
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            return workbench(arguments)
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def step(name: str, source: Path, case_dir: Path) -> dict:
@@ -61,6 +84,14 @@ def step(name: str, source: Path, case_dir: Path) -> dict:
         began = time.perf_counter()
         figures["hits"] = case_hits(events, {}, case=case).height
         figures["hunts_s"] = time.perf_counter() - began
+    elif name in COMMANDS:
+        arguments = [part.format(work=case_dir.parent.parent) for part in COMMANDS[name]]
+        figures["exit"] = _command([arguments[0], "--case", case_dir.name, "--case-dir", str(case_dir.parent),
+                                    *arguments[1:]])
+        if name == "export":
+            written = case_dir.parent.parent / "export-bench.jsonl"
+            figures["exported_mb"] = written.stat().st_size / 2**20
+            written.unlink()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return figures | {"wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
                       "peak_rss_mb": usage.ru_maxrss / 1024}

@@ -190,3 +190,25 @@ def test_sign_ins_and_directory_audits_say_what_their_time_means(tmp_path, sampl
 def test_usage_errors_name_the_endings(case, tmp_path, capsys):
     assert export(case, tmp_path, "x.xls") == 2
     assert "x.xls: export to .csv, .json, .jsonl, .xlsx, .timesketch.csv or .timesketch.jsonl" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ending", ["csv", "json", "jsonl", "timesketch.csv", "timesketch.jsonl"])
+def test_an_export_written_a_few_rows_at_a_time_is_the_export_written_at_once(case, tmp_path, monkeypatch, ending):
+    """Big exports are made and written in batches (the records are bulky): byte for byte the same file, whatever
+    the batch, an empty export included."""
+    events = case.activity()
+    whole, batched, empty = (tmp_path / f"{name}.{ending}" for name in ("whole", "batched", "empty"))
+    export_case_events(case, whole, events)
+    monkeypatch.setattr("workbench.core.export.EXPORT_BATCH", 4)  # six rows: a batch of four, then of two
+    assert export_case_events(case, batched, events) == len(RECORDS)
+    assert batched.read_bytes() == whole.read_bytes()
+    assert export_case_events(case, empty, events.clear()) == 0
+    if ending == "json":
+        assert json.loads(whole.read_text(encoding="utf-8"))[0]["record_id"] == "grant"
+        assert json.loads(empty.read_text(encoding="utf-8")) == []
+    elif ending.endswith("csv"):
+        assert empty.read_text(encoding="utf-8").count("\n") == 1  # the header alone
+    else:
+        assert empty.read_bytes() == b""
+    monkeypatch.setattr("workbench.core.export.EXPORT_BATCH", 1)
+    assert export_case_events(case, batched, events) == len(RECORDS) and batched.read_bytes() == whole.read_bytes()

@@ -9,7 +9,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -18,6 +18,7 @@ import polars as pl
 from hunts import hit_pairs
 from workbench.core.case_set import CaseSet
 from workbench.core.inert import inert_json, visible
+from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.readable import readable_columns
 from workbench.core.schema import RECORD_COLUMN
 from workbench.core.timesketch import timesketch_rows
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 FORMULA_START = r"^[=+\-@\t\r]"
 FORMATS = ("csv", "json", "jsonl")
+#: Rows of an events export made and written at a time.
+EXPORT_BATCH = 200_000
 #: Formats of an events export by the file name's ending (longest first): the table formats, Excel, Timesketch.
 EVENT_FORMATS = {".timesketch.csv": "timesketch-csv", ".timesketch.jsonl": "timesketch-jsonl", ".csv": "csv",
                  ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
@@ -98,19 +101,33 @@ def _json_lines(frame: pl.DataFrame) -> pl.Series:
 
 def write_stream(frame: pl.DataFrame, handle: IO[bytes], fmt: str) -> None:
     """Write `frame` to an open binary stream in `fmt` (csv, json or jsonl), as UTF-8."""
-    if fmt == "csv":
-        neutralise_formulas(_plain(frame)).write_csv(handle)
-    elif fmt in ("json", "jsonl"):
+    write_batches([frame], handle, fmt)
+
+
+def write_batches(frames: Iterable[pl.DataFrame], handle: IO[bytes], fmt: str) -> None:
+    """Write the rows of `frames` (of one shape, made one at a time: a big export is never in memory whole) to an
+    open binary stream in `fmt` (csv, json or jsonl), as UTF-8, as one table; at least one frame (maybe empty)."""
+    if fmt not in ("csv", "json", "jsonl"):
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        handle.write(b"[\n")  # objects separated by `,` and a newline
+    written = 0
+    for frame in frames:
+        if fmt == "csv":
+            neutralise_formulas(_plain(frame)).write_csv(handle, include_header=written == 0)
+            written += max(frame.height, 1)  # the header, once
+            continue
         lines = _json_lines(frame).to_frame()
         if fmt == "jsonl":
             lines.write_csv(handle, include_header=False, quote_style="never")
-            return
-        handle.write(b"[\n")  # objects separated by `,` and a newline: every line but the last ends with a comma
-        lines.head(-1).write_csv(handle, include_header=False, quote_style="never", line_terminator=",\n")
-        lines.tail(1).write_csv(handle, include_header=False, quote_style="never")
-        handle.write(b"]\n")
-    else:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        elif lines.height:
+            if written:
+                handle.write(b",\n")
+            lines.head(-1).write_csv(handle, include_header=False, quote_style="never", line_terminator=",\n")
+            handle.write(lines.item(-1, 0).encode())
+        written += lines.height
+    if fmt == "json":
+        handle.write(b"\n]\n" if written else b"]\n")
 
 
 def _umask() -> int:
@@ -241,15 +258,24 @@ def enrichment_by_ip(enrichment: pl.DataFrame) -> pl.DataFrame:
 
 
 def original_records(case: "Case | CaseSet", events: pl.DataFrame) -> pl.DataFrame:
-    """`record_id` and `audit_data` (the original record) of the rows of `events`, read from every frame of the case
-    (or of each case of a set); one row per record id."""
-    wanted = events.select("record_id").lazy()
+    """`record_id` and `audit_data` (the original record) of the rows of `events`, one row per record id: read from
+    the case's copy of their input where it keeps them by span (by their `case`, `source_file` and `source_row`), the
+    others from every frame of the case (or of each case of a set)."""
+    cases = case.cases if isinstance(case, CaseSet) else [case]
+    kept = kept_by_case(cases)
+    found = pl.DataFrame(schema={"record_id": pl.String, "audit_data": pl.String})
+    if kept and {"case", "source_file", "source_row"} <= set(events.columns):
+        rows = events.select("record_id", "case", "source_file", "source_row", pl.lit(None, pl.String).alias("audit_data"))
+        found = rows.select("record_id", fill_by_case(kept, rows)).drop_nulls("audit_data")
+    wanted = events.select("record_id").join(found, on="record_id", how="anti")
+    if wanted.is_empty():
+        return found.unique("record_id", keep="first", maintain_order=True)
     scans = [
         one.scan(with_audit_data=True, frame=frame).select("record_id", pl.col(column).alias("audit_data"))
-        .join(wanted, on="record_id", how="semi")
-        for one in (case.cases if isinstance(case, CaseSet) else [case]) for frame, column in RECORD_COLUMN.items()
+        .join(wanted.lazy(), on="record_id", how="semi")
+        for one in cases for frame, column in RECORD_COLUMN.items()
     ]
-    return pl.concat(scans).unique("record_id", keep="first", maintain_order=True).collect()
+    return pl.concat([found.lazy(), *scans]).unique("record_id", keep="first", maintain_order=True).collect()
 
 
 def annotations(table: pl.DataFrame) -> pl.DataFrame:
@@ -261,21 +287,29 @@ def annotations(table: pl.DataFrame) -> pl.DataFrame:
 
 def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
     """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`, in the format its
-    name ends with (`event_format_for_path`); returns the row count."""
+    name ends with (`event_format_for_path`); returns the row count. Made and written `EXPORT_BATCH` rows at a time
+    (the original records are bulky), but for a workbook (at most `check_rows` rows)."""
     fmt = event_format_for_path(path)
     store = case.store
-    marks = store.marks()
+    marks, notes, tags = store.marks(), store.notes(), store.tags()
     if marked_only:
         events = events.filter(pl.col("record_id").is_in(list(marks)))
+
+    def table(rows: pl.DataFrame) -> pl.DataFrame:
+        return inert_text(annotated_events(rows, marks, notes, tags, original_records(case, rows), **extra))
+
     if fmt == "xlsx":
         check_rows(events.height)
-    table = inert_text(annotated_events(events, marks, store.notes(), store.tags(), original_records(case, events),
-                                        **extra))
-    if fmt == "xlsx":
-        cells = neutralise_formulas(table.drop("audit_data"))
+        cells = neutralise_formulas(table(events).drop("audit_data"))
         write_atomic_file(path, lambda temporary: write_workbook(temporary, cells, annotations(cells)))
-    elif fmt.startswith("timesketch-"):
-        write_frame(timesketch_rows(table), path, fmt.removeprefix("timesketch-"))
-    else:
-        write_frame(table, path, fmt)
-    return table.height
+        return events.height
+    batches = (table(events.slice(start, EXPORT_BATCH)) for start in range(0, max(events.height, 1), EXPORT_BATCH))
+    if fmt.startswith("timesketch-"):
+        batches = (timesketch_rows(batch) for batch in batches)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:
+            write_batches(batches, handle, fmt.removeprefix("timesketch-"))
+
+    write_atomic_file(path, write)
+    return events.height
