@@ -16,7 +16,7 @@ RECORDS = [
      "RecordType": 15, "UserId": "ITAdmin@example.com", "ClientIP": "50.237.205.113"},
     {"Id": "c", "CreationTime": "2023-02-22T16:25:34", "Operation": "HardDelete", "Workload": "Exchange",
      "RecordType": 3, "UserId": "compromisedadmin@example.com", "ClientIP": "104.161.20.102",
-     "AffectedItems": [{"Subject": "Your Passcode [bold]", "ParentFolder": {"Path": "\\Inbox"}}]},
+     "AffectedItems": [{"Subject": "Your Passcode [bold] — Réunion", "ParentFolder": {"Path": "\\Inbox"}}]},
     {"Id": "d", "CreationTime": "2023-02-21T10:00:00", "Operation": "UserLoggedIn", "Workload": "AzureActiveDirectory",
      "RecordType": 15, "UserId": "CompromisedAdmin@example.com", "ClientIP": ""},
 ]
@@ -48,6 +48,9 @@ def ids(text: str) -> list[str]:
     ("fullaccess", ["a"]),
     ('-"passcode" workload:exchange', ["a"]),
     ('"[bold]"', ["c"]),
+    ("PASSCODE", ["c"]),  # a plain ASCII word: any case
+    ('"RÉUNION"', ["c"]),  # beyond ASCII: any case too
+    ("pass*bold", ["c"]),  # a wildcard
     ("op:Add-MailboxPermission user:admin ip:104.161.20.102 after:2023-02-20 -op:UserLoggedIn", ["a"]),
     ("type:ExchangeItemGroup", ["c"]),
     ("id:b", ["b"]),

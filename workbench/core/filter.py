@@ -114,10 +114,16 @@ def _field_expr(column: str, how: str, value: str, index: ValueIndex | None) -> 
     return _over(column, pl.any_horizontal(alternatives), index)
 
 
+def _contains(column: str, value: str) -> pl.Expr:
+    """Whether `column` holds `value` ignoring case: a plain ASCII word by Aho-Corasick (several times faster than a
+    case-insensitive regex over the long texts free text searches), anything else by `_pattern`."""
+    if value.isascii() and "*" not in value:
+        return pl.col(column).str.contains_any([value], ascii_case_insensitive=True)
+    return pl.col(column).str.contains(_pattern(value))
+
+
 def _text_expr(value: str, index: ValueIndex | None) -> pl.Expr:
-    pattern = _pattern(value)
-    return pl.any_horizontal(_over(column, pl.col(column).str.contains(pattern), index).fill_null(False)
-                             for column in TEXT_COLUMNS)
+    return pl.any_horizontal(_over(column, _contains(column, value), index).fill_null(False) for column in TEXT_COLUMNS)
 
 
 def parse_time(value: str) -> datetime:
