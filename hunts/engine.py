@@ -52,7 +52,7 @@ _HIT_COLUMNS = {
 #: all rows by value (`ValueIndex`, built once per column) rather than row by row on the rows left.
 INDEXED_SHARE = 0.1
 #: Rows whose original records a test reads at a time, when the records are read as they are tested (`RecordReader`).
-RECORD_BATCH = 100_000
+RECORD_BATCH = 25_000
 #: Reads the original records of some rows of the events frame (with their `case`, `source_file`, `source_row` and
 #: the record column as the frame holds it, null where it was not read): the column filled.
 RecordReader = Callable[[pl.DataFrame], pl.Series]

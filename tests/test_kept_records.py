@@ -213,3 +213,18 @@ def test_an_event_opened_reads_only_the_span_part_that_holds_it(tmp_path, monkey
     reopened = Case(tmp_path / "case")
     row = reopened.events().filter(pl.col("source_row") == 151).row(0, named=True)
     assert reopened.record_text(row) == lines[150]  # read from that part alone: the others are gone
+
+
+def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_path, monkeypatch):
+    """Spans are taken from the mapped file a few at a time (their pages then unmapped): any order asked, repeats
+    included, gives each row its own record."""
+    lines = [json.dumps(record(n, Body="x" * (n * 37 % 500))) for n in range(50)]
+    source = tmp_path / "audit.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    case = Case.named("c", tmp_path / "cases")
+    case.load([source])
+    monkeypatch.setattr("workbench.core.kept_records.SPANS_AT_ONCE", 3)
+    asked = [49, 1, 17, 17, 2, 33, 48, 5, 1]
+    rows = pl.DataFrame({"case": ["c"] * len(asked), "source_file": [str(source)] * len(asked), "source_row": asked,
+                         "audit_data": [None] * len(asked)}, schema_overrides={"audit_data": pl.String})
+    assert case.kept_records.fill(rows).to_list() == [lines[row - 1] for row in asked]
