@@ -428,7 +428,7 @@ def _named_columns(data: object, current: str, source: str) -> set[str]:
     if current != source:
         return set().union(*(_named_columns(value, current, source) for value in data.values()))
     named = {data[key] for key in ("field", "same_as", "differs_from", "key", "distinct") if isinstance(data.get(key), str)}
-    named |= {"modified_properties"} if "modified" in data else set()
+    named |= {name for expr in decoded_columns(needed_columns(data)) for name in expr.meta.root_names()}  # _params...
     named |= {"raw"} if "record" in data and source != "events" else set()  # keywords read the record's own text
     named |= set(data.get("by", [])) if isinstance(data.get("by"), list) else set()
     return named | set().union(*(_named_columns(value, current, source) for value in data.values()))
@@ -449,7 +449,8 @@ def sources_read(hunt: Hunt) -> set[str]:
 def columns_read(hunts: Iterable[Hunt], source: str) -> list[str]:
     """The columns of a source's frame that these hunts read (in their own source, sets and sequence steps), with
     the hit's own and what the directory-change key reads."""
-    own = {name for expr in [*_HIT_COLUMNS[source], _PEOPLE.get(source, pl.lit(True))] for name in expr.meta.root_names()}
+    people = people_expr() if source == "events" else _PEOPLE.get(source, pl.lit(True))
+    own = {name for expr in [*_HIT_COLUMNS[source], people] for name in expr.meta.root_names()}
     named = set().union(*(_named_columns(hunt.condition, hunt.condition.get("source", "events"), source) for hunt in hunts))
     travel = {name for hunt in hunts if "travel" in hunt.condition and hunt.condition.get("source", "events") == source
               for name in travel_columns(source)}

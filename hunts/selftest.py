@@ -3,7 +3,7 @@ audits for a hunt of that source, and records of the other sources it joins) thr
 
 import polars as pl
 
-from hunts.engine import Context, matching_rows
+from hunts.engine import Context, columns_read, matching_rows
 from hunts.model import Hunt
 from hunts.travel import PLACE_SCHEMA
 from workbench.core.load import events_from_records
@@ -13,8 +13,13 @@ from workbench.core.sources.exports import graph_records_frame
 ENRICHMENT_SCHEMA = {"ip": pl.String, "hosting": pl.Boolean, "reasons": pl.List(pl.String), **PLACE_SCHEMA}
 
 
-def run_inline_tests(hunt: Hunt) -> list[str]:
-    """Each failing inline test of `hunt` as a message; empty when all pass."""
+#: The columns hunting reads beside those a hunt names: how rows are told apart and their records found.
+KEYS = ("record_id", "case", "source_file", "source_row", "creation_time")
+
+
+def run_inline_tests(hunt: Hunt, narrow: bool = False) -> list[str]:
+    """Each failing inline test of `hunt` as a message; empty when all pass. With `narrow`, each frame holds only
+    the columns `columns_read` says the hunt reads (as `workbench hunt` reads a case's events)."""
     failures = []
     source = hunt.condition.get("source", "events")
     for test in hunt.tests:
@@ -22,7 +27,11 @@ def run_inline_tests(hunt: Hunt) -> list[str]:
             enrichment = pl.DataFrame(list(test.enrichment), schema=ENRICHMENT_SCHEMA) if test.enrichment else None
             peers: dict[str, Context] = {}
             for kind, records in [(source, test.records), *test.others]:
-                Context(_frame(list(records), kind), enrichment, kind, peers)
+                rows = _frame(list(records), kind)
+                if narrow:
+                    read = {*columns_read([hunt], kind), *KEYS}
+                    rows = rows.select(name for name in rows.columns if name in read)
+                Context(rows, enrichment, kind, peers)
             hit = {record for rows in matching_rows(hunt, peers[source]).values() for record in rows["record_id"]}
         except Exception as error:  # noqa: BLE001 - any crash is a test failure to report, not to raise
             failures.append(f"{hunt.id}: {test.name}: {type(error).__name__}: {error}")

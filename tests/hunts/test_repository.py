@@ -51,6 +51,13 @@ def test_every_inline_test_passes(pack):
     assert failures == []
 
 
+def test_every_inline_test_passes_on_only_the_columns_the_hunt_is_said_to_read(pack):
+    """`workbench hunt` reads only the events' columns `columns_read` names: a column a hunt reads that it does not
+    name (through a decoded helper, the actor test) would fail here."""
+    failures = [failure for hunt in pack for failure in run_inline_tests(hunt, narrow=True)]
+    assert failures == []
+
+
 def test_every_hunt_has_runbook_fields_and_references(pack):
     offenders = [hunt.id for hunt in pack if not (hunt.runbook and hunt.fields and hunt.references and hunt.description)]
     assert offenders == []

@@ -12,7 +12,7 @@ from rich.text import Text
 import hunts
 from workbench.commands.common import add_format_argument, add_input_arguments, open_case
 from workbench.core.config import load_config
-from workbench.core.hunting import case_hits, hunt_pack, sigma_rules
+from workbench.core.hunting import hunt_case, hunt_pack, sigma_rules
 from workbench.core.inert import visible
 from workbench.core.table_fit import Column, console, print_rows, print_table
 
@@ -43,7 +43,7 @@ def hunts_and_hits(args: argparse.Namespace, quiet: bool) -> tuple[list[hunts.Hu
     config = load_config(args.config)
     pack = hunt_pack(config, args.hunts, getattr(args, "sigma", []))
     case, _report = open_case(args, quiet=quiet)
-    return pack, case_hits(case.activity(), config, pack, case=case)
+    return pack, hunt_case(case, config, pack)
 
 
 #: The hunt table's columns, most wanted first (the TUI keeps time, user, operation and client IP at 80 columns).

@@ -15,7 +15,7 @@ from workbench.commands.common import (
 from workbench.commands.sweep import spark_conf
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.hunting import case_hits
+from workbench.core.hunting import hunt_case
 from workbench.core.export import format_for_path, write_frame
 from workbench.core.inert import visible
 from workbench.core.sql import (
@@ -152,7 +152,7 @@ def _result_tables(case, query: str, config: dict) -> dict:
     """Hunt hits and cached enrichment as tables, computed only when the query names them."""
     tables = {}
     if "hunt_hits" in query.lower():
-        tables["hunts"] = case_hits(case.activity(), config, case=case)
+        tables["hunts"] = hunt_case(case, config)
     if "ip_enrichment" in query.lower():
         tables["enrichment"] = cached_enrichment(case.scan(), config)
     return tables

@@ -369,22 +369,24 @@ class Case:
             self._kept = KeptRecords(state)
         return self._kept
 
-    def check_memory(self, frames: tuple[str, ...] = ("events",)) -> None:
-        """Raise NotEnoughMemory (memory.py) when these frames, without their original records, would not fit in
-        the memory available."""
+    def check_memory(self, frames: tuple[str, ...] = ("events",), columns: list[str] | None = None) -> None:
+        """Raise NotEnoughMemory (memory.py) when these frames (their `columns`, default all), without their original
+        records, would not fit in the memory available."""
         for frame in frames:
-            columns = [name for name in FRAME_SCHEMAS[frame] if name != RECORD_COLUMN[frame]]
-            check_fits(f"the {frame} of case {self.name}", self.parts(frame), columns)
+            read = [name for name in (columns or FRAME_SCHEMAS[frame]) if name != RECORD_COLUMN[frame]]
+            check_fits(f"the {frame} of case {self.name}", self.parts(frame), read)
 
-    def frame(self, name: str) -> pl.DataFrame:
-        """A frame of the case in memory, without its original records, in time order (ties in input order: the
-        parts hold rows by file, then row)."""
-        self.check_memory((name,))
-        return _in_time_order(self.scan(frame=name).collect(), TIME_COLUMN[name])
+    def frame(self, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """A frame of the case (its `columns`, default all) in memory, without its original records, in time order
+        (ties in input order: the parts hold rows by file, then row)."""
+        self.check_memory((name,), columns)
+        rows = self.scan(frame=name)
+        return _in_time_order(rows.collect() if columns is None else rows.select(columns).collect(), TIME_COLUMN[name])
 
-    def events(self) -> pl.DataFrame:
-        """The events frame in memory, without the bulky `audit_data` column, in time order."""
-        return self.frame("events")
+    def events(self, columns: list[str] | None = None) -> pl.DataFrame:
+        """The events frame (its `columns`, default all) in memory, without the bulky `audit_data` column, in time
+        order."""
+        return self.frame("events", columns)
 
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
         """The original record text of the given rows of any frame, read from disk."""
@@ -397,9 +399,12 @@ class Case:
     def activity(self) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order."""
         self.check_memory()  # the events dominate; the activity shape is narrower than their frame
-        rows = activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
-                        self.scan(frame="messages"), ordered=False).collect()
-        return _in_time_order(rows, "creation_time")
+        return _in_time_order(self.activity_scan().collect(), "creation_time")
+
+    def activity_scan(self) -> pl.LazyFrame:
+        """Every frame's rows in the activity shape, as a lazy frame over the case's Parquet (in no set order)."""
+        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
+                        self.scan(frame="messages"), ordered=False)
 
     def record_row(self, row: dict) -> dict | None:
         """The whole row, original record included, of one row of `events()` or `activity()` in its own frame,

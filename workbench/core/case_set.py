@@ -95,9 +95,10 @@ class CaseSet:
         """Every case's input files gone or changed since it loaded them (`Case.changed_inputs`)."""
         return [problem for case in self.cases for problem in case.changed_inputs()]
 
-    def events(self) -> pl.DataFrame:
-        """Every case's events (without `audit_data`) in time order, ties by case and input order."""
-        frames = [case.events() for case in self.cases]
+    def events(self, columns: list[str] | None = None) -> pl.DataFrame:
+        """Every case's events (their `columns`, default all; without `audit_data`) in time order, ties by case and
+        input order (`columns` then holds `case`, `source_file` and `source_row`)."""
+        frames = [case.events(columns) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
         return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
@@ -108,6 +109,10 @@ class CaseSet:
         if len(frames) == 1:
             return frames[0]
         return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
+
+    def activity_scan(self) -> pl.LazyFrame:
+        """Every case's rows of every frame in the activity shape, as one lazy frame (in no set order)."""
+        return pl.concat([case.activity_scan() for case in self.cases], how="diagonal_relaxed")
 
     def parts(self, frame: str = "events") -> list[Path]:
         """The Parquet parts of a frame (default the events) of every case."""
