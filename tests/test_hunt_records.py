@@ -85,3 +85,23 @@ def _purview_csv(folder: Path, records: list[dict]) -> Path:
             writer.writerow([record["Id"], record["CreationTime"] + ".0000000Z", record["RecordType"], record["Operation"],
                              record["UserId"], json.dumps(record)])
     return path
+
+
+def test_hunts_get_the_columns_the_events_view_leaves_out_from_the_case(tmp_path):
+    """The events view's frame has no ExtendedProperties (activity DRILL_DOWN_ONLY): the hunts run on it read the
+    column from the case, and flag what they flag on every column."""
+    from tests.hunts.test_engine import hunt_from
+    from workbench.core.activity import DRILL_DOWN_ONLY
+
+    case = Case.named("kept", tmp_path / "cases")
+    sign_ins = [{"Id": f"s{n}", "CreationTime": f"2024-03-04T12:0{n}:00", "Operation": "UserLoggedIn", "RecordType": 15,
+                 "Workload": "AzureActiveDirectory", "UserId": "amy@contoso.com", "ClientIP": "203.0.113.9",
+                 "ExtendedProperties": [{"Name": "RequestType", "Value": "Cmsi:Cmsi" if n == 2 else "Login:login"}]}
+                for n in range(4)]
+    case.load([_jsonl(tmp_path, RECORDS + sign_ins)])
+    device_code = hunt_from('[condition]\noperations = ["UserLoggedIn"]\n'
+                            'where = [{ field = "extended_properties", contains = ["Cmsi:Cmsi"] }]', name="device")
+    narrow = case.activity(left_out=DRILL_DOWN_ONLY)
+    assert "extended_properties" not in narrow.columns
+    assert hits_of(case_hits(narrow, {}, [device_code], case=case)) == {("device", "s2")}
+    assert hits_of(case_hits(case.activity(), {}, [device_code], case=case)) == {("device", "s2")}

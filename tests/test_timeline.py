@@ -14,6 +14,7 @@ from rich.console import Console
 from workbench.cli import main
 from workbench.commands.timeline import render
 from workbench.core.cases import open_cases
+from workbench.core.hunting import case_hits
 from workbench.core.load import events_from_records
 from workbench.core.timeline import account_timeline, coverage, intensity_strip, ip_timeline, quiet_gaps, timeline_record
 
@@ -28,7 +29,7 @@ def case_a(tmp_path_factory, sample_logs):
 
 @pytest.fixture(scope="module")
 def hits(case_a):
-    return hunts.hunt_hits(case_a.events, hunts.load_hunts())
+    return case_hits(case_a.events, {}, hunts.load_hunts(), case=case_a.cases[0])
 
 
 def test_the_created_admin_waits_77_days_before_first_use(case_a, hits):

@@ -283,7 +283,7 @@ async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_
 
 
 async def test_a_failing_hunt_run_leaves_the_events_usable(make_app):
-    def broken(events, case=None):
+    def broken(events, case=None, enrichment=None):
         raise RuntimeError("bad hunt file")
 
     app = make_app(hits_provider=broken)

@@ -34,9 +34,10 @@ def case_messages(case: "Case | CaseSet", message_ids: pl.Series | None = None) 
 
 def proposal(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, hits: pl.DataFrame | None = None) -> Attribution:
     """What the workbench proposes as the attacker's, from the case's hunt hits and cached IP enrichment."""
-    events = activity.filter(pl.col("source") == "ual") if "source" in activity.columns else activity
-    hits = case_hits(events, config, case=case) if hits is None else hits
-    return propose(activity, hits, cached_enrichment(events, config), case.store.attribution())
+    events = activity.lazy().filter(pl.col("source") == "ual") if "source" in activity.columns else activity.lazy()
+    enrichment = cached_enrichment(events, config)  # lazy: reads the columns it needs alone
+    hits = case_hits(activity, config, enrichment=enrichment, case=case) if hits is None else hits
+    return propose(activity, hits, enrichment, case.store.attribution())
 
 
 def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, ips: list[str] = (),

@@ -85,12 +85,37 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
     known = cached_enrichment(events, config) if enrichment is None else enrichment
     sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
     others = {frame: hunted_frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
-    rows = audit_log_rows(events)
+    read = hunts.columns_read(chosen, "events")
+    kept = {*read, "case", "record_id", "source_file", "source_row", "source"}
+    rows = audit_log_rows(events.select(name for name in events.columns if name in kept))  # a copy of these alone
     records = None
     if case is not None:
+        rows = with_case_columns(case, rows, [name for name in read if name not in rows.columns and name in FRAME_SCHEMAS["events"]
+                                              and name != RECORD_COLUMN["events"]])
         rows = with_stored_records(case, rows, [hunt for hunt in chosen if RECORD_COLUMN["events"] in hunts.columns_read([hunt], "events")])
         records = record_reader(case)
     return hunts.hunt_hits(rows, chosen, known, others, records)
+
+
+def with_case_columns(case: "Case | CaseSet", rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The rows with `columns` of their events read from the case (the events view leaves some out of its frame)."""
+    if not columns:
+        return rows
+    found = pl.concat([one.scan().select("case", "record_id", *columns).collect() for one in getattr(case, "cases", [case])],
+                      how="vertical_relaxed")
+    return _aligned(rows, found, columns)
+
+
+def _aligned(rows: pl.DataFrame, found: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The rows with `columns` of `found` (keyed by `case` and `record_id`; null where it has no row), joined on the
+    keys alone and added as columns cut like the rows' own (joining the rows themselves copied every column; a column
+    cut otherwise made each later select of the rows re-chunk all of them)."""
+    found = found.unique(["case", "record_id"], keep="first", maintain_order=True)
+    aligned = rows.select("case", "record_id").join(found, on=["case", "record_id"], how="left", maintain_order="left")
+    cuts = rows.get_column("record_id").chunk_lengths()
+    starts = list(accumulate(cuts, initial=0))
+    return rows.with_columns(pl.concat([aligned.get_column(name).slice(start, length) for start, length in zip(starts, cuts)],
+                                       rechunk=False) for name in columns)
 
 
 def hunt_case(case: "Case | CaseSet", config: dict, pack: list[hunts.Hunt] | None = None,
@@ -130,15 +155,7 @@ def with_stored_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: lis
                          for one in getattr(case, "cases", [case])], how="vertical_relaxed")
     if records.is_empty():
         return rows.with_columns(pl.lit(None, pl.String).alias(column))
-    records = records.unique(["case", "record_id"], keep="first", maintain_order=True)
-    # Joined on the keys alone and added as a column cut like the rows' own (joining the rows themselves copied every
-    # column; a column cut otherwise made each later select of the rows re-chunk all of them).
-    aligned = (rows.select("case", "record_id").join(records, on=["case", "record_id"], how="left", maintain_order="left")
-               .get_column(column))
-    cuts = rows.get_column("record_id").chunk_lengths()
-    starts = accumulate(cuts, initial=0)
-    return rows.with_columns(pl.concat([aligned.slice(start, length) for start, length in zip(starts, cuts)],
-                                       rechunk=False))
+    return _aligned(rows, records, [column])
 
 
 def with_records(case: "Case | CaseSet", rows: pl.DataFrame, readers: list[hunts.Hunt]) -> pl.DataFrame:

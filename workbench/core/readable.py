@@ -113,10 +113,10 @@ def readable_columns(events: pl.DataFrame, audit_data: pl.Series) -> pl.DataFram
 def _decoded(events: pl.DataFrame, audit_data: pl.Series) -> pl.DataFrame:
     """The readable columns by `decode.py`, one event at a time (for the rows of shapes DuckDB leaves aside)."""
     summaries, parameters, changes = [], [], []
-    rows = events.select("object_id", *decode.NESTED_FIELDS).iter_rows(named=True)
+    rows = events.select(_INPUT_COLUMNS).iter_rows(named=True)
     for row, text in zip(rows, audit_data.to_list()):
         record = decode.loads(text)
-        field = {column: decode.nested(row, record, column) for column in decode.NESTED_FIELDS}
+        field = {column: decode.nested(row, record, column) for column in _INPUT_COLUMNS[1:]}
         summaries.append(decode.summary(row["object_id"], field["item"], field["affected_items"], field["parameters"]))
         parameters.append(decode.readable(decode.name_values(field["parameters"])))
         changes.append(decode.readable_changes(decode.modified_properties(_audit_log_spelling(field["modified_properties"]))))

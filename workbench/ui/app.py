@@ -25,7 +25,8 @@ from workbench.ui.screens.load_report import LoadReportScreen
 from workbench.ui.screens.sql import SqlQueries, SqlScreen
 from workbench.ui.screens.timeline import TimelineScreen
 
-#: hits_for(events, case=the case set) -> hunt hits (DESIGN §4 `hunt` columns) or None; run in the loader thread.
+#: hits_for(events, case=the case set, enrichment=the cached enrichment or None) -> hunt hits (DESIGN §4 `hunt`
+#: columns) or None; run in the loader thread.
 HitsProvider = Callable[..., pl.DataFrame | None]
 
 
@@ -100,7 +101,9 @@ class WorkbenchApp(App[None]):
 
         try:
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
-            events = self.case.activity()
+            # From the case's Parquet before the frame is read, so that what it takes is not on top of the frame.
+            enrichment = self._enrichment(self.case.activity_scan())
+            events = self.case.activity()  # without what only the drill-down shows (DRILL_DOWN_ONLY)
             rejects = self.case.rejects().head(200)
             changed = self.case.changed_inputs()
         except Exception as error:  # shown in a notification; never a traceback on screen
@@ -109,21 +112,21 @@ class WorkbenchApp(App[None]):
         if changed:
             self.call_from_thread(self.notify, "\n".join(changed), title="the case and its inputs",
                                   severity="warning", markup=False, timeout=20)
-        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events),
-                                     self._enrichment(events)))
+        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events, enrichment),
+                                     enrichment))
 
-    def _hits(self, events: pl.DataFrame) -> pl.DataFrame | None:
+    def _hits(self, events: pl.DataFrame, enrichment: pl.DataFrame | None) -> pl.DataFrame | None:
         """Hunt hits for the flags column, or None (hunts that fail leave the events usable)."""
         if self.hits_provider is None:
             return None
         try:
-            return self.hits_provider(events, case=self.case)
+            return self.hits_provider(events, case=self.case, enrichment=enrichment)
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)
             return None
 
-    def _enrichment(self, events: pl.DataFrame) -> pl.DataFrame | None:
+    def _enrichment(self, events: pl.LazyFrame) -> pl.DataFrame | None:
         """The cached enrichment of the client IPs (offline), or None; an unreadable cache leaves events usable."""
         try:
             return cached_enrichment(events, self.config)
