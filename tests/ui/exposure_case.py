@@ -33,8 +33,8 @@ def ui_records() -> list[dict]:
 def hunt_flagging(record_id: str):
     """A hits provider: one high-severity hit on `record_id` (as a hunt of the pack would report it)."""
 
-    def hits(events: pl.DataFrame, case=None, enrichment=None) -> pl.DataFrame:
-        row = events.filter(pl.col("record_id") == record_id).row(0, named=True)
+    def hits(case, enrichment=None) -> pl.DataFrame:
+        row = case.activity().filter(pl.col("record_id") == record_id).row(0, named=True)
         return pl.DataFrame([{
             "hunt_id": "test.attacker_bind", "title": "The attacker's Bind", "severity": "high", "source": "events",
             "tactic_id": "TA0009", "tactic": "Collection", "technique_id": "T1114.002",

@@ -260,9 +260,9 @@ def test_every_binding_has_an_id():
 async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_app, tmp_path):
     from functools import partial
 
-    from workbench.core.hunting import case_hits
+    from workbench.core.hunting import hunt_case
 
-    app = make_app(hits_provider=partial(case_hits, config={}))
+    app = make_app(hits_provider=partial(hunt_case, config={}))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         view = app.screen.view
@@ -283,7 +283,7 @@ async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_
 
 
 async def test_a_failing_hunt_run_leaves_the_events_usable(make_app):
-    def broken(events, case=None, enrichment=None):
+    def broken(case, enrichment=None):
         raise RuntimeError("bad hunt file")
 
     app = make_app(hits_provider=broken)

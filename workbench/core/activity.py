@@ -23,9 +23,8 @@ SOURCES = {"events": "ual", "sign_ins": "signin", "directory_audits": "audit", "
 ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "audit_data"} | {
     "source": pl.String(), "sign_in_type": pl.String(), "app": pl.String(), "client_app": pl.String(),
     "asn": pl.Int64(), "country": pl.String(), "status_code": pl.Int64()}
-#: The events' nested columns only the drill-down shows, and from the record once it is read: the activity frame in
-#: memory leaves them out (`Case.activity`), hunts read them from the case (hunting.py): 14 bytes of 68 an event in
-#: the story mix.
+#: The events' nested columns only the drill-down shows, and from the record once it is read: the events view leaves
+#: them out of the frame it holds (`Case.activity(left_out=...)`): 14 bytes of 68 an event in the story mix.
 DRILL_DOWN_ONLY = ("extended_properties", "device_properties", "actor")
 SIGN_IN_OPERATIONS = {"interactive": "SignIn", "non_interactive": "NonInteractiveSignIn",
                       "service_principal": "ServicePrincipalSignIn", "managed_identity": "ManagedIdentitySignIn"}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.core.activity import DRILL_DOWN_ONLY, activity, frame_of
+from workbench.core.activity import activity, frame_of
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
@@ -396,9 +396,9 @@ class Case:
             found.update(rows.select("record_id", column).collect().iter_rows())
         return found
 
-    def activity(self, left_out: tuple[str, ...] = DRILL_DOWN_ONLY) -> pl.DataFrame:
+    def activity(self, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order; without the columns `left_out`
-        (by default those only the drill-down shows, from the record it reads)."""
+        (the events view leaves out `DRILL_DOWN_ONLY`)."""
         self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if name not in left_out])
         return _in_time_order(self.activity_scan().drop(left_out).collect(), "creation_time")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.core.activity import DRILL_DOWN_ONLY, frame_of
+from workbench.core.activity import frame_of
 from workbench.core.case import Case
 from workbench.core.case_lock import Waiting
 from workbench.core.load_report import LoadReport, Progress
@@ -103,9 +103,9 @@ class CaseSet:
             return frames[0]
         return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
 
-    def activity(self, left_out: tuple[str, ...] = DRILL_DOWN_ONLY) -> pl.DataFrame:
+    def activity(self, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
         """Every case's rows of every frame in the activity shape (activity.py), in time order; without the columns
-        `left_out` (by default those only the drill-down shows)."""
+        `left_out`."""
         frames = [case.activity(left_out) for case in self.cases]
         if len(frames) == 1:
             return frames[0]

@@ -98,11 +98,13 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
 
 
 def with_case_columns(case: "Case | CaseSet", rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """The rows with `columns` of their events read from the case (the events view leaves some out of its frame)."""
+    """The rows with `columns` of their events read from the case, where they hold a value (the events view leaves
+    some out of its frame, `DRILL_DOWN_ONLY`, which no bundled hunt reads)."""
     if not columns:
         return rows
-    found = pl.concat([one.scan().select("case", "record_id", *columns).collect() for one in getattr(case, "cases", [case])],
-                      how="vertical_relaxed")
+    found = pl.concat([one.scan().select("case", "record_id", *columns)
+                       .filter(pl.any_horizontal(pl.col(name).is_not_null() for name in columns)).collect()
+                       for one in getattr(case, "cases", [case])], how="vertical_relaxed")
     return _aligned(rows, found, columns)
 
 
@@ -119,12 +121,13 @@ def _aligned(rows: pl.DataFrame, found: pl.DataFrame, columns: list[str]) -> pl.
 
 
 def hunt_case(case: "Case | CaseSet", config: dict, pack: list[hunts.Hunt] | None = None,
-              extra_dirs: Iterable[Path] = ()) -> pl.DataFrame:
-    """`case_hits` of a case read for the hunts alone (`workbench hunt`): its events with only the columns the pack
-    reads (`hunted_events`), with the cached enrichment of the IPs of all its frames."""
+              extra_dirs: Iterable[Path] = (), enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`case_hits` of a case read for the hunts alone (`workbench hunt`, the events view before it reads its frame):
+    its events with only the columns the pack reads (`hunted_events`), with `enrichment` (default: the cached
+    enrichment of the IPs of all its frames)."""
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
-    return case_hits(hunted_events(case, chosen), config, chosen, enrichment=cached_enrichment(case.activity_scan(), config),
-                     case=case)
+    known = cached_enrichment(case.activity_scan(), config) if enrichment is None else enrichment
+    return case_hits(hunted_events(case, chosen), config, chosen, enrichment=known, case=case)
 
 
 def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFrame:

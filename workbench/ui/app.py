@@ -10,6 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from workbench.core.activity import DRILL_DOWN_ONLY
 from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
@@ -25,8 +26,8 @@ from workbench.ui.screens.load_report import LoadReportScreen
 from workbench.ui.screens.sql import SqlQueries, SqlScreen
 from workbench.ui.screens.timeline import TimelineScreen
 
-#: hits_for(events, case=the case set, enrichment=the cached enrichment or None) -> hunt hits (DESIGN §4 `hunt`
-#: columns) or None; run in the loader thread.
+#: hits_for(the case set, enrichment=the cached enrichment or None) -> hunt hits (DESIGN §4 `hunt` columns) or None;
+#: run in the loader thread, before the events are read (`hunt_case`).
 HitsProvider = Callable[..., pl.DataFrame | None]
 
 
@@ -101,9 +102,11 @@ class WorkbenchApp(App[None]):
 
         try:
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
-            # From the case's Parquet before the frame is read, so that what it takes is not on top of the frame.
+            # The enrichment and the hunts read the case's Parquet before the frame is read, so that what they take
+            # is not on top of the frame; the frame leaves out what only the drill-down shows.
             enrichment = self._enrichment(self.case.activity_scan())
-            events = self.case.activity()  # without what only the drill-down shows (DRILL_DOWN_ONLY)
+            hits = self._hits(enrichment)
+            events = self.case.activity(left_out=DRILL_DOWN_ONLY)
             rejects = self.case.rejects().head(200)
             changed = self.case.changed_inputs()
         except Exception as error:  # shown in a notification; never a traceback on screen
@@ -112,15 +115,14 @@ class WorkbenchApp(App[None]):
         if changed:
             self.call_from_thread(self.notify, "\n".join(changed), title="the case and its inputs",
                                   severity="warning", markup=False, timeout=20)
-        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, self._hits(events, enrichment),
-                                     enrichment))
+        self.post_message(CaseLoaded(self.case, events, report, rejects, reused, hits, enrichment))
 
-    def _hits(self, events: pl.DataFrame, enrichment: pl.DataFrame | None) -> pl.DataFrame | None:
+    def _hits(self, enrichment: pl.DataFrame | None) -> pl.DataFrame | None:
         """Hunt hits for the flags column, or None (hunts that fail leave the events usable)."""
         if self.hits_provider is None:
             return None
         try:
-            return self.hits_provider(events, case=self.case, enrichment=enrichment)
+            return self.hits_provider(self.case, enrichment=enrichment)
         except Exception as error:
             self.call_from_thread(self.notify, f"hunts not run: {type(error).__name__}: {error}", severity="warning",
                                   markup=False, timeout=15)

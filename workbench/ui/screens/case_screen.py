@@ -37,8 +37,8 @@ def loaded_hits(app: App, loaded: CaseLoaded, pack: list[hunts.Hunt] | None = No
     """The hunt hits of the loaded events: the loader's, else hunted now with cached enrichment (no network)."""
     if loaded.hits is not None:
         return loaded.hits
-    return hunting.case_hits(loaded.events, app_config(app), hunt_pack(app) if pack is None else pack,
-                             enrichment=loaded.enrichment, case=loaded.case)
+    return hunting.hunt_case(loaded.case, app_config(app), hunt_pack(app) if pack is None else pack,
+                             enrichment=loaded.enrichment)
 
 
 class CaseScreen(Screen[None]):
