@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from workbench.core.case import Case  # noqa: E402
 from workbench.core.case_set import CaseSet  # noqa: E402
+from workbench.core.hunting import hunt_case_apart  # noqa: E402
 from workbench.ui.app import WorkbenchApp  # noqa: E402
 from workbench.ui.widgets.event_table import EventTable  # noqa: E402
 
@@ -105,10 +107,10 @@ def typed_filter(text: str) -> tuple[str, ...]:
     return ("slash", "end", "ctrl+u", *[{" ": "space", '"': "quotation_mark"}.get(c, c) for c in text], "enter")
 
 
-async def run(case: Case, repeat: int) -> dict:
+async def run(case: Case, repeat: int, with_hunts: bool = False) -> dict:
     clock, rss = PaintClock(), RssByPhase()
     started = time.perf_counter()
-    app = BenchApp(CaseSet([(case, [])]))
+    app = BenchApp(CaseSet([(case, [])]), hits_provider=partial(hunt_case_apart, config={}) if with_hunts else None)
     results: dict[str, list[float]] = {"page-down": [], "filter change": [], "free-text filter": [], "mark": [],
                                        "drill-down read": []}
     async with app.run_test(size=(160, 48)) as pilot:
@@ -155,10 +157,12 @@ def main() -> None:
     parser.add_argument("--mix", choices=MIXES, default="story", help="shape of the generated file (default story)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "workbench-bench")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--hunts", action="store_true", help="run the hunt pack as `workbench` opens a case (before "
+                        "the first paint, as the app does)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     case = prepare(args.mix, args.events, args.work)
-    result = asyncio.run(run(case, args.repeat))
+    result = asyncio.run(run(case, args.repeat, args.hunts))
     print(f"{f'events in the case ({args.mix}):':33}{result['rows']:,}")
     print(f"app start (case read) -> first paint: {result['opened']:6.2f} s   (issue 19: < 2 s)")
     print(f"frame in memory -> first paint:  {result['first_paint'] * 1000:7.1f} ms")

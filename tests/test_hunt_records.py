@@ -105,3 +105,15 @@ def test_hunts_get_the_columns_the_events_view_leaves_out_from_the_case(tmp_path
     assert "extended_properties" not in narrow.columns
     assert hits_of(case_hits(narrow, {}, [device_code], case=case)) == {("device", "s2")}
     assert hits_of(case_hits(case.activity(), {}, [device_code], case=case)) == {("device", "s2")}
+
+
+def test_the_hunts_the_events_view_runs_apart_find_what_they_find_in_process(tmp_path, sample_logs):
+    """`workbench` hunts a case in a process of its own before it reads the events (its memory returned after)."""
+    from workbench.core.case_set import CaseSet
+    from workbench.core.hunting import hunt_case, hunt_case_apart
+
+    cases = CaseSet([(Case.named(name, tmp_path / "cases"), [sample_logs / name]) for name in ("case-a", "case-b")])
+    cases.open()
+    apart = hunt_case_apart(cases, {})
+    assert apart.height and hits_of(apart) == hits_of(hunt_case(cases, {}))
+    assert set(apart["case"]) == {"case-a", "case-b"}

@@ -12,7 +12,7 @@ from workbench.commands.hunt import add_hunts_argument
 from workbench.core.case_index import case_folders
 from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import cases_root, load_config
-from workbench.core.hunting import hunt_case, hunt_pack
+from workbench.core.hunting import hunt_case_apart, hunt_pack
 
 HELP = "opens the case in the triage TUI (loading PATH..., one case each, or reopening --case NAME...)"
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     hunt_pack(config, pack_dirs)  # a bad hunt file is a usage error before the screen opens
     from workbench.ui.app import WorkbenchApp
 
-    hits = partial(hunt_case, config=config, extra_dirs=pack_dirs)
+    hits = partial(hunt_case_apart, config=config, extra_dirs=pack_dirs)
     WorkbenchApp(cases, hits_provider=hits, config=config, enrich_offline=args.offline,
                  hunt_dirs=pack_dirs, opening=getattr(args, "opening", None)).run()
     return 0

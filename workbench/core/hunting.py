@@ -6,7 +6,9 @@ Hunts read the unified audit log rows of the events (or, by their `source`, the 
 audits), with the enrichment the cache holds for the case's IPs (never the network).
 """
 
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -128,6 +130,25 @@ def hunt_case(case: "Case | CaseSet", config: dict, pack: list[hunts.Hunt] | Non
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
     known = cached_enrichment(case.activity_scan(), config) if enrichment is None else enrichment
     return case_hits(hunted_events(case, chosen), config, chosen, enrichment=known, case=case)
+
+
+def hunt_case_apart(case: "Case | CaseSet", config: dict, extra_dirs: Iterable[Path] = (),
+                    enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`hunt_case` in a process of its own, so that the memory the hunts take is the system's again when they end:
+    the events view hunts so before it reads its frame (in one process, the allocator kept the hunts' pages: 10M
+    events, 6.6 GB for the hunts then 5 GB for the frame made 11.7 GB)."""
+    roots = [one.root for one in getattr(case, "cases", [case])]
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_hunt_folders, roots, config, tuple(extra_dirs), enrichment).result()
+
+
+def _hunt_folders(roots: list[Path], config: dict, extra_dirs: tuple[Path, ...],
+                  enrichment: pl.DataFrame | None) -> pl.DataFrame:
+    """`hunt_case` of the cases in these folders (the work of `hunt_case_apart`'s process)."""
+    from workbench.core.case import Case
+    from workbench.core.case_set import CaseSet
+
+    return hunt_case(CaseSet([(Case(root), []) for root in roots]), config, extra_dirs=extra_dirs, enrichment=enrichment)
 
 
 def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFrame:
