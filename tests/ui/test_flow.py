@@ -260,9 +260,9 @@ def test_every_binding_has_an_id():
 async def test_hunt_hits_flag_the_table_fill_the_drill_down_and_the_export(make_app, tmp_path):
     from functools import partial
 
-    from workbench.core.hunting import hunt_case
+    from workbench.core.hunting import hunt_case_apart
 
-    app = make_app(hits_provider=partial(hunt_case, config={}))
+    app = make_app(hits_provider=partial(hunt_case_apart, config={}))  # as `workbench` opens a case: hunts apart
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         view = app.screen.view

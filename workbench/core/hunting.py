@@ -6,9 +6,11 @@ Hunts read the unified audit log rows of the events (or, by their `source`, the 
 audits), with the enrichment the cache holds for the case's IPs (never the network).
 """
 
-import multiprocessing
+import json
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -136,19 +138,32 @@ def hunt_case_apart(case: "Case | CaseSet", config: dict, extra_dirs: Iterable[P
                     enrichment: pl.DataFrame | None = None) -> pl.DataFrame:
     """`hunt_case` in a process of its own, so that the memory the hunts take is the system's again when they end:
     the events view hunts so before it reads its frame (in one process, the allocator kept the hunts' pages: 10M
-    events, 6.6 GB for the hunts then 5 GB for the frame made 11.7 GB)."""
-    roots = [one.root for one in getattr(case, "cases", [case])]
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_hunt_folders, roots, config, tuple(extra_dirs), enrichment).result()
+    events, 6.6 GB for the hunts then 5 GB for the frame made 11.7 GB). A Python started with `-m` and a folder
+    holding the job (not multiprocessing: it needs a real stderr, which a running Textual app has replaced)."""
+    with tempfile.TemporaryDirectory(prefix="workbench-hunts-") as folder:
+        job = Path(folder)
+        (job / "job.json").write_text(json.dumps({
+            "roots": [str(one.root) for one in getattr(case, "cases", [case])], "config": config,
+            "extra_dirs": [str(path) for path in extra_dirs]}, default=str))
+        if enrichment is not None:
+            enrichment.write_parquet(job / "enrichment.parquet")
+        done = subprocess.run([sys.executable, "-m", "workbench.core.hunting", str(job)], capture_output=True,
+                              text=True, errors="replace")
+        if done.returncode != 0:
+            raise HuntSetupError((done.stderr.strip().splitlines() or ["the hunt process failed"])[-1])
+        return pl.read_parquet(job / "hits.parquet")
 
 
-def _hunt_folders(roots: list[Path], config: dict, extra_dirs: tuple[Path, ...],
-                  enrichment: pl.DataFrame | None) -> pl.DataFrame:
-    """`hunt_case` of the cases in these folders (the work of `hunt_case_apart`'s process)."""
+def _hunt_job(job: Path) -> None:
+    """Run the job `hunt_case_apart` wrote in the folder `job`: its hits to `hits.parquet` there."""
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
 
-    return hunt_case(CaseSet([(Case(root), []) for root in roots]), config, extra_dirs=extra_dirs, enrichment=enrichment)
+    spec = json.loads((job / "job.json").read_text())
+    enrichment = pl.read_parquet(job / "enrichment.parquet") if (job / "enrichment.parquet").exists() else None
+    cases = CaseSet([(Case(Path(root)), []) for root in spec["roots"]])
+    hits = hunt_case(cases, spec["config"], extra_dirs=[Path(path) for path in spec["extra_dirs"]], enrichment=enrichment)
+    hits.write_parquet(job / "hits.parquet")
 
 
 def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFrame:
@@ -212,3 +227,7 @@ def waiting_for_enrichment(pack: list[hunts.Hunt], enrichment: pl.DataFrame | No
     """The hunts that read the IP enrichment when no IP of the case has a hosting verdict (they cannot fire yet)."""
     known = enrichment is not None and "hosting" in enrichment.columns and enrichment["hosting"].is_not_null().any()
     return [] if known else [hunt for hunt in pack if hunt.reads_enrichment]
+
+
+if __name__ == "__main__":  # `hunt_case_apart`'s process
+    _hunt_job(Path(sys.argv[1]))
