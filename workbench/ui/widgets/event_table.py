@@ -142,7 +142,7 @@ class EventTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, view.height + 1)
         index = self.cursor
         if keep_record is not None:
-            found = view.index_of(keep_record)
+            found = view.index_of(keep_record, self._last_highlight[0] if self._last_highlight else None)
             index = found if found is not None else index
         self.move_to(index)
         self.refresh()
