@@ -88,7 +88,9 @@ def step(name: str, source: Path, case_dir: Path) -> dict:
             written = case_dir.parent.parent / "export-bench.jsonl"
             figures["exported_mb"] = written.stat().st_size / 2**20
             written.unlink()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    usage, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    if children.ru_maxrss:  # a process of its own the step started (the hunts of timeline and exposure)
+        figures["child_peak_rss_mb"] = round(children.ru_maxrss / 1024)
     return figures | {"wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
                       "peak_rss_mb": usage.ru_maxrss / 1024}
 

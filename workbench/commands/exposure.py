@@ -12,11 +12,14 @@ from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument, print_frame
 from workbench.core.attribution import RULE
-from workbench.core.case_exposure import attribution_in_force, case_exposure
+from workbench.core.activity import DRILL_DOWN_ONLY, SOURCES
+from workbench.core.case_exposure import attribution_in_force, case_exposure, given_attribution
 from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import load_config
+from workbench.core.enrichment import cached_enrichment
 from workbench.core.export import format_for_path, write_atomic, write_frame
 from workbench.core.exposure import SECTIONS, Exposure
+from workbench.core.hunting import hunt_case_apart
 from workbench.core.inert import dumps, visible
 from workbench.core.table_fit import Column, console, print_table
 
@@ -96,9 +99,15 @@ def run(args: argparse.Namespace) -> int:
     except CasesUsageError as error:
         raise UsageError(str(error)) from error
     case.open()
-    activity = case.activity()
+    hits = None
+    if given_attribution(case, args.attacker_ip, args.attacker_session).empty:
+        # The proposal reads the hunts: run in a process of their own before the frame is read, so that what they
+        # take is not on top of it (with the enrichment of the audit log's IPs, as the proposal reads).
+        ual = case.activity_scan().filter(pl.col("source") == SOURCES["events"])
+        hits = hunt_case_apart(case, config, enrichment=cached_enrichment(ual, config))
+    activity = case.activity(left_out=DRILL_DOWN_ONLY)
     attribution, proposal = attribution_in_force(case, activity, config, args.attacker_ip, args.attacker_session,
-                                                 args.proposed)
+                                                 args.proposed, hits)
     if attribution.empty:
         offer = "" if proposal is None or proposal.empty else (
             f"; proposed: IPs {', '.join(sorted(proposal.ips)) or 'none'}, {len(proposal.sessions)} sessions "

@@ -9,12 +9,11 @@ from rich.console import Console
 from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument
-from workbench.commands.correlate import opened
-from workbench.core.case_set import CaseSet
-from workbench.core.cases import add_cases_arguments
+from workbench.core.activity import DRILL_DOWN_ONLY
+from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
-from workbench.core.hunting import case_hits
+from workbench.core.hunting import hunt_case_apart
 from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
                                      month_labels, timeline_record, with_places)
@@ -133,17 +132,23 @@ def _coverage(timeline: Timeline, console: Console, width: int, label: int) -> N
 
 def run(args: argparse.Namespace) -> int:
     """Open the cases, build the timeline (with hunt hits) and print it."""
-    cases = opened(args)
-    events = cases.events
+    config = load_config(args.config)
+    try:
+        cases = plan_case_set(args.paths, args.case, args.case_dir, config)
+    except CasesUsageError as error:
+        raise UsageError(str(error)) from error
+    cases.open()
+    # The enrichment and the hunts (in a process of their own) read the case before its frame is read, so that what
+    # they take is not on top of it; the frame leaves out what only a drill-down shows.
+    enrichment = cached_enrichment(cases.activity_scan(), config)
+    hits = hunt_case_apart(cases, config, enrichment=enrichment)
+    events = cases.activity(left_out=DRILL_DOWN_ONLY)
     if events.height == 0:
         raise UsageError("the cases hold no events")
-    config = load_config(args.config)
-    enrichment = cached_enrichment(events, config)
-    hits = case_hits(events, config, enrichment=enrichment, case=CaseSet([(case, []) for case in cases.cases]))
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     timeline = with_places(timeline, enrichment)
     if timeline.days["events"].sum() == 0:
-        raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(cases.names)}")
+        raise UsageError(f"no events by or about {args.user or args.ip} in {', '.join(case.name for case in cases.cases)}")
     if args.format == "json":
         print(dumps(timeline_record(timeline), indent=1))
     else:

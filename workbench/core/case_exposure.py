@@ -40,12 +40,17 @@ def proposal(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, hits:
     return propose(activity, hits, enrichment, case.store.attribution())
 
 
+def given_attribution(case: "Case | CaseSet", ips: list[str] = (), sessions: list[str] = ()) -> Attribution:
+    """The analyst's marks plus `ips` and `sessions` (empty: the proposal is what there is)."""
+    return combined(marked(case.store.attribution()), list(ips), list(sessions))
+
+
 def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, ips: list[str] = (),
                          sessions: list[str] = (), use_proposal: bool = False,
                          hits: pl.DataFrame | None = None) -> tuple[Attribution, Attribution | None]:
     """(attribution used, proposal): the analyst's marks plus `ips` and `sessions`; when nothing is marked or given,
     the proposal, used only with `use_proposal` (else an empty attribution). The proposal is None when marks exist."""
-    chosen = combined(marked(case.store.attribution()), list(ips), list(sessions))
+    chosen = given_attribution(case, ips, sessions)
     if not chosen.empty:
         return chosen, None
     proposed = proposal(case, activity, config, hits)
