@@ -8,6 +8,8 @@ import polars as pl
 
 from workbench.core.case import Case, case_name_for
 from workbench.core.case_index import resolve_name
+from workbench.core.case_set import CaseSet
+from workbench.core.cases import CasesUsageError, plan_case_set
 from workbench.core.config import cases_root, load_config
 from workbench.core.table_fit import frame_columns, print_rows, print_table
 from workbench.core.inert import visible
@@ -63,6 +65,17 @@ def existing_case(name: str, args: argparse.Namespace) -> Case:
     if not case.exists:
         raise UsageError(f"no case named {name!r} in {case.root.parent}; `workbench cases` lists them")
     return case
+
+
+def opened_case_set(args: argparse.Namespace, config: dict) -> CaseSet:
+    """The cases the arguments of `add_cases_arguments` name, opened (loaded or reused), their frames not read;
+    usage problems as UsageError."""
+    try:
+        cases = plan_case_set(args.paths, args.case, args.case_dir, config)
+    except CasesUsageError as error:
+        raise UsageError(str(error)) from error
+    cases.open()
+    return cases
 
 
 def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, LoadReport]:

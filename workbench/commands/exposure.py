@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_format_argument, print_frame
+from workbench.commands.common import UsageError, add_format_argument, opened_case_set, print_frame
 from workbench.core.attribution import RULE
 from workbench.core.activity import DRILL_DOWN_ONLY, SOURCES
 from workbench.core.case_exposure import attribution_in_force, case_exposure, given_attribution
-from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
+from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.export import format_for_path, write_atomic, write_frame
@@ -94,11 +94,7 @@ def render(found: Exposure) -> None:
 def run(args: argparse.Namespace) -> int:
     """Open the cases, settle the attribution and print or write the exposure."""
     config = load_config(args.config)
-    try:
-        case = plan_case_set(args.paths, args.case, args.case_dir, config)
-    except CasesUsageError as error:
-        raise UsageError(str(error)) from error
-    case.open()
+    case = opened_case_set(args, config)
     hits = None
     if given_attribution(case, args.attacker_ip, args.attacker_session).empty:
         # The proposal reads the hunts: run in a process of their own before the frame is read, so that what they

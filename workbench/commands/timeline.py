@@ -8,9 +8,9 @@ import polars as pl
 from rich.console import Console
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_format_argument
+from workbench.commands.common import UsageError, add_format_argument, opened_case_set
 from workbench.core.activity import DRILL_DOWN_ONLY
-from workbench.core.cases import CasesUsageError, add_cases_arguments, plan_case_set
+from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.hunting import hunt_case_apart
@@ -133,11 +133,7 @@ def _coverage(timeline: Timeline, console: Console, width: int, label: int) -> N
 def run(args: argparse.Namespace) -> int:
     """Open the cases, build the timeline (with hunt hits) and print it."""
     config = load_config(args.config)
-    try:
-        cases = plan_case_set(args.paths, args.case, args.case_dir, config)
-    except CasesUsageError as error:
-        raise UsageError(str(error)) from error
-    cases.open()
+    cases = opened_case_set(args, config)
     # The enrichment and the hunts (in a process of their own) read the case before its frame is read, so that what
     # they take is not on top of it; the frame leaves out what only a drill-down shows.
     enrichment = cached_enrichment(cases.activity_scan(), config)
