@@ -212,3 +212,18 @@ def test_an_export_written_a_few_rows_at_a_time_is_the_export_written_at_once(ca
         assert empty.read_bytes() == b""
     monkeypatch.setattr("workbench.core.export.EXPORT_BATCH", 1)
     assert export_case_events(case, batched, events) == len(RECORDS) and batched.read_bytes() == whole.read_bytes()
+
+
+def test_a_purview_csv_case_s_export_is_the_same_written_a_few_rows_at_a_time(tmp_path, monkeypatch):
+    """A CSV export's records are in the case's Parquet: read in one scan for every batch, the same file."""
+    from tests.test_hunt_records import purview_csv
+
+    case = Case.named("csv", tmp_path / "cases")
+    case.load([purview_csv(tmp_path, RECORDS)])
+    whole, batched = tmp_path / "whole.jsonl", tmp_path / "batched.jsonl"
+    export_case_events(case, whole, case.activity())
+    monkeypatch.setattr("workbench.core.export.EXPORT_BATCH", 4)
+    export_case_events(case, batched, case.activity())
+    assert batched.read_bytes() == whole.read_bytes()
+    assert [json.loads(json.loads(line)["audit_data"])["Id"] for line in whole.read_text().splitlines()] == [
+        record["Id"] for record in sorted(RECORDS, key=lambda record: record["CreationTime"])]

@@ -62,7 +62,7 @@ def test_records_the_parquet_holds_are_hunted_as_they_are(tmp_path):
     """A CSV export's records stay in the case's Parquet: the hunts read them there, with the same hits."""
     jsonl_case, csv_case = Case.named("lines", tmp_path / "cases"), Case.named("csv", tmp_path / "cases")
     jsonl_case.load([_jsonl(tmp_path, RECORDS)])
-    csv_case.load([_purview_csv(tmp_path, RECORDS)])
+    csv_case.load([purview_csv(tmp_path, RECORDS)])
     pack = hunt_pack({})
     assert csv_case.scan(with_audit_data=True, from_kept_inputs=False).collect()["audit_data"].null_count() == 0
     assert hits_of(case_hits(csv_case.events(), {}, pack, case=csv_case)) == hits_of(
@@ -75,7 +75,7 @@ def _jsonl(folder: Path, records: list[dict]) -> Path:
     return path
 
 
-def _purview_csv(folder: Path, records: list[dict]) -> Path:
+def purview_csv(folder: Path, records: list[dict]) -> Path:
     """The records as the Purview portal's audit search exports them (one row each, the record in `AuditData`)."""
     path = folder / "audit.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:

@@ -257,25 +257,33 @@ def enrichment_by_ip(enrichment: pl.DataFrame) -> pl.DataFrame:
     ).unique("client_ip", keep="first", maintain_order=True)
 
 
-def original_records(case: "Case | CaseSet", events: pl.DataFrame) -> pl.DataFrame:
-    """`record_id` and `audit_data` (the original record) of the rows of `events`, one row per record id: read from
-    the case's copy of their input where it keeps them by span (by their `case`, `source_file` and `source_row`), the
-    others from every frame of the case (or of each case of a set)."""
-    cases = case.cases if isinstance(case, CaseSet) else [case]
-    kept = kept_by_case(cases)
-    found = pl.DataFrame(schema={"record_id": pl.String, "audit_data": pl.String})
-    if kept and {"case", "source_file", "source_row"} <= set(events.columns):
-        rows = events.select("record_id", "case", "source_file", "source_row", pl.lit(None, pl.String).alias("audit_data"))
-        found = rows.select("record_id", fill_by_case(kept, rows)).drop_nulls("audit_data")
-    wanted = events.select("record_id").join(found, on="record_id", how="anti")
-    if wanted.is_empty():
-        return found.unique("record_id", keep="first", maintain_order=True)
+def stored_records(case: "Case | CaseSet", events: pl.DataFrame) -> pl.DataFrame:
+    """`record_id` and `audit_data` of the rows of `events` whose original record the case's Parquet holds (a sign-in's
+    or directory audit's, an audit record not kept by span such as a CSV export's), read in one scan of every frame of
+    the case (or of each case of a set); one row per record id."""
+    wanted = events.select("record_id").lazy()
     scans = [
-        one.scan(with_audit_data=True, frame=frame).select("record_id", pl.col(column).alias("audit_data"))
-        .join(wanted.lazy(), on="record_id", how="semi")
-        for one in cases for frame, column in RECORD_COLUMN.items()
+        one.scan(with_audit_data=True, frame=frame, from_kept_inputs=False)
+        .select("record_id", pl.col(column).alias("audit_data")).filter(pl.col("audit_data").is_not_null())
+        .join(wanted, on="record_id", how="semi")
+        for one in (case.cases if isinstance(case, CaseSet) else [case]) for frame, column in RECORD_COLUMN.items()
     ]
-    return pl.concat([found.lazy(), *scans]).unique("record_id", keep="first", maintain_order=True).collect()
+    return pl.concat(scans).unique("record_id", keep="first", maintain_order=True).collect()
+
+
+def original_records(case: "Case | CaseSet", events: pl.DataFrame, stored: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`record_id` and `audit_data` (the original record) of the rows of `events`, one row per record id: those the
+    case's Parquet holds (`stored`, default `stored_records` of `events`), the others read from the case's copy of
+    their input by span (by their `case`, `source_file` and `source_row`)."""
+    stored = stored_records(case, events) if stored is None else stored.join(events.select("record_id"), on="record_id",
+                                                                             how="semi")
+    kept = kept_by_case(case.cases if isinstance(case, CaseSet) else [case])
+    if not kept or not {"case", "source_file", "source_row"} <= set(events.columns):
+        return stored
+    rows = events.join(stored, on="record_id", how="anti").select(
+        "record_id", "case", "source_file", "source_row", pl.lit(None, pl.String).alias("audit_data"))
+    spanned = rows.select("record_id", fill_by_case(kept, rows)).drop_nulls("audit_data")
+    return pl.concat([stored, spanned]).unique("record_id", keep="first", maintain_order=True)
 
 
 def annotations(table: pl.DataFrame) -> pl.DataFrame:
@@ -295,8 +303,10 @@ def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame,
     if marked_only:
         events = events.filter(pl.col("record_id").is_in(list(marks)))
 
+    stored = stored_records(case, events)  # one scan for every batch (records kept by span are read per batch)
+
     def table(rows: pl.DataFrame) -> pl.DataFrame:
-        return inert_text(annotated_events(rows, marks, notes, tags, original_records(case, rows), **extra))
+        return inert_text(annotated_events(rows, marks, notes, tags, original_records(case, rows, stored), **extra))
 
     if fmt == "xlsx":
         check_rows(events.height)
