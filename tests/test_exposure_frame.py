@@ -93,3 +93,21 @@ def test_two_cases_of_the_same_records_each_give_their_own_items(tmp_path):
     assert together.height == 2 * alone.height
     assert together.filter(pl.col("case") == "one").drop("case").equals(alone.drop("case"))
     assert together["client_ip"].null_count() == alone["client_ip"].null_count() * 2
+
+
+def test_item_fields_of_another_type_are_no_items_and_every_record_loads(tmp_path):
+    """A record whose Folders, OperationProperties or Item is not the documented shape loads with no items of those
+    fields (DuckDB's reader stops at it; the rest is decoded chunk by chunk, as the records decoded on demand)."""
+    odd = [{**records()[2], "Id": "odd-folders", "Folders": "\\Inbox"},
+           {**records()[2], "Id": "odd-properties", "OperationProperties": {"Name": "MailAccessType", "Value": "Bind"}},
+           {**records()[6], "Id": "odd-item", "Item": "sent-1"},
+           {**records()[7], "Id": "odd-affected", "AffectedItems": {"InternetMessageId": "<x@contoso.com>"}}]
+    case = case_of_records(tmp_path, "odd", records()[:5] + odd + records()[5:])
+    assert case.load_report().totals()["loaded"] == len(records()) + len(odd)
+    stored = case_mail_items(case)
+    assert_frame_equal(stored, _decoded_on_demand(case))
+    by_id = {row["record_id"]: row for row in stored.filter(pl.col("record_id").str.starts_with("odd")).to_dicts()}
+    assert by_id["odd-folders"]["message_id"] is None and by_id["odd-folders"]["access_type"] == "Bind"
+    assert by_id["odd-properties"]["access_type"] is None and by_id["odd-properties"]["message_id"] is not None
+    assert by_id["odd-item"]["message_id"] is None and by_id["odd-affected"]["message_id"] is None
+    assert stored.filter(pl.col("record_id").str.ends_with("000000000008"))["message_id"].to_list() == ["<mfa-1@contoso.com>"]

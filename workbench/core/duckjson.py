@@ -2,9 +2,11 @@
 and `decode_texts` (the same for a column of AuditData texts, as in a CSV export).
 
 DuckDB's JSON reader decodes the declared fields on its own threads at a fraction of the cost of
-Polars' `read_ndjson`, and writes nested values back as valid (minified) JSON. It skips lines that
-hold only spaces, tabs or `\\r`, and stops with an error at the first line it cannot read; the
-reader then decodes the rest of the file itself, line by line where needed.
+Polars' `read_ndjson`, and writes nested values back as valid (minified) JSON. In the same parse it
+reads what the mail items of a mailbox or file record are made of (`mail_record`, mail_items.py), so
+that no record is parsed twice. It skips lines that hold only spaces, tabs or `\\r`, and stops with an
+error at the first line it cannot read; the reader then decodes the rest of the file itself, line by
+line where needed.
 """
 
 import json
@@ -15,28 +17,26 @@ import pyarrow
 
 from workbench.core.duck import ERRORS, connect, quiet
 from workbench.core.jsontext import NESTED_FIELDS
+from workbench.core.mail_items import RECORD_FIELDS, mail_records
 from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
 BATCH_ROWS = 20_000
 ALIGNMENT_STRIDE = 16
 
-
-def _columns() -> str:
-    """The `columns` argument of `read_json`: nested fields as JSON text, the rest as text."""
-    types = {name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
-    types["AppAccessContext"] = "STRUCT(AADSessionId VARCHAR)"
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
-
-
-#: The `json_transform` structure of the same fields.
-_STRUCTURE = json.dumps({name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
-                        | {"AppAccessContext": {"AADSessionId": "VARCHAR"}})
+#: The fields read: nested ones as JSON text, the rest as text (only the session id of `AppAccessContext`),
+#: and those the mail items are made of (with DuckDB types).
+_TYPES = ({name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
+          | {"AppAccessContext": "STRUCT(AADSessionId VARCHAR)"} | RECORD_FIELDS)
+#: The same as the `columns` argument of `read_json` and as a `json_transform` structure.
+_COLUMNS = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in _TYPES.items()) + "}"
+_STRUCTURE = json.dumps(_TYPES)
 
 _DATABASE = connect()
 
 
 def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
-    """The fields (AUDIT_SCHEMA) of AuditData texts, row for row, or None when DuckDB cannot read one."""
+    """The fields (AUDIT_SCHEMA) and `mail_record` of AuditData texts, row for row, or None when DuckDB cannot read
+    one."""
     con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
     try:
         table = con.from_arrow(pl.DataFrame([texts.alias("text")]).to_arrow()).select(
@@ -45,7 +45,13 @@ def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
         return None
     finally:
         con.close()
-    return _strings_unquoted(pl.from_arrow(table).to_series().struct.unnest().cast(AUDIT_SCHEMA))
+    return audit_fields(pl.from_arrow(table).to_series().struct.unnest())
+
+
+def audit_fields(read: pl.DataFrame) -> pl.DataFrame:
+    """The fields (AUDIT_SCHEMA) and `mail_record` of records as DuckDB read them (the fields of `_TYPES`, as
+    `DecodedLines.take` gives them)."""
+    return _strings_unquoted(read.select(*AUDIT_FIELDS, mail_records(read)).cast(AUDIT_SCHEMA))
 
 
 def _strings_unquoted(fields: pl.DataFrame) -> pl.DataFrame:
@@ -59,7 +65,8 @@ def _strings_unquoted(fields: pl.DataFrame) -> pl.DataFrame:
 
 
 class DecodedLines:
-    """The decoded records of one JSON Lines file, taken in order, a block at a time."""
+    """The records of one JSON Lines file as DuckDB read them (the fields of `_TYPES`), taken in order, a block at a
+    time; `audit_fields` makes a block the fields of its records (on the block's own thread)."""
 
     def __init__(self, path: Path) -> None:
         self._con = connect()
@@ -71,14 +78,13 @@ class DecodedLines:
             return
         try:
             self._reader = self._con.sql(
-                f"SELECT * FROM read_json('{source}', format = 'newline_delimited', records = true, "
-                f"columns = {_columns()})"
+                f"SELECT * FROM read_json('{source}', format = 'newline_delimited', records = true, columns = {_COLUMNS})"
             ).to_arrow_reader(BATCH_ROWS)
         except ERRORS:  # a line it cannot read among the first ones
             self.close()
 
     def take(self, rows: int) -> pl.DataFrame | None:
-        """The next `rows` records' fields (AUDIT_SCHEMA), or None once DuckDB stopped or ran out."""
+        """The next `rows` records, or None once DuckDB stopped or ran out."""
         if self._stopped:
             return None
         parts, have = ([self._rest], self._rest.height) if self._rest is not None else ([], 0)
@@ -91,10 +97,10 @@ class DecodedLines:
         except (StopIteration, *ERRORS, pyarrow.ArrowException, OSError):  # the end, or a line it cannot read
             self.close()
             return None
-        fields = pl.concat(parts) if parts else pl.DataFrame(schema=AUDIT_SCHEMA)
+        fields = pl.concat(parts)
         if fields.height > rows:
             self._rest, fields = fields.slice(rows), fields.slice(0, rows)
-        return _strings_unquoted(fields.cast(AUDIT_SCHEMA))
+        return fields
 
     def close(self) -> None:
         """Stop reading and free the connection."""

@@ -54,18 +54,53 @@ ITEM_KEYS = ("case", "record_id", "creation_time")
 #: record's row of the events when the items are read.
 STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if name in ITEM_KEYS or name not in CARRIED}
 
-_ITEM = {"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
-         "ParentFolder": {"Path": "VARCHAR"}}
-_STRUCTURE = {
-    "MailboxOwnerUPN": "VARCHAR", "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR",
-    "OperationCount": "VARCHAR", "OperationProperties": [{"Name": "VARCHAR", "Value": "VARCHAR"}],
-    "Folders": [{"Path": "VARCHAR", "FolderItems": [{"InternetMessageId": "VARCHAR", "SizeInBytes": "VARCHAR",
-                                                     "Subject": "VARCHAR"}]}],
-    "Item": _ITEM, "AffectedItems": [_ITEM], "Folder": {"Path": "VARCHAR"},
-    "QueryText": "VARCHAR", "SearchQuery": "VARCHAR", "ObjectId": "VARCHAR",
+_ITEM = json.dumps({"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
+                    "ParentFolder": {"Path": "VARCHAR"}})
+#: The fields of a record its items are made of, beyond the events' own (`AUDIT_FIELDS`), as DuckDB reads them.
+RECORD_FIELDS = {
+    "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR", "OperationCount": "VARCHAR",
+    "OperationProperties": "STRUCT(Name VARCHAR, Value VARCHAR)[]",
+    "Folders": "STRUCT(Path VARCHAR, FolderItems STRUCT(InternetMessageId VARCHAR, SizeInBytes VARCHAR, "
+               "Subject VARCHAR)[])[]",
+    "Folder": "STRUCT(Path VARCHAR)", "QueryText": "VARCHAR", "SearchQuery": "VARCHAR",
 }
-_QUERY = f"SELECT try(json_transform(audit_data, '{json.dumps(_STRUCTURE)}')) AS j FROM records"
+#: Those fields and the events' fields `mail_records` reads (`Item` and `AffectedItems` as JSON text).
+_STRUCTURE = json.dumps({"Operation": "VARCHAR", "MailboxOwnerUPN": "VARCHAR", "ObjectId": "VARCHAR", "Item": "JSON",
+                         "AffectedItems": "JSON"} | RECORD_FIELDS)
+_RECORDS_QUERY = f"SELECT try(json_transform(audit_data, '{_STRUCTURE}')) AS record FROM records"
+_MESSAGES_QUERY = (f"SELECT try(json_transform(Item, '{_ITEM}')) AS item, "
+                   f"try(json_transform(AffectedItems, '[{_ITEM}]')) AS affected_items FROM messages")
 _DATABASE = connect()
+
+
+def _query(query: str, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
+    try:
+        con.register(name, frame.to_arrow())
+        return pl.from_arrow(con.sql(query).to_arrow_table())
+    finally:
+        con.close()
+
+
+def _property(name: str) -> pl.Expr:
+    """The value of an `OperationProperties` entry."""
+    return pl.col("OperationProperties").list.eval(
+        pl.element().filter(pl.element().struct.field("Name") == name).struct.field("Value")).list.first()
+
+
+def mail_records(fields: pl.DataFrame) -> pl.Series:
+    """What the items of each record are made of (`mail_record`, read by `mail_items`) from its fields as DuckDB read
+    them (`RECORD_FIELDS`, `Operation`, `MailboxOwnerUPN`, `ObjectId`, and `Item` and `AffectedItems` as JSON text);
+    null for a record of an operation that names no items. A field of another type reads as null."""
+    read = pl.col("Operation").is_null() | pl.col("Operation").is_in(list(ACTIVITIES))
+    messages = _query(_MESSAGES_QUERY, "messages", fields.select(pl.when(read).then(pl.col("Item", "AffectedItems"))))
+    return fields.hstack(messages).select(pl.when(read).then(pl.struct(
+        pl.coalesce("SendAsUserSmtp", "SendOnBehalfOfUserSmtp", "MailboxOwnerUPN").alias("mailbox"),
+        _property("MailAccessType").alias("access_type"), _property("IsThrottled").alias("throttled"),
+        pl.col("OperationCount").alias("operation_count"), pl.coalesce("QueryText", "SearchQuery").alias("search_terms"),
+        pl.col("ObjectId").alias("object_id"), pl.col("Folders").alias("folders"),
+        pl.col("Folder").struct.field("Path").alias("folder"), "item", "affected_items",
+    )).alias("mail_record")).to_series()
 
 
 def exposure_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
@@ -73,21 +108,10 @@ def exposure_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
     return scan.filter(pl.col("operation").is_in(list(ACTIVITIES))).select(*CARRIED, "mailbox_owner_upn", "audit_data")
 
 
-def _decoded(rows: pl.DataFrame) -> pl.DataFrame:
-    """The record structure `_STRUCTURE` of each row's `audit_data` (null where a record is not JSON)."""
-    con = quiet(_DATABASE.cursor())
-    try:
-        con.register("records", rows.select("audit_data").to_arrow())
-        return pl.from_arrow(con.sql(_QUERY).to_arrow_table())
-    finally:
-        con.close()
-
-
-def _property(name: str) -> pl.Expr:
-    """The value of an `OperationProperties` entry."""
-    properties = pl.col("j").struct.field("OperationProperties")
-    return properties.list.eval(pl.element().filter(pl.element().struct.field("Name") == name)
-                                .struct.field("Value")).list.first()
+def _decoded(rows: pl.DataFrame) -> pl.Series:
+    """The `mail_record` of each row's `audit_data` (all null where a record is not JSON)."""
+    records = _query(_RECORDS_QUERY, "records", rows.select("audit_data"))
+    return mail_records(records.select(pl.col("record").struct.unnest()))
 
 
 def _size(text: pl.Expr) -> pl.Expr:
@@ -112,44 +136,46 @@ def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
-    """The items of a chunk of the events (with `audit_data`) as the case stores them: `STORED_ITEM_SCHEMA`, in no
-    particular order; of a record id the chunk holds twice, only the first row's (the one the loader keeps)."""
+    """The items of a chunk of the events (with `audit_data`, or the `mail_record` its reader decoded with the rest)
+    as the case stores them: `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only
+    the first row's (the one the loader keeps)."""
     rows = events.filter(pl.col("operation").is_in(list(ACTIVITIES))).unique("record_id", keep="first", maintain_order=True)
-    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "audit_data"), STORED_ITEM_SCHEMA)
+    record = "mail_record" if "mail_record" in events.columns else "audit_data"
+    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", record), STORED_ITEM_SCHEMA)
 
 
 def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` and any other `CARRIED`
-    columns) in `schema`."""
+    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` or its `mail_record`, and any
+    other `CARRIED` columns) in `schema`."""
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
-    frame = pl.concat([rows.drop("audit_data"), _decoded(rows)], how="horizontal")
-    j = pl.col("j")
-    access = _property("MailAccessType")
-    frame = frame.with_columns(
+    if "mail_record" not in rows.columns:
+        rows = rows.drop("audit_data").with_columns(_decoded(rows))
+    record = pl.col("mail_record").struct
+    frame = rows.with_columns(
         pl.col("operation").replace_strict(ACTIVITIES, default=None).alias("activity"),
-        pl.coalesce(j.struct.field("SendAsUserSmtp"), j.struct.field("SendOnBehalfOfUserSmtp"),
-                    j.struct.field("MailboxOwnerUPN"), pl.col("mailbox_owner_upn")).str.to_lowercase().alias("mailbox"),
-        access.alias("access_type"),
-        (_property("IsThrottled").str.to_lowercase() == "true").fill_null(False).alias("throttled"),
-        _size(j.struct.field("OperationCount")).alias("operation_count"),
-        pl.coalesce(j.struct.field("QueryText"), j.struct.field("SearchQuery")).alias("search_terms"),
-        pl.when(pl.col("operation").str.starts_with("File")).then(j.struct.field("ObjectId")).alias("file"),
-    )
+        pl.coalesce(record.field("mailbox"), pl.col("mailbox_owner_upn")).str.to_lowercase().alias("mailbox"),
+        record.field("access_type"),
+        (record.field("throttled").str.to_lowercase() == "true").fill_null(False).alias("throttled"),
+        _size(record.field("operation_count")).alias("operation_count"),
+        record.field("search_terms"),
+        pl.when(pl.col("operation").str.starts_with("File")).then(record.field("object_id")).alias("file"),
+        record.field("folders"), record.field("folder").alias("_folder"), record.field("item").alias("_item"),
+        record.field("affected_items"),
+    ).drop("mail_record")
     frame = frame.with_columns(
         pl.when((pl.col("operation") == "MailItemsAccessed") & (pl.col("access_type").str.to_lowercase() == "sync"))
         .then(pl.lit("sync")).otherwise("activity").alias("activity"))
-    return pl.concat([_folder_items(frame), _single_items(frame), _affected_items(frame), _itemless(frame)],
+    parts = [_folder_items(frame), _single_items(frame), _affected_items(frame), _itemless(frame)]
+    return pl.concat([part.select([name for name in schema if name in part.columns]) for part in parts],
                      how="diagonal_relaxed").select(schema.keys()).cast(schema)
 
 
 def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
     """`MailItemsAccessed`: one row per folder item (a folder without items is one row)."""
-    reads = frame.filter(pl.col("j").struct.field("Folders").list.len() > 0)
-    # The decoded record (`j`, every folder and item) is dropped before exploding: kept, each item's row would copy it.
-    folders = reads.with_columns(pl.col("j").struct.field("Folders").alias("f")).drop("j").explode("f").with_columns(
-        pl.col("f").struct.field("Path").alias("folder"), pl.col("f").struct.field("FolderItems").alias("i")
-    ).drop("f").explode("i")
+    folders = frame.filter(pl.col("folders").list.len() > 0).explode("folders").with_columns(
+        pl.col("folders").struct.field("Path").alias("folder"), pl.col("folders").struct.field("FolderItems").alias("i")
+    ).explode("i")
     item = pl.col("i").struct
     return folders.with_columns(item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
                                 _size(item.field("SizeInBytes")).alias("size"))
@@ -157,18 +183,16 @@ def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _single_items(frame: pl.DataFrame) -> pl.DataFrame:
     """Send, SendAs, SendOnBehalf, Create, Update: the record's one `Item`."""
-    item = pl.col("j").struct.field("Item").struct
-    return frame.filter(pl.col("j").struct.field("Item").is_not_null()).with_columns(
+    item = pl.col("_item").struct
+    return frame.filter(pl.col("_item").is_not_null()).with_columns(
         item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
         item.field("ParentFolder").struct.field("Path").alias("folder"), _size(item.field("SizeInBytes")).alias("size"))
 
 
 def _affected_items(frame: pl.DataFrame) -> pl.DataFrame:
     """Deletions: one row per affected item."""
-    listed = frame.filter(pl.col("j").struct.field("AffectedItems").list.len() > 0)
-    rows = listed.with_columns(pl.col("j").struct.field("AffectedItems").alias("i"),
-                               pl.col("j").struct.field("Folder").struct.field("Path").alias("_folder")).drop("j").explode("i")
-    item = pl.col("i").struct
+    rows = frame.filter(pl.col("affected_items").list.len() > 0).explode("affected_items")
+    item = pl.col("affected_items").struct
     return rows.with_columns(
         item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
         pl.coalesce(item.field("ParentFolder").struct.field("Path"), pl.col("_folder")).alias("folder"),
@@ -177,7 +201,6 @@ def _affected_items(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _itemless(frame: pl.DataFrame) -> pl.DataFrame:
     """Records that name no item: searches, file accesses, and anything whose items could not be read."""
-    j = pl.col("j").struct
-    named = ((j.field("Folders").list.len() > 0) | j.field("Item").is_not_null()
-             | (j.field("AffectedItems").list.len() > 0)).fill_null(False)
+    named = ((pl.col("folders").list.len() > 0) | pl.col("_item").is_not_null()
+             | (pl.col("affected_items").list.len() > 0)).fill_null(False)
     return frame.filter(~named)

@@ -209,7 +209,8 @@ def _record_ids(frame: pl.DataFrame) -> pl.Series:
 
 
 def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
-    """Turn one raw chunk into events-frame rows, rejects and warnings."""
+    """Turn one raw chunk into events-frame rows, rejects and warnings; the rows keep the `mail_record` decoded with
+    their fields, if any, for the loader's mail items."""
     decoded, rejects = _decode(raw)
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
@@ -285,7 +286,8 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     )
     events = events.with_columns(first_party_name(pl.col("app_id")).alias("app_name"),
                                  first_party_name(pl.col("client_app_id")).alias("client_app_name"))
-    events = events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
+    decoded_items = ["mail_record"] if "mail_record" in events.columns else []  # decoded with the fields (duckjson.py)
+    events = events.select(*EVENT_SCHEMA, *decoded_items).cast(EVENT_SCHEMA)
     warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
         "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")
     )

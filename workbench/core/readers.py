@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from workbench.core.duck import connect
-from workbench.core.duckjson import DecodedLines, lines_match
+from workbench.core.duckjson import DecodedLines, audit_fields, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
 from workbench.core.kept_records import SPAN_COLUMNS, LineSpans
 
@@ -112,9 +112,11 @@ def _numbered(text: pl.Series, first_line: int) -> pl.DataFrame:
     return pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text])
 
 
-def _json_lines_chunk(lines: pl.DataFrame, fields: pl.DataFrame | None) -> pl.DataFrame:
-    """A raw chunk of JSON Lines, with DuckDB's fields when they match its lines (else `normalise` decodes it)."""
+def _json_lines_chunk(lines: pl.DataFrame, block: pl.DataFrame | None) -> pl.DataFrame:
+    """A raw chunk of JSON Lines, with the fields of DuckDB's `block` when they match its lines (else `normalise`
+    decodes it)."""
     frame = _with_envelope(lines)
+    fields = None if block is None else audit_fields(block)
     if fields is not None and lines_match(frame["audit_data"], fields):
         return frame.hstack(fields)
     return frame
