@@ -58,13 +58,16 @@ def test_hunts_read_kept_records_in_batches_and_find_what_they_find_in_memory(tm
     assert batches and max(batches) <= 7 and sum(batches) >= 41  # the 41 mailbox reads, 7 at most at a time
 
 
-def test_records_the_parquet_holds_are_hunted_as_they_are(tmp_path):
-    """A CSV export's records stay in the case's Parquet: the hunts read them there, with the same hits."""
+def test_records_read_from_csv_rows_and_from_the_parquet_are_hunted_as_they_are(tmp_path):
+    """A CSV export's records are read from the case's copy of its rows while the rows are single lines; from a row
+    holding a line break on, they stay in the case's Parquet: the hunts read both, with the hits of the JSON Lines."""
     jsonl_case, csv_case = Case.named("lines", tmp_path / "cases"), Case.named("csv", tmp_path / "cases")
     jsonl_case.load([_jsonl(tmp_path, RECORDS)])
-    csv_case.load([purview_csv(tmp_path, RECORDS)])
+    csv_case.load([purview_csv(tmp_path, RECORDS, broken_at=len(RECORDS) // 2)])
     pack = hunt_pack({})
-    assert csv_case.scan(with_audit_data=True, from_kept_inputs=False).collect()["audit_data"].null_count() == 0
+    stored = csv_case.scan(with_audit_data=True, from_kept_inputs=False).collect().sort("source_row")["audit_data"]
+    assert stored.head(len(RECORDS) // 2).null_count() == len(RECORDS) // 2  # read by span
+    assert stored.tail(len(RECORDS) - len(RECORDS) // 2).null_count() == 0  # kept in the Parquet
     assert hits_of(case_hits(csv_case.events(), {}, pack, case=csv_case)) == hits_of(
         case_hits(jsonl_case.events(), {}, pack, case=jsonl_case))
 
@@ -75,15 +78,16 @@ def _jsonl(folder: Path, records: list[dict]) -> Path:
     return path
 
 
-def purview_csv(folder: Path, records: list[dict]) -> Path:
-    """The records as the Purview portal's audit search exports them (one row each, the record in `AuditData`)."""
+def purview_csv(folder: Path, records: list[dict], broken_at: int | None = None) -> Path:
+    """The records as the Purview portal's audit search exports them (one row each, the record in `AuditData`); the
+    record at `broken_at` written over several lines (and every row ended as its lines are, by LF)."""
     path = folder / "audit.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\r\n" if broken_at is None else "\n")
         writer.writerow(["RecordId", "CreationDate", "RecordType", "Operation", "UserId", "AuditData"])
-        for record in records:
+        for number, record in enumerate(records):
             writer.writerow([record["Id"], record["CreationTime"] + ".0000000Z", record["RecordType"], record["Operation"],
-                             record["UserId"], json.dumps(record)])
+                             record["UserId"], json.dumps(record, indent=1 if number == broken_at else None)])
     return path
 
 

@@ -228,3 +228,52 @@ def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_pat
     rows = pl.DataFrame({"case": ["c"] * len(asked), "source_file": [str(source)] * len(asked), "source_row": asked,
                          "audit_data": [None] * len(asked)}, schema_overrides={"audit_data": pl.String})
     assert case.kept_records.fill(rows).to_list() == [lines[row - 1] for row in asked]
+
+
+def csv_export(path, texts: list[str], legacy: bool = False, line_end: str = "\r\n") -> list[str]:
+    """A Purview (or legacy) CSV export of these AuditData texts, with a BOM, every field quoted as Purview does;
+    returns the texts."""
+    header = "CreationDate,UserIds,Operations,AuditData" if legacy else "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits"
+    rows = []
+    for text in texts:
+        fields = json.loads(text)
+        cells = ([fields["CreationTime"], fields["UserId"], fields["Operation"], text] if legacy else
+                 [fields["Id"], fields["CreationTime"], "6", fields["Operation"], fields["UserId"], text, ""])
+        rows.append(",".join('"' + cell.replace('"', '""') + '"' for cell in cells))
+    path.write_bytes(b"\xef\xbb\xbf" + line_end.join([header, *rows, ""]).encode())
+    return texts
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_csv_records_read_back_from_their_rows_as_the_loader_parsed_them(tmp_path, legacy):
+    texts = [json.dumps(record(n, Subject=f'Réunion, "{n}"; =SUM(A1)', Path="\\\\Inbox"), ensure_ascii=False)
+             for n in range(6)]
+    source = tmp_path / "audit.csv"
+    csv_export(source, texts, legacy)
+    case = Case.named("c", tmp_path / "cases", {"keep_inputs": "copy"})
+    assert case.load([source]).files[0].loaded == 6
+    assert stored_texts(case).null_count() == 6  # the AuditData cells are not stored again
+    source.unlink()
+    assert records_by_row(case) == {n + 2: text for n, text in enumerate(texts)}  # the header is row 1
+    assert case.audit_data(["id-5"]) == {"id-5": texts[5]}
+    assert SqlSession(case).run("SELECT count(*) FROM events WHERE audit_data LIKE '%\"id-3\"%Réunion, %'").frame.item() == 1
+
+
+def test_csv_rows_the_loader_cannot_span_keep_their_records_in_the_parquet(tmp_path):
+    """From a block of rows holding bytes that are not UTF-8 (read as U+FFFD), or with mixed line ends, the records
+    are stored in the Parquet, as the loader read them."""
+    texts = [json.dumps(record(n)) for n in range(4)]
+    source = tmp_path / "audit.csv"
+    csv_export(source, texts)
+    source.write_bytes(source.read_bytes().replace(b"id-2", b"id-2\xff"))
+    case = Case.named("c", tmp_path / "cases")
+    case.load([source])
+    assert stored_texts(case).null_count() == 0
+    assert records_by_row(case) == {n + 2: text.replace("id-2", "id-2\ufffd") for n, text in enumerate(texts)}
+    mixed = tmp_path / "mixed.csv"
+    csv_export(mixed, texts, line_end="\n")
+    mixed.write_bytes(mixed.read_bytes().replace(b"\n", b"\r\n", 1))
+    other = Case.named("m", tmp_path / "cases")
+    other.load([mixed])
+    assert stored_texts(other).null_count() == 0
+    assert records_by_row(other) == {n + 2: text for n, text in enumerate(texts)}

@@ -5,8 +5,12 @@ and most of the case's disk): the case keeps the file itself (`<state>/inputs/`,
 `keep_input`) and the byte span of each line (`<state>/spans/`: `source_file`, `source_row`, `offset`, `length`),
 and the events' `audit_data` is null where a span holds the record. `KeptRecords.fill` reads those records back,
 byte for byte as in the input, for any rows at once (one gather per file, no loop over rows).
+
+A CSV export whose rows are single lines is kept the same way, a span per row (`CsvRowSpans`); its record is the row's
+`AuditData` cell, which the reader parses out of the lines read (with the file's header) as the loader parsed it.
 """
 
+import csv
 import errno
 import fcntl
 import json
@@ -50,7 +54,8 @@ def keep_input(source: Path, target: Path, allow_link: bool = False) -> str:
 
 def write_kept(state: Path, kept: dict[str, dict]) -> None:
     """Record which inputs the state keeps: {source_file: {"file": relative path, "case": the name in its events'
-    `case` column, "how", "size", "mtime_ns", "spans": [[part file name, first row, last row], ...]}}."""
+    `case` column, "how", "size", "mtime_ns", "spans": [[part file name, first row, last row], ...], and for a CSV
+    export "cell": the header of the column holding the record, "skip_lines": lines before the header}}."""
     (state / KEPT_FILE).write_text(json.dumps(kept, indent=1), encoding="utf-8")
 
 
@@ -117,6 +122,8 @@ class KeptRecords:
             return texts
         wanted = spans[at.filter(found)]
         read = _read_spans(kept, wanted["offset"], wanted["length"])
+        if "cell" in self.files[source]:
+            read = csv_cells(read, kept, self.files[source]["cell"], self.files[source].get("skip_lines", 0))
         return texts.scatter(found.arg_true(), read)
 
     def fill(self, rows: pl.DataFrame, column: str = "audit_data") -> pl.Series:
@@ -183,6 +190,70 @@ def _read_spans(path: Path, offsets: pl.Series, lengths: pl.Series) -> pl.Series
         del data
     texts = pl.concat(taken).cast(pl.String).alias("audit_data") if taken else pl.Series("audit_data", [], pl.String)
     return texts.gather(spans["offset"].search_sorted(offsets))
+
+
+def _header(path: Path, skip_lines: int) -> str:
+    """The header line of a CSV file (after a BOM and `skip_lines` lines), without its line end."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        return handle.readline().rstrip("\r\n")
+
+
+def csv_cells(lines: pl.Series, path: Path, cell: str, skip_lines: int = 0) -> pl.Series:
+    """The `cell` column of CSV rows given as their lines (each row one line) of the file at `path`, parsed with the
+    file's header as the loader parses the file."""
+    if lines.len() == 0:
+        return lines.alias("audit_data")
+    header = _header(path, skip_lines)
+    names = [name.strip() for name in next(csv.reader([header]), [])]
+    data = "\n".join([header, *lines.to_list(), ""]).encode()
+    column = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy",
+                         columns=[names.index(cell)]).to_series()
+    return column.alias("audit_data")
+
+
+class CsvRowSpans:
+    """The byte span of each row of a CSV file whose rows are single lines, given to its batches of rows as they are
+    read: the file's lines are read beside the CSV reader (`lines`, blocks of `source_row` and line text, numbered
+    as the rows are), each batch takes its rows' spans (LineSpans). A batch whose first or last row's `column` is not
+    the record parsed back from its span gets none, and no later batch does."""
+
+    def __init__(self, path: Path, lines: Iterable[pl.DataFrame], column: str, cell: str, skip_lines: int):
+        self._path, self._column, self._cell, self._skip_lines = path, column, cell, skip_lines
+        self._lines = iter(lines)
+        self._line_spans = LineSpans(path)
+        self._pending = pl.DataFrame(schema={"source_row": pl.Int64, **SPAN_COLUMNS})
+        self.working = True
+
+    def add(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """The batch (with `source_row` and `column`) with `record_offset` and `record_length` where they are known."""
+        last = batch["source_row"].max() if batch.height else None
+        while self.working and last is not None and (self._pending.is_empty() or self._pending["source_row"].max() < last):
+            block = next(self._lines, None)
+            if block is None:
+                break
+            spanned = self._line_spans.add(block)
+            if not self._line_spans.working:
+                self.working = False
+                break
+            self._pending = pl.concat([self._pending, spanned.select("source_row", *SPAN_COLUMNS)])
+        if not self.working or last is None:
+            return batch
+        with_spans = batch.join(self._pending, on="source_row", how="left", maintain_order="left")
+        self._pending = self._pending.filter(pl.col("source_row") > last)
+        ends = with_spans.filter(pl.col("record_offset").is_not_null())
+        ends = ends.head(1).vstack(ends.tail(1))
+        read = csv_cells(_read_spans(self._path, ends["record_offset"], ends["record_length"]), self._path,
+                         self._cell, self._skip_lines)
+        if not read.equals(ends[self._column], check_names=False, check_dtypes=False):
+            self.working = False
+            return batch
+        return with_spans
+
+    def close(self) -> None:
+        """Let go of the file."""
+        self._line_spans.close()
 
 
 class LineSpans:

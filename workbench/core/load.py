@@ -138,16 +138,20 @@ class StateSink:
                                      "text").write_ndjson(handle)
         return loaded, duplicates
 
-    def keep(self, source_file: str, plain: Path, allow_link: bool, case: str) -> Callable[[], None]:
+    def keep(self, source_file: str, plain: Path, allow_link: bool, case: str,
+             record_cell: str | None = None) -> Callable[[], None]:
         """Start keeping the input of `source_file` in the state, for its records to be read back by span; `plain`
         is its content as read (the file itself, copied on a thread of its own while the file loads, or a
-        decompressed or transcoded copy in scratch, moved in once read); `case` is the name its events carry.
+        decompressed or transcoded copy in scratch, moved in once read); `case` is the name its events carry;
+        `record_cell`, the CSV column that holds the record in each span's row (None: the span is the record).
         Returns what to call once the file is read: it finishes the keeping, or undoes it when no record is read by
         span."""
         (self.state / "inputs").mkdir(exist_ok=True)
         name = Path(source_file).name if plain == Path(source_file) else Path(source_file).name.removesuffix(".gz")
         target = self.state / "inputs" / f"{len(self.kept):05d}-{name}"
         self.kept[source_file] = {"file": str(target.relative_to(self.state)), "case": case}
+        if record_cell:
+            self.kept[source_file] |= {"cell": record_cell, "skip_lines": 0}
         copying = self._copier.submit(keep_input, plain, target, allow_link) if plain == Path(source_file) else None
 
         def finish() -> None:
@@ -239,7 +243,7 @@ def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", s
             file_report.note = "empty file: no records"
             continue
         with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
-            kept = sink.keep(str(path), plain.path, allow_link, case) if shape.spans else None
+            kept = sink.keep(str(path), plain.path, allow_link, case, shape.record_cell) if shape.spans else None
             pending: deque[Future] = deque()
             try:
                 for make_raw in shape.read(plain.path):

@@ -16,7 +16,7 @@ import polars as pl
 
 from workbench.core.formats import CSV_SHAPES, Shape, detect_shape, head_text
 from workbench.core.normalise import Sorted, normalise
-from workbench.core.readers import RawChunk, read_raw_chunks
+from workbench.core.readers import RECORD_CELL, RawChunk, read_raw_chunks
 from workbench.core.sources.exports import detect_export, normalise_export, read_export
 from workbench.core.sources.messages import normalise_messages, read_messages
 
@@ -39,6 +39,8 @@ class FileShape:
     empty: bool = False
     #: Its reader gives each record's byte span in the plain content, so the case keeps the file (kept_records.py).
     spans: bool = False
+    #: The header of the CSV column holding the record in a span's row (None: the span is the record).
+    record_cell: str | None = None
 
 
 def _sort_audit_records(raw: pl.DataFrame, case: str, source_file: str) -> Sorted:
@@ -58,4 +60,5 @@ def detect(path: Path) -> FileShape:
                          partial(normalise_export, shape=export))
     shape = detect_shape(path)
     return FileShape(shape.value, 1 if shape in CSV_SHAPES else 0, partial(read_raw_chunks, shape=shape),
-                     _sort_audit_records, empty=shape is Shape.EMPTY, spans=shape is Shape.MGMT_JSONL)
+                     _sort_audit_records, empty=shape is Shape.EMPTY,
+                     spans=shape in (Shape.MGMT_JSONL, *CSV_SHAPES), record_cell=RECORD_CELL if shape in CSV_SHAPES else None)
