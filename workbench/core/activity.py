@@ -73,16 +73,19 @@ def _message_rows(messages: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame, directory_audits: pl.LazyFrame,
+def activity(events: pl.LazyFrame, sign_ins: pl.LazyFrame | None, directory_audits: pl.LazyFrame | None,
              messages: pl.LazyFrame | None = None, ordered: bool = True) -> pl.LazyFrame:
     """The rows of every frame in the activity shape, in time order (ties in input order, events first); unless
-    not `ordered`: then by frame, each in its input order (for a caller that orders them itself)."""
-    parts = [events.drop("audit_data", strict=False).with_columns(pl.lit(SOURCES["events"]).alias("source")),
-             _sign_in_rows(sign_ins), _directory_audit_rows(directory_audits)]
-    if messages is not None:
-        parts.append(_message_rows(messages))
-    rows = pl.concat(parts, how="diagonal_relaxed").with_columns(
-        pl.coalesce("app", "app_name", "app_id").alias("app")).select(list(ACTIVITY_SCHEMA))
+    not `ordered`: then by frame, each in its input order (for a caller that orders them itself). A frame given as
+    None (a case without one) is left out: the columns only other frames fill stay literal nulls, which take no
+    memory."""
+    parts = [events.drop("audit_data", strict=False).with_columns(pl.lit(SOURCES["events"]).alias("source"))]
+    parts += [rows(frame) for rows, frame in ((_sign_in_rows, sign_ins), (_directory_audit_rows, directory_audits),
+                                              (_message_rows, messages)) if frame is not None]
+    parts = [part.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in ACTIVITY_SCHEMA.items()
+                               if name not in part.collect_schema()).select(list(ACTIVITY_SCHEMA)) for part in parts]
+    rows = (pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]).with_columns(
+        pl.coalesce("app", "app_name", "app_id").alias("app"))
     rows = rows.cast(ACTIVITY_SCHEMA)
     return rows.sort("creation_time", maintain_order=True) if ordered else rows
 

@@ -34,6 +34,7 @@ from workbench.core.activity import activity, frame_of
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
+from workbench.core.constant_columns import constant_columns
 from workbench.core.kept_records import KeptRecords
 from workbench.core.memory import check_fits
 from workbench.core.formats import NotAnAuditLog, expand_paths
@@ -355,6 +356,10 @@ class Case:
         else:
             # glob off: a case folder may be named `x[1]`; columns newer than the case read as null (missing_columns)
             rows = pl.scan_parquet(parts, schema=FRAME_SCHEMAS[frame], glob=False, missing_columns="insert")
+            schema = FRAME_SCHEMAS[frame]
+            constants = constant_columns(tuple(parts), tuple(name for name in schema if name != RECORD_COLUMN[frame]))
+            if constants:  # read as literals: no memory, no reading
+                rows = rows.with_columns(pl.lit(value, schema[name]).alias(name) for name, value in constants.items())
         if not with_audit_data:
             rows = rows.drop(RECORD_COLUMN[frame])
         elif frame == "events" and from_kept_inputs and self.kept_records:
@@ -404,8 +409,8 @@ class Case:
 
     def activity_scan(self) -> pl.LazyFrame:
         """Every frame's rows in the activity shape, as a lazy frame over the case's Parquet (in no set order)."""
-        return activity(self.scan(), self.scan(frame="sign_ins"), self.scan(frame="directory_audits"),
-                        self.scan(frame="messages"), ordered=False)
+        return activity(self.scan(), *(self.scan(frame=frame) if self.parts(frame) else None
+                                       for frame in ("sign_ins", "directory_audits", "messages")), ordered=False)
 
     def record_row(self, row: dict) -> dict | None:
         """The whole row, original record included, of one row of `events()` or `activity()` in its own frame,
