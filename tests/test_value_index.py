@@ -56,3 +56,16 @@ def test_a_column_of_mostly_distinct_values_is_not_indexed_and_still_matches():
     index = ValueIndex(frame)
     assert not index.covers("record_id")
     assert frame.filter(index.match("record_id", pl.col("record_id") == "id-7")).height == 1
+
+
+def test_codes_take_one_or_two_bytes_and_a_literal_column_is_coded_as_it_is():
+    rows = 40_000
+    frame = pl.DataFrame({"few": [f"op{n % 7}" for n in range(rows)], "some": [f"ip{n % 300}" for n in range(rows)],
+                          "count": [n % 5 for n in range(rows)]}).with_columns(pl.lit("case-a").alias("case"))
+    index = ValueIndex(frame)
+    assert [index.codes(name).dtype for name in ("few", "some", "count", "case")] == [pl.UInt8, pl.UInt16, pl.UInt8,
+                                                                                      pl.UInt8]
+    for column, expression in (("some", pl.col("some") == "ip299"), ("case", pl.col("case").str.starts_with("case")),
+                               ("count", pl.col("count").cast(pl.String) == "4")):
+        direct, indexed = _direct_and_indexed(frame, column, expression)
+        assert indexed == direct and any(indexed)

@@ -26,22 +26,35 @@ def _coded_as_numbers(dtype: pl.DataType) -> bool:
     return dtype.is_integer() or dtype == pl.Boolean
 
 
-def _coded(series: pl.Series, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(distinct values in their own type, each row's code into them; null for a null).
+def _coded(frame: pl.DataFrame, column: pl.Expr, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(distinct values in their own type, each row's code into them in the narrowest unsigned type that holds them;
+    null for a null) of `column` of `frame`.
 
     Numbers and booleans are coded by binary search in their sorted values (no text made of a million of them); text
     is cast to an enum of its values, first of the sample's values when it has few (one pass when it holds them all).
+    The column is read through expressions, so that a column the frame holds as a literal (one value in every row)
+    is never made into a column of texts.
     """
-    if _coded_as_numbers(series.dtype):
-        values = series.unique().drop_nulls().sort()
-        return values, values.search_sorted(series).scatter(series.is_null().arg_true(), None)
+    if _coded_as_numbers(frame.schema[column.meta.output_name()]):
+        values = frame.select(column.unique().drop_nulls().sort()).to_series()
+        series = frame.select(column).to_series()
+        return values, _narrowest(values.search_sorted(series).scatter(series.is_null().arg_true(), None), values.len())
+    nulls = frame.select(column.null_count()).item()
     if sample.n_unique() <= FEW:
         values = sample.unique()
-        codes = series.cast(pl.Enum(values), strict=False)
-        if codes.null_count() == series.null_count():
-            return values, codes.to_physical()
-    values = series.unique().drop_nulls()
-    return values, series.cast(pl.Enum(values)).to_physical()
+        codes = frame.select(column.cast(pl.Enum(values), strict=False).to_physical()).to_series()
+        if codes.null_count() == nulls:
+            return values, _narrowest(codes, values.len())
+    values = frame.select(column.unique().drop_nulls()).to_series()
+    return values, _narrowest(frame.select(column.cast(pl.Enum(values)).to_physical()).to_series(), values.len())
+
+
+def _narrowest(codes: pl.Series, distinct: int) -> pl.Series:
+    """Codes as one byte a row where there are few values, two where there are some (rather than four)."""
+    for dtype, most in ((pl.UInt8, 255), (pl.UInt16, 65_535)):
+        if distinct <= most:
+            return codes.cast(dtype)
+    return codes
 
 
 class ValueIndex:
@@ -58,15 +71,16 @@ class ValueIndex:
             return None
         with self._lock:
             if column not in self._columns:
-                series = self.frame[column]
-                if not _coded_as_numbers(series.dtype):
-                    series = series.cast(pl.String)
+                expression = pl.col(column)
+                if not _coded_as_numbers(self.frame.schema[column]):
+                    expression = expression.cast(pl.String)
                 self._columns[column] = None
-                sample = series.sample(min(SAMPLE, series.len()), seed=0).drop_nulls()
+                height = self.frame.height
+                sample = self.frame.select(expression.gather_every(max(1, height // SAMPLE))).to_series().drop_nulls()
                 if _mostly_distinct(sample):
                     return None  # judged on a sample first: finding all distinct values of such a column is the cost
-                values, codes = _coded(series, sample)
-                if values.len() <= (series.len() - series.null_count()) // 2:
+                values, codes = _coded(self.frame, expression, sample)
+                if values.len() <= (height - codes.null_count()) // 2:
                     self._columns[column] = (values.cast(pl.String).to_frame(), codes)
             return self._columns[column]
 
