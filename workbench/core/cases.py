@@ -91,4 +91,4 @@ def open_cases_from_args(args: argparse.Namespace) -> OpenedCases:
 
 def comparison_column(events: pl.DataFrame) -> str:
     """`case` when the events hold several cases, else `organization_id` (one case, several tenants)."""
-    return "case" if events["case"].n_unique() > 1 else "organization_id"
+    return "case" if events.select(pl.col("case").n_unique()).item() > 1 else "organization_id"

@@ -118,10 +118,12 @@ def _with_enrichment(result: pl.DataFrame, enrichment: pl.DataFrame | None) -> p
 
 def tenant_labels(events: pl.DataFrame) -> dict[str, str]:
     """A readable label per tenant id: the most common domain of its accounts plus the id's first block."""
-    domains = events.lazy().select("organization_id", "user_key").filter(  # the two columns only, not whole rows
-        pl.col("organization_id").is_not_null() & pl.col("user_key").str.contains("@")).select(
-        "organization_id", pl.col("user_key").str.split("@").list.last().alias("domain")).collect()
-    top = domains.group_by("organization_id", "domain").len().sort("len", "domain", descending=[True, False])
+    accounts = events.lazy().select("organization_id", "user_key").filter(  # the two columns only, not whole rows
+        pl.col("organization_id").is_not_null()).group_by("organization_id", "user_key").len().collect()
+    domains = accounts.filter(pl.col("user_key").str.contains("@")).select(  # per account, not per event
+        "organization_id", pl.col("user_key").str.split("@").list.last().alias("domain"), "len")
+    top = domains.group_by("organization_id", "domain").agg(pl.col("len").sum()).sort("len", "domain",
+                                                                                      descending=[True, False])
     first = top.group_by("organization_id", maintain_order=True).first()
     return {org: f"{domain} ({org.split('-')[0]})" for org, domain in first.select("organization_id", "domain").iter_rows()}
 

@@ -180,7 +180,7 @@ def quiet_gaps(days: pl.DataFrame, min_days: int = MIN_GAP_DAYS) -> pl.DataFrame
 def coverage(events: pl.DataFrame) -> pl.DataFrame:
     """Per workload (per case and workload when several cases): first and last event, per-day counts and missing days."""
     days = _day_range(events)
-    several = events["case"].n_unique() > 1
+    several = events.select(pl.col("case").n_unique()).item() > 1
     log = pl.col("workload")
     if "source" in events.columns:  # sign-ins and directory audits are logs of their own
         log = pl.when(pl.col("source") == "signin").then(pl.lit("Entra sign-ins")).when(

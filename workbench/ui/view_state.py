@@ -58,7 +58,7 @@ class EventsView:
         self.attacker_ids: set[str] = set()  # events with an IP, session or user agent marked as the attacker's
         self.proposed_ids: set[str] = set()  # ... only proposed as the attacker's
         self.index = ValueIndex(self.events)
-        self.several_cases = self.events["case"].n_unique() > 1
+        self.several_cases = self.events.select(pl.col("case").n_unique()).item() > 1  # a literal column stays one
         self.generation = 0
         self.set_enrichment(self.enrichment)
         self.refresh()

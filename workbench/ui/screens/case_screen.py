@@ -71,7 +71,7 @@ class CaseScreen(Screen[None]):
         if self.loaded is not None:
             return
         self.loaded = loaded
-        self.case_choices = sorted(loaded.events["case"].drop_nulls().unique().to_list())
+        self.case_choices = sorted(loaded.events.select(pl.col("case").drop_nulls().unique()).to_series().to_list())
         self.case_loaded(loaded)
 
     def case_loaded(self, loaded: CaseLoaded) -> None:

@@ -199,7 +199,8 @@ class SqlScreen(Screen[None]):
         tables = f"{EVENTS_TABLE} / {EVENTS_ALIAS}" + (", hunt_hits" if self.loaded.hits is not None else "") + (
             ", ip_enrichment" if self.loaded.enrichment is not None else "") + (
             f", {CONFLICTS_TABLE}" if self.loaded.report.totals()["conflicting"] else "")
-        sources = set(self.loaded.events["source"].unique()) if "source" in self.loaded.events.columns else set()
+        events = self.loaded.events
+        sources = set(events.select(pl.col("source").unique()).to_series()) if "source" in events.columns else set()
         tables += (", sign_ins / SigninLogs" if "signin" in sources else "") + (
             ", directory_audits / AuditLogs" if "audit" in sources else "")
         text = "text: " + ("exact" if self.exact else "ignore case")
