@@ -12,8 +12,8 @@ from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument, opened_case_set, print_frame
 from workbench.core.attribution import RULE
-from workbench.core.activity import DRILL_DOWN_ONLY, SOURCES
-from workbench.core.case_exposure import attribution_in_force, case_exposure, given_attribution
+from workbench.core.activity import ACTIVITY_SCHEMA, SOURCES
+from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure, given_attribution
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         # take is not on top of it (with the enrichment of the audit log's IPs, as the proposal reads).
         ual = case.activity_scan().filter(pl.col("source") == SOURCES["events"])
         hits = hunt_case_apart(case, config, enrichment=cached_enrichment(ual, config))
-    activity = case.activity(left_out=DRILL_DOWN_ONLY)
+    activity = case.activity(left_out=tuple(name for name in ACTIVITY_SCHEMA if name not in EXPOSURE_READS))
     attribution, proposal = attribution_in_force(case, activity, config, args.attacker_ip, args.attacker_session,
                                                  args.proposed, hits)
     if attribution.empty:

@@ -14,10 +14,15 @@ from workbench.core.enrichment import cached_enrichment
 from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_needed, window
 from workbench.core.hunting import case_hits
 from workbench.core.mail_item_frame import case_mail_items
+from workbench.core.mail_items import CARRIED
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
+
+
+#: The activity's columns the exposure reads, and its proposal with the hunt hits given: what a command holds of it.
+EXPOSURE_READS = (*CARRIED, "mailbox_owner_upn", "source", "user_id", "workload")
 
 
 def _concat(case: "Case | CaseSet", frame: str) -> pl.LazyFrame:
