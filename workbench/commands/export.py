@@ -38,9 +38,10 @@ def run(args: argparse.Namespace) -> int:
     case = case_from_args(args)
     if not case.exists:
         raise UsageError(f"no case named {args.case!r} in {case.root.parent}")
-    events = case.activity()
+    rows = case.activity_scan()  # only the rows the filter keeps are read into memory
     if expression is not None:
-        events = events.filter(expression)
+        rows = rows.filter(expression)
+    events = rows.sort("creation_time", maintain_order=True).collect()  # as `Case.activity` orders them
     try:
         count = export_case_events(case, args.output, events, marked_only=args.marked)
     except TooManyRows as error:
