@@ -93,3 +93,36 @@ def test_a_case_folder_named_like_a_glob_pattern_reads_back(tmp_path, sample_log
     assert case.rejects().height == report.totals()["rejected"] > 0
     first = events.row(0, named=True)
     assert json.loads(case.record_text(first))["Id"].lower() == first["record_id"]
+
+
+def test_first_activity_is_the_head_of_the_activity_read_alone(tmp_path, sample_logs):
+    """The rows the events view paints first are exactly the first rows of the whole activity: newest-first
+    exports, ties in time (kept in input order) and a case of several sources and inputs (case A)."""
+    times = ["2023-02-21T14:03:13", "2023-02-21T14:03:12", "2023-02-21T14:03:12", "2023-02-21T14:03:11",
+             "2023-02-21T14:03:12", "2023-02-21T14:03:11"]
+    source = tmp_path / "newest-first.jsonl"
+    source.write_text("".join(json.dumps({"Id": str(number), "CreationTime": time, "Operation": "Send",
+                                          "UserId": "u@x.com", "RecordType": 2, "Workload": "Exchange"}) + "\n"
+                              for number, time in enumerate(times)))
+    reversed_case = Case.named("newest-first", tmp_path / "cases")
+    reversed_case.open([source])
+    assert reversed_case.first_activity(3)["record_id"].to_list() == ["3", "5", "1"]
+    assert reversed_case.first_activity(10).equals(reversed_case.activity())
+
+    case_a = Case.named("case-a", tmp_path / "cases")
+    case_a.open([sample_logs / "case-a"])
+    whole = case_a.activity(left_out=("user_agent",))
+    assert whole["source"].n_unique() > 1 and not whole["source_file"].is_sorted()
+    for count in (1, 57, 200):
+        assert case_a.first_activity(count, left_out=("user_agent",)).equals(whole.head(count))
+
+
+def test_first_activity_of_two_cases_is_the_head_of_their_activity(tmp_path, sample_logs):
+    from workbench.core.case_set import CaseSet
+
+    cases = CaseSet([(Case.named(name, tmp_path / "cases"), [sample_logs / name]) for name in ("case-a", "case-b")])
+    cases.open()
+    whole = cases.activity()
+    assert whole.head(120)["case"].n_unique() == 2  # their times interleave
+    for count in (1, 120):
+        assert cases.first_activity(count).equals(whole.head(count))

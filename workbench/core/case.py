@@ -407,6 +407,14 @@ class Case:
         self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if name not in left_out])
         return _in_time_order(self.activity_scan().drop(left_out).collect(), "creation_time")
 
+    def first_activity(self, count: int, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
+        """The first `count` rows of `activity(left_out)`, without reading the others: the times are read to find
+        the count-th earliest, then only the rows up to it (the parts' statistics skip the row groups after it)."""
+        scan = self.activity_scan().drop(left_out)
+        last = scan.select(pl.col("creation_time").bottom_k(count).max()).collect().item()
+        rows = scan.filter(pl.col("creation_time") <= last).collect() if last is not None else scan.head(0).collect()
+        return _in_time_order(rows, "creation_time").head(count)
+
     def activity_scan(self) -> pl.LazyFrame:
         """Every frame's rows in the activity shape, as a lazy frame over the case's Parquet (in no set order)."""
         return activity(self.scan(), *(self.scan(frame=frame) if self.parts(frame) else None

@@ -16,6 +16,9 @@ from workbench.core.load_report import LoadReport, Progress
 from workbench.core.schema import RECORD_COLUMN
 from workbench.core.store import CaseStore
 
+#: The order of several cases' rows: time, then case, then input order.
+ACTIVITY_ORDER = ("creation_time", "case", "source_file", "source_row")
+
 
 class CaseSetStore:
     """The set's annotations: each event's marks, note and tags in its own case's database."""
@@ -101,7 +104,7 @@ class CaseSet:
         frames = [case.events(columns) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
-        return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
+        return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True)
 
     def activity(self, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
         """Every case's rows of every frame in the activity shape (activity.py), in time order; without the columns
@@ -109,7 +112,14 @@ class CaseSet:
         frames = [case.activity(left_out) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
-        return pl.concat(frames).sort("creation_time", "case", "source_file", "source_row", maintain_order=True)
+        return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True)
+
+    def first_activity(self, count: int, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
+        """The first `count` rows of `activity(left_out)`, reading only those rows of each case."""
+        frames = [case.first_activity(count, left_out) for case in self.cases]
+        if len(frames) == 1:
+            return frames[0]
+        return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True).head(count)
 
     def activity_scan(self) -> pl.LazyFrame:
         """Every case's rows of every frame in the activity shape, as one lazy frame (in no set order)."""

@@ -15,7 +15,7 @@ from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
 from workbench.ui.commands import CaseCommands
-from workbench.ui.messages import CaseLoaded, EnrichmentUpdated, LoadProgress, LoadWaiting
+from workbench.ui.messages import CaseLoaded, CasePreview, EnrichmentUpdated, LoadProgress, LoadWaiting
 from workbench.ui.screens.correlate import CorrelateScreen
 from workbench.ui.screens.events import EventsScreen
 from workbench.ui.screens.exposure import ExposureScreen
@@ -29,6 +29,8 @@ from workbench.ui.screens.timeline import TimelineScreen
 #: hits_for(the case set, enrichment=the cached enrichment or None) -> hunt hits (DESIGN §4 `hunt` columns) or None;
 #: run in the loader thread, before the events are read (`hunt_case`).
 HitsProvider = Callable[..., pl.DataFrame | None]
+#: Rows read and shown before the rest of the case (more than any terminal's height).
+PREVIEW_ROWS = 200
 
 
 def screen_bindings(screen: Screen) -> list[tuple[str, str, str, object, bool]]:
@@ -102,9 +104,12 @@ class WorkbenchApp(App[None]):
 
         try:
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
-            # The enrichment and the hunts read the case's Parquet before the frame is read, so that what they take
-            # is not on top of the frame; the frame leaves out what only the drill-down shows.
-            enrichment = self._enrichment(self.case.activity_scan())
+            total = self.case.activity_scan().select(pl.len()).collect().item()
+            self.post_message(CasePreview(self.case.first_activity(PREVIEW_ROWS, left_out=DRILL_DOWN_ONLY), total,
+                                          hunting=self.hits_provider is not None))
+            # The hunts need the enrichment; both read the case's Parquet before the frame is read, so that what they
+            # take is not on top of the frame. Without hunts the enrichment waits until the events are shown.
+            enrichment = self._enrichment(self.case.activity_scan()) if self.hits_provider is not None else None
             hits = self._hits(enrichment)
             events = self.case.activity(left_out=DRILL_DOWN_ONLY)
             rejects = self.case.rejects().head(200)
@@ -116,6 +121,10 @@ class WorkbenchApp(App[None]):
             self.call_from_thread(self.notify, "\n".join(changed), title="the case and its inputs",
                                   severity="warning", markup=False, timeout=20)
         self.post_message(CaseLoaded(self.case, events, report, rejects, reused, hits, enrichment))
+        if self.hits_provider is None:
+            enrichment = self._enrichment(events)
+            if enrichment is not None:
+                self.post_message(EnrichmentUpdated(enrichment))
 
     def _hits(self, enrichment: pl.DataFrame | None) -> pl.DataFrame | None:
         """Hunt hits for the flags column, or None (hunts that fail leave the events usable)."""
@@ -149,6 +158,10 @@ class WorkbenchApp(App[None]):
         if self.screen_stack:
             self.screen_stack[0].post_message(LoadWaiting(message.text))
 
+    def on_case_preview(self, message: CasePreview) -> None:
+        if self.screen_stack:
+            self.screen_stack[0].post_message(CasePreview(message.events, message.total, message.hunting))
+
     def on_case_loaded(self, message: CaseLoaded) -> None:
         """Keep the loaded case (modes read it when they mount) and hand it to the current mode's screen."""
         self.loaded = message
@@ -159,9 +172,12 @@ class WorkbenchApp(App[None]):
         self.refresh_bindings()
 
     def on_enrichment_updated(self, message: EnrichmentUpdated) -> None:
-        """Keep the newer enrichment: the events view shows it when it is next shown, a new SQL session queries it."""
+        """Keep the newer enrichment: the events view shows it (now when it is the mode shown, else when it is next
+        shown), a new SQL session queries it."""
         if self.loaded is not None:
             self.loaded.enrichment = message.enrichment
+        if self.screen_stack and isinstance(self.screen_stack[0], EventsScreen):
+            self.screen_stack[0].show_enrichment()
 
     async def action_switch_mode(self, mode: str) -> None:
         """Switch modes; F7 from the events view takes the account of the event under the cursor, in its tenant."""

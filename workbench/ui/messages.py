@@ -1,5 +1,5 @@
-"""Provides the messages with no single owner: loading progress and the loaded case, sent by the app's loader,
-and a finished enrichment run, sent by the IPs view."""
+"""Provides the messages with no single owner: loading progress, the first rows and the loaded case, sent by the
+app's loader, and an enrichment that is new, sent by the IPs view after a run and by the loader."""
 
 import polars as pl
 from textual.message import Message
@@ -27,6 +27,15 @@ class LoadWaiting(Message, bubble=False):
         super().__init__()
 
 
+class CasePreview(Message, bubble=False):
+    """The case is open and its first rows are read (`events`, in time order, of `total`); the rest is being read,
+    after the hunts when `hunting`."""
+
+    def __init__(self, events: pl.DataFrame, total: int, hunting: bool = False) -> None:
+        self.events, self.total, self.hunting = events, total, hunting
+        super().__init__()
+
+
 class CaseLoaded(Message, bubble=False):
     """The case is open: its events in memory, the load report, its first rejects, hunt hits when hunts ran, and
     the cached IP enrichment (DESIGN §4 `enrich` columns) when the cache knows any of its client IPs."""
@@ -39,7 +48,8 @@ class CaseLoaded(Message, bubble=False):
 
 
 class EnrichmentUpdated(Message):
-    """An online enrichment run finished: `enrichment` is the case's IPs as now known (bubbles up to the app)."""
+    """An enrichment run finished (or the cache was read after the events): `enrichment` is the case's IPs as now
+    known (bubbles up to the app)."""
 
     def __init__(self, enrichment: pl.DataFrame) -> None:
         self.enrichment = enrichment

@@ -22,7 +22,7 @@ from workbench.core.truncation import CUT_OFF_MARK
 from workbench.core.schema import RECORD_COLUMN
 from workbench.core.xlsx import TooManyRows
 from workbench.ui.attribution_marks import ATTRIBUTION_BINDINGS, AttributionKeys, Choice, Marks, choice, read_marks
-from workbench.ui.messages import CaseLoaded, LoadProgress, LoadWaiting
+from workbench.ui.messages import CaseLoaded, CasePreview, LoadProgress, LoadWaiting
 from workbench.ui.record_actions import copy_record
 from workbench.ui.screens.detail import DetailScreen
 from workbench.ui.screens.export_dialog import ExportDialog, ExportRequest
@@ -121,6 +121,17 @@ class EventsScreen(AttributionKeys, Screen[None]):
     def on_load_waiting(self, message: LoadWaiting) -> None:
         self.query_one("#loading-text", Static).update(Text(visible(message.text[:1].upper() + message.text[1:]) + "…"))
 
+    def on_case_preview(self, message: CasePreview) -> None:
+        """Show the case's first rows while the rest is read; no key acts on them until it is (`view` stays None)."""
+        if self.view is not None:
+            return
+        self.query_one("#loading").add_class("hidden")
+        self.query_one("#body").remove_class("hidden")
+        self.query_one(EventTable).show(EventsView(message.events, self.app.case.store))
+        doing = f"{'running the hunts, then ' if message.hunting else ''}reading {events(message.total)}…"
+        self.query_one("#header", Static).update(Text(visible(
+            first_that_fits(self.size.width - 2, f"{self.app.case.name} │ {doing}", doing))))
+
     def on_case_loaded(self, message: CaseLoaded) -> None:
         self.show_case(message)
 
@@ -164,13 +175,17 @@ class EventsScreen(AttributionKeys, Screen[None]):
         """Build the filter's value index off the UI thread, so the first filter is as fast as the next."""
         view.index.warm(INDEXED)
 
-    def on_screen_resume(self) -> None:
-        """Back from another mode: show the enrichment an IPs run may have renewed (the $ flags, the drill-down)."""
+    def show_enrichment(self) -> None:
+        """Show the app's enrichment when it is newer than the view's (the $ flags, the drill-down)."""
         loaded = getattr(self.app, "loaded", None)
         if self.view is not None and loaded is not None and loaded.enrichment is not self.view.enrichment:
             self.view.set_enrichment(loaded.enrichment)
             self.refresh_view(keep_record=self._keep())
             self.show_detail()
+
+    def on_screen_resume(self) -> None:
+        """Back from another mode: show the enrichment an IPs run may have renewed, and the attacker's marks."""
+        self.show_enrichment()
         if self.view is not None:
             self.show_marks(read_marks(self.app))  # marked as the attacker's in another mode
 
@@ -246,7 +261,7 @@ class EventsScreen(AttributionKeys, Screen[None]):
         """Draw the drill-down of the event under the cursor."""
         pane = self.query_one("#detail-pane", EventDetail)
         text = self.current_text()
-        pane.show_text(text if text is not None else Text("No event in view."))
+        pane.show_text(text if text is not None else Text("No event in view." if self.view else "Reading the events…"))
 
     def current_text(self) -> Text | None:
         """The drill-down text of the event under the cursor (None when the view is empty)."""
