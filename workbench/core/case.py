@@ -362,8 +362,8 @@ class Case:
                 rows = rows.with_columns(pl.lit(value, schema[name]).alias(name) for name, value in constants.items())
         if not with_audit_data:
             rows = rows.drop(RECORD_COLUMN[frame])
-        elif frame == "events" and from_kept_inputs and self.kept_records:
-            rows = rows.with_columns(self.kept_records.fill_expression())
+        elif from_kept_inputs and self.kept_records:
+            rows = rows.with_columns(self.kept_records.fill_expression(RECORD_COLUMN[frame]))
         return rows
 
     @property

@@ -7,7 +7,8 @@ and the events' `audit_data` is null where a span holds the record. `KeptRecords
 byte for byte as in the input, for any rows at once (one gather per file, no loop over rows).
 
 A CSV export whose rows are single lines is kept the same way, a span per row (`CsvRowSpans`); its record is the row's
-`AuditData` cell, which the reader parses out of the lines read (with the file's header) as the loader parsed it.
+`AuditData` cell (the audit log's exports), or the whole row as a JSON object of its cells (`WHOLE_ROW`: the Log
+Analytics and Entra exports), which the reader makes of the lines read (with the file's header) as the loader did.
 """
 
 import csv
@@ -17,13 +18,18 @@ import json
 import mmap
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
 SPAN_COLUMNS = {"record_offset": pl.Int64, "record_length": pl.Int64}
+#: The `cell` of a CSV export whose record is its whole row (`row_records`).
+WHOLE_ROW = "*"
+#: Columns of a CSV batch that are not the file's cells.
+NOT_CELLS = ("source_row", "audit_data", "reader_problem", *SPAN_COLUMNS)
 KEPT_FILE = "kept.json"
 FEW_ROWS = 1_000  # rows whose spans are read from their own parts rather than the whole file's
 FICLONE = 0x40049409  # Linux ioctl: share the source's blocks copy-on-write (btrfs, XFS)
@@ -200,27 +206,40 @@ def _header(path: Path, skip_lines: int) -> str:
         return handle.readline().rstrip("\r\n")
 
 
+def row_record(columns: Iterable[str]) -> pl.Expr:
+    """A CSV row as its record: a JSON object of its cells (`columns` but `NOT_CELLS`) under their headers, in order."""
+    return pl.struct([name for name in columns if name not in NOT_CELLS]).struct.json_encode()
+
+
+def row_records(rows: pl.DataFrame) -> pl.Series:
+    """The record of each row of a CSV batch (`row_record`)."""
+    return rows.select(row_record(rows.columns).alias("audit_data")).to_series()
+
+
 def csv_cells(lines: pl.Series, path: Path, cell: str, skip_lines: int = 0) -> pl.Series:
-    """The `cell` column of CSV rows given as their lines (each row one line) of the file at `path`, parsed with the
-    file's header as the loader parses the file."""
+    """The `cell` column (or `WHOLE_ROW`: `row_records`) of CSV rows given as their lines (each row one line) of the
+    file at `path`, parsed with the file's header as the loader parses the file."""
     if lines.len() == 0:
         return lines.alias("audit_data")
     header = _header(path, skip_lines)
     names = [name.strip() for name in next(csv.reader([header]), [])]
     data = "\n".join([header, *lines.to_list(), ""]).encode()
-    column = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy",
-                         columns=[names.index(cell)]).to_series()
-    return column.alias("audit_data")
+    read = partial(pl.read_csv, data, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy")
+    if cell == WHOLE_ROW:
+        return row_records(read().rename(str.strip))
+    return read(columns=[names.index(cell)]).to_series().alias("audit_data")
 
 
 class CsvRowSpans:
     """The byte span of each row of a CSV file whose rows are single lines, given to its batches of rows as they are
     read: the file's lines are read beside the CSV reader (`lines`, blocks of `source_row` and line text, numbered
-    as the rows are), each batch takes its rows' spans (LineSpans). A batch whose first or last row's `column` is not
-    the record parsed back from its span gets none, and no later batch does."""
+    as the rows are), each batch takes its rows' spans (LineSpans). A batch whose first or last row's record (made
+    by `record_of` from the batch's rows) is not the record parsed back from its span (`csv_cells` of `cell`) gets
+    none, and no later batch does."""
 
-    def __init__(self, path: Path, lines: Iterable[pl.DataFrame], column: str, cell: str, skip_lines: int):
-        self._path, self._column, self._cell, self._skip_lines = path, column, cell, skip_lines
+    def __init__(self, path: Path, lines: Iterable[pl.DataFrame], record_of: Callable[[pl.DataFrame], pl.Series],
+                 cell: str, skip_lines: int):
+        self._path, self._record_of, self._cell, self._skip_lines = path, record_of, cell, skip_lines
         self._lines = iter(lines)
         self._line_spans = LineSpans(path)
         self._pending = pl.DataFrame(schema={"source_row": pl.Int64, **SPAN_COLUMNS})
@@ -246,7 +265,7 @@ class CsvRowSpans:
         ends = ends.head(1).vstack(ends.tail(1))
         read = csv_cells(_read_spans(self._path, ends["record_offset"], ends["record_length"]), self._path,
                          self._cell, self._skip_lines)
-        if not read.equals(ends[self._column], check_names=False, check_dtypes=False):
+        if not read.equals(self._record_of(ends), check_names=False, check_dtypes=False):
             self.working = False
             return batch
         return with_spans

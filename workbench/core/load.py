@@ -22,6 +22,7 @@ from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
 from workbench.core.readers import RawChunk, records_frame
+from workbench.core.schema import RECORD_COLUMN
 from workbench.core.sources import FRAMES, FileShape, detect
 
 MAX_LISTED_WARNINGS = 200
@@ -37,7 +38,7 @@ class FrameSink:
     """
 
     def __init__(self, state: Path, frame: str, writer: ThreadPoolExecutor):
-        self.dir = state / frame
+        self.frame, self.dir = frame, state / frame
         self.duplicates_dir = state / "duplicates" / frame
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
         self.seen_hashes = pl.Series("hash", [], dtype=pl.UInt64)
@@ -64,7 +65,8 @@ class FrameSink:
         fresh = rows.filter(~duplicate) if duplicate.any() else rows
         if fresh.height:
             stored = fresh if spanned is None else fresh.with_columns(
-                pl.when(~pl.col("source_row").is_in(spanned.implode())).then(pl.col("audit_data")).alias("audit_data"))
+                pl.when(~pl.col("source_row").is_in(spanned.implode())).then(pl.col(RECORD_COLUMN[self.frame]))
+                .alias(RECORD_COLUMN[self.frame]))
             self._write(stored, self.dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
             self.seen_ids.append(fresh["record_id"])
@@ -126,7 +128,7 @@ class StateSink:
         loaded, duplicates = {}, 0
         for frame, rows in chunk.rows.items():
             if rows.height:
-                fresh = self.frames[frame].add(rows, spanned if frame == "events" else None)
+                fresh = self.frames[frame].add(rows, spanned)
                 loaded[frame], duplicates = fresh.height, duplicates + rows.height - fresh.height
                 if frame == "events" and items is not None and items.height:
                     if fresh.height < rows.height:  # only the items of the records loaded
@@ -139,11 +141,12 @@ class StateSink:
         return loaded, duplicates
 
     def keep(self, source_file: str, plain: Path, allow_link: bool, case: str,
-             record_cell: str | None = None) -> Callable[[], None]:
+             record_cell: str | None = None, skip_lines: int = 0) -> Callable[[], None]:
         """Start keeping the input of `source_file` in the state, for its records to be read back by span; `plain`
         is its content as read (the file itself, copied on a thread of its own while the file loads, or a
         decompressed or transcoded copy in scratch, moved in once read); `case` is the name its events carry;
-        `record_cell`, the CSV column that holds the record in each span's row (None: the span is the record).
+        `record_cell`, the CSV column that holds the record in each span's row (None: the span is the record;
+        WHOLE_ROW: the row is), `skip_lines` the lines before a CSV's header.
         Returns what to call once the file is read: it finishes the keeping, or undoes it when no record is read by
         span."""
         (self.state / "inputs").mkdir(exist_ok=True)
@@ -151,7 +154,7 @@ class StateSink:
         target = self.state / "inputs" / f"{len(self.kept):05d}-{name}"
         self.kept[source_file] = {"file": str(target.relative_to(self.state)), "case": case}
         if record_cell:
-            self.kept[source_file] |= {"cell": record_cell, "skip_lines": 0}
+            self.kept[source_file] |= {"cell": record_cell, "skip_lines": skip_lines}
         copying = self._copier.submit(keep_input, plain, target, allow_link) if plain == Path(source_file) else None
 
         def finish() -> None:
@@ -243,7 +246,8 @@ def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", s
             file_report.note = "empty file: no records"
             continue
         with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
-            kept = sink.keep(str(path), plain.path, allow_link, case, shape.record_cell) if shape.spans else None
+            kept = (sink.keep(str(path), plain.path, allow_link, case, shape.record_cell, shape.header_rows - 1)
+                    if shape.spans else None)
             pending: deque[Future] = deque()
             try:
                 for make_raw in shape.read(plain.path):

@@ -11,6 +11,7 @@ import csv
 import json
 import mmap
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -156,7 +157,7 @@ def read_csv_export(path: Path, shape: Shape) -> Iterator[RawChunk]:
     `AuditData` back from its copy of the file rather than storing it again.
     """
     columns = PURVIEW_COLUMNS if shape is Shape.PURVIEW_CSV else LEGACY_COLUMNS
-    spans = CsvRowSpans(path, _line_chunks(path), "audit_data", RECORD_CELL, skip_lines=0)
+    spans = CsvRowSpans(path, _line_chunks(path), itemgetter("audit_data"), RECORD_CELL, skip_lines=0)
     try:
         yield from csv_chunks(path, columns, _with_envelope, spans=spans.add)
     finally:

@@ -35,7 +35,7 @@ from workbench.core.duck import ERRORS, connect
 from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.mail_item_frame import case_mail_items, stored_parts
 from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
-from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, TIME_COLUMN
+from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_params import as_dollar_parameters, bound_values, parameter_value, query_parameters
 from workbench.core.sql_repair import Repaired, SqlError, repair
@@ -146,12 +146,13 @@ class SqlSession:
         if not exact:
             self._con.execute("SET default_collation = 'nocase'")
         self.tables = [EVENTS_TABLE, EVENTS_ALIAS, CONFLICTS_TABLE, *SOURCE_TABLES, MAIL_ITEMS_TABLE, *SENTINEL_VIEWS]
-        self._create_events_view(source)
+        kept = not isinstance(source, pl.DataFrame) and self._register_kept_records(source)
+        self._create_events_view(source, kept)
         conflict_parts = [] if isinstance(source, pl.DataFrame) else source.conflict_parts()
         self._create_conflicts_view(conflict_parts)
         source_parts = {name: [] if isinstance(source, pl.DataFrame) else source.parts(name) for name in SOURCE_TABLES}
         for name, parts in source_parts.items():
-            self._create_frame_view(name, parts)
+            self._create_frame_view(name, parts, kept)
         item_parts = self._create_mail_items_view(source)
         for statement in _sentinel_statements():
             self._con.execute(statement)
@@ -167,14 +168,11 @@ class SqlSession:
         self._con.execute("SET enable_external_access = false")
         self._con.execute("SET lock_configuration = true")
 
-    def _create_events_view(self, source: Case | CaseSet | pl.DataFrame) -> None:
-        columns = ", ".join(f'"{name}"' for name in EVENT_SCHEMA)
+    def _create_events_view(self, source: Case | CaseSet | pl.DataFrame, kept: bool) -> None:
+        columns = _columns(EVENT_SCHEMA, "audit_data" if kept else None)
         parts = [] if isinstance(source, pl.DataFrame) else source.parts()
         if parts:
             scan = _parquet_scan(parts)
-            if self._register_kept_records(source):
-                columns = columns.replace('"audit_data"', 'coalesce("audit_data", '
-                                          '_kept_record("case", source_file, source_row)) AS "audit_data"')
         else:
             frame = source if isinstance(source, pl.DataFrame) else pl.DataFrame(schema=EVENT_SCHEMA)
             missing = [pl.lit(None, dtype).alias(name) for name, dtype in EVENT_SCHEMA.items()
@@ -199,16 +197,16 @@ class SqlSession:
                                   null_handling="special", side_effects=False)
         return True
 
-    def _create_frame_view(self, name: str, parts: list[Path]) -> None:
+    def _create_frame_view(self, name: str, parts: list[Path], kept: bool) -> None:
         """A table of one of the case's other frames (`sign_ins`, `directory_audits`, `messages`) over its Parquet
-        parts, in time order."""
+        parts, in time order (its original records read back from the case's inputs when `kept`)."""
         schema = FRAME_SCHEMAS[name]
         if parts:
             scan = _parquet_scan(parts)
         else:
             self._con.register(f"_no_{name}", pl.DataFrame(schema=schema))
             scan = f"_no_{name}"
-        columns = ", ".join(f'"{column}"' for column in schema)
+        columns = _columns(schema, RECORD_COLUMN[name] if kept else None)
         order = _EVENT_ORDER.replace("creation_time", TIME_COLUMN[name])
         self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {order}")
 
@@ -375,6 +373,13 @@ def _sentinel_statements() -> list[str]:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _columns(schema: dict, kept_record: str | None) -> str:
+    """The select list of a frame's view: its columns, the record column `kept_record` read back from the case's
+    inputs where the Parquet does not hold it (`_kept_record`)."""
+    return ", ".join(f'coalesce("{name}", _kept_record("case", source_file, source_row)) AS "{name}"'
+                     if name == kept_record else f'"{name}"' for name in schema)
 
 
 def _parquet_scan(parts: list[Path]) -> str:

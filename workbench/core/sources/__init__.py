@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from workbench.core.formats import CSV_SHAPES, Shape, detect_shape, head_text
+from workbench.core.kept_records import WHOLE_ROW
 from workbench.core.normalise import Sorted, normalise
 from workbench.core.readers import RECORD_CELL, RawChunk, read_raw_chunks
 from workbench.core.sources.exports import detect_export, normalise_export, read_export
@@ -39,7 +40,7 @@ class FileShape:
     empty: bool = False
     #: Its reader gives each record's byte span in the plain content, so the case keeps the file (kept_records.py).
     spans: bool = False
-    #: The header of the CSV column holding the record in a span's row (None: the span is the record).
+    #: The header of the CSV column holding the record in a span's row, or WHOLE_ROW (None: the span is the record).
     record_cell: str | None = None
 
 
@@ -57,7 +58,8 @@ def detect(path: Path) -> FileShape:
                          partial(normalise_messages, shape=export))
     if export is not None:
         return FileShape(export.format, export.header_rows, partial(read_export, shape=export),
-                         partial(normalise_export, shape=export))
+                         partial(normalise_export, shape=export), spans=export.container in ("lines", "csv"),
+                         record_cell=WHOLE_ROW if export.container == "csv" else None)
     shape = detect_shape(path)
     return FileShape(shape.value, 1 if shape in CSV_SHAPES else 0, partial(read_raw_chunks, shape=shape),
                      _sort_audit_records, empty=shape is Shape.EMPTY,

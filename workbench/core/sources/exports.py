@@ -26,6 +26,7 @@ from typing import Iterator
 import polars as pl
 
 from workbench.core.formats import NotAnAuditLog, _shape_of_object
+from workbench.core.kept_records import NOT_CELLS, SPAN_COLUMNS, WHOLE_ROW, CsvRowSpans, LineSpans, row_record, row_records
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Normalised, Sorted, normalise
 from workbench.core.schema import RECORD_COLUMN, empty_frame
 from workbench.core.readers import CHUNK_ROWS, RawChunk, _line_chunks, _with_envelope, csv_chunks
@@ -221,10 +222,18 @@ def _type_from_name(path: Path) -> str | None:
 def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
     """Makers of the raw chunks of the plain file at `path`."""
     if shape.container == "lines":
-        for lines in _line_chunks(path):
-            yield partial(_raw, lines.rename({"audit_data": "record"}))
+        spans = LineSpans(path)
+        try:
+            for lines in _line_chunks(path):
+                yield partial(_raw, spans.add(lines).rename({"audit_data": "record"}))
+        finally:
+            spans.close()
     elif shape.container == "csv":
-        yield from csv_chunks(path, None, _csv_records)
+        spans = CsvRowSpans(path, _line_chunks(path), row_records, WHOLE_ROW, shape.skip_lines)
+        try:
+            yield from csv_chunks(path, None, _csv_records, skip_lines=shape.skip_lines, spans=spans.add)
+        finally:
+            spans.close()
     else:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
         try:
@@ -243,17 +252,18 @@ def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
 def _raw(frame: pl.DataFrame) -> pl.DataFrame:
     if "reader_problem" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("reader_problem"))
-    return frame.select("source_row", "record", "reader_problem", *(["cells"] if "cells" in frame.columns else []))
+    return frame.select("source_row", "record", "reader_problem",
+                        *(name for name in ("cells", *SPAN_COLUMNS) if name in frame.columns))
 
 
 def _csv_records(batch: pl.DataFrame) -> pl.DataFrame:
-    """A CSV batch as records: each row as a JSON object of its columns, and its `cells` (a row that is not one
-    record keeps its text and why)."""
-    columns = [name for name in batch.columns if name not in ("source_row", "audit_data", "reader_problem")]
-    record = pl.struct(columns).struct.json_encode()
+    """A CSV batch as records: each row as a JSON object of its cells (`row_record`), and its `cells` (a row that
+    is not one record keeps its text and why)."""
+    record = row_record(batch.columns)
     if "reader_problem" in batch.columns:
         record = pl.when(pl.col("reader_problem").is_null()).then(record).otherwise(pl.col("audit_data"))
-    return _raw(batch.with_columns(record.alias("record"), pl.struct(columns).alias("cells")))
+    cells = [name for name in batch.columns if name not in NOT_CELLS]
+    return _raw(batch.with_columns(record.alias("record"), pl.struct(cells).alias("cells")))
 
 
 #: The top-level keys of Azure Monitor's records, as its schema spells them; some exporters capitalise or lower-case them.
