@@ -3,6 +3,7 @@ byte span, like the audit log's: a JSON Lines record byte for byte as its line, 
 cells the loader made of it; none is stored again in the Parquet."""
 
 import csv
+import hashlib
 import json
 
 import polars as pl
@@ -106,3 +107,17 @@ def test_graph_and_azure_monitor_lines_read_back_byte_identical(tmp_path):
     assert raw_by_row(case) == {n + 1: line for n, line in enumerate(sign_ins)}
     assert raw_by_row(case, "directory_audits") == {n + 1: line for n, line in enumerate(audits)}
     assert SqlSession(case).run("SELECT raw FROM directory_audits WHERE raw LIKE '%d-1%'").frame.item() == audits[1]
+
+
+def test_a_sign_in_without_an_id_is_named_by_the_hash_of_the_record_read_back(tmp_path):
+    """A row without `Id` gets the SHA-256 of its record as its id, though the loader stores no record for it: the
+    record it reads back by span is the one hashed."""
+    source = tmp_path / "SigninLogs.csv"
+    source.write_text("\n".join([SENTINEL_HEADER, sentinel_row(1, ""), sentinel_row(2, "s-2"), ""]), encoding="utf-8")
+    case = Case.named("c", tmp_path / "cases")
+    assert case.load([source]).files[0].loaded == 2
+    assert stored_raw(case).null_count() == 2
+    unnamed = case.activity().filter(pl.col("record_id").str.starts_with("sha256:")).row(0, named=True)
+    text = case.record_text(unnamed)
+    assert json.loads(text)["TimeGenerated [UTC]"] == "3/1/2024, 10:01:02.123 AM"
+    assert unnamed["record_id"] == "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -257,13 +257,26 @@ def _raw(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _csv_records(batch: pl.DataFrame) -> pl.DataFrame:
-    """A CSV batch as records: each row as a JSON object of its cells (`row_record`), and its `cells` (a row that
-    is not one record keeps its text and why)."""
-    record = row_record(batch.columns)
+    """A CSV batch as records: its `cells`, and each row as a JSON object of them (`row_record`) unless the case keeps
+    the row by span (its record is then made only where a step needs it, `_with_records`: encoding every row cost a
+    quarter of a load); a row that is not one record keeps its text and why."""
+    cells = [name for name in batch.columns if name not in NOT_CELLS]
+    spanned = batch["record_offset"].is_not_null() if "record_offset" in batch.columns else None
+    if spanned is not None and spanned.any():
+        made = batch.filter(~spanned).select(row_record(cells)).to_series()
+        record = pl.lit(pl.Series([None] * batch.height, dtype=pl.String).scatter((~spanned).arg_true(), made))
+    else:
+        record = row_record(cells)
     if "reader_problem" in batch.columns:
         record = pl.when(pl.col("reader_problem").is_null()).then(record).otherwise(pl.col("audit_data"))
-    cells = [name for name in batch.columns if name not in NOT_CELLS]
     return _raw(batch.with_columns(record.alias("record"), pl.struct(cells).alias("cells")))
+
+
+def _with_records(rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with the record of each CSV row kept by span made from its cells (as `row_record` makes it)."""
+    if "cells" not in rows.columns or not rows["record"].null_count():
+        return rows
+    return rows.with_columns(pl.coalesce("record", pl.col("cells").struct.json_encode()).alias("record"))
 
 
 #: The top-level keys of Azure Monitor's records, as its schema spells them; some exporters capitalise or lower-case them.
@@ -313,12 +326,15 @@ def _routes(values: pl.DataFrame, shape: ExportShape) -> pl.Series:
     return pl.select(pl.when(value.is_null()).then(pl.lit(shape.route)).otherwise(named)).to_series().alias("frame")
 
 
-def _with_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    """Record ids where the record has one, else a stable SHA-256 of the record text (as for audit records)."""
+def _with_ids(frame: pl.DataFrame, rows: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Record ids where the record has one, else a stable SHA-256 of the record text (as for audit records): its
+    `raw`, or the record of the raw `rows` it was made of (a CSV row kept by span has no `raw`)."""
     if not frame["record_id"].null_count():
         return frame
     missing = frame["record_id"].is_null()
-    hashed = ["sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32] for text in frame["raw"].filter(missing)]
+    texts = frame["raw"].filter(missing) if rows is None else frame.filter(missing).select("source_row").join(
+        _with_records(rows), on="source_row", how="left", maintain_order="left")["record"]
+    hashed = ["sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32] for text in texts]
     return frame.with_columns(frame["record_id"].scatter(missing.arg_true(), hashed))
 
 
@@ -352,20 +368,19 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
     rows = raw.filter(pl.col("reader_problem").is_null()).drop("reader_problem")
     if "cells" in rows.columns:  # a CSV's rows are split into their fields already
         values = extract_cells(rows["cells"].struct.unnest(), _paths(shape.dialect, rows["record"]))
-        rows = rows.drop("cells")
     else:
         texts = _readable(rows["record"], shape.dialect)
         values = extract(texts, _paths(shape.dialect, texts), objects=shape.dialect in ("graph", "azure"))
     bad = ~values["is_record"]
     if bad.any():  # Python only for these rows, to say why
-        unread = rows.filter(bad)
+        unread = _with_records(rows.filter(bad))
         rejects.append(_rejects(unread, pl.lit(pl.Series(record_problems(unread["record"]), dtype=pl.String))))
         rows, values = rows.filter(~bad), values.filter(~bad)
     frames = _routes(values, shape)
     unknown = frames.is_null()
     if unknown.any():
         key = column_name(_ROUTE_KEY[shape.dialect])
-        rejects.append(_rejects(rows.filter(unknown), pl.format(
+        rejects.append(_rejects(_with_records(rows.filter(unknown)), pl.format(
             f"{key} {{}} is neither sign-ins, the audit log nor OfficeActivity", values.filter(unknown)[key])))
     loaded: dict[str, pl.DataFrame] = {}
     for frame in ("sign_ins", "directory_audits", "events"):
@@ -374,17 +389,18 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
             continue
         part = rows.filter(chosen)
         if frame == "events":
-            result = _office_activity(part, case, source_file)
+            result = _office_activity(_with_records(part), case, source_file)
             loaded[frame], bad_rows = result.events, result.rejects
             warnings.append(result.warnings)
         else:
-            context = part.with_columns(pl.lit(case).alias("case"), pl.lit(source_file).alias("source_file"))
+            context = part.drop("cells", strict=False).with_columns(pl.lit(case).alias("case"),
+                                                                    pl.lit(source_file).alias("source_file"))
             if frame == "sign_ins":
                 rows_loaded, bad_rows = normalise_sign_ins(context, values.filter(chosen), shape.dialect,
                                                            shape.default_type or "interactive")
             else:
                 rows_loaded, bad_rows = normalise_directory_audits(context, values.filter(chosen), shape.dialect)
-            loaded[frame] = _with_ids(rows_loaded)
+            loaded[frame] = _with_ids(rows_loaded, part)
         rejects.append(bad_rows.cast(REJECT_SCHEMA))
     return Sorted(loaded, pl.concat(rejects), pl.concat(warnings))
 
