@@ -126,3 +126,17 @@ def test_first_activity_of_two_cases_is_the_head_of_their_activity(tmp_path, sam
     assert whole.head(120)["case"].n_unique() == 2  # their times interleave
     for count in (1, 120):
         assert cases.first_activity(count).equals(whole.head(count))
+
+
+def test_in_time_order_gathers_every_column_but_those_of_one_value():
+    import polars as pl
+
+    from workbench.core.case import _in_time_order
+
+    rows = pl.DataFrame({"t": [3, 1, 2], "same_ends": ["a", "b", "a"], "one": ["x", "x", "x"],
+                         "none": pl.Series([None, None, None], dtype=pl.String), "some": ["p", None, "p"],
+                         "nested": [[1], [2], [1]]}).with_columns(pl.lit("tenant").alias("literal"))
+    ordered = _in_time_order(rows, "t")
+    assert ordered.to_dict(as_series=False) == {
+        "t": [1, 2, 3], "same_ends": ["b", "a", "a"], "one": ["x"] * 3, "none": [None] * 3, "some": [None, "p", "p"],
+        "nested": [[2], [1], [1]], "literal": ["tenant"] * 3}
