@@ -49,7 +49,7 @@ class PaintClock:
         def timed(table, top, count, width):
             fresh = (table.view.generation if table.view else -1, top, count, width) != table._page_key
             rows = original(table, top, count, width)
-            if fresh and rows:
+            if fresh and table.view is not None:  # a view with no rows (a filter matching nothing) is painted too
                 clock.last_paint = time.perf_counter()
                 clock.first_paint = clock.first_paint or clock.last_paint
             return rows
