@@ -1,14 +1,18 @@
-"""Hunts that read audit record members no events column holds (OperationProperties, QueryText, OperationCount):
-hunting a case gives them the original records of their operations; without the records they stay quiet."""
+"""Hunts that read audit record members no events column holds (OperationProperties' rule actions, QueryText):
+hunting a case gives them the original records of their operations; without the records they stay quiet. The
+throttled-reads hunt reads columns the loader fills from the record instead (`throttled`, `operation_count`)."""
 
 import json
+
+import polars as pl
 
 import hunts
 from workbench.core.case import Case
 from workbench.core.hunting import case_hits
 
 RECORD_HUNTS = {"collection_exo_client_inbox_rule_forwarding", "defense_exo_client_inbox_rule_hides_mail",
-                "collection_exo_mail_items_throttled", "collection_exo_mail_search_sensitive_terms"}
+                "collection_exo_mail_search_sensitive_terms"}
+THROTTLED = "collection_exo_mail_items_throttled"
 
 
 def _records() -> list[dict]:
@@ -27,6 +31,8 @@ def _records() -> list[dict]:
                 "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "True"}]},
         base | {"Id": "read", "CreationTime": "2024-03-01T10:04:00", "Operation": "MailItemsAccessed", "OperationCount": 3,
                 "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}]},
+        base | {"Id": "bulk", "CreationTime": "2024-03-01T10:04:30", "Operation": "MailItemsAccessed", "OperationCount": "250",
+                "OperationProperties": [{"Name": "MailAccessType", "Value": "Sync"}]},
         base | {"Id": "wire", "CreationTime": "2024-03-01T10:05:00", "Operation": "SearchQueryInitiatedExchange",
                 "QueryText": "wire transfer"},
         base | {"Id": "lunch", "CreationTime": "2024-03-01T10:06:00", "Operation": "SearchQueryInitiatedExchange",
@@ -54,7 +60,6 @@ def test_hunting_a_case_reads_the_original_records_of_the_hunts_that_need_them(t
     assert set(hits.select("hunt_id", "record_id").iter_rows()) == {
         ("collection_exo_client_inbox_rule_forwarding", "fwd"),
         ("defense_exo_client_inbox_rule_hides_mail", "hide"),
-        ("collection_exo_mail_items_throttled", "throttled"),
         ("collection_exo_mail_search_sensitive_terms", "wire"),
     }
 
@@ -63,3 +68,15 @@ def test_without_the_records_those_hunts_stay_quiet(tmp_path):
     case = _case(tmp_path)
     assert "audit_data" not in case.events().columns
     assert hunts.hunt_hits(case.events(), _pack()).height == 0
+
+
+def test_the_throttled_reads_hunt_reads_the_columns_the_loader_fills(tmp_path):
+    case = _case(tmp_path)
+    events = case.events()
+    assert "audit_data" not in events.columns
+    filled = events.filter(pl.col("operation") == "MailItemsAccessed").sort("record_id")
+    assert filled.select("record_id", "operation_count", "throttled").rows() == [
+        ("bulk", 250, None), ("read", 3, False), ("throttled", 1, True)]
+    assert events.filter(pl.col("operation") != "MailItemsAccessed")["operation_count"].is_null().all()
+    throttled = [hunt for hunt in hunts.load_hunts() if hunt.id == THROTTLED]
+    assert sorted(hunts.hunt_hits(events, throttled)["record_id"]) == ["bulk", "throttled"]

@@ -25,7 +25,7 @@ ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name !
     "asn": pl.Int64(), "country": pl.String(), "status_code": pl.Int64()}
 #: The events' nested columns only the drill-down shows, and from the record once it is read: the events view leaves
 #: them out of the frame it holds (`Case.activity(left_out=...)`): 14 bytes of 68 an event in the story mix.
-DRILL_DOWN_ONLY = ("extended_properties", "device_properties", "actor")
+DRILL_DOWN_ONLY = ("extended_properties", "device_properties", "operation_count", "throttled", "actor")
 SIGN_IN_OPERATIONS = {"interactive": "SignIn", "non_interactive": "NonInteractiveSignIn",
                       "service_principal": "ServicePrincipalSignIn", "managed_identity": "ManagedIdentitySignIn"}
 ENTRA = "AzureActiveDirectory"

@@ -30,6 +30,8 @@ EVENT_MEANINGS = {
     "item": "Item, JSON text: the mail item sent, created or updated (Subject, ...)",
     "extended_properties": "ExtendedProperties, JSON text: [{Name, Value}] (UserAgent, RequestType, ...)",
     "device_properties": "DeviceProperties, JSON text: OS, browser, device id, session id of a sign-in",
+    "operation_count": "OperationCount: the accesses one aggregated mailbox record counts (MailItemsAccessed)",
+    "throttled": "OperationProperties IsThrottled of a mailbox record: auditing stopped recording its items for 24 hours",
     "actor": "Actor, JSON text: who acted, as ids and names",
     "user_agent": "the client's user agent (ExtendedProperties.UserAgent, ClientInfoString or UserAgent)",
     "session_id": "the sign-in session that links sign-in, Exchange and SharePoint records",

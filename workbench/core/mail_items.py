@@ -108,7 +108,7 @@ def exposure_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
     return scan.filter(pl.col("operation").is_in(list(ACTIVITIES))).select(*CARRIED, "mailbox_owner_upn", "audit_data")
 
 
-def _decoded(rows: pl.DataFrame) -> pl.Series:
+def decoded_mail_records(rows: pl.DataFrame) -> pl.Series:
     """The `mail_record` of each row's `audit_data` (all null where a record is not JSON)."""
     records = _query(_RECORDS_QUERY, "records", rows.select("audit_data"))
     return mail_records(records.select(pl.col("record").struct.unnest()))
@@ -150,7 +150,7 @@ def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
     if "mail_record" not in rows.columns:
-        rows = rows.drop("audit_data").with_columns(_decoded(rows))
+        rows = rows.drop("audit_data").with_columns(decoded_mail_records(rows))
     record = pl.col("mail_record").struct
     frame = rows.with_columns(
         pl.col("operation").replace_strict(ACTIVITIES, default=None).alias("activity"),

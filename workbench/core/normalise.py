@@ -15,6 +15,7 @@ from workbench.core.alerts import with_alert_fields
 from workbench.core.duckjson import decode_texts, lines_match
 from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
+from workbench.core.mail_items import decoded_mail_records
 from workbench.core.schema import EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
 
 #: UserType names (as Log Analytics' OfficeActivity writes them) by lower-cased name.
@@ -286,8 +287,13 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     )
     events = events.with_columns(first_party_name(pl.col("app_id")).alias("app_name"),
                                  first_party_name(pl.col("client_app_id")).alias("client_app_name"))
-    decoded_items = ["mail_record"] if "mail_record" in events.columns else []  # decoded with the fields (duckjson.py)
-    events = events.select(*EVENT_SCHEMA, *decoded_items).cast(EVENT_SCHEMA)
+    if "mail_record" not in events.columns:  # decoded with the fields (duckjson.py) unless DuckDB could not read them
+        events = events.with_columns(decoded_mail_records(events))
+    record = pl.col("mail_record")
+    events = events.with_columns(
+        record.struct.field("operation_count").cast(pl.Int64, strict=False).alias("operation_count"),
+        (record.struct.field("throttled").str.to_lowercase() == "true").alias("throttled"),
+    ).select(*EVENT_SCHEMA, "mail_record").cast(EVENT_SCHEMA)
     warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
         "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")
     )

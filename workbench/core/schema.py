@@ -27,6 +27,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "item": pl.String(),
     "extended_properties": pl.String(),
     "device_properties": pl.String(),
+    "operation_count": pl.Int64(),
+    "throttled": pl.Boolean(),
     "actor": pl.String(),
     "user_agent": pl.String(),
     "session_id": pl.String(),
