@@ -47,6 +47,8 @@ async def test_the_first_rows_show_while_the_hunts_run_and_keys_wait_for_the_eve
         assert screen.view is not None and table.view is screen.view and screen.view.events.height == total
         assert screen.view.events.head(painted.height)["record_id"].equals(painted["record_id"])
         assert f"/ {total:,} events" in str(screen.query_one("#header").render())
+        detail = screen.query_one("#detail-pane").text.plain
+        assert "Reading the events" not in detail and painted["record_id"][0] in detail  # the first event's drill-down
         await pilot.press("m")
         await settle(app, pilot)
         assert app.case.store.marks() == {painted["record_id"][0]}

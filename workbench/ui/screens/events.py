@@ -146,6 +146,7 @@ class EventsScreen(AttributionKeys, Screen[None]):
         table = self.query_one(EventTable)
         table.show(self.view)
         table.focus()
+        self.schedule_detail()  # the cursor may not move from where the first rows had it
         self.refresh_header()
         self.warm_index(self.view)
         gc.freeze()  # what exists now lives all session: full collections stop walking it (100+ ms pauses at 1M events)
