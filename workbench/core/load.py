@@ -291,14 +291,13 @@ def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: 
                             pl.col("record_length").alias("length"))
                  .filter(pl.col("offset").is_not_null()))
     items = chunk_items(result)
-    if "mail_record" in result.rows.get("events", pl.DataFrame()).columns:  # read for the items, not stored
+    if "events" in result.rows:  # the `mail_record` is read for the items, not stored
         result.rows["events"] = result.rows["events"].drop("mail_record")
     return raw.height, result, items, spans
 
 
 def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
-    """The mail items (mail_items.py) of a chunk's events, from the `mail_record` their reader decoded or decoded on
-    the chunk's thread; None without events."""
+    """The mail items (mail_items.py) of a chunk's events, from their `mail_record`; None without events."""
     events = chunk.rows.get("events")
     return None if events is None or events.is_empty() else items_to_store(events)
 

@@ -136,12 +136,11 @@ def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
-    """The items of a chunk of the events (with `audit_data`, or the `mail_record` its reader decoded with the rest)
-    as the case stores them: `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only
-    the first row's (the one the loader keeps)."""
+    """The items of a chunk of the events (with the `mail_record` `normalise` gives them) as the case stores them:
+    `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only the first row's (the one
+    the loader keeps)."""
     rows = events.filter(pl.col("operation").is_in(list(ACTIVITIES))).unique("record_id", keep="first", maintain_order=True)
-    record = "mail_record" if "mail_record" in events.columns else "audit_data"
-    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", record), STORED_ITEM_SCHEMA)
+    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "mail_record"), STORED_ITEM_SCHEMA)
 
 
 def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

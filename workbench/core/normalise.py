@@ -210,8 +210,8 @@ def _record_ids(frame: pl.DataFrame) -> pl.Series:
 
 
 def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
-    """Turn one raw chunk into events-frame rows, rejects and warnings; the rows keep the `mail_record` decoded with
-    their fields, if any, for the loader's mail items."""
+    """Turn one raw chunk into events-frame rows, rejects and warnings; the rows keep their `mail_record`
+    (mail_items.py: decoded with their fields, else here) for the loader's mail items."""
     decoded, rejects = _decode(raw)
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
