@@ -11,7 +11,7 @@ target) and says in `why` which record of the other source recorded the same cha
 
 import polars as pl
 
-from hunts.model import SEVERITIES
+from hunts.model import SEVERITIES, as_text
 
 #: How far apart the two records of one change may be.
 TOLERANCE = pl.duration(minutes=2)
@@ -25,17 +25,17 @@ def _activity(column: str) -> pl.Expr:
 
 
 def _records(frame: pl.DataFrame, hits: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """The `columns` of the frame's rows that are hits (each once)."""
+    """The `columns` of the frame's rows that are hits (each once), as text (a hunted frame's are categories; its
+    record ids are text)."""
     keys = ["record_id", "case"]
-    return (frame.select(*keys, *columns).join(hits.select(keys), on=keys, how="semi", nulls_equal=True)
-            .unique(keys, keep="first"))
+    rows = as_text(frame.select(*keys, *columns).join(hits.select("record_id"), on="record_id", how="semi"))
+    return rows.join(hits.select(keys), on=keys, how="semi", nulls_equal=True).unique(keys, keep="first")
 
 
 def _audit_log_side(hits: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     hits = hits.filter(pl.col("source") == "events")
-    directory = (events.select("record_id", "case", "workload", "object_id")
-                 .filter(pl.col("workload").str.contains(r"(?i)^azureactivedirectory$")))
-    records = _records(directory, hits, ["workload", "object_id"])
+    records = (_records(events, hits, ["workload", "object_id"])
+               .filter(pl.col("workload").str.contains(r"(?i)^azureactivedirectory$")))
     return (hits.join(records, on=["record_id", "case"], how="inner", nulls_equal=True)
             .select(*_HIT, "severity", "creation_time", "user_id", "techniques", _activity("operation").alias("_activity"),
                     pl.col("object_id").str.to_lowercase().str.strip_chars().fill_null("").alias("_target")))

@@ -14,7 +14,7 @@ from typing import Iterable
 import polars as pl
 
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
-from hunts.model import Hunt, has_key
+from hunts.model import Hunt, as_text, has_key
 from hunts.predicates import by_value, decoded_columns, needed_columns, people_expr, predicate_expr
 from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
@@ -103,8 +103,8 @@ class Context:
             operation = _HIT_COLUMNS[self.source][3]
             first = pl.all().get(pl.col("creation_time").arg_min())
             kept = self.mask(spec)
-            matched = self.events.select(list(dict.fromkeys([spec["from"], "record_id", "creation_time",
-                                                             *operation.meta.root_names()]))).filter(kept)
+            matched = as_text(self.events.select(list(dict.fromkeys([spec["from"], "record_id", "creation_time",
+                                                                     *operation.meta.root_names()]))).filter(kept))
             codes = self.index.codes(spec["from"])
             if codes is not None:  # each value's first row found by its code first: only those rows are lower-cased
                 matched = (matched.with_columns(codes.filter(kept).alias("_code"), pl.int_range(pl.len()).alias("_at"))
@@ -129,7 +129,7 @@ class Context:
         reads_records = self.records is not None and RECORD_COLUMN.get(self.source) in columns
         wanted = [*columns, *(["case", "source_file", "source_row"] if reads_records else [])]
         selected = self.events.select(list(dict.fromkeys(wanted)))
-        rows = selected.filter(kept) if kept.dtype == pl.Boolean else selected[kept]
+        rows = as_text(selected.filter(kept) if kept.dtype == pl.Boolean else selected[kept])
         return rows.with_columns(self.records(rows)).select(list(dict.fromkeys(columns))) if reads_records else rows
 
     def _passed(self, columns: list[str], kept: pl.Series, helpers: list[pl.Expr], tests: list[pl.Expr]) -> pl.Series:
@@ -334,7 +334,7 @@ def _sequence(context: Context, steps: list[dict], flag: str, default: str) -> d
     for source, parts in flagged.items():
         if source in context.peers:  # a step of a source with no rows joins nothing
             said = pl.concat(parts).unique("record_id", keep="first", maintain_order=True)
-            matched[source] = context.peers[source].events.join(said, on="record_id", how="inner", maintain_order="left")
+            matched[source] = as_text(context.peers[source].events.join(said, on="record_id", how="inner", maintain_order="left"))
     return matched
 
 
@@ -354,9 +354,9 @@ def matching_rows(hunt: Hunt, context: Context, for_hits: bool = False) -> dict[
     spec = condition["travel"]  # compared on the columns it reads; the whole rows of the travel gathered after
     kept = owner.mask(condition)
     columns = list(dict.fromkeys([*travel_columns(source), *spec.get("by", SPEC_DEFAULTS["by"])]))
-    rows = owner.events.select(columns).filter(kept).with_columns(kept.arg_true().alias("_at"))
+    rows = as_text(owner.events.select(columns).filter(kept)).with_columns(kept.arg_true().alias("_at"))
     moved = travelled(rows, spec, owner.enrichment)
-    return {source: owner.events[moved["_at"]].with_columns(moved["_why"])}
+    return {source: as_text(owner.events[moved["_at"]]).with_columns(moved["_why"])}
 
 
 def _hit_reads(condition: dict, owner: Context) -> list[str] | None:
@@ -373,7 +373,7 @@ def _hit_reads(condition: dict, owner: Context) -> list[str] | None:
 
 def matching_events(hunt: Hunt, context: Context) -> pl.DataFrame:
     """The rows of the context's source that one hunt flags (helper columns included)."""
-    return matching_rows(hunt, context).get(context.source, context.events.clear())
+    return matching_rows(hunt, context).get(context.source, as_text(context.events.clear()))
 
 
 def _pairs(hunt: Hunt) -> list[dict]:

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 
 
@@ -67,3 +69,9 @@ def has_key(data: object, key: str) -> bool:
     if isinstance(data, dict):
         return key in data or any(has_key(value, key) for value in data.values())
     return isinstance(data, list) and any(has_key(item, key) for item in data)
+
+
+def as_text(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows with their categorical columns as text: a hunted frame holds its text columns as categories (less
+    memory a row), which the tests and hits of the rows a hunt selects read as text."""
+    return rows.with_columns(pl.col(pl.Categorical).cast(pl.String))

@@ -121,3 +121,33 @@ def test_the_hunts_the_events_view_runs_apart_find_what_they_find_in_process(tmp
     apart = hunt_case_apart(cases, {})
     assert apart.height and hits_of(apart) == hits_of(hunt_case(cases, {}))
     assert set(apart["case"]) == {"case-a", "case-b"}
+
+
+def test_a_case_hunted_alone_holds_its_text_as_categories_and_finds_what_its_whole_frame_finds(tmp_path, sample_logs):
+    """`hunt_case` reads only the hunted columns, text as categories, and the bulky ones only in the rows of the
+    operations whose hunts read them: the same hits (and `why`) as the pack over every column as text."""
+    from workbench.core.case_set import CaseSet
+    from workbench.core.hunting import hunt_case, hunted_events
+
+    cases = CaseSet([(Case.named(name, tmp_path / "cases"), [sample_logs / name]) for name in ("case-a", "case-b")])
+    cases.open()
+    pack = hunt_pack({})
+    hunted = hunted_events(cases, pack)
+    assert hunted.schema["operation"] == pl.Categorical and hunted.schema["record_id"] == pl.String
+    whole = cases.events()
+    for column in ("item", "affected_items", "target"):  # only filters of named operations read them
+        readers = {name.lower() for hunt in pack if column in hunts.engine.columns_read([hunt], "events")
+                   for name in hunt.condition["operations"]}
+        read = pl.col("operation").cast(pl.String).str.to_lowercase().is_in(readers)
+        kept = whole.filter(read & pl.col(column).is_not_null())
+        if column != "affected_items":  # only the deletes hold them in the samples
+            assert whole.filter(~read)[column].is_not_null().any()  # values the hunts never read...
+        assert hunted.filter(~read)[column].null_count() == hunted.filter(~read).height  # ...are not held
+        assert hunted.filter(read & pl.col(column).is_not_null())["record_id"].to_list() == kept["record_id"].to_list()
+    assert whole["affected_items"].is_not_null().any() and hunted["affected_items"].is_not_null().any()
+
+    alone = hunt_case(cases, {}, pack)
+    everything = case_hits(whole, {}, pack, case=cases)
+    assert alone.height > 100
+    assert alone.drop("why").equals(everything.drop("why"))
+    assert sorted(alone["why"].to_list()) == sorted(everything["why"].to_list())

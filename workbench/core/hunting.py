@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import hunts
+from hunts.model import has_key
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.kept_records import fill_by_case, kept_by_case
@@ -84,9 +85,9 @@ def case_hits(events: pl.DataFrame, config: dict, pack: list[hunts.Hunt] | None 
               case: "Case | CaseSet | None" = None) -> pl.DataFrame:
     """The hits of `pack` (default: `hunt_pack(config, extra_dirs)`) over the events' audit log rows and, for
     hunts of another source, the `case`'s sign-ins or directory audits, with `enrichment` (default: the cached
-    enrichment of the events' IPs)."""
+    enrichment of the IPs of the case's frames, or of the events' without a case)."""
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
-    known = cached_enrichment(events, config) if enrichment is None else enrichment
+    known = cached_enrichment(events if case is None else case.activity_scan(), config) if enrichment is None else enrichment
     sources = set().union(*(hunts.sources_read(hunt) for hunt in chosen)) - {"events"}
     others = {frame: hunted_frame(case, frame, hunts.columns_read(chosen, frame)) for frame in sources} if case is not None else {}
     read = hunts.columns_read(chosen, "events")
@@ -117,7 +118,8 @@ def _aligned(rows: pl.DataFrame, found: pl.DataFrame, columns: list[str]) -> pl.
     keys alone and added as columns cut like the rows' own (joining the rows themselves copied every column; a column
     cut otherwise made each later select of the rows re-chunk all of them)."""
     found = found.unique(["case", "record_id"], keep="first", maintain_order=True)
-    aligned = rows.select("case", "record_id").join(found, on=["case", "record_id"], how="left", maintain_order="left")
+    keys = rows.select(pl.col("case").cast(pl.String), "record_id")  # a hunted frame's cases are categories
+    aligned = keys.join(found, on=["case", "record_id"], how="left", maintain_order="left")
     cuts = rows.get_column("record_id").chunk_lengths()
     starts = list(accumulate(cuts, initial=0))
     return rows.with_columns(pl.concat([aligned.get_column(name).slice(start, length) for start, length in zip(starts, cuts)],
@@ -130,8 +132,7 @@ def hunt_case(case: "Case | CaseSet", config: dict, pack: list[hunts.Hunt] | Non
     its events with only the columns the pack reads (`hunted_events`), with `enrichment` (default: the cached
     enrichment of the IPs of all its frames)."""
     chosen = hunt_pack(config, extra_dirs) if pack is None else pack
-    known = cached_enrichment(case.activity_scan(), config) if enrichment is None else enrichment
-    return case_hits(hunted_events(case, chosen), config, chosen, enrichment=known, case=case)
+    return case_hits(hunted_events(case, chosen), config, chosen, enrichment=enrichment, case=case)
 
 
 def hunt_case_apart(case: "Case | CaseSet", config: dict, extra_dirs: Iterable[Path] = (),
@@ -168,9 +169,26 @@ def _hunt_job(job: Path) -> None:
 
 def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFrame:
     """The case's events with only the columns `pack` reads and the keys their records are read by, in time order:
-    what hunting a case holds in memory rather than every column of every event (a quarter less for the story mix)."""
+    what hunting a case holds in memory rather than every column of every event. Text columns are held as
+    categories (4 bytes a row rather than a 16-byte view; not the record ids, all distinct), and a column that only
+    hunts of some operations read holds a value only in those operations' rows (`_rows_reading`)."""
     read = set(hunts.columns_read(pack, "events")) | {"case", "record_id", "source_file", "source_row"}
-    return case.events([name for name in FRAME_SCHEMAS["events"] if name in read and name != RECORD_COLUMN["events"]])
+    schema = FRAME_SCHEMAS["events"]
+    columns = [name for name in schema if name in read and name != RECORD_COLUMN["events"]]
+    own = set(hunts.columns_read([], "events"))  # every hit's, in every row
+    each = [(hunt, set(hunts.columns_read([hunt], "events")) - own) for hunt in pack]
+    read_as = {name: pl.when(_rows_reading([hunt for hunt, named in each if name in named])).then(pl.col(name))
+               .cast(pl.Categorical) for name in columns if schema[name] == pl.String and name != "record_id"}
+    return case.events(columns, read_as)
+
+
+def _rows_reading(readers: list[hunts.Hunt]) -> pl.Expr:
+    """Whether an event's column that only the hunts `readers` read is read: in the rows of the operations they
+    name, when each is a filter of named operations; in every row when one is not (a set or a sequence reads rows of
+    other operations, a travel every row it keeps), or when none reads it (the keys the records are read by)."""
+    if not readers or any(has_key(hunt.condition, key) for hunt in readers for key in ("in_set", "sequence", "travel")):
+        return pl.lit(True)
+    return _operations_read(readers)
 
 
 def _operations_read(readers: list[hunts.Hunt]) -> pl.Expr:

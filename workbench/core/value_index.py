@@ -26,6 +26,16 @@ def _coded_as_numbers(dtype: pl.DataType) -> bool:
     return dtype.is_integer() or dtype == pl.Boolean
 
 
+def _categories_coded(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
+    """(distinct values as text, each row's code into them) of a categorical column, from its categories' own numbers:
+    no text is made of its rows."""
+    numbers = pl.col(column).to_physical()
+    present = frame.select(pl.col(column).unique().drop_nulls()).select(pl.first().cast(pl.String), numbers.alias("_n")).sort("_n")
+    series = frame.select(numbers).to_series()
+    codes = present["_n"].search_sorted(series).scatter(series.is_null().arg_true(), None)
+    return present.to_series(), _narrowest(codes, present.height)
+
+
 def _coded(frame: pl.DataFrame, column: pl.Expr, sample: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(distinct values in their own type, each row's code into them in the narrowest unsigned type that holds them;
     null for a null) of `column` of `frame`.
@@ -66,10 +76,14 @@ class ValueIndex:
         self._lock = threading.Lock()
 
     def _distinct(self, column: str) -> tuple[pl.DataFrame, pl.Series] | None:
-        """(distinct values, row codes) of `column`; None when most of its values are distinct (nothing to gain)."""
+        """(distinct values, row codes) of `column`; None when most of its values are distinct (nothing to gain),
+        unless the column is categorical (held as codes already)."""
         if column in self.unindexed:
             return None
         with self._lock:
+            if column not in self._columns and self.frame.schema[column] == pl.Categorical:
+                values, codes = _categories_coded(self.frame, column)  # coded already: always worth it
+                self._columns[column] = (values.to_frame(), codes)
             if column not in self._columns:
                 expression = pl.col(column)
                 if not _coded_as_numbers(self.frame.schema[column]):
