@@ -237,14 +237,15 @@ def _in_sliding_window(frame: pl.DataFrame, spec: dict, counted: pl.Expr) -> pl.
     """Per row: whether it lies in a window of `spec["window"]` (ends included) holding at least `spec["min"]`
     events (or distinct values) of its key, wherever the window falls on the clock.
 
-    Such a window can always end on an event, so each event's window back to `window` before it is counted
-    (rolling group-by); a row is in one when the next qualifying end at or after it is within `window`."""
+    Such a window can always end on an event, so each event's window back to `window` before it is counted (a
+    rolling count per key, kept with its row: a rolling group-by returns its groups in an order of its own); a row
+    is in one when the next qualifying end at or after it is within `window`."""
     by, window = spec["by"], _duration(spec["window"])
     rows = frame.with_row_index("_row").filter(_keys_present(by))
     rows = rows.filter(counted.over(by) >= spec["min"]).sort(*by, "creation_time")  # short of `min` in all: no window
-    counts = rows.rolling("creation_time", period=spec["window"], closed="both", group_by=by).agg(counted.alias("_n"))
+    counts = counted.rolling(index_column="creation_time", period=spec["window"], closed="both").over(by)
     qualifying_end = pl.when(pl.col("_n") >= spec["min"]).then(pl.col("creation_time"))
-    inside = rows.with_columns(counts["_n"]).filter(
+    inside = rows.with_columns(counts.alias("_n")).filter(
         qualifying_end.backward_fill().over(by) - pl.col("creation_time") <= window)["_row"]
     return pl.Series("in_window", [False] * frame.height, dtype=pl.Boolean).scatter(inside, True)
 

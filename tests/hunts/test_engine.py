@@ -136,6 +136,25 @@ def test_distinct_threshold_in_a_sliding_window_counts_values_not_events():
     assert flagged_ids == ["a", "b", "e", "f"]  # c and d: one address; e and f exactly ten minutes apart count
 
 
+def test_a_sliding_window_counts_each_key_in_its_own_rows_whatever_order_the_keys_sort_in():
+    """Keys mostly distinct (compared as text, not as codes), of which half sort after the other half's prefix: the
+    window counts of Polars' rolling group-by come back grouped in an order of their own, so they are kept with
+    their rows (10M events: 1,208 of 2,038 two-address sign-ins found before)."""
+    hunt = hunt_from('[condition]\noperations = ["UserLoggedIn"]\n'
+                     'threshold = { by = ["user_key"], window = "10m", distinct = "client_ip", min = 2 }')
+    records = []
+    for n in range(60):  # an admin: two addresses 30 s apart; a user: three sign-ins, two addresses, 20 minutes apart
+        for kind, times in (("admin.", ["10:00:00", "10:00:30"]), ("", ["10:00:00", "10:20:00", "10:40:00"])):
+            records += [{"Id": f"{kind or 'user.'}{n}-{k}", "Operation": "UserLoggedIn", "UserId": f"{kind}user{n:05d}@example.org",
+                         "ClientIP": f"203.0.113.{k % 2 + 1}", "CreationTime": f"2023-02-20T{time}"}
+                        for k, time in enumerate(times)]
+    records += [{"Id": f"once-{n}", "Operation": "UserLoggedIn", "UserId": f"once{n:05d}@example.org",
+                 "ClientIP": "198.51.100.1", "CreationTime": "2023-02-20T10:00:00"} for n in range(200)]
+    context = Context(events_from_records(records))
+    assert not context.index.covers("user_key")  # the keys are compared as text
+    assert sorted(matching_events(hunt, context)["record_id"]) == sorted(r["Id"] for r in records if r["Id"].startswith("admin."))
+
+
 def test_first_seen_flags_a_key_new_after_the_baseline_only_within_its_window():
     hunt = hunt_from('[condition]\noperations = ["UserLoggedIn"]\nfirst_seen = { by = ["user_key", "client_ip"], baseline = "7d", within = "1d" }')
     records = [
