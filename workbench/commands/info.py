@@ -98,7 +98,7 @@ def _custody(summary: dict, console: Console) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load (or reuse) the case and print its report."""
     case, report = open_case(args, quiet=args.format == "json")
-    summary = summarise(case.activity(), report, top=args.top) | {"changed_inputs": case.changed_inputs()}
+    summary = summarise(case.activity_scan(), report, top=args.top) | {"changed_inputs": case.changed_inputs()}
     if args.format == "json":
         print(dumps(summary, indent=2))
     else:

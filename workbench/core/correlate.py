@@ -116,7 +116,7 @@ def _with_enrichment(result: pl.DataFrame, enrichment: pl.DataFrame | None) -> p
     return keyed.join(facts, on="_ip", how="left", maintain_order="left").drop("_ip")
 
 
-def tenant_labels(events: pl.DataFrame) -> dict[str, str]:
+def tenant_labels(events: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
     """A readable label per tenant id: the most common domain of its accounts plus the id's first block."""
     accounts = events.lazy().select("organization_id", "user_key").filter(  # the two columns only, not whole rows
         pl.col("organization_id").is_not_null()).group_by("organization_id", "user_key").len().collect()
