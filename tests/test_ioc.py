@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from workbench.cli import main
-from workbench.core.cases import open_cases
+from workbench.core.cases import plan_case_set
 from workbench.core.ioc import IocFileError, classify, ioc_matches, parse_iocs
 
 ARTICLE_IOCS = """\
@@ -32,7 +32,9 @@ ATTACKER_USED = ATTACKER_ACCOUNTS | {"targetuser@example.com", "admin@examplenet
 @pytest.fixture(scope="module")
 def events(tmp_path_factory, sample_logs):
     root = tmp_path_factory.mktemp("ioc-cases")
-    return open_cases([sample_logs / "case-a", sample_logs / "case-b"], [], case_dir=root).events
+    cases = plan_case_set([sample_logs / "case-a", sample_logs / "case-b"], [], case_dir=root)
+    cases.open()
+    return cases.activity()
 
 
 def test_parse_text_with_comments_and_defanged_values():
@@ -105,3 +107,12 @@ def test_cli(tmp_path, sample_logs, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("indicator,type\nx,nonsense\n")
     assert main(["ioc", str(sample_logs / "case-a"), "--case-dir", str(tmp_path / "cases"), "--iocs", str(bad)]) == 2
+
+
+def test_the_sweep_a_batch_of_events_at_a_time_finds_what_one_batch_finds(events, monkeypatch):
+    import workbench.core.ioc as ioc
+
+    whole = ioc_matches(events, parse_iocs(ARTICLE_IOCS))
+    monkeypatch.setattr(ioc, "BATCH_ROWS", 500)
+    assert events.height > 10 * 500 and whole.height > 20
+    assert ioc_matches(events.lazy(), parse_iocs(ARTICLE_IOCS)).equals(whole)

@@ -17,7 +17,7 @@ import hunts
 from hunts.engine import HIT_SCHEMA
 from workbench.cli import main
 from workbench.core.case import Case
-from workbench.core.cases import open_cases
+from workbench.core.cases import plan_case_set
 from workbench.core.report import OTHER_EVIDENCE, build_report
 from workbench.core.report_format import to_html, to_markdown
 
@@ -46,8 +46,9 @@ def planted_case_a(sample_logs: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def case_a(tmp_path_factory, sample_logs):
     root = tmp_path_factory.mktemp("report-cases")
-    opened = open_cases([sample_logs / "case-a"], ["report-a"], case_dir=root)
-    return opened.cases[0], opened.events
+    cases = plan_case_set([sample_logs / "case-a"], ["report-a"], case_dir=root)
+    cases.open()
+    return cases.cases[0], cases.activity()
 
 
 def test_every_marked_event_is_under_its_technique(case_a, sample_logs):

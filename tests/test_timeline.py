@@ -4,6 +4,7 @@ and the log coverage with its warnings."""
 import io
 import json
 from datetime import date, datetime, timezone
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -13,7 +14,7 @@ from rich.console import Console
 
 from workbench.cli import main
 from workbench.commands.timeline import render
-from workbench.core.cases import open_cases
+from workbench.core.cases import plan_case_set
 from workbench.core.hunting import case_hits
 from workbench.core.load import events_from_records
 from workbench.core.timeline import account_timeline, coverage, intensity_strip, ip_timeline, quiet_gaps, timeline_record
@@ -24,7 +25,9 @@ ADMIN = "CompromisedAdmin@example.com"
 @pytest.fixture(scope="module")
 def case_a(tmp_path_factory, sample_logs):
     root = tmp_path_factory.mktemp("timeline-cases")
-    return open_cases([sample_logs / "case-a"], [], case_dir=root)
+    cases = plan_case_set([sample_logs / "case-a"], [], case_dir=root)
+    cases.open()
+    return SimpleNamespace(cases=cases.cases, events=cases.activity())
 
 
 @pytest.fixture(scope="module")

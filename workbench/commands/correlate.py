@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     """Open the cases, correlate them and print the shared indicators."""
     cases = opened(args)
     by = comparison_column(cases.events)
-    groups = cases.events[by].drop_nulls().n_unique()
+    groups = cases.events.select(pl.col(by).drop_nulls().n_unique()).collect().item()
     if groups < 2:
         raise UsageError("correlate needs two cases (PATH PATH..., or --case A --case B) or one case holding two tenants")
     enrichment = cached_enrichment(cases.events, load_config(args.config))

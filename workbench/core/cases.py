@@ -23,10 +23,10 @@ class CasesUsageError(ValueError):
 
 @dataclass
 class OpenedCases:
-    """The cases opened together and their events, concatenated in time order."""
+    """The cases opened together and their rows of every source (activity.py), as one scan of their Parquet."""
 
     cases: list[Case]
-    events: pl.DataFrame
+    events: pl.LazyFrame
 
     @property
     def names(self) -> list[str]:
@@ -64,10 +64,10 @@ def open_cases(
     config: dict | None = None,
     progress: Progress | None = None,
 ) -> OpenedCases:
-    """Open (loading or reusing) every planned case and concatenate their rows of every source (activity.py)."""
+    """Open (loading or reusing) every planned case, with a scan of their rows of every source (activity.py)."""
     case_set = plan_case_set(paths, names, case_dir, config)
     case_set.open(progress)
-    return OpenedCases(case_set.cases, case_set.activity())
+    return OpenedCases(case_set.cases, case_set.activity_scan())
 
 
 def plan_case_set(paths: list[Path], names: list[str], case_dir: str | Path | None = None,
@@ -89,6 +89,6 @@ def open_cases_from_args(args: argparse.Namespace) -> OpenedCases:
     return open_cases(args.paths, args.case, args.case_dir, load_config(args.config))
 
 
-def comparison_column(events: pl.DataFrame) -> str:
+def comparison_column(events: pl.DataFrame | pl.LazyFrame) -> str:
     """`case` when the events hold several cases, else `organization_id` (one case, several tenants)."""
-    return "case" if events.select(pl.col("case").n_unique()).item() > 1 else "organization_id"
+    return "case" if events.lazy().select(pl.col("case").n_unique()).collect().item() > 1 else "organization_id"

@@ -9,10 +9,13 @@ accounts in at least two of the cases. The attacker's IPs, browser and rules vou
 benign look-alike (the same rule name used by two tenants' own admins) does not.
 """
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from hunts.predicates import people_expr
 from workbench.core.indicators import indicator_rows
+from workbench.core.memory import BATCH_ROWS
 from workbench.core.ranking import bits, generic_penalty, kind_weight, linked_bits, score
 
 MAX_ACCOUNTS = 3
@@ -27,12 +30,60 @@ RESULT_SCHEMA = {
     "first_seen": pl.Datetime("us", "UTC"), "last_seen": pl.Datetime("us", "UTC"), "record_ids": pl.List(pl.String()),
 }
 PARTS = ("kind_weight", "rarity", "generic", "account_rarity", "spread", "linked_bits")
+#: The columns of the events the indicators are made of (and the actor's), besides the case or tenant compared by.
+READS = ("record_id", "creation_time", "user_key", "user_id", "user_type", "client_ip", "session_id", "user_agent",
+         "parameters", "operation", "item", "affected_items", "mailbox_owner_upn")
+#: Batches after which the indicators and accounts seen so far are folded together again.
+COMPACT_AFTER = 8
 
 
-def _population(events: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Events, and accounts active (as a person), per case."""
-    accounts = events.filter(people_expr()).group_by(by).agg(pl.col("user_key").n_unique().alias("_population"))
-    return events.group_by(by).agg(pl.len().alias("_events")).join(accounts, on=by, how="left")
+def _rows(events: pl.DataFrame, by: str, enrichment: pl.DataFrame | None) -> pl.DataFrame:
+    """The indicator rows of some events, with each one's time and `by` value (its case or tenant)."""
+    return indicator_rows(events, enrichment).join(
+        events.select("record_id", "creation_time", pl.col(by).alias("_group")), on="record_id"
+    ).rename({"_group": by}).filter(pl.col(by).is_not_null())
+
+
+def _in_batches(events: pl.DataFrame | pl.LazyFrame, by: str) -> Iterator[pl.DataFrame]:
+    """The events `BATCH_ROWS` at a time, only the columns correlate reads."""
+    events = events.lazy()
+    names = [name for name in (*READS, by) if name in events.collect_schema()]
+    return events.select(list(dict.fromkeys(names))).collect_batches(chunk_size=BATCH_ROWS)
+
+
+def _measured(events: pl.DataFrame | pl.LazyFrame, by: str, enrichment: pl.DataFrame | None) -> pl.DataFrame:
+    """Per (kind, key, case or tenant): accounts showing it, events carrying it and its evidence, with the case's
+    events and active accounts (`_population`). Measured a batch of events at a time: what is kept between
+    batches is per indicator (its accounts, its counts), never per event."""
+    accounts, counts, people, sizes = [], [], [], []
+    for part in _in_batches(events, by):
+        rows = _rows(part, by, enrichment)
+        accounts.append(rows.select("kind", "key", by, "account").unique())
+        counts.append(rows.group_by("kind", "key", by).agg(pl.col("evidence").sum().alias("_evidence"),
+                                                           pl.col("record_id").n_unique().alias("_carrying")))
+        people.append(part.filter(people_expr()).select(by, "user_key").unique())
+        sizes.append(part.group_by(by).agg(pl.len().alias("_events")))
+        if len(accounts) >= COMPACT_AFTER:  # the same indicators and accounts recur batch after batch
+            accounts, people = [pl.concat(accounts).unique()], [pl.concat(people).unique()]
+            counts = [pl.concat(counts).group_by("kind", "key", by).agg(pl.col("_evidence", "_carrying").sum())]
+    if not sizes:
+        return pl.DataFrame(schema={"kind": pl.String, "key": pl.String, by: pl.String, "_accounts": pl.UInt32,
+                                    "_evidence": pl.UInt32, "_carrying": pl.UInt32, "_events": pl.UInt32,
+                                    "_population": pl.UInt32})
+    population = pl.concat(people).unique().group_by(by).agg(pl.col("user_key").n_unique().alias("_population"))
+    cases = pl.concat(sizes).group_by(by).agg(pl.col("_events").sum()).join(population, on=by, how="left")
+    per_case = pl.concat(counts).group_by("kind", "key", by).agg(pl.col("_evidence", "_carrying").sum())
+    distinct = pl.concat(accounts).unique().group_by("kind", "key", by).agg(pl.len().alias("_accounts"))
+    return per_case.join(distinct, on=["kind", "key", by]).join(cases, on=by, how="left")
+
+
+def _shared_rows(events: pl.DataFrame | pl.LazyFrame, by: str, enrichment: pl.DataFrame | None,
+                 verdict: pl.DataFrame) -> pl.DataFrame:
+    """The evidence rows of the shared indicators (`verdict`'s kind and key), read a batch of events at a time."""
+    keys = verdict.select("kind", "key")
+    parts = [_rows(part, by, enrichment).filter(pl.col("evidence")).join(keys, on=["kind", "key"], how="semi")
+             for part in _in_batches(events, by)] if keys.height else []
+    return pl.concat(parts) if parts else _rows(pl.DataFrame(schema=events.lazy().collect_schema()), by, enrichment)
 
 
 def _links(shared: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -63,28 +114,21 @@ def _shared(per_case: pl.DataFrame, by: str, max_accounts: int, max_share: float
 
 
 def correlate(
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     by: str = "case",
     enrichment: pl.DataFrame | None = None,
     max_accounts: int = MAX_ACCOUNTS,
     max_share: float = MAX_SHARE,
 ) -> pl.DataFrame:
     """Indicators shared by two or more values of `by` (`case` or `organization_id`), best first, with the
-    parts of their score (ranking.py).
+    parts of their score (ranking.py). The events (in memory, or a case's scan) are read `BATCH_ROWS` at a
+    time, twice: to measure every indicator, then for the rows of those shared.
 
     With `enrichment` (the cached per-IP frame) client IPs carry `hosting`, `reasons`, `asn`, `org`
     and origin ASNs become indicators too.
     """
-    rows = indicator_rows(events, enrichment).join(
-        events.select("record_id", "creation_time", pl.col(by).alias("_group")), on="record_id"
-    ).rename({"_group": by}).filter(pl.col(by).is_not_null())
-    per_case = rows.group_by("kind", "key", by).agg(
-        pl.col("account").n_unique().alias("_accounts"),
-        pl.col("evidence").sum().alias("_evidence"),
-        pl.col("record_id").n_unique().alias("_carrying"),
-    ).join(_population(events, by), on=by, how="left")
-    verdict = _shared(per_case, by, max_accounts, max_share)
-    shared = rows.filter(pl.col("evidence")).join(verdict.select("kind", "key"), on=["kind", "key"])
+    verdict = _shared(_measured(events, by, enrichment), by, max_accounts, max_share)
+    shared = _shared_rows(events, by, enrichment, verdict)
     result = shared.sort("creation_time", "record_id").group_by("kind", "key").agg(
         pl.col("value").mode().sort().first().alias("value"),
         pl.col(by).unique().sort().alias("cases"),
@@ -97,7 +141,7 @@ def correlate(
     ).join(verdict, on=["kind", "key"]).join(_links(shared, by), on=["kind", "key"], how="left").with_columns(
         pl.col("linked").fill_null(0), kind_weight().alias("kind_weight"),
     ).with_columns(linked_bits().alias("linked_bits"))
-    result = result.join(generic_penalty(result, events.filter(pl.col(by).is_not_null())), on=["kind", "key"])
+    result = result.join(generic_penalty(result, events.lazy().filter(pl.col(by).is_not_null())), on=["kind", "key"])
     result = result.with_columns(score().alias("score")).with_columns(
         pl.col("score", *PARTS).round(2), pl.col("rarity_per_case").list.eval(pl.element().round(2)))
     kind_rank = pl.col("kind").replace_strict({k: i for i, k in enumerate(KIND_ORDER)}, default=len(KIND_ORDER))

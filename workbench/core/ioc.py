@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.indicators import indicator_rows, normalised_user_agent
+from workbench.core.memory import BATCH_ROWS
 
 TYPES = ("ip", "cidr", "domain", "email", "user_agent", "session", "rule_name")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -32,6 +33,9 @@ MATCH_SCHEMA = {
     "operation": pl.String(), "client_ip": pl.String(), "indicator": pl.String(), "type": pl.String(),
     "field": pl.String(), "matched": pl.String(),
 }
+#: The columns of the events the sweep reads: the match's own and those the observables are found in.
+SWEPT = ("record_id", "creation_time", "case", "user_id", "operation", "client_ip", "user_key", "mailbox_owner_upn",
+         "object_id", "user_agent", "session_id", "parameters", "item", "affected_items")
 
 
 class IocFileError(ValueError):
@@ -184,11 +188,23 @@ def _domain_of(value: str) -> str:
     return value.rsplit("@", 1)[-1]
 
 
-def ioc_matches(events: pl.DataFrame, iocs: list[Ioc]) -> pl.DataFrame:
-    """One row per (event, indicator, field) where the event carries the indicator, in time order."""
-    seen = observables(events)
+def ioc_matches(events: pl.DataFrame | pl.LazyFrame, iocs: list[Ioc]) -> pl.DataFrame:
+    """One row per (event, indicator, field) where the event carries the indicator, in time order; the events (in
+    memory, or a case's scan) read `BATCH_ROWS` at a time, only the columns the sweep reads."""
     table = pl.DataFrame([(ioc.key, ioc.value, ioc.type) for ioc in iocs],
                          schema={"ioc_key": pl.String, "indicator": pl.String, "type": pl.String}, orient="row")
+    events = events.lazy()
+    names = [name for name in SWEPT if name in events.collect_schema()]
+    found = [_matches(part, iocs, table) for part in events.select(names).collect_batches(chunk_size=BATCH_ROWS)]
+    found = [part for part in found if part.height]
+    if not found:
+        return pl.DataFrame(schema=MATCH_SCHEMA)
+    return pl.concat(found).sort("creation_time", "record_id", "indicator", "field")
+
+
+def _matches(events: pl.DataFrame, iocs: list[Ioc], table: pl.DataFrame) -> pl.DataFrame:
+    """`ioc_matches` of some events (`table`: the indicators' key, value and type)."""
+    seen = observables(events)
     by_type = {kind: [ioc for ioc in iocs if ioc.type == kind] for kind in TYPES}
     exact = {"ip": "ip", "email": "address", "rule_name": "rule_name", "session": "session"}
     found = [
@@ -214,4 +230,4 @@ def ioc_matches(events: pl.DataFrame, iocs: list[Ioc]) -> pl.DataFrame:
     matched = matched.unique(["record_id", "indicator", "field"], keep="first", maintain_order=True).filter(
         (pl.col("field") != "parameters") | ~named)  # `parameters` only when no named field matched
     return events.select("record_id", "creation_time", "case", "user_id", "operation", "client_ip").join(
-        matched, on="record_id").select(list(MATCH_SCHEMA)).sort("creation_time", "record_id", "indicator", "field")
+        matched, on="record_id").select(list(MATCH_SCHEMA))

@@ -8,6 +8,9 @@ from pathlib import Path
 import polars as pl
 
 SAMPLE_ROWS = 10_000
+#: Events read at a time by the steps that go over every event of a case without holding them (correlate, the IOC
+#: sweep, the text rarity of generic words): bounded memory at any size.
+BATCH_ROWS = 500_000
 
 
 class NotEnoughMemory(MemoryError):

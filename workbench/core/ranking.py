@@ -19,6 +19,8 @@
 
 import polars as pl
 
+from workbench.core.memory import BATCH_ROWS
+
 KIND_WEIGHTS = {
     "ip": 1.0, "session": 1.0, "allow_list": 1.0, "recipient": 0.9, "user_agent": 0.7, "asn": 0.6,
     "rule_name": 0.6, "subject": 0.5, "rule_keyword": 0.3,
@@ -45,21 +47,27 @@ def word_like() -> pl.Expr:
     return pl.col("value").str.contains(WORD_LIKE) & (pl.col("value").str.len_chars() <= WORD_LENGTH)
 
 
-def text_rarity(events: pl.DataFrame, words: list[str]) -> pl.DataFrame:
+def text_rarity(events: pl.DataFrame | pl.LazyFrame, words: list[str]) -> pl.DataFrame:
     """(key, text_rarity): `−log2(share of the events whose text columns contain the word)`, case-insensitive;
-    `words` are lower-case ASCII."""
+    `words` are lower-case ASCII. The events are read `BATCH_ROWS` at a time, their text columns only."""
     if not words:
         return pl.DataFrame(schema={"key": pl.String, "text_rarity": pl.Float64})
+    events = events.lazy()
+    names = [name for name in TEXT_COLUMNS if name in events.collect_schema()]
     found = [pl.col(name).fill_null("").str.extract_many(words, ascii_case_insensitive=True, overlapping=True)
-             for name in TEXT_COLUMNS if name in events.columns]
-    lowered = pl.concat_list(found).list.eval(pl.element().str.to_lowercase())
-    per_event = events.select(lowered.list.unique().alias("key"))
-    counts = per_event.explode("key").drop_nulls("key").group_by("key").len()
-    return pl.DataFrame({"key": words}).join(counts, on="key", how="left").select(
-        "key", bits(pl.col("len").fill_null(1) / events.height).alias("text_rarity"))
+             for name in names]
+    lowered = pl.concat_list(found).list.eval(pl.element().str.to_lowercase()).list.unique().alias("key")
+    counts, height = [], 0
+    for part in events.select(names).collect_batches(chunk_size=BATCH_ROWS):
+        height += part.height
+        counts.append(part.select(lowered).explode("key").drop_nulls("key").group_by("key").len())
+    counted = pl.concat(counts).group_by("key").agg(pl.col("len").sum()) if counts else pl.DataFrame(
+        schema={"key": pl.String, "len": pl.UInt32})
+    return pl.DataFrame({"key": words}).join(counted, on="key", how="left").select(
+        "key", bits(pl.col("len").fill_null(1) / height).alias("text_rarity"))
 
 
-def generic_penalty(indicators: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+def generic_penalty(indicators: pl.DataFrame, events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """(kind, key, generic) for `indicators` (kind, key, value, rarity): the bits a word-like value loses
     because it is common as text in `events` (0 for every other value)."""
     words = indicators.filter(word_like())
