@@ -2,6 +2,7 @@
 
     python bench/bench_scale.py [--events 10000000] [--mix story|exchange|sharepoint|directory|signin]
                                 [--work DIR] [--steps load,reopen,sql,hunts,correlate,timeline,exposure,export]
+                                [--correlate-with CASE_FOLDER]
 
 Generates N events of the mix as JSON Lines (`sample_logs/generate.py --mix`, reused from `--work`), then:
 `load` (a cold load into a new case; also the case's disk, a hard link to the input not counted), `reopen` (the
@@ -50,8 +51,19 @@ def _command(arguments: list[str]) -> int:
             os.close(saved)
 
 
-def step(name: str, source: Path, case_dir: Path) -> dict:
-    """Run one step in this process; its figures."""
+def _both_cases(case_dir: Path, other: Path) -> Path:
+    """A case folder holding this run's case and `other` (links to them): correlate compares two cases."""
+    folder = case_dir.parent.parent / "correlate-cases"
+    folder.mkdir(exist_ok=True)
+    for case in (case_dir, other):
+        link = folder / case.name
+        if not link.is_symlink():
+            link.symlink_to(case.resolve())
+    return folder
+
+
+def step(name: str, source: Path, case_dir: Path, other: Path | None = None) -> dict:
+    """Run one step in this process (`other`: the case correlate compares this one with); its figures."""
     os.environ["WORKBENCH_IGNORE_MEMORY"] = "1"
     sys.path.insert(0, str(ROOT))
     from workbench.core.case import Case
@@ -80,6 +92,9 @@ def step(name: str, source: Path, case_dir: Path) -> dict:
         from workbench.core.hunting import hunt_case
 
         figures["hits"] = hunt_case(Case(case_dir), {}).height  # as `workbench hunt` does
+    elif name == "correlate" and other is not None:
+        figures["exit"] = _command(["correlate", "--case", case_dir.name, "--case", other.name,
+                                    "--case-dir", str(_both_cases(case_dir, other))])
     elif name in COMMANDS:
         arguments = [part.format(work=case_dir.parent.parent) for part in COMMANDS[name]]
         figures["exit"] = _command([arguments[0], "--case", case_dir.name, "--case-dir", str(case_dir.parent),
@@ -101,12 +116,14 @@ def main() -> None:
     parser.add_argument("--mix", default="story", choices=("story", "exchange", "sharepoint", "directory", "signin"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/workbench-bench-scale"))
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--correlate-with", type=Path, help="a case folder the correlate step compares this run's "
+                        "case with (correlate needs two cases, or one case of two tenants)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args()
     source = args.work / f"events-{args.mix}-{args.events}.jsonl"
     case_dir = args.work / "cases" / f"{args.mix}-{args.events}"
     if args.step:
-        print(json.dumps(step(args.step, source, case_dir)))
+        print(json.dumps(step(args.step, source, case_dir, args.correlate_with)))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     if not source.exists():
@@ -114,8 +131,9 @@ def main() -> None:
                         str(args.events), "--format", "jsonl", "--out", str(source)], check=True)
     print(f"{args.mix} mix, {args.events:,} events, {source.stat().st_size / 2**30:.1f} GiB JSON Lines")
     for name in args.steps.split(","):
+        other = ["--correlate-with", str(args.correlate_with)] if args.correlate_with else []
         done = subprocess.run([sys.executable, __file__, "--step", name, "--events", str(args.events), "--mix",
-                               args.mix, "--work", str(args.work)], capture_output=True, text=True, check=True)
+                               args.mix, "--work", str(args.work), *other], capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         extra = {key: value for key, value in figures.items() if key not in ("step", "wall_s", "cpu_s", "peak_rss_mb")}
         print(f"{name:<8} wall {figures['wall_s']:7.1f} s  CPU {figures['cpu_s']:7.1f} s  peak RSS "
