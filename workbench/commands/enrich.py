@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.paths or args.case):
         return 0
     case, _report = open_case(args, quiet=args.format != "table")
-    result = enrich.enrich(enrich.ip_summary(case.activity()), settings, offline=args.offline)  # sign-in IPs too
+    result = enrich.enrich(enrich.ip_summary(case.activity_scan()), settings, offline=args.offline)  # sign-in IPs too
     for message in result.messages:
         print(visible(message), file=sys.stderr)
     if args.export:
