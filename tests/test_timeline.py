@@ -146,3 +146,17 @@ def test_log_text_is_printed_inert():
 
 def test_record_is_json_ready(case_a, hits):
     json.dumps(timeline_record(account_timeline(case_a.events, ADMIN, hits)))
+
+
+def test_a_timeline_over_the_cases_scan_reads_only_its_rows_and_is_the_same(case_a, hits):
+    """`workbench timeline` gives the case's scan (only the subject's rows are read, and per day what the coverage
+    counts): the same timeline as over every event in memory, for an account and for an IP."""
+    scan = case_a.cases[0].activity_scan()
+    for build, subject in ((account_timeline, ADMIN), (ip_timeline, "185.241.149.122")):
+        whole, scanned = build(case_a.events, subject, hits), build(scan, subject, hits)
+        assert whole.days["events"].sum() > 0
+        assert scanned.days.equals(whole.days) and scanned.coverage.equals(whole.coverage)
+        assert scanned.first_seen.keys() == whole.first_seen.keys()
+        assert all(scanned.first_seen[kind].equals(whole.first_seen[kind]) for kind in whole.first_seen)
+        assert (scanned.dormant, scanned.warnings, scanned.lanes) == (whole.dormant, whole.warnings, whole.lanes)
+        assert scanned.failures_before_success.equals(whole.failures_before_success)

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument, opened_case_set
-from workbench.core.activity import DRILL_DOWN_ONLY
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -134,12 +133,12 @@ def run(args: argparse.Namespace) -> int:
     """Open the cases, build the timeline (with hunt hits) and print it."""
     config = load_config(args.config)
     cases = opened_case_set(args, config)
-    # The enrichment and the hunts (in a process of their own) read the case before its frame is read, so that what
-    # they take is not on top of it; the frame leaves out what only a drill-down shows.
-    enrichment = cached_enrichment(cases.activity_scan(), config)
+    # The hunts run in a process of their own (the memory they take is the system's again after); the timeline reads
+    # the case's scan: only the subject's rows, and per day what the coverage counts.
+    events = cases.activity_scan()
+    enrichment = cached_enrichment(events, config)
     hits = hunt_case_apart(cases, config, enrichment=enrichment)
-    events = cases.activity(left_out=DRILL_DOWN_ONLY)
-    if events.height == 0:
+    if events.select(pl.len()).collect().item() == 0:
         raise UsageError("the cases hold no events")
     timeline = account_timeline(events, args.user, hits) if args.user else ip_timeline(events, args.ip, hits)
     timeline = with_places(timeline, enrichment)

@@ -74,9 +74,20 @@ def month_labels(start: date, begin: int, end: int) -> str:
     return "".join(row)[: end - begin]
 
 
-def _day_range(events: pl.DataFrame) -> pl.DataFrame:
-    first, last = events["creation_time"].min(), events["creation_time"].max()
+def _export_range(events: pl.DataFrame | pl.LazyFrame) -> tuple:
+    """The first and last event's times of the export (None, None when it has none)."""
+    return events.lazy().select(pl.col("creation_time").min().alias("first"),
+                                pl.col("creation_time").max().alias("last")).collect().row(0)
+
+
+def _day_range(first, last) -> pl.DataFrame:
     return pl.DataFrame({"day": pl.date_range(first.date(), last.date(), "1d", eager=True)})
+
+
+def _rows(events: pl.DataFrame | pl.LazyFrame, where: pl.Expr) -> pl.DataFrame:
+    """The rows of the export `where` selects, in time order (ties as the export holds them): only these are read
+    when the export is a case's scan."""
+    return events.lazy().filter(where).collect().sort("creation_time", maintain_order=True)
 
 
 def _per_day(selected: pl.DataFrame, days: pl.DataFrame, hits: pl.DataFrame | None) -> pl.DataFrame:
@@ -177,18 +188,20 @@ def quiet_gaps(days: pl.DataFrame, min_days: int = MIN_GAP_DAYS) -> pl.DataFrame
     return gaps.filter(pl.col("days") >= min_days).select("start", "end", "days")
 
 
-def coverage(events: pl.DataFrame) -> pl.DataFrame:
-    """Per workload (per case and workload when several cases): first and last event, per-day counts and missing days."""
-    days = _day_range(events)
-    several = events.select(pl.col("case").n_unique()).item() > 1
+def coverage(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Per workload (per case and workload when several cases): first and last event, per-day counts and missing days
+    (counted over the export's scan when it is one)."""
+    events = events.lazy()
+    days = _day_range(*_export_range(events))
+    several = events.select(pl.col("case").n_unique()).collect().item() > 1
     log = pl.col("workload")
-    if "source" in events.columns:  # sign-ins and directory audits are logs of their own
+    if "source" in events.collect_schema():  # sign-ins and directory audits are logs of their own
         log = pl.when(pl.col("source") == "signin").then(pl.lit("Entra sign-ins")).when(
             pl.col("source") == "audit").then(pl.lit("Entra audits")).otherwise(log)
     source = pl.concat_str("case", pl.lit(" / "), log) if several else log
     keyed = events.select(source.fill_null("(none)").alias("source"), pl.col("creation_time").dt.date().alias("day"))
-    counts = keyed.group_by("source", "day").agg(pl.len().cast(pl.UInt32).alias("n"))
-    grid = keyed.select("source").unique().join(days, how="cross").join(counts, on=["source", "day"], how="left")
+    counts = keyed.group_by("source", "day").agg(pl.len().cast(pl.UInt32).alias("n")).collect()
+    grid = counts.select("source").unique().join(days, how="cross").join(counts, on=["source", "day"], how="left")
     grid = grid.with_columns(pl.col("n").fill_null(0)).sort("source", "day")
     return grid.group_by("source", maintain_order=True).agg(
         pl.col("day").filter(pl.col("n") > 0).min().alias("first"),
@@ -203,15 +216,15 @@ def coverage(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _dormant(events: pl.DataFrame, user: str) -> dict | None:
-    """The account's creation, its first own activity after it, and the days between."""
-    created = events.filter(
+def _dormant(selected: pl.DataFrame, own: pl.DataFrame, user: str) -> dict | None:
+    """The account's creation (among the rows about it), its first own activity after it, and the days between."""
+    created = selected.filter(
         pl.col("operation").str.to_lowercase().is_in(CREATE_OPERATIONS) & (pl.col("object_id").str.to_lowercase() == user)
     ).head(1)
     if created.height == 0:
         return None
     when = created["creation_time"][0]
-    own = events.filter((pl.col("user_key") == user) & (pl.col("creation_time") > when)).head(1)
+    own = own.filter(pl.col("creation_time") > when).head(1)
     if own.height == 0:
         return {"created": when, "created_by": created["user_id"][0], "created_record_id": created["record_id"][0],
                 "first_activity": None, "first_activity_record_id": None, "days": None}
@@ -232,10 +245,11 @@ def _longest_run(missing: list[date]) -> int:
     return longest
 
 
-def _coverage_warnings(subject: str, own: pl.DataFrame, events: pl.DataFrame, cover: pl.DataFrame) -> list[str]:
-    """The account starting on the export's first day; workloads that start late, end early or go silent."""
+def _coverage_warnings(subject: str, own: pl.DataFrame, began, ended, cover: pl.DataFrame) -> list[str]:
+    """The account starting on the export's first day (the export `began` and `ended` then); workloads that start
+    late, end early or go silent."""
     warnings = []
-    start, end = events["creation_time"].min().date(), events["creation_time"].max().date()
+    start, end = began.date(), ended.date()
     if own.height and own["creation_time"].min().date() == start:
         warnings.append(f"{subject}: activity starts on the first day of the export ({start}); "
                         "the evidence may be older than the logs")
@@ -258,29 +272,33 @@ def subject_expr(kind: str, subject: str) -> pl.Expr:
         pl.col("mailbox_owner_upn").str.to_lowercase() == key)
 
 
-def account_timeline(events: pl.DataFrame, user: str, hits: pl.DataFrame | None = None,
+def account_timeline(events: pl.DataFrame | pl.LazyFrame, user: str, hits: pl.DataFrame | None = None,
                      min_gap: int = MIN_GAP_DAYS) -> Timeline:
-    """The timeline of an account: its own events and events about it; first-seens and the dormant gap from its own."""
+    """The timeline of an account over the export `events` (in memory, or a case's scan: then only the account's
+    rows are read): its own events and events about it; first-seens and the dormant gap from its own."""
     key = user.strip().lower()
-    own = events.filter(pl.col("user_key") == key)
-    return _timeline(events, "user", key, events.filter(subject_expr("user", key)), own, hits, min_gap)
+    selected = _rows(events, subject_expr("user", key))
+    return _timeline(events, "user", key, selected, selected.filter(pl.col("user_key") == key), hits, min_gap)
 
 
-def ip_timeline(events: pl.DataFrame, ip: str, hits: pl.DataFrame | None = None, min_gap: int = MIN_GAP_DAYS) -> Timeline:
-    """The timeline of a client IP: the events from it, the accounts and user agents first seen on it."""
+def ip_timeline(events: pl.DataFrame | pl.LazyFrame, ip: str, hits: pl.DataFrame | None = None,
+                min_gap: int = MIN_GAP_DAYS) -> Timeline:
+    """The timeline of a client IP over the export `events` (as `account_timeline` says): the events from it, the
+    accounts and user agents first seen on it."""
     key = ip.strip().lower()
-    selected = events.filter(subject_expr("ip", key))
+    selected = _rows(events, subject_expr("ip", key))
     return _timeline(events, "ip", key, selected, selected, hits, min_gap)
 
 
-def _timeline(events: pl.DataFrame, kind: str, key: str, selected: pl.DataFrame, own: pl.DataFrame,
+def _timeline(events: pl.DataFrame | pl.LazyFrame, kind: str, key: str, selected: pl.DataFrame, own: pl.DataFrame,
               hits: pl.DataFrame | None, min_gap: int) -> Timeline:
-    if events.height == 0:
+    began, ended = _export_range(events)
+    if began is None:
         empty = pl.DataFrame(schema={"day": pl.Date, "events": pl.UInt32, "hits": pl.UInt32, "severity": pl.String})
         no_coverage = pl.DataFrame(schema={"source": pl.String, "first": pl.Date, "last": pl.Date, "active_days": pl.UInt32,
                                            "missing_days": pl.List(pl.Date), "counts": pl.List(pl.UInt32)})
         return Timeline(kind, key, None, None, empty, {}, quiet_gaps(empty, min_gap), no_coverage, None, [])
-    days = _per_day(selected, _day_range(events), hits)
+    days = _per_day(selected, _day_range(began, ended), hits)
     seen = {"user_agents": _first_seen(own, normalised_user_agent())}
     if kind == "user":
         seen = {"ips": _first_seen(own, pl.col("client_ip")), **seen}
@@ -294,7 +312,7 @@ def _timeline(events: pl.DataFrame, kind: str, key: str, selected: pl.DataFrame,
     cover = coverage(events)
     return Timeline(
         kind, key, days["day"].min(), days["day"].max(), days, seen, quiet_gaps(days, min_gap), cover,
-        _dormant(events, key) if kind == "user" else None, _coverage_warnings(key, own, events, cover),
+        _dormant(selected, own, key) if kind == "user" else None, _coverage_warnings(key, own, began, ended, cover),
         _lanes(selected, days), failures_before_success(own),
     )
 
