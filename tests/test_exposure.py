@@ -148,7 +148,7 @@ def test_attribution_rule_attacker_owner_and_uncertain(case):
 def test_proposal_from_high_severity_hits_less_what_the_analyst_dismissed(case):
     activity = case.activity()
     hits = pl.DataFrame({"record_id": ["00000000-0000-4000-8000-000000000007", "00000000-0000-4000-8000-000000000002"],
-                         "severity": ["high", "low"]})
+                         "severity": ["high", "low"], "hunt_id": ["h1", "h2"], "user_id": ["amy@contoso.com"] * 2})
     proposed = propose(activity, hits, None)
     assert (proposed.ips, proposed.sessions, proposed.proposed) == ({ATTACKER_IP}, {ATTACKER_SESSION}, True)
     enrichment = pl.DataFrame({"ip": [OWNER_IP], "hosting": [True]})
@@ -157,6 +157,23 @@ def test_proposal_from_high_severity_hits_less_what_the_analyst_dismissed(case):
     assert propose(activity, hits, enrichment).ips == {ATTACKER_IP, OWNER_IP}
     case.store.set_attribution("session", [ATTACKER_SESSION], ATTACKER)
     assert marked(case.store.attribution()) == Attribution(sessions=frozenset({ATTACKER_SESSION}))
+
+
+def test_a_high_severity_hunt_flagging_many_accounts_proposes_nothing_and_is_named(case):
+    """A hunt that fires for more than max(3, 10 %) of the accounts flags something of the tenant, not one actor (an
+    Exchange-heavy case: 93,000 `Action=ViaProxy` hits of 1,096 IPs made every mailbox the attacker's)."""
+    activity = case.activity()
+    rows = activity.filter(pl.col("client_ip").is_not_null()).select("record_id", "user_id", "client_ip")
+    many = [f"user{n}@contoso.com" for n in range(8)]
+    hits = pl.DataFrame({"record_id": ["00000000-0000-4000-8000-000000000007", *rows["record_id"][:8]],
+                         "severity": ["high"] * 9, "hunt_id": ["actor", *["everyone"] * 8],
+                         "user_id": ["amy@contoso.com", *many]})
+    proposed = propose(activity, hits, None)
+    accounts = activity["user_key"].drop_nulls().n_unique()
+    assert accounts < 30  # so that 8 accounts are more than max(3, 10 %) of them
+    assert (proposed.ips, proposed.sessions) == ({ATTACKER_IP}, {ATTACKER_SESSION})
+    assert proposed.passed_over == (f"everyone (8 of {accounts} accounts)",)
+    assert "not from hunts flagging many accounts: everyone (8 of" in proposed.describe()
 
 
 def test_exposure_lists_the_attackers_activity_joined_with_the_trace(case):

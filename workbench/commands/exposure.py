@@ -108,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         offer = "" if proposal is None or proposal.empty else (
             f"; proposed: IPs {', '.join(sorted(proposal.ips)) or 'none'}, {len(proposal.sessions)} sessions "
             "(--proposed uses them)")
+        if proposal is not None and proposal.passed_over:
+            offer += f"; nothing proposed from hunts flagging many accounts: {', '.join(proposal.passed_over)}"
         raise UsageError(f"nothing is attributed to the attacker: mark IPs or sessions in the workbench, or give "
                          f"--attacker-ip / --attacker-session{offer}")
     found = case_exposure(case, attribution, activity, args.user, _time(args.start, "--from"), _time(args.end, "--to"))

@@ -16,6 +16,10 @@ KINDS = {"ip": "client_ip", "session": "session_id", "user_agent": "user_agent"}
 ATTACKER, NOT_ATTACKER = "attacker", "not_attacker"
 #: Hunt severities whose hits propose the attacker's IPs and sessions.
 PROPOSING_SEVERITIES = ("high", "critical")
+#: A hunt whose hits are of more accounts than this many, and than this share of the case's accounts, flags
+#: something common in the tenant rather than one actor (as correlate judges an indicator common by nature): its
+#: hits propose nothing.
+PROPOSING_ACCOUNTS, PROPOSING_SHARE = 3, 0.1
 RULE = ("attacker: in a session marked as the attacker's, or from an attacker IP or user agent unless its session "
         "was also used from other IPs; uncertain: an attacker IP or user agent in a session also used from other "
         "IPs (the owner's too), or a record with neither session id nor IP; owner: everything else")
@@ -29,6 +33,8 @@ class Attribution:
     sessions: frozenset[str] = field(default_factory=frozenset)
     user_agents: frozenset[str] = field(default_factory=frozenset)
     proposed: bool = False
+    #: The hunts a proposal passed over, each with why: "hunt_id (N of M accounts)".
+    passed_over: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -45,12 +51,13 @@ class Attribution:
             return "nothing attributed to the attacker"
         parts = [f"{len(self.values(kind))} {kind.replace('_', ' ')}{'s' if len(self.values(kind)) != 1 else ''}"
                  for kind in KINDS if self.values(kind)]
-        return f"{'proposed' if self.proposed else 'marked'} as the attacker's: {', '.join(parts)}"
+        over = f"; not from hunts flagging many accounts: {', '.join(self.passed_over)}" if self.passed_over else ""
+        return f"{'proposed' if self.proposed else 'marked'} as the attacker's: {', '.join(parts)}{over}"
 
     def as_dict(self) -> dict:
         """The JSON shape: `ips`, `sessions`, `user_agents` (sorted), `proposed` and the rule."""
         return {"ips": sorted(self.ips), "sessions": sorted(self.sessions), "user_agents": sorted(self.user_agents),
-                "proposed": self.proposed, "rule": RULE}
+                "proposed": self.proposed, "rule": RULE, "passed_over": list(self.passed_over)}
 
 
 def _values(pairs: list[tuple[str, str, str]], kind: str, verdict: str) -> frozenset[str]:
@@ -65,15 +72,23 @@ def marked(pairs: list[tuple[str, str, str]]) -> Attribution:
 def propose(activity: pl.DataFrame, hits: pl.DataFrame, enrichment: pl.DataFrame | None,
             pairs: list[tuple[str, str, str]] = ()) -> Attribution:
     """The IPs and sessions of the high-severity hunt hits (found in `activity` by record id) and the hosting-provider
-    IPs of the enrichment, less what the analyst said is not the attacker's."""
-    proposing = hits.filter(pl.col("severity").is_in(PROPOSING_SEVERITIES)).select("record_id").unique()
+    IPs of the enrichment, less what the analyst said is not the attacker's. A hunt whose hits are of many of the
+    case's accounts (`PROPOSING_ACCOUNTS`, `PROPOSING_SHARE`) is passed over, and named in the proposal."""
+    severe = hits.filter(pl.col("severity").is_in(PROPOSING_SEVERITIES))
+    accounts = activity.lazy().select(pl.col("user_key").drop_nulls().n_unique()).collect().item()
+    most = max(PROPOSING_ACCOUNTS, PROPOSING_SHARE * accounts)
+    per_hunt = severe.group_by("hunt_id").agg(pl.col("user_id").str.to_lowercase().drop_nulls().n_unique().alias("n"))
+    common = per_hunt.filter(pl.col("n") > most).sort("hunt_id")
+    passed_over = tuple(f"{hunt} ({count} of {accounts} accounts)" for hunt, count in common.iter_rows())
+    proposing = severe.filter(~pl.col("hunt_id").is_in(common["hunt_id"].implode())).select("record_id").unique()
     rows = activity.join(proposing, on="record_id", how="semi")
     ips = set(rows["client_ip"].drop_nulls())
     if enrichment is not None and "hosting" in enrichment.columns:
         ips |= set(enrichment.filter(pl.col("hosting").fill_null(False))["ip"])
     sessions = set(rows["session_id"].drop_nulls())
     return Attribution(frozenset(ips - _values(list(pairs), "ip", NOT_ATTACKER)),
-                       frozenset(sessions - _values(list(pairs), "session", NOT_ATTACKER)), proposed=True)
+                       frozenset(sessions - _values(list(pairs), "session", NOT_ATTACKER)), proposed=True,
+                       passed_over=passed_over)
 
 
 def combined(base: Attribution, ips: list[str] = (), sessions: list[str] = ()) -> Attribution:
