@@ -2,7 +2,7 @@
 
     python bench/bench_scale.py [--events 10000000] [--mix story|exchange|sharepoint|directory|signin]
                                 [--work DIR] [--steps load,reopen,sql,hunts,correlate,timeline,exposure,export]
-                                [--correlate-with CASE_FOLDER]
+                                [--correlate-with CASE_FOLDER] [--attacker-ip IP]
 
 Generates N events of the mix as JSON Lines (`sample_logs/generate.py --mix`, reused from `--work`), then:
 `load` (a cold load into a new case; also the case's disk, a hard link to the input not counted), `reopen` (the
@@ -63,8 +63,9 @@ def _both_cases(case_dir: Path, other: Path) -> Path:
     return folder
 
 
-def step(name: str, source: Path, case_dir: Path, other: Path | None = None) -> dict:
-    """Run one step in this process (`other`: the case correlate compares this one with); its figures."""
+def step(name: str, source: Path, case_dir: Path, other: Path | None = None, attacker_ip: str | None = None) -> dict:
+    """Run one step in this process (`other`: the case correlate compares this one with; `attacker_ip`: the
+    exposure's attribution instead of the proposal); its figures."""
     os.environ["WORKBENCH_IGNORE_MEMORY"] = "1"
     sys.path.insert(0, str(ROOT))
     from workbench.core.case import Case
@@ -100,6 +101,8 @@ def step(name: str, source: Path, case_dir: Path, other: Path | None = None) -> 
                                     "--case-dir", str(_both_cases(case_dir, other))])
     elif name in COMMANDS:
         arguments = [part.format(work=case_dir.parent.parent) for part in COMMANDS[name]]
+        if attacker_ip and name in ("timeline", "exposure"):  # an address the mix holds
+            arguments = ["timeline", "--ip", attacker_ip] if name == "timeline" else ["exposure", "--attacker-ip", attacker_ip]
         figures["exit"] = _command([arguments[0], "--case", case_dir.name, "--case-dir", str(case_dir.parent),
                                     *arguments[1:]])
         if name == "export":
@@ -121,12 +124,14 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--correlate-with", type=Path, help="a case folder the correlate step compares this run's "
                         "case with (correlate needs two cases, or one case of two tenants)")
+    parser.add_argument("--attacker-ip", help="the IP of the timeline step and the exposure step's attacker (default: "
+                        "the article's address and the proposal, which a mix without a planted attack leaves empty)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args()
     source = args.work / f"events-{args.mix}-{args.events}.jsonl"
     case_dir = args.work / "cases" / f"{args.mix}-{args.events}"
     if args.step:
-        print(json.dumps(step(args.step, source, case_dir, args.correlate_with)))
+        print(json.dumps(step(args.step, source, case_dir, args.correlate_with, args.attacker_ip)))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     if not source.exists():
@@ -135,6 +140,7 @@ def main() -> None:
     print(f"{args.mix} mix, {args.events:,} events, {source.stat().st_size / 2**30:.1f} GiB JSON Lines")
     for name in args.steps.split(","):
         other = ["--correlate-with", str(args.correlate_with)] if args.correlate_with else []
+        other += ["--attacker-ip", args.attacker_ip] if args.attacker_ip else []
         done = subprocess.run([sys.executable, __file__, "--step", name, "--events", str(args.events), "--mix",
                                args.mix, "--work", str(args.work), *other], capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
