@@ -76,3 +76,25 @@ def test_exposure_holds_none_of_the_owners_activity(exposure_rows, planted):
     listed = {record for row in exposure_rows for record in row["record_ids"]}
     assert listed <= attacker_records
     assert any(row["kind"] == "throttled" for row in exposure_rows)
+
+
+def test_the_exposure_over_the_cases_scan_is_the_exposure_over_the_frame(tmp_path, sample_logs):
+    """`workbench exposure` gives the cases' scan (only the rows the exposure needs are read): the same rows, window
+    and notes as over the activity in memory (the TUI's and the report's way)."""
+    import polars as pl
+
+    from workbench.core.case import Case
+    from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure
+    from workbench.core.case_set import CaseSet
+    from workbench.core.hunting import hunt_case
+
+    cases = CaseSet([(Case.named(name, tmp_path / "cases"), [sample_logs / name]) for name in ("case-a", "case-b")])
+    cases.open()
+    hits = hunt_case(cases, {})
+    frame, scan = cases.activity(), cases.activity_scan().select(EXPOSURE_READS)
+    attribution, _ = attribution_in_force(cases, frame, {}, use_proposal=True, hits=hits)
+    assert attribution_in_force(cases, scan, {}, use_proposal=True, hits=hits)[0] == attribution
+    whole, scanned = case_exposure(cases, attribution, frame), case_exposure(cases, attribution, scan)
+    assert whole.rows.height > 20 and whole.rows.filter(pl.col("kind") == "read").height
+    assert scanned.rows.equals(whole.rows)
+    assert (scanned.start, scanned.end, scanned.notes) == (whole.start, whole.end, whole.notes)

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from workbench.commands.common import UsageError, add_format_argument, opened_case_set, print_frame
 from workbench.core.attribution import RULE
-from workbench.core.activity import ACTIVITY_SCHEMA, SOURCES
+from workbench.core.activity import SOURCES
 from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure, given_attribution
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
@@ -97,11 +97,11 @@ def run(args: argparse.Namespace) -> int:
     case = opened_case_set(args, config)
     hits = None
     if given_attribution(case, args.attacker_ip, args.attacker_session).empty:
-        # The proposal reads the hunts: run in a process of their own before the frame is read, so that what they
-        # take is not on top of it (with the enrichment of the audit log's IPs, as the proposal reads).
+        # The proposal reads the hunts: run in a process of their own, so that what they take is the system's again
+        # when they end (with the enrichment of the audit log's IPs, as the proposal reads).
         ual = case.activity_scan().filter(pl.col("source") == SOURCES["events"])
         hits = hunt_case_apart(case, config, enrichment=cached_enrichment(ual, config))
-    activity = case.activity(left_out=tuple(name for name in ACTIVITY_SCHEMA if name not in EXPOSURE_READS))
+    activity = case.activity_scan().select(EXPOSURE_READS)  # the exposure reads only the rows it needs
     attribution, proposal = attribution_in_force(case, activity, config, args.attacker_ip, args.attacker_session,
                                                  args.proposed, hits)
     if attribution.empty:

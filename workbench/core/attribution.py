@@ -69,19 +69,20 @@ def marked(pairs: list[tuple[str, str, str]]) -> Attribution:
     return Attribution(*(_values(pairs, kind, ATTACKER) for kind in KINDS))
 
 
-def propose(activity: pl.DataFrame, hits: pl.DataFrame, enrichment: pl.DataFrame | None,
+def propose(activity: pl.DataFrame | pl.LazyFrame, hits: pl.DataFrame, enrichment: pl.DataFrame | None,
             pairs: list[tuple[str, str, str]] = ()) -> Attribution:
     """The IPs and sessions of the high-severity hunt hits (found in `activity` by record id) and the hosting-provider
     IPs of the enrichment, less what the analyst said is not the attacker's. A hunt whose hits are of many of the
     case's accounts (`PROPOSING_ACCOUNTS`, `PROPOSING_SHARE`) is passed over, and named in the proposal."""
+    activity = activity.lazy()
     severe = hits.filter(pl.col("severity").is_in(PROPOSING_SEVERITIES))
-    accounts = activity.lazy().select(pl.col("user_key").drop_nulls().n_unique()).collect().item()
+    accounts = activity.select(pl.col("user_key").drop_nulls().n_unique()).collect().item()
     most = max(PROPOSING_ACCOUNTS, PROPOSING_SHARE * accounts)
     per_hunt = severe.group_by("hunt_id").agg(pl.col("user_id").str.to_lowercase().drop_nulls().n_unique().alias("n"))
     common = per_hunt.filter(pl.col("n") > most).sort("hunt_id")
     passed_over = tuple(f"{hunt} ({count} of {accounts} accounts)" for hunt, count in common.iter_rows())
     proposing = severe.filter(~pl.col("hunt_id").is_in(common["hunt_id"].implode())).select("record_id").unique()
-    rows = activity.join(proposing, on="record_id", how="semi")
+    rows = activity.join(proposing.lazy(), on="record_id", how="semi").select("client_ip", "session_id").collect()
     ips = set(rows["client_ip"].drop_nulls())
     if enrichment is not None and "hosting" in enrichment.columns:
         ips |= set(enrichment.filter(pl.col("hosting").fill_null(False))["ip"])
@@ -119,7 +120,15 @@ def not_the_owners(attribution: Attribution) -> pl.Expr:
             | (pl.col("session_id").is_null() & pl.col("client_ip").is_null()))
 
 
-def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame,
+def attributed_rows(activity: pl.DataFrame | pl.LazyFrame, attribution: Attribution,
+                    shared: pl.Series | None = None) -> pl.DataFrame:
+    """The rows of `activity` (in memory, or the case's scan: only these rows are read) that may be anyone's but the
+    owner's (`not_the_owners`), in time order, `attribute`d."""
+    rows = activity.lazy().filter(not_the_owners(attribution)).collect().sort("creation_time", maintain_order=True)
+    return attribute(rows, attribution, activity, shared)
+
+
+def attribute(rows: pl.DataFrame, attribution: Attribution, activity: pl.DataFrame | pl.LazyFrame,
               shared: pl.Series | None = None) -> pl.DataFrame:
     """`rows` (with `client_ip`, `session_id`, `user_agent`) with `attribution` (attacker, owner, uncertain) and
     `attribution_reason`, by `RULE`; `activity` (every frame's rows of the case) tells which sessions were also used

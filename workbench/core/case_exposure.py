@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from workbench.core.attribution import (
-    Attribution, attribute, combined, marked, not_the_owners, propose, shared_sessions,
-)
+from workbench.core.attribution import Attribution, attributed_rows, combined, marked, propose, shared_sessions
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_needed, window
-from workbench.core.hunting import case_hits
+from workbench.core.hunting import case_hits, hunt_case
 from workbench.core.mail_item_frame import case_mail_items
 from workbench.core.mail_items import CARRIED
 
@@ -37,11 +35,16 @@ def case_messages(case: "Case | CaseSet", message_ids: pl.Series | None = None) 
     return rows.sort("received").collect()
 
 
-def proposal(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, hits: pl.DataFrame | None = None) -> Attribution:
-    """What the workbench proposes as the attacker's, from the case's hunt hits and cached IP enrichment."""
-    events = activity.lazy().filter(pl.col("source") == "ual") if "source" in activity.columns else activity.lazy()
+def proposal(case: "Case | CaseSet", activity: pl.DataFrame | pl.LazyFrame, config: dict,
+             hits: pl.DataFrame | None = None) -> Attribution:
+    """What the workbench proposes as the attacker's, from the case's hunt hits and cached IP enrichment (`activity`
+    in memory, or the case's scan)."""
+    events = activity.lazy()
+    events = events.filter(pl.col("source") == "ual") if "source" in events.collect_schema() else events
     enrichment = cached_enrichment(events, config)  # lazy: reads the columns it needs alone
-    hits = case_hits(activity, config, enrichment=enrichment, case=case) if hits is None else hits
+    if hits is None:
+        hits = (case_hits(activity, config, enrichment=enrichment, case=case) if isinstance(activity, pl.DataFrame)
+                else hunt_case(case, config, enrichment=enrichment))
     return propose(activity, hits, enrichment, case.store.attribution())
 
 
@@ -50,7 +53,7 @@ def given_attribution(case: "Case | CaseSet", ips: list[str] = (), sessions: lis
     return combined(marked(case.store.attribution()), list(ips), list(sessions))
 
 
-def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config: dict, ips: list[str] = (),
+def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame | pl.LazyFrame, config: dict, ips: list[str] = (),
                          sessions: list[str] = (), use_proposal: bool = False,
                          hits: pl.DataFrame | None = None) -> tuple[Attribution, Attribution | None]:
     """(attribution used, proposal): the analyst's marks plus `ips` and `sessions`; when nothing is marked or given,
@@ -62,11 +65,12 @@ def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame, config:
     return (proposed if use_proposal else chosen), proposed
 
 
-def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl.DataFrame, users: list[str] = (),
+def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl.DataFrame | pl.LazyFrame, users: list[str] = (),
                   start: datetime | None = None, end: datetime | None = None) -> Exposure:
-    """The exposure of the case by `attribution` (exposure.py), reading the mail items of only the records it needs."""
+    """The exposure of the case by `attribution` (exposure.py), reading the mail items of only the records it needs;
+    `activity` in memory, or the case's scan (then only the rows the exposure needs are read)."""
     shared = shared_sessions(activity, attribution)
-    attributed = attribute(activity.filter(not_the_owners(attribution)), attribution, activity, shared)
+    attributed = attributed_rows(activity, attribution, shared)
     start, end = window(attributed, start, end)
     since = None if start is None else start - THROTTLE_PERIOD
     items = case_mail_items(case, records_needed(activity, attributed, start, end), since)

@@ -122,7 +122,8 @@ def correlate(
 ) -> pl.DataFrame:
     """Indicators shared by two or more values of `by` (`case` or `organization_id`), best first, with the
     parts of their score (ranking.py). The events (in memory, or a case's scan) are read `BATCH_ROWS` at a
-    time, twice: to measure every indicator, then for the rows of those shared.
+    time: to measure every indicator, then for the rows of those shared, then (when some are plain words) for
+    the words' rarity in the events' text.
 
     With `enrichment` (the cached per-IP frame) client IPs carry `hosting`, `reasons`, `asn`, `org`
     and origin ASNs become indicators too.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from workbench.core.attribution import ATTACKER, Attribution, attribute, shared_sessions
+from workbench.core.attribution import ATTACKER, Attribution, attribute, attributed_rows, shared_sessions
 from workbench.core.mail_items import ACTIVITIES
 from workbench.core.schema import UTC_TIME
 
@@ -83,15 +83,17 @@ def _counts(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.group_by("mailbox").agg(**measures).with_columns(pl.col(name).cast(pl.Int64) for name in measures)
 
 
-def _mailboxes(activity: pl.DataFrame) -> pl.Series:
+def _mailboxes(activity: pl.DataFrame | pl.LazyFrame) -> pl.Series:
     """The mailboxes of the case's audit records (lower-cased)."""
-    return activity.get_column("mailbox_owner_upn").drop_nulls().unique().str.to_lowercase().unique()
+    owners = pl.col("mailbox_owner_upn").drop_nulls().unique()
+    return activity.lazy().select(owners).collect().to_series().str.to_lowercase().unique()
 
 
-def tenant_domains(activity: pl.DataFrame) -> list[str]:
+def tenant_domains(activity: pl.DataFrame | pl.LazyFrame) -> list[str]:
     """The tenant's mail domains: those of its mailboxes and of the accounts that signed in (guests left out)."""
-    signed_in = activity.filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
-    accounts = pl.concat([_mailboxes(activity), signed_in.get_column("user_key").drop_nulls().unique()])
+    signed_in = activity.lazy().filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
+    accounts = pl.concat([_mailboxes(activity),
+                          signed_in.select(pl.col("user_key").drop_nulls().unique()).collect().to_series()])
     accounts = accounts.filter(~accounts.str.contains("#ext#", literal=True))
     return sorted(accounts.str.extract(r"@([^@\s]+)$").drop_nulls().str.to_lowercase().unique())
 
@@ -132,7 +134,7 @@ def window(attributed: pl.DataFrame, start: datetime | None = None,
     return (start if start is not None else attacker_times.min()), (end if end is not None else attacker_times.max())
 
 
-def records_needed(activity: pl.DataFrame, attributed: pl.DataFrame, start: datetime | None,
+def records_needed(activity: pl.DataFrame | pl.LazyFrame, attributed: pl.DataFrame, start: datetime | None,
                    end: datetime | None) -> pl.DataFrame:
     """The rows of `activity` whose mail items the exposure needs: the mailbox and file records in the window that
     are not the owner's (of `attributed`, the `attribute`d activity, or only its rows that are `not_the_owners`), and
@@ -143,21 +145,23 @@ def records_needed(activity: pl.DataFrame, attributed: pl.DataFrame, start: date
     touched = attributed.filter(mailbox_records & (pl.col("attribution") != "owner")
                                 & _in_window("creation_time", start, end))
     boxes = touched.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
-    reads = activity.filter((pl.col("operation") == "MailItemsAccessed") & (pl.col("source") == "ual")
-                            & _in_window("creation_time", since, end))
-    reads = reads.filter(pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
-    return pl.concat([touched.select(activity.columns), reads]).unique(["case", "record_id"], maintain_order=True)
+    reads = activity.lazy().filter((pl.col("operation") == "MailItemsAccessed") & (pl.col("source") == "ual")
+                                   & _in_window("creation_time", since, end)
+                                   & pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
+    reads = reads.collect().sort("creation_time", maintain_order=True)  # as the activity in memory holds them
+    return pl.concat([touched.select(reads.columns), reads]).unique(["case", "record_id"], maintain_order=True)
 
 
-def exposure(items: pl.DataFrame, activity: pl.DataFrame, messages: pl.DataFrame, attribution: Attribution,
+def exposure(items: pl.DataFrame, activity: pl.DataFrame | pl.LazyFrame, messages: pl.DataFrame, attribution: Attribution,
              users: list[str] = (), start: datetime | None = None, end: datetime | None = None,
              shared: pl.Series | None = None) -> Exposure:
     """The exposure of the `items` (mail_items.py; those of `records_needed` suffice) of the mailboxes or accounts
     named in `users` (all when none), by `attribution`, between `start` and `end` (default: first to last
-    attacker-attributed record of `activity`); `shared`: attribution.shared_sessions, when known already."""
+    attacker-attributed record of `activity`, in memory or the case's scan); `shared`: attribution.shared_sessions,
+    when known already."""
     shared = shared_sessions(activity, attribution) if shared is None else shared
     if start is None or end is None:
-        start, end = window(attribute(activity, attribution, activity, shared), start, end)
+        start, end = window(attributed_rows(activity, attribution, shared), start, end)
     notes: list[str] = []
     if attribution.empty:
         notes.append("nothing is attributed to the attacker: mark IPs or sessions, or accept the proposal")
