@@ -50,13 +50,15 @@ def test_a_case_too_big_is_not_read(tmp_path, small_machine, monkeypatch):
     assert case.events().height == 2000
 
 
-def test_the_command_line_says_so_and_sql_and_info_still_work(tmp_path, small_machine, capsys):
+def test_the_command_line_says_so_and_what_reads_the_scan_still_works(tmp_path, small_machine, capsys):
     log = write_log(tmp_path / "a.jsonl")
     args = ["--case", "c", "--case-dir", str(tmp_path / "cases")]
     assert main(["info", str(log), *args, "--format", "json"]) == 0  # counted over the case's scan
     assert json.loads(capsys.readouterr().out)["sources"] == {"ual": 2000}
-    assert main(["report", *args, "-o", str(tmp_path / "report.md")]) == 2
+    assert main(["hunt", *args]) == 2  # the hunted columns of every event are held in memory
     assert "workbench: the events of case c needs about" in capsys.readouterr().err
+    assert main(["report", *args, "-o", str(tmp_path / "report.md")]) == 0  # the scan; hunts in a process apart
+    assert "wrote the report of 0 marked events" in capsys.readouterr().err
     assert main(["sql", *args, "SELECT count(*) AS n FROM events", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["n"] == 2000
 

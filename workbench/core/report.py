@@ -17,10 +17,10 @@ from hunts import attack, hit_pairs
 from workbench.core import decode
 from workbench.core.cases import comparison_column
 from workbench.core.correlate import correlate, tenant_labels
-from workbench.core.case_exposure import attribution_in_force, case_exposure
+from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.exposure import Exposure
-from workbench.core.hunting import case_hits
+from workbench.core.hunting import hunt_case_apart
 from workbench.core.indicators import indicator_rows
 from workbench.core.ioc import Ioc, ioc_matches
 
@@ -169,7 +169,7 @@ def _enrichment(marked: pl.DataFrame, enrichment: pl.DataFrame | None) -> list[d
 
 def build_report(
     case_name: str,
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     marks: set[str],
     hits: pl.DataFrame,
     notes: dict[str, str] | None = None,
@@ -183,8 +183,9 @@ def build_report(
     changed_inputs: list[str] | None = None,
     exposure: Exposure | None = None,
 ) -> Report:
-    """The report of the marked events of one case; `hits` are the hunt hits over the case's events."""
-    marked = events.filter(pl.col("record_id").is_in(list(marks))).sort("creation_time", "record_id")
+    """The report of the marked events of one case (`events`: its rows in memory, or its scan); `hits` are the hunt
+    hits over the case's events."""
+    marked = events.lazy().filter(pl.col("record_id").is_in(list(marks))).collect().sort("creation_time", "record_id")
     decoded = _report_events(marked, notes or {}, tags or {})
     tactics = _sections(hits, decoded)
     mapped = {e.record_id for t in tactics for s in t.techniques for e in s.events}
@@ -211,22 +212,24 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
     the bundled, configured and `hunt_dirs` hunts), enrichment from the cache only, the indicators compared with
     the `others` cases (or, without them, between the cases of a case set or the tenants of a case), the
     exposure by the analyst's attribution (else the proposal, said so), and the queries the analyst saved (not
-    every one-off query run)."""
-    events = case.activity()  # every source: marked sign-ins and directory audits are evidence too
+    every one-off query run). The case is read through its scan, each step reading only what it needs (the
+    marked rows, the indicators a batch at a time, the exposure's rows); the hunts run in a process of their own."""
+    events = case.activity_scan()  # every source: marked sign-ins and directory audits are evidence too
     store = case.store
     enrichment = cached_enrichment(events, config)
+    by = comparison_column(events)
     if others:
-        together = pl.concat([events, *(other.activity() for other in others)])
+        together = pl.concat([events, *(other.activity_scan() for other in others)], how="diagonal_relaxed")
         correlation = correlate(together, "case", cached_enrichment(together, config))
-    elif events[comparison_column(events)].drop_nulls().n_unique() > 1:  # a case set, or one case of several tenants
-        correlation = correlate(events, comparison_column(events), enrichment)
-        if comparison_column(events) == "organization_id":  # tenants by domain, as correlate shows them
+    elif events.select(pl.col(by).drop_nulls().n_unique()).collect().item() > 1:  # a case set, or several tenants
+        correlation = correlate(events, by, enrichment)
+        if by == "organization_id":  # tenants by domain, as correlate shows them
             labels = tenant_labels(events)
             correlation = correlation.with_columns(pl.col("cases").list.eval(pl.element().replace(labels)))
     else:
         correlation = None
     if hits is None:
-        hits = case_hits(events, config, extra_dirs=hunt_dirs, enrichment=enrichment, case=case)
+        hits = hunt_case_apart(case, config, extra_dirs=hunt_dirs, enrichment=enrichment)
     attribution, _proposal = attribution_in_force(case, events, config, use_proposal=True, hits=hits)
     return build_report(
         case.name, events, store.marks(), hits,
@@ -235,5 +238,5 @@ def case_report(case: "Case | CaseSet", config: dict, iocs: list[Ioc] | None = N
         queries=[f"-- {name}\n{sql}" for name, sql in store.saved_queries().items()], generated=generated,
         inputs=[{key: getattr(file, key) for key in ("path", "format", "size", "modified", "sha256")}
                 for one in getattr(case, "cases", [case]) for file in one.load_report().files],
-        changed_inputs=case.changed_inputs(), exposure=case_exposure(case, attribution, events),
+        changed_inputs=case.changed_inputs(), exposure=case_exposure(case, attribution, events.select(EXPOSURE_READS)),
     )
