@@ -10,7 +10,7 @@ import polars as pl
 from workbench.core.attribution import Attribution, attributed_rows, combined, marked, propose, shared_sessions
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.exposure import THROTTLE_PERIOD, Exposure, exposure, records_needed, window
-from workbench.core.hunting import case_hits, hunt_case
+from workbench.core.hunting import hunt_case
 from workbench.core.mail_item_frame import case_mail_items
 from workbench.core.mail_items import CARRIED
 
@@ -42,9 +42,7 @@ def proposal(case: "Case | CaseSet", activity: pl.DataFrame | pl.LazyFrame, conf
     events = activity.lazy()
     events = events.filter(pl.col("source") == "ual") if "source" in events.collect_schema() else events
     enrichment = cached_enrichment(events, config)  # lazy: reads the columns it needs alone
-    if hits is None:
-        hits = (case_hits(activity, config, enrichment=enrichment, case=case) if isinstance(activity, pl.DataFrame)
-                else hunt_case(case, config, enrichment=enrichment))
+    hits = hunt_case(case, config, enrichment=enrichment) if hits is None else hits
     return propose(activity, hits, enrichment, case.store.attribution())
 
 
