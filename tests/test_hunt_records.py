@@ -145,6 +145,15 @@ def test_a_case_hunted_alone_holds_its_text_as_categories_and_finds_what_its_who
         assert hunted.filter(~read)[column].null_count() == hunted.filter(~read).height  # ...are not held
         assert hunted.filter(read & pl.col(column).is_not_null())["record_id"].to_list() == kept["record_id"].to_list()
     assert whole["affected_items"].is_not_null().any() and hunted["affected_items"].is_not_null().any()
+    # read by sequences and sets too: in the rows of the operations of every filter, step and set of its readers
+    from workbench.core.hunting import _operations_filtered
+
+    readers = [hunt for hunt in pack if "modified_properties" in hunts.engine.columns_read([hunt], "events")]
+    assert any("sequence" in hunt.condition for hunt in readers) and any("in_set" in str(hunt.condition) for hunt in readers)
+    read = pl.col("operation").cast(pl.String).str.to_lowercase().is_in(set().union(*map(_operations_filtered, readers)))
+    assert whole.filter(~read)["modified_properties"].is_not_null().any()
+    assert hunted.filter(~read)["modified_properties"].null_count() == hunted.filter(~read).height
+    assert hunted.filter(read)["modified_properties"].null_count() == whole.filter(read)["modified_properties"].null_count()
 
     alone = hunt_case(cases, {}, pack)
     everything = case_hits(whole, {}, pack, case=cases)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import hunts
-from hunts.model import has_key
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.kept_records import fill_by_case, kept_by_case
@@ -183,12 +182,44 @@ def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFram
 
 
 def _rows_reading(readers: list[hunts.Hunt]) -> pl.Expr:
-    """Whether an event's column that only the hunts `readers` read is read: in the rows of the operations they
-    name, when each is a filter of named operations; in every row when one is not (a set or a sequence reads rows of
-    other operations, a travel every row it keeps), or when none reads it (the keys the records are read by)."""
-    if not readers or any(has_key(hunt.condition, key) for hunt in readers for key in ("in_set", "sequence", "travel")):
+    """Whether an event's column that only the hunts `readers` read is read: in the rows of the operations their
+    filters name (`_operations_filtered`); in every row when one names none, or when none reads it (the keys the
+    records are read by)."""
+    named = [_operations_filtered(hunt) for hunt in readers]
+    if not readers or any(operations is None for operations in named):
         return pl.lit(True)
-    return _operations_read(readers)
+    return pl.col("operation").str.to_lowercase().is_in(set().union(*named))
+
+
+def _operations_filtered(hunt: hunts.Hunt) -> set[str] | None:
+    """The operations (lower-cased) of the events rows a hunt reads: those its filter (or each step of its sequence)
+    names, and those each of its sets' filters name; None when one of them names none, or for a travel (it reads
+    whatever its filter keeps)."""
+    condition = hunt.condition
+    if "travel" in condition:
+        return None
+    source = condition.get("source", "events")
+    steps = condition["sequence"] if "sequence" in condition else [condition]
+    parts = [(step, step.get("source", source)) for step in steps]
+    parts += [(spec, spec.get("source", "events")) for spec in _sets(condition)]
+    named: set[str] = set()
+    for part, frame in parts:
+        if frame != "events":
+            continue
+        if not part.get("operations"):
+            return None
+        named |= {name.lower() for name in part["operations"]}
+    return named
+
+
+def _sets(data: object) -> list[dict]:
+    """Every set (`in_set`) a condition, or a part of it, names."""
+    if isinstance(data, list):
+        return [spec for item in data for spec in _sets(item)]
+    if not isinstance(data, dict):
+        return []
+    found = [data["in_set"]] if isinstance(data.get("in_set"), dict) else []
+    return found + [spec for value in data.values() for spec in _sets(value)]
 
 
 def _operations_read(readers: list[hunts.Hunt]) -> pl.Expr:
