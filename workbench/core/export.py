@@ -9,7 +9,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -31,6 +31,8 @@ FORMULA_START = r"^[=+\-@\t\r]"
 FORMATS = ("csv", "json", "jsonl")
 #: Rows of an events export made and written at a time.
 EXPORT_BATCH = 200_000
+#: Rows of a scan read at a time by `export_batches` (one window of time), sorted in memory then written in batches.
+WINDOW_ROWS = 1_000_000
 #: Formats of an events export by the file name's ending (longest first): the table formats, Excel, Timesketch.
 EVENT_FORMATS = {".timesketch.csv": "timesketch-csv", ".timesketch.jsonl": "timesketch-jsonl", ".csv": "csv",
                  ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
@@ -257,7 +259,7 @@ def enrichment_by_ip(enrichment: pl.DataFrame) -> pl.DataFrame:
     ).unique("client_ip", keep="first", maintain_order=True)
 
 
-def stored_records(case: "Case | CaseSet", events: pl.DataFrame) -> pl.DataFrame:
+def stored_records(case: "Case | CaseSet", events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """`record_id` and `audit_data` of the rows of `events` whose original record the case's Parquet holds (a sign-in's
     or directory audit's, an audit record not kept by span such as a CSV export's), read in one scan of every frame of
     the case (or of each case of a set); one row per record id."""
@@ -293,15 +295,49 @@ def annotations(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(annotated).select("record_id", "creation_time", "user_id", "operation", "marked", "tags", "note")
 
 
-def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame, marked_only: bool = False, **extra) -> int:
-    """Write `events` of `case` (or only its marked ones) with the case's annotations to `path`, in the format its
-    name ends with (`event_format_for_path`); returns the row count. Made and written `EXPORT_BATCH` rows at a time
-    (the original records are bulky), but for a workbook (at most `check_rows` rows)."""
+def export_batches(rows: pl.DataFrame | pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """`rows` `EXPORT_BATCH` at a time (at least one batch, maybe empty): a frame in its own order (the events view's),
+    a scan in time order (ties as the case holds them), read one window of time at a time (`WINDOW_ROWS` rows, the
+    bounds found from the times alone) so that only that window is in memory: the same rows, in the same order, as
+    the whole scan sorted at once."""
+    if isinstance(rows, pl.DataFrame):
+        windows = [rows]
+    else:
+        times = rows.select("creation_time").collect().to_series().sort()
+        bounds = [None, *times.gather_every(WINDOW_ROWS)[1:].unique().sort(), None]
+        windows = (rows.filter(_between(low, high)).collect().sort("creation_time", maintain_order=True)
+                   for low, high in zip(bounds, bounds[1:]))
+    empty = True
+    for window in windows:
+        for start in range(0, window.height, EXPORT_BATCH):
+            empty = False
+            yield window.slice(start, EXPORT_BATCH)
+    if empty:
+        yield rows.clear() if isinstance(rows, pl.DataFrame) else rows.clear().collect()
+
+
+def _between(low, high) -> pl.Expr:
+    """Rows at or after `low` and before `high` (either None: unbounded)."""
+    keep = pl.lit(True)
+    if low is not None:
+        keep &= pl.col("creation_time") >= low
+    if high is not None:
+        keep &= pl.col("creation_time") < high
+    return keep
+
+
+def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame | pl.LazyFrame, marked_only: bool = False,
+                       **extra) -> int:
+    """Write `events` of `case` (or only its marked ones; in memory, or a scan of the case read a window of time at a
+    time, `export_batches`) with the case's annotations to `path`, in the format its name ends with
+    (`event_format_for_path`); returns the row count. Made and written `EXPORT_BATCH` rows at a time (the original
+    records are bulky), but for a workbook (at most `check_rows` rows)."""
     fmt = event_format_for_path(path)
     store = case.store
     marks, notes, tags = store.marks(), store.notes(), store.tags()
     if marked_only:
         events = events.filter(pl.col("record_id").is_in(list(marks)))
+    count = events.lazy().select(pl.len()).collect().item()
 
     stored = stored_records(case, events)  # one scan for every batch (records kept by span are read per batch)
 
@@ -309,11 +345,11 @@ def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame,
         return inert_text(annotated_events(rows, marks, notes, tags, original_records(case, rows, stored), **extra))
 
     if fmt == "xlsx":
-        check_rows(events.height)
-        cells = neutralise_formulas(table(events).drop("audit_data"))
+        check_rows(count)
+        cells = neutralise_formulas(table(pl.concat(export_batches(events))).drop("audit_data"))
         write_atomic_file(path, lambda temporary: write_workbook(temporary, cells, annotations(cells)))
-        return events.height
-    batches = (table(events.slice(start, EXPORT_BATCH)) for start in range(0, max(events.height, 1), EXPORT_BATCH))
+        return count
+    batches = (table(batch) for batch in export_batches(events))
     if fmt.startswith("timesketch-"):
         batches = (timesketch_rows(batch) for batch in batches)
 
@@ -322,4 +358,4 @@ def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame,
             write_batches(batches, handle, fmt.removeprefix("timesketch-"))
 
     write_atomic_file(path, write)
-    return events.height
+    return count
