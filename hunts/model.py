@@ -71,6 +71,16 @@ def has_key(data: object, key: str) -> bool:
     return isinstance(data, list) and any(has_key(item, key) for item in data)
 
 
+def key_values(data: object, key: str, kind: type) -> list:
+    """The values of `key` that are of type `kind`, in `data` and in every dict nested in it, in order."""
+    if isinstance(data, list):
+        return [value for item in data for value in key_values(item, key, kind)]
+    if not isinstance(data, dict):
+        return []
+    own = [data[key]] if isinstance(data.get(key), kind) else []
+    return own + [value for nested in data.values() for value in key_values(nested, key, kind)]
+
+
 def as_text(rows: pl.DataFrame) -> pl.DataFrame:
     """The rows with their categorical columns as text: a hunted frame holds its text columns as categories (less
     memory a row), which the tests and hits of the rows a hunt selects read as text."""

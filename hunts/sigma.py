@@ -21,7 +21,7 @@ from sigma.rule import SigmaRule, SigmaStatus
 
 from hunts import attack
 from hunts.conditions import check_condition
-from hunts.model import AttackPair, Hunt
+from hunts.model import AttackPair, Hunt, key_values
 from hunts.sigma_condition import Untranslatable, rule_condition
 
 #: The Sigma products whose rules are read (their services: sigma_fields.toml).
@@ -79,12 +79,7 @@ def attack_pairs(tags: Iterable[str]) -> tuple[AttackPair, ...]:
 
 def _fields(condition: object) -> list[str]:
     """The columns a condition's predicates name, in order."""
-    if isinstance(condition, list):
-        return [name for item in condition for name in _fields(item)]
-    if not isinstance(condition, dict):
-        return []
-    own = [condition["field"]] if isinstance(condition.get("field"), str) else []
-    return own + [name for value in condition.values() for name in _fields(value)]
+    return key_values(condition, "field", str)
 
 
 def rule_hunt(rule: SigmaRule, path: Path) -> Hunt:

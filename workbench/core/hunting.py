@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import hunts
+from hunts.model import key_values
 from workbench.core.activity import audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.kept_records import fill_by_case, kept_by_case
@@ -201,7 +202,7 @@ def _operations_filtered(hunt: hunts.Hunt) -> set[str] | None:
     source = condition.get("source", "events")
     steps = condition["sequence"] if "sequence" in condition else [condition]
     parts = [(step, step.get("source", source)) for step in steps]
-    parts += [(spec, spec.get("source", "events")) for spec in _sets(condition)]
+    parts += [(spec, spec.get("source", "events")) for spec in key_values(condition, "in_set", dict)]
     named: set[str] = set()
     for part, frame in parts:
         if frame != "events":
@@ -210,16 +211,6 @@ def _operations_filtered(hunt: hunts.Hunt) -> set[str] | None:
             return None
         named |= {name.lower() for name in part["operations"]}
     return named
-
-
-def _sets(data: object) -> list[dict]:
-    """Every set (`in_set`) a condition, or a part of it, names."""
-    if isinstance(data, list):
-        return [spec for item in data for spec in _sets(item)]
-    if not isinstance(data, dict):
-        return []
-    found = [data["in_set"]] if isinstance(data.get("in_set"), dict) else []
-    return found + [spec for value in data.values() for spec in _sets(value)]
 
 
 def _operations_read(readers: list[hunts.Hunt]) -> pl.Expr:
