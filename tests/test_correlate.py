@@ -252,13 +252,11 @@ def test_cached_enrichment_flags_ips_and_adds_origin_asns(two_cases):
 def test_correlating_a_batch_of_events_at_a_time_finds_what_one_batch_finds(two_cases, one_case_two_tenants, monkeypatch):
     """The cases' scan read 700 events at a time (a case of ten million events is never in memory) gives the same
     indicators, scores, accounts and events as the events in memory at once."""
-    import workbench.core.correlate as correlating
-    import workbench.core.ranking as ranking
+    import workbench.core.memory as memory
 
     for opened, by in ((two_cases, "case"), (one_case_two_tenants, "organization_id")):
         whole = correlate(opened.events.collect(), by)
-        monkeypatch.setattr(correlating, "BATCH_ROWS", 700)
-        monkeypatch.setattr(ranking, "BATCH_ROWS", 700)
+        monkeypatch.setattr(memory, "BATCH_ROWS", 700)
         batched = correlate(opened.events, by)
         monkeypatch.undo()
         assert whole.height > 10 and opened.events.select(pl.len()).collect().item() > 10 * 700

@@ -110,9 +110,9 @@ def test_cli(tmp_path, sample_logs, capsys):
 
 
 def test_the_sweep_a_batch_of_events_at_a_time_finds_what_one_batch_finds(events, monkeypatch):
-    import workbench.core.ioc as ioc
+    import workbench.core.memory as memory
 
     whole = ioc_matches(events, parse_iocs(ARTICLE_IOCS))
-    monkeypatch.setattr(ioc, "BATCH_ROWS", 500)
+    monkeypatch.setattr(memory, "BATCH_ROWS", 500)
     assert events.height > 10 * 500 and whole.height > 20
     assert ioc_matches(events.lazy(), parse_iocs(ARTICLE_IOCS)).equals(whole)

@@ -9,13 +9,11 @@ accounts in at least two of the cases. The attacker's IPs, browser and rules vou
 benign look-alike (the same rule name used by two tenants' own admins) does not.
 """
 
-from collections.abc import Iterator
-
 import polars as pl
 
 from hunts.predicates import people_expr
 from workbench.core.indicators import indicator_rows
-from workbench.core.memory import BATCH_ROWS
+from workbench.core.memory import in_batches
 from workbench.core.ranking import bits, generic_penalty, kind_weight, linked_bits, score
 
 MAX_ACCOUNTS = 3
@@ -44,19 +42,12 @@ def _rows(events: pl.DataFrame, by: str, enrichment: pl.DataFrame | None) -> pl.
     ).rename({"_group": by}).filter(pl.col(by).is_not_null())
 
 
-def _in_batches(events: pl.DataFrame | pl.LazyFrame, by: str) -> Iterator[pl.DataFrame]:
-    """The events `BATCH_ROWS` at a time, only the columns correlate reads."""
-    events = events.lazy()
-    names = [name for name in (*READS, by) if name in events.collect_schema()]
-    return events.select(list(dict.fromkeys(names))).collect_batches(chunk_size=BATCH_ROWS)
-
-
 def _measured(events: pl.DataFrame | pl.LazyFrame, by: str, enrichment: pl.DataFrame | None) -> pl.DataFrame:
     """Per (kind, key, case or tenant): accounts showing it, events carrying it and its evidence, with the case's
     events and active accounts (`_population`). Measured a batch of events at a time: what is kept between
     batches is per indicator (its accounts, its counts), never per event."""
     accounts, counts, people, sizes = [], [], [], []
-    for part in _in_batches(events, by):
+    for part in in_batches(events, (*READS, by)):
         rows = _rows(part, by, enrichment)
         accounts.append(rows.select("kind", "key", by, "account").unique())
         counts.append(rows.group_by("kind", "key", by).agg(pl.col("evidence").sum().alias("_evidence"),
@@ -82,7 +73,7 @@ def _shared_rows(events: pl.DataFrame | pl.LazyFrame, by: str, enrichment: pl.Da
     """The evidence rows of the shared indicators (`verdict`'s kind and key), read a batch of events at a time."""
     keys = verdict.select("kind", "key")
     parts = [_rows(part, by, enrichment).filter(pl.col("evidence")).join(keys, on=["kind", "key"], how="semi")
-             for part in _in_batches(events, by)] if keys.height else []
+             for part in in_batches(events, (*READS, by))] if keys.height else []
     return pl.concat(parts) if parts else _rows(pl.DataFrame(schema=events.lazy().collect_schema()), by, enrichment)
 
 
@@ -121,8 +112,8 @@ def correlate(
     max_share: float = MAX_SHARE,
 ) -> pl.DataFrame:
     """Indicators shared by two or more values of `by` (`case` or `organization_id`), best first, with the
-    parts of their score (ranking.py). The events (in memory, or a case's scan) are read `BATCH_ROWS` at a
-    time: to measure every indicator, then for the rows of those shared, then (when some are plain words) for
+    parts of their score (ranking.py). The events (in memory, or a case's scan) are read a batch at a
+    time (`memory.in_batches`): to measure every indicator, then for the rows of those shared, then (when some are plain words) for
     the words' rarity in the events' text.
 
     With `enrichment` (the cached per-IP frame) client IPs carry `hosting`, `reasons`, `asn`, `org`

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.indicators import indicator_rows, normalised_user_agent
-from workbench.core.memory import BATCH_ROWS
+from workbench.core.memory import in_batches
 
 TYPES = ("ip", "cidr", "domain", "email", "user_agent", "session", "rule_name")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -190,12 +190,10 @@ def _domain_of(value: str) -> str:
 
 def ioc_matches(events: pl.DataFrame | pl.LazyFrame, iocs: list[Ioc]) -> pl.DataFrame:
     """One row per (event, indicator, field) where the event carries the indicator, in time order; the events (in
-    memory, or a case's scan) read `BATCH_ROWS` at a time, only the columns the sweep reads."""
+    memory, or a case's scan) read a batch at a time (`memory.in_batches`), only the columns the sweep reads."""
     table = pl.DataFrame([(ioc.key, ioc.value, ioc.type) for ioc in iocs],
                          schema={"ioc_key": pl.String, "indicator": pl.String, "type": pl.String}, orient="row")
-    events = events.lazy()
-    names = [name for name in SWEPT if name in events.collect_schema()]
-    found = [_matches(part, iocs, table) for part in events.select(names).collect_batches(chunk_size=BATCH_ROWS)]
+    found = [_matches(part, iocs, table) for part in in_batches(events, SWEPT)]
     found = [part for part in found if part.height]
     if not found:
         return pl.DataFrame(schema=MATCH_SCHEMA)

@@ -3,6 +3,7 @@ said in words (what it needs, what there is, what still works) instead of ending
 """
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,13 @@ SAMPLE_ROWS = 10_000
 #: Events read at a time by the steps that go over every event of a case without holding them (correlate, the IOC
 #: sweep, the text rarity of generic words): bounded memory at any size.
 BATCH_ROWS = 500_000
+
+
+def in_batches(rows: pl.DataFrame | pl.LazyFrame, columns: Iterable[str]) -> Iterator[pl.DataFrame]:
+    """The rows (in memory, or a case's scan) `BATCH_ROWS` at a time, with only those of `columns` they have."""
+    rows = rows.lazy()
+    names = [name for name in dict.fromkeys(columns) if name in rows.collect_schema()]
+    return rows.select(names).collect_batches(chunk_size=BATCH_ROWS)
 
 
 class NotEnoughMemory(MemoryError):

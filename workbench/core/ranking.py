@@ -19,7 +19,7 @@
 
 import polars as pl
 
-from workbench.core.memory import BATCH_ROWS
+from workbench.core.memory import in_batches
 
 KIND_WEIGHTS = {
     "ip": 1.0, "session": 1.0, "allow_list": 1.0, "recipient": 0.9, "user_agent": 0.7, "asn": 0.6,
@@ -49,7 +49,7 @@ def word_like() -> pl.Expr:
 
 def text_rarity(events: pl.DataFrame | pl.LazyFrame, words: list[str]) -> pl.DataFrame:
     """(key, text_rarity): `−log2(share of the events whose text columns contain the word)`, case-insensitive;
-    `words` are lower-case ASCII. The events are read `BATCH_ROWS` at a time, their text columns only."""
+    `words` are lower-case ASCII. The events are read a batch at a time (`memory.in_batches`), their text columns only."""
     if not words:
         return pl.DataFrame(schema={"key": pl.String, "text_rarity": pl.Float64})
     events = events.lazy()
@@ -58,7 +58,7 @@ def text_rarity(events: pl.DataFrame | pl.LazyFrame, words: list[str]) -> pl.Dat
              for name in names]
     lowered = pl.concat_list(found).list.eval(pl.element().str.to_lowercase()).list.unique().alias("key")
     counts, height = [], 0
-    for part in events.select(names).collect_batches(chunk_size=BATCH_ROWS):
+    for part in in_batches(events, names):
         height += part.height
         counts.append(part.select(lowered).explode("key").drop_nulls("key").group_by("key").len())
     counted = pl.concat(counts).group_by("key").agg(pl.col("len").sum()) if counts else pl.DataFrame(
