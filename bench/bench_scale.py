@@ -81,7 +81,7 @@ def step(name: str, source: Path, case_dir: Path, other: Path | None = None, att
     elif name == "reopen":
         from workbench.core.activity import DRILL_DOWN_ONLY
 
-        figures["rows"] = Case(case_dir).activity(DRILL_DOWN_ONLY).height  # as the events view reads the case
+        figures["rows"] = Case(case_dir).activity(view=True).height  # as the events view reads the case
     elif name == "sql":
         from workbench.core.sql import SqlSession, example_queries
 

@@ -80,7 +80,8 @@ def ip_summary(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     took 1.2 GB at 10M events (0.8 s, against 0.3 s and 30 MB)."""
     user = pl.col("user_key")
     ip_user_case = events.lazy().group_by("client_ip", "user_key", "case").agg(
-        events=pl.len(), first_seen=pl.col("creation_time").min(), last_seen=pl.col("creation_time").max())
+        events=pl.len(), first_seen=pl.col("creation_time").min(), last_seen=pl.col("creation_time").max()
+    ).with_columns(pl.col("client_ip", "user_key", "case").cast(pl.String))  # categoricals in the events view's frame
     return (
         ip_user_case
         .filter(pl.col("client_ip").is_not_null() & (pl.col("client_ip").str.strip_chars() != ""))

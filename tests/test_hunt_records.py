@@ -105,7 +105,7 @@ def test_hunts_get_the_columns_the_events_view_leaves_out_from_the_case(tmp_path
     case.load([_jsonl(tmp_path, RECORDS + sign_ins)])
     device_code = hunt_from('[condition]\noperations = ["UserLoggedIn"]\n'
                             'where = [{ field = "extended_properties", contains = ["Cmsi:Cmsi"] }]', name="device")
-    narrow = case.activity(left_out=DRILL_DOWN_ONLY)
+    narrow = case.activity(view=True)
     assert "extended_properties" not in narrow.columns
     assert hits_of(case_hits(narrow, {}, [device_code], case=case)) == {("device", "s2")}
     assert hits_of(case_hits(case.activity(), {}, [device_code], case=case)) == {("device", "s2")}

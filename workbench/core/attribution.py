@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from hunts.model import as_text
+
 #: What can be attributed, and the activity column holding it.
 KINDS = {"ip": "client_ip", "session": "session_id", "user_agent": "user_agent"}
 ATTACKER, NOT_ATTACKER = "attacker", "not_attacker"
@@ -124,7 +126,7 @@ def attributed_rows(activity: pl.DataFrame | pl.LazyFrame, attribution: Attribut
                     shared: pl.Series | None = None) -> pl.DataFrame:
     """The rows of `activity` (in memory, or the case's scan: only these rows are read) that may be anyone's but the
     owner's (`not_the_owners`), in time order, `attribute`d."""
-    rows = activity.lazy().filter(not_the_owners(attribution)).collect().sort("creation_time", maintain_order=True)
+    rows = as_text(activity.lazy().filter(not_the_owners(attribution)).collect()).sort("creation_time", maintain_order=True)
     return attribute(rows, attribution, activity, shared)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.core.activity import activity, frame_of
+from workbench.core.activity import DRILL_DOWN_ONLY, activity, frame_of, view_rows
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
@@ -415,19 +415,22 @@ class Case:
             found.update(rows.select("record_id", column).collect().iter_rows())
         return found
 
-    def activity(self, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
-        """Every frame's rows in the activity shape (activity.py), in time order; without the columns `left_out`
-        (the events view leaves out `DRILL_DOWN_ONLY`)."""
-        self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if name not in left_out])
-        return _in_time_order(self.activity_scan().drop(left_out).collect(), "creation_time")
+    def activity(self, view: bool = False) -> pl.DataFrame:
+        """Every frame's rows in the activity shape (activity.py), in time order; with `view`, as the events view
+        holds them (`activity.view_rows`)."""
+        self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if not (view and name in DRILL_DOWN_ONLY)])
+        return _in_time_order(self._activity_rows(view).collect(), "creation_time")
 
-    def first_activity(self, count: int, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
-        """The first `count` rows of `activity(left_out)`, without reading the others: the times are read to find
-        the count-th earliest, then only the rows up to it (the parts' statistics skip the row groups after it)."""
-        scan = self.activity_scan().drop(left_out)
+    def first_activity(self, count: int, view: bool = False) -> pl.DataFrame:
+        """The first `count` rows of `activity(view)`, without reading the others: the times are read to find the
+        count-th earliest, then only the rows up to it (the parts' statistics skip the row groups after it)."""
+        scan = self._activity_rows(view)
         last = scan.select(pl.col("creation_time").bottom_k(count).max()).collect().item()
         rows = scan.filter(pl.col("creation_time") <= last).collect() if last is not None else scan.head(0).collect()
         return _in_time_order(rows, "creation_time").head(count)
+
+    def _activity_rows(self, view: bool) -> pl.LazyFrame:
+        return view_rows(self.activity_scan()) if view else self.activity_scan()
 
     def activity_scan(self) -> pl.LazyFrame:
         """Every frame's rows in the activity shape, as a lazy frame over the case's Parquet (in no set order)."""

@@ -106,17 +106,17 @@ class CaseSet:
             return frames[0]
         return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True)
 
-    def activity(self, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
-        """Every case's rows of every frame in the activity shape (activity.py), in time order; without the columns
-        `left_out`."""
-        frames = [case.activity(left_out) for case in self.cases]
+    def activity(self, view: bool = False) -> pl.DataFrame:
+        """Every case's rows of every frame in the activity shape (activity.py), in time order; with `view`, as the
+        events view holds them."""
+        frames = [case.activity(view) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
         return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True)
 
-    def first_activity(self, count: int, left_out: tuple[str, ...] = ()) -> pl.DataFrame:
-        """The first `count` rows of `activity(left_out)`, reading only those rows of each case."""
-        frames = [case.first_activity(count, left_out) for case in self.cases]
+    def first_activity(self, count: int, view: bool = False) -> pl.DataFrame:
+        """The first `count` rows of `activity(view)`, reading only those rows of each case."""
+        frames = [case.first_activity(count, view) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
         return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True).head(count)

@@ -11,6 +11,7 @@ benign look-alike (the same rule name used by two tenants' own admins) does not.
 
 import polars as pl
 
+from hunts.model import as_text
 from hunts.predicates import people_expr
 from workbench.core.indicators import indicator_rows
 from workbench.core.memory import in_batches
@@ -74,7 +75,7 @@ def _shared_rows(events: pl.DataFrame | pl.LazyFrame, by: str, enrichment: pl.Da
     keys = verdict.select("kind", "key")
     parts = [_rows(part, by, enrichment).filter(pl.col("evidence")).join(keys, on=["kind", "key"], how="semi")
              for part in in_batches(events, (*READS, by))] if keys.height else []
-    return pl.concat(parts) if parts else _rows(pl.DataFrame(schema=events.lazy().collect_schema()), by, enrichment)
+    return pl.concat(parts) if parts else _rows(as_text(events.lazy().clear().collect()), by, enrichment)
 
 
 def _links(shared: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -155,7 +156,8 @@ def _with_enrichment(result: pl.DataFrame, enrichment: pl.DataFrame | None) -> p
 def tenant_labels(events: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
     """A readable label per tenant id: the most common domain of its accounts plus the id's first block."""
     accounts = events.lazy().select("organization_id", "user_key").filter(  # the two columns only, not whole rows
-        pl.col("organization_id").is_not_null()).group_by("organization_id", "user_key").len().collect()
+        pl.col("organization_id").is_not_null()).group_by("organization_id", "user_key").len().with_columns(
+        pl.col("organization_id", "user_key").cast(pl.String)).collect()  # categoricals in the events view's frame
     domains = accounts.filter(pl.col("user_key").str.contains("@")).select(  # per account, not per event
         "organization_id", pl.col("user_key").str.split("@").list.last().alias("domain"), "len")
     top = domains.group_by("organization_id", "domain").agg(pl.col("len").sum()).sort("len", "domain",

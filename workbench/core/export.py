@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING
 import polars as pl
 
 from hunts import hit_pairs
+from hunts.model import as_text
 from workbench.core.case_set import CaseSet
 from workbench.core.inert import inert_json, visible
 from workbench.core.kept_records import fill_by_case, kept_by_case
@@ -311,9 +312,9 @@ def export_batches(rows: pl.DataFrame | pl.LazyFrame) -> Iterator[pl.DataFrame]:
     for window in windows:
         for start in range(0, window.height, EXPORT_BATCH):
             empty = False
-            yield window.slice(start, EXPORT_BATCH)
+            yield as_text(window.slice(start, EXPORT_BATCH))  # the events view holds texts that repeat as categoricals
     if empty:
-        yield rows.clear() if isinstance(rows, pl.DataFrame) else rows.clear().collect()
+        yield as_text(rows.clear() if isinstance(rows, pl.DataFrame) else rows.clear().collect())
 
 
 def _between(low, high) -> pl.Expr:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from hunts.model import as_text
 from workbench.core.attribution import ATTACKER, Attribution, attribute, attributed_rows, shared_sessions
 from workbench.core.mail_items import ACTIVITIES
 from workbench.core.schema import UTC_TIME
@@ -86,14 +87,14 @@ def _counts(rows: pl.DataFrame) -> pl.DataFrame:
 def _mailboxes(activity: pl.DataFrame | pl.LazyFrame) -> pl.Series:
     """The mailboxes of the case's audit records (lower-cased)."""
     owners = pl.col("mailbox_owner_upn").drop_nulls().unique()
-    return activity.lazy().select(owners).collect().to_series().str.to_lowercase().unique()
+    return activity.lazy().select(owners).collect().to_series().cast(pl.String).str.to_lowercase().unique()
 
 
 def tenant_domains(activity: pl.DataFrame | pl.LazyFrame) -> list[str]:
     """The tenant's mail domains: those of its mailboxes and of the accounts that signed in (guests left out)."""
     signed_in = activity.lazy().filter(pl.col("operation").is_in(["UserLoggedIn", "SignIn", "NonInteractiveSignIn"]))
     accounts = pl.concat([_mailboxes(activity),
-                          signed_in.select(pl.col("user_key").drop_nulls().unique()).collect().to_series()])
+                          signed_in.select(pl.col("user_key").drop_nulls().unique()).collect().to_series().cast(pl.String)])
     accounts = accounts.filter(~accounts.str.contains("#ext#", literal=True))
     return sorted(accounts.str.extract(r"@([^@\s]+)$").drop_nulls().str.to_lowercase().unique())
 
@@ -147,8 +148,8 @@ def records_needed(activity: pl.DataFrame | pl.LazyFrame, attributed: pl.DataFra
     boxes = touched.get_column("mailbox_owner_upn").drop_nulls().str.to_lowercase().unique()
     reads = activity.lazy().filter((pl.col("operation") == "MailItemsAccessed") & (pl.col("source") == "ual")
                                    & _in_window("creation_time", since, end)
-                                   & pl.col("mailbox_owner_upn").str.to_lowercase().is_in(boxes.implode()))
-    reads = reads.collect().sort("creation_time", maintain_order=True)  # as the activity in memory holds them
+                                   & pl.col("mailbox_owner_upn").cast(pl.String).str.to_lowercase().is_in(boxes.implode()))
+    reads = as_text(reads.collect()).sort("creation_time", maintain_order=True)  # as the activity in memory holds them
     return pl.concat([touched.select(reads.columns), reads]).unique(["case", "record_id"], maintain_order=True)
 
 

@@ -15,10 +15,11 @@ BATCH_ROWS = 500_000
 
 
 def in_batches(rows: pl.DataFrame | pl.LazyFrame, columns: Iterable[str]) -> Iterator[pl.DataFrame]:
-    """The rows (in memory, or a case's scan) `BATCH_ROWS` at a time, with only those of `columns` they have."""
+    """The rows (in memory, or a case's scan) `BATCH_ROWS` at a time, with only those of `columns` they have, as
+    text where the events view holds categoricals."""
     rows = rows.lazy()
     names = [name for name in dict.fromkeys(columns) if name in rows.collect_schema()]
-    return rows.select(names).collect_batches(chunk_size=BATCH_ROWS)
+    return rows.select(names).with_columns(pl.col(pl.Categorical).cast(pl.String)).collect_batches(chunk_size=BATCH_ROWS)
 
 
 class NotEnoughMemory(MemoryError):

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from hunts.model import as_text
 from workbench.core.alerts import is_alert
 from workbench.core.indicators import normalised_user_agent
 from workbench.core.inert import visible
@@ -87,7 +88,7 @@ def _day_range(first, last) -> pl.DataFrame:
 def _rows(events: pl.DataFrame | pl.LazyFrame, where: pl.Expr) -> pl.DataFrame:
     """The rows of the export `where` selects, in time order (ties as the export holds them): only these are read
     when the export is a case's scan."""
-    return events.lazy().filter(where).collect().sort("creation_time", maintain_order=True)
+    return as_text(events.lazy().filter(where).collect()).sort("creation_time", maintain_order=True)
 
 
 def _per_day(selected: pl.DataFrame, days: pl.DataFrame, hits: pl.DataFrame | None) -> pl.DataFrame:
@@ -267,9 +268,13 @@ def subject_expr(kind: str, subject: str) -> pl.Expr:
     """The events a timeline counts: by or about an account (created, granted, its mailbox), or from an IP."""
     key = subject.strip().lower()
     if kind == "ip":
-        return pl.col("client_ip").str.to_lowercase() == key
-    return (pl.col("user_key") == key) | (pl.col("object_id").str.to_lowercase() == key) | (
-        pl.col("mailbox_owner_upn").str.to_lowercase() == key)
+        return _lowered("client_ip") == key
+    return (pl.col("user_key") == key) | (_lowered("object_id") == key) | (_lowered("mailbox_owner_upn") == key)
+
+
+def _lowered(column: str) -> pl.Expr:
+    """A text column lower-cased, read as text (the events view holds it as a categorical)."""
+    return pl.col(column).cast(pl.String).str.to_lowercase()
 
 
 def account_timeline(events: pl.DataFrame | pl.LazyFrame, user: str, hits: pl.DataFrame | None = None,

@@ -10,7 +10,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from workbench.core.activity import DRILL_DOWN_ONLY
 from workbench.core.case_set import CaseSet
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.ioc import Ioc
@@ -105,13 +104,13 @@ class WorkbenchApp(App[None]):
         try:
             report, reused = self.case.open(progress, lambda text: self.post_message(LoadWaiting(text)))
             total = self.case.activity_scan().select(pl.len()).collect().item()
-            self.post_message(CasePreview(self.case.first_activity(PREVIEW_ROWS, left_out=DRILL_DOWN_ONLY), total,
+            self.post_message(CasePreview(self.case.first_activity(PREVIEW_ROWS, view=True), total,
                                           hunting=self.hits_provider is not None))
             # The hunts need the enrichment; both read the case's Parquet before the frame is read, so that what they
             # take is not on top of the frame. Without hunts the enrichment waits until the events are shown.
             enrichment = self._enrichment(self.case.activity_scan()) if self.hits_provider is not None else None
             hits = self._hits(enrichment)
-            events = self.case.activity(left_out=DRILL_DOWN_ONLY)
+            events = self.case.activity(view=True)
             rejects = self.case.rejects().head(200)
             changed = self.case.changed_inputs()
         except Exception as error:  # shown in a notification; never a traceback on screen

@@ -54,7 +54,7 @@ SUMMARY_SOURCE = 64_000
 
 
 def _cut(name: str) -> pl.Expr:
-    return pl.col(name).str.slice(0, CELL_SOURCE)
+    return pl.col(name).cast(pl.String).str.slice(0, CELL_SOURCE)
 
 
 def _small_json(name: str) -> pl.Expr:
