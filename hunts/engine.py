@@ -15,7 +15,7 @@ import polars as pl
 
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt, as_text, has_key
-from hunts.predicates import by_value, decoded_columns, needed_columns, people_expr, predicate_expr
+from hunts.predicates import by_value, decoded_columns, modified_names, needed_columns, people_expr, predicate_expr
 from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
@@ -194,7 +194,9 @@ class Context:
             if any_of and not all(valued(p) for p in any_of) and any(needed_columns(p) for p in any_of) == decoding:
                 tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
             if tests:
-                helpers = decoded_columns(set().union(*(needed_columns(p) for p in (*where, *any_of, *none))) if decoding else set())
+                predicates = [*where, *any_of, *none]
+                helpers = decoded_columns(set().union(*(needed_columns(p) for p in predicates)),
+                                          modified_names(predicates)) if decoding else []
                 columns = self.events.columns if has_key([where, any_of, none], "record") else _read_by(tests, helpers)
                 kept = kept.scatter(kept.arg_true(), self._passed(columns, kept, helpers, tests))
         return kept

@@ -64,8 +64,12 @@ def _within_depth(texts: pl.Series) -> pl.Series:
     return within.scatter(suspects, walked)
 
 
-def _decode(column: str, dtype: pl.DataType, prefix: str) -> pl.Expr:
-    text = _repaired(pl.col(column).str.strip_chars_start())
+def _decode(column: str, dtype: pl.DataType, prefix: str, naming: list[str] | None = None) -> pl.Expr:
+    """`column` decoded as JSON of `dtype` where it is decodable (null elsewhere); with `naming`, only the texts that
+    hold one of those words (ignoring ASCII case) are read at all."""
+    text = pl.col(column) if naming is None else pl.when(pl.col(column).str.contains_any(
+        naming, ascii_case_insensitive=True)).then(pl.col(column))
+    text = _repaired(text.str.strip_chars_start())
     usable = text.str.starts_with(prefix) & ~text.str.contains(NESTED)
     usable &= text.map_batches(_within_depth, return_dtype=pl.Boolean)
     return pl.when(usable).then(text).otherwise(None).str.json_decode(dtype)
@@ -76,14 +80,16 @@ def _unwrap_json(value: pl.Expr) -> pl.Expr:
     return value.str.replace(r'(?s)^\s*\[\s*"?(.*?)"?\s*\]\s*$', "${1}")
 
 
-def decoded_columns(needs: set[str]) -> list[pl.Expr]:
-    """The helper columns a hunt needs: `_params`, `_modified`, `_subjects`, `_folders`."""
+def decoded_columns(needs: set[str], modified: list[str] | None = None) -> list[pl.Expr]:
+    """The helper columns a hunt needs: `_params`, `_modified`, `_subjects`, `_folders`. `modified`: the only
+    property names the hunt's tests read from `_modified` (`modified_names`), when known: the texts naming none of
+    them are not decoded (their entries would give those tests no value), five in six on the directory mix."""
     exprs = []
     if "_params" in needs:
         exprs.append(_decode("parameters", PARAMETERS, "[{").alias("_params"))
     if "_modified" in needs:
         either = pl.element().struct
-        exprs.append(_decode("modified_properties", MODIFIED_EITHER, "[{").list.eval(pl.struct(
+        exprs.append(_decode("modified_properties", MODIFIED_EITHER, "[{", _literal_names(modified)).list.eval(pl.struct(
             Name=pl.coalesce(either.field("Name"), either.field("name")),
             NewValue=pl.coalesce(either.field("NewValue"), either.field("new")),
             OldValue=pl.coalesce(either.field("OldValue"), either.field("old")))).alias("_modified"))
@@ -97,6 +103,27 @@ def decoded_columns(needs: set[str]) -> list[pl.Expr]:
                 texts = pl.concat_list(field(item), affected.list.eval(field(pl.element())).fill_null(none)).list.drop_nulls()
                 exprs.append(pl.when(texts.list.len() > 0).then(texts.list.join("\n")).alias(name))
     return exprs
+
+
+def modified_names(predicates: list[dict]) -> list[str]:
+    """The property names the `modified` tests among `predicates` (in their groups too) read."""
+    names = []
+    for predicate in predicates:
+        members = next((predicate[key] for key in GROUPS if key in predicate), None)
+        if members is not None:
+            names += modified_names(members)
+        elif "modified" in predicate:
+            names += [predicate["modified"]] if isinstance(predicate["modified"], str) else predicate["modified"]
+    return names
+
+
+def _literal_names(names: list[str] | None) -> list[str] | None:
+    """Words a JSON text holding one of `names` as a property's name must contain: the names themselves, and `\\u`
+    for a name written with escapes; None (no such words) when a name is not plain ASCII, which JSON may escape
+    otherwise or which ignoring ASCII case would not match as the tests compare it."""
+    if names is None or not all(name.isascii() and name.isprintable() and not set(name) & set('"\\/') for name in names):
+        return None
+    return [*names, "\\u"]
 
 
 def needed_columns(predicate: dict) -> set[str]:

@@ -8,6 +8,7 @@ import pytest
 import hunts
 from hunts.engine import HIT_SCHEMA, Context, matching_events
 from hunts.loader import parse_hunt
+from hunts.predicates import decoded_columns, modified_names
 from hunts.selftest import run_inline_tests
 from workbench.core.load import events_from_records
 
@@ -99,6 +100,33 @@ where = [
         {"Operation": "Update user.", "UserId": "a@x.com", "ModifiedProperties": ["AccountEnabled", "Other"]},
     ]
     assert flagged(hunt, records) == ["r1"]
+
+
+def test_only_texts_naming_a_tested_property_are_decoded_and_the_hits_are_the_same():
+    """The engine decodes ModifiedProperties only where the text names a property the hunt tests (ignoring ASCII
+    case, or written with JSON escapes): the same hits as decoding every row."""
+    hunt = hunt_from('''[condition]
+operations = ["Update user."]
+where = [{ modified = ["MobilePhone", "StrongAuthenticationMethod"], regex = "[0-9]" }]''')
+    phone = '[{"Name": "%s", "NewValue": "[\\"+1 555 0100\\"]", "OldValue": "[\\"+1 555 0199\\"]"}]'
+    texts = {
+        "r1": phone % "MobilePhone",
+        "r2": phone % "mobilephone",  # names are compared ignoring case
+        "r3": phone % "\\u004dobilePhone",  # a name written with a JSON escape
+        "r4": phone % "JobTitle",  # names no tested property: never decoded, never a hit
+        "r5": '[{"Name": "StrongAuthenticationMethod", "NewValue": "[{\\"MethodType\\": 6}]", "OldValue": "[]"}]',
+    }
+    records = [{"Operation": "Update user.", "UserId": "admin@x.com", "ObjectId": "u@x.com"} for _ in texts]
+    numbered = [{"Id": f"r{n}", "CreationTime": f"2023-02-20T10:{n:02d}:00", **record} for n, record in enumerate(records, 1)]
+    events = events_from_records(numbered).with_columns(
+        pl.col("record_id").replace_strict(texts, return_dtype=pl.String).alias("modified_properties"))
+    found = sorted(matching_events(hunt, Context(events))["record_id"].to_list())
+    assert found == ["r1", "r2", "r3", "r5"]
+    everything = decoded_columns({"_modified"})[0]
+    named = decoded_columns({"_modified"}, modified_names(hunt.condition["where"]))[0]
+    decoded = events.select(everything.alias("all"), named.alias("named"))
+    assert decoded["named"].null_count() == 1 and decoded["all"].null_count() == 0  # r4 alone is left undecoded
+    assert decoded.filter(pl.col("named").is_not_null()).select(pl.col("all").eq(pl.col("named")).all()).item()
 
 
 def test_item_and_affected_items_subjects():
