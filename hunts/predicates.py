@@ -48,10 +48,14 @@ SYSTEM_USER_TYPES = [3, 4, 5, 6, 7, 8]
 PROVENANCE = ("case", "source_file")
 
 
-def _repaired(text: pl.Expr) -> pl.Expr:
-    """JSON text made decodable: stray backslashes escaped, raw control characters as \\u escapes."""
-    text = pl.when(text.str.contains(BAD_ESCAPE)).then(text.str.replace_all(r'\\([^"\\/bfnrtu])', r"\\$1")).otherwise(text)
-    return pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED)).otherwise(text)
+def _repaired(texts: pl.Series) -> pl.Series:
+    """JSON texts made decodable: stray backslashes escaped, raw control characters as \\u escapes (each step over
+    the texts once: as one expression, each text was tested and replaced once per use of the step before)."""
+    frame, text = texts.to_frame("t"), pl.col("t")
+    frame = frame.select(pl.when(text.str.contains(BAD_ESCAPE)).then(text.str.replace_all(r'\\([^"\\/bfnrtu])', r"\\$1"))
+                         .otherwise(text))
+    return frame.select(pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED))
+                        .otherwise(text)).to_series()
 
 
 def _within_depth(texts: pl.Series) -> pl.Series:
@@ -64,20 +68,33 @@ def _within_depth(texts: pl.Series) -> pl.Series:
     return within.scatter(suspects, walked)
 
 
+def _decoded(texts: pl.Series, dtype: pl.DataType, prefix: str, naming: list[str] | None) -> pl.Series:
+    """The JSON `texts` decoded as `dtype` where they are decodable (null elsewhere); with `naming`, only the texts
+    that hold one of those words (ignoring ASCII case). Step by step over the texts: as one expression, the steps
+    were computed again for each use (6 s for the `Update user.` of 1M directory events, now 2 s)."""
+    if naming is not None:
+        texts = texts.to_frame("t").select(pl.when(pl.col("t").str.contains_any(naming, ascii_case_insensitive=True))
+                                           .then(pl.col("t"))).to_series()
+    texts = _repaired(texts.str.strip_chars_start())
+    usable = texts.str.starts_with(prefix) & ~texts.str.contains(NESTED) & _within_depth(texts)
+    return texts.to_frame("t").select(pl.when(usable).then(pl.col("t")).str.json_decode(dtype)).to_series()
+
+
 def _decode(column: str, dtype: pl.DataType, prefix: str, naming: list[str] | None = None) -> pl.Expr:
     """`column` decoded as JSON of `dtype` where it is decodable (null elsewhere); with `naming`, only the texts that
     hold one of those words (ignoring ASCII case) are read at all."""
-    text = pl.col(column) if naming is None else pl.when(pl.col(column).str.contains_any(
-        naming, ascii_case_insensitive=True)).then(pl.col(column))
-    text = _repaired(text.str.strip_chars_start())
-    usable = text.str.starts_with(prefix) & ~text.str.contains(NESTED)
-    usable &= text.map_batches(_within_depth, return_dtype=pl.Boolean)
-    return pl.when(usable).then(text).otherwise(None).str.json_decode(dtype)
+    return pl.col(column).map_batches(lambda texts: _decoded(texts, dtype, prefix, naming), return_dtype=dtype)
 
 
 def _unwrap_json(value: pl.Expr) -> pl.Expr:
-    """`[\\r\\n  "x"\\r\\n]` -> `x`: the scalar inside a JSON-in-string one-element array."""
-    return value.str.replace(r'(?s)^\s*\[\s*"?(.*?)"?\s*\]\s*$', "${1}")
+    """`[\\r\\n  "x"\\r\\n]` -> `x`: the scalar inside a JSON-in-string one-element array (its brackets, the
+    whitespace inside them and one quote each side taken off; by slicing, which a lazy regex took 20 times as long
+    for on long values)."""
+    text = value.str.strip_chars()
+    inner = text.str.slice(1).str.head(-1).str.strip_chars_start()
+    inner = pl.when(inner.str.starts_with('"')).then(inner.str.slice(1)).otherwise(inner).str.strip_chars_end()
+    inner = pl.when(inner.str.ends_with('"')).then(inner.str.head(-1)).otherwise(inner)
+    return pl.when(text.str.starts_with("[") & text.str.ends_with("]")).then(inner).otherwise(value)
 
 
 def decoded_columns(needs: set[str], modified: list[str] | None = None) -> list[pl.Expr]:
