@@ -81,6 +81,15 @@ def key_values(data: object, key: str, kind: type) -> list:
     return own + [value for nested in data.values() for value in key_values(nested, key, kind)]
 
 
+def without_key(data: object, key: str) -> object:
+    """A copy of `data` without `key` in it or in any dict nested in it."""
+    if isinstance(data, list):
+        return [without_key(item, key) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {name: without_key(value, key) for name, value in data.items() if name != key}
+
+
 def as_text(rows: pl.DataFrame) -> pl.DataFrame:
     """The rows with their categorical columns as text: a hunted frame holds its text columns as categories (less
     memory a row), which the tests and hits of the rows a hunt selects read as text."""

@@ -15,6 +15,7 @@ import polars as pl
 
 from hunts.conditions import GROUPS, TESTS
 from hunts.lists import listed_values
+from hunts.model import key_values
 from workbench.core import decode
 from workbench.core.value_index import ValueIndex
 
@@ -106,7 +107,7 @@ def decoded_columns(needs: set[str], modified: list[str] | None = None) -> list[
         exprs.append(_decode("parameters", PARAMETERS, "[{").alias("_params"))
     if "_modified" in needs:
         either = pl.element().struct
-        exprs.append(_decode("modified_properties", MODIFIED_EITHER, "[{", _literal_names(modified)).list.eval(pl.struct(
+        exprs.append(_decode("modified_properties", MODIFIED_EITHER, "[{", property_words(modified)).list.eval(pl.struct(
             Name=pl.coalesce(either.field("Name"), either.field("name")),
             NewValue=pl.coalesce(either.field("NewValue"), either.field("new")),
             OldValue=pl.coalesce(either.field("OldValue"), either.field("old")))).alias("_modified"))
@@ -122,19 +123,12 @@ def decoded_columns(needs: set[str], modified: list[str] | None = None) -> list[
     return exprs
 
 
-def modified_names(predicates: list[dict]) -> list[str]:
-    """The property names the `modified` tests among `predicates` (in their groups too) read."""
-    names = []
-    for predicate in predicates:
-        members = next((predicate[key] for key in GROUPS if key in predicate), None)
-        if members is not None:
-            names += modified_names(members)
-        elif "modified" in predicate:
-            names += [predicate["modified"]] if isinstance(predicate["modified"], str) else predicate["modified"]
-    return names
+def modified_names(data: object) -> list[str]:
+    """The property names the `modified` tests in `data` (predicates, a condition; nested ones too) read."""
+    return [name for names in key_values(data, "modified", (str, list)) for name in ([names] if isinstance(names, str) else names)]
 
 
-def _literal_names(names: list[str] | None) -> list[str] | None:
+def property_words(names: list[str] | None) -> list[str] | None:
     """Words a JSON text holding one of `names` as a property's name must contain: the names themselves, and `\\u`
     for a name written with escapes; None (no such words) when a name is not plain ASCII, which JSON may escape
     otherwise or which ignoring ASCII case would not match as the tests compare it."""

@@ -146,14 +146,26 @@ def test_a_case_hunted_alone_holds_its_text_as_categories_and_finds_what_its_who
         assert hunted.filter(read & pl.col(column).is_not_null())["record_id"].to_list() == kept["record_id"].to_list()
     assert whole["affected_items"].is_not_null().any() and hunted["affected_items"].is_not_null().any()
     # read by sequences and sets too: in the rows of the operations of every filter, step and set of its readers
-    from workbench.core.hunting import _operations_filtered
+    from workbench.core.hunting import _modified_words, _operations_filtered
 
     readers = [hunt for hunt in pack if "modified_properties" in hunts.engine.columns_read([hunt], "events")]
     assert any("sequence" in hunt.condition for hunt in readers) and any("in_set" in str(hunt.condition) for hunt in readers)
     read = pl.col("operation").cast(pl.String).str.to_lowercase().is_in(set().union(*map(_operations_filtered, readers)))
     assert whole.filter(~read)["modified_properties"].is_not_null().any()
     assert hunted.filter(~read)["modified_properties"].null_count() == hunted.filter(~read).height
-    assert hunted.filter(read)["modified_properties"].null_count() == whole.filter(read)["modified_properties"].null_count()
+    # and where every reader of those rows reads it by property names, only in the texts naming one of them
+    from hunts.predicates import modified_names
+
+    paired = whole.select("record_id", "operation", "modified_properties").join(
+        hunted.select("record_id", pl.col("modified_properties").alias("held")), on="record_id").filter(read)
+    dropped = paired.filter(pl.col("held").is_null() & pl.col("modified_properties").is_not_null())
+    assert dropped.height > 100 and paired.filter(pl.col("held").is_not_null()).height > 10
+    for hunt in readers:  # no row a hunt may read lost its text: of the hunt's operations, naming its properties
+        words = _modified_words(hunt)
+        names = [name.lower() for name in modified_names(hunt.condition)] if words is not None else [""]
+        own = pl.col("operation").cast(pl.String).str.to_lowercase().is_in(_operations_filtered(hunt))
+        assert not dropped.filter(own & pl.col("modified_properties").str.to_lowercase().str.contains_any(names)).height
+    assert paired.filter(pl.col("held").is_not_null()).select(pl.col("held") == pl.col("modified_properties")).to_series().all()
 
     alone = hunt_case(cases, {}, pack)
     everything = case_hits(whole, {}, pack, case=cases)

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import accumulate
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import hunts
-from hunts.model import key_values
-from workbench.core.activity import audit_log_rows
+from hunts.model import key_values, without_key
+from hunts.predicates import modified_names, property_words
+from workbench.core.activity import MOSTLY_DISTINCT, audit_log_rows
 from workbench.core.enrichment import cached_enrichment
 from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.schema import FRAME_SCHEMAS, RECORD_COLUMN
@@ -177,19 +179,42 @@ def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFram
     columns = [name for name in schema if name in read and name != RECORD_COLUMN["events"]]
     own = set(hunts.columns_read([], "events"))  # every hit's, in every row
     each = [(hunt, set(hunts.columns_read([hunt], "events")) - own) for hunt in pack]
-    read_as = {name: pl.when(_rows_reading([hunt for hunt, named in each if name in named])).then(pl.col(name))
-               .cast(pl.Categorical) for name in columns if schema[name] == pl.String and name != "record_id"}
+    read_as = {name: _held(pl.when(_rows_reading([hunt for hunt, named in each if name in named], name)).then(pl.col(name)), name)
+               for name in columns if schema[name] == pl.String and name != "record_id"}
     return case.events(columns, read_as)
 
 
-def _rows_reading(readers: list[hunts.Hunt]) -> pl.Expr:
-    """Whether an event's column that only the hunts `readers` read is read: in the rows of the operations their
-    filters name (`_operations_filtered`); in every row when one names none, or when none reads it (the keys the
-    records are read by)."""
+def _held(column: pl.Expr, name: str) -> pl.Expr:
+    """A text column as the hunts hold it: as categories where its values repeat, as text where most are distinct
+    (`MOSTLY_DISTINCT`: a category a value would add its text to a dictionary that lasts as long as the process)."""
+    return column if name in MOSTLY_DISTINCT else column.cast(pl.Categorical)
+
+
+def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
+    """Whether an event's `column` that only the hunts `readers` read is read: in the rows of the operations their
+    filters name (`_operations_filtered`), and for a hunt that reads ModifiedProperties only by the names of
+    properties, only where the text holds one of them (`_modified_words`); in every row when one names no
+    operation, or when none reads it (the keys the records are read by)."""
     named = [_operations_filtered(hunt) for hunt in readers]
     if not readers or any(operations is None for operations in named):
         return pl.lit(True)
-    return pl.col("operation").str.to_lowercase().is_in(set().union(*named))
+    words = [_modified_words(hunt) if column == "modified_properties" else None for hunt in readers]
+    every = set().union(*(operations for operations, said in zip(named, words) if said is None))
+    rows = pl.col("operation").str.to_lowercase().is_in(every)
+    for operations, said in zip(named, words):
+        if said is not None:
+            rows |= pl.col("operation").str.to_lowercase().is_in(operations) & pl.col(column).str.contains_any(
+                said, ascii_case_insensitive=True)
+    return rows
+
+
+def _modified_words(hunt: hunts.Hunt) -> list[str] | None:
+    """Words every ModifiedProperties text the hunt can take a value from holds (`property_words` of the names its
+    `modified` tests read), when those tests are all it reads the column by; None otherwise."""
+    others = replace(hunt, condition=without_key(hunt.condition, "modified"))
+    if "modified_properties" in hunts.columns_read([others], "events"):
+        return None
+    return property_words(modified_names(hunt.condition))
 
 
 def _operations_filtered(hunt: hunts.Hunt) -> set[str] | None:
