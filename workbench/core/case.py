@@ -26,11 +26,12 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
 
-from workbench.core.activity import DRILL_DOWN_ONLY, activity, frame_of, view_rows
+from workbench.core.activity import activity, frame_of, view_rows
 from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
@@ -386,12 +387,13 @@ class Case:
             self._kept = KeptRecords(state)
         return self._kept
 
-    def check_memory(self, frames: tuple[str, ...] = ("events",), columns: list[str] | None = None) -> None:
-        """Raise NotEnoughMemory (memory.py) when these frames (their `columns`, default all), without their original
-        records, would not fit in the memory available."""
+    def check_memory(self, frames: tuple[str, ...] = ("events",), columns: list[str] | None = None,
+                     categorical: Collection[str] = ()) -> None:
+        """Raise NotEnoughMemory (memory.py) when these frames (their `columns`, default all; those of `categorical`
+        held as categoricals), without their original records, would not fit in the memory available."""
         for frame in frames:
             read = [name for name in (columns or FRAME_SCHEMAS[frame]) if name != RECORD_COLUMN[frame]]
-            check_fits(f"the {frame} of case {self.name}", self.parts(frame), read)
+            check_fits(f"the {frame} of case {self.name}", self.parts(frame), read, categorical)
 
     def frame(self, name: str, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
         """A frame of the case (its `columns`, default all) in memory, without its original records, in time order
@@ -418,8 +420,11 @@ class Case:
     def activity(self, view: bool = False) -> pl.DataFrame:
         """Every frame's rows in the activity shape (activity.py), in time order; with `view`, as the events view
         holds them (`activity.view_rows`)."""
-        self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if not (view and name in DRILL_DOWN_ONLY)])
-        return _in_time_order(self._activity_rows(view).collect(), "creation_time")
+        rows = self._activity_rows(view)
+        held = rows.collect_schema()
+        self.check_memory(columns=[name for name in FRAME_SCHEMAS["events"] if name in held],
+                          categorical=[name for name, dtype in held.items() if dtype == pl.Categorical])
+        return _in_time_order(rows.collect(), "creation_time")
 
     def first_activity(self, count: int, view: bool = False) -> pl.DataFrame:
         """The first `count` rows of `activity(view)`, without reading the others: the times are read to find the

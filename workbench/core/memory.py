@@ -3,7 +3,7 @@ said in words (what it needs, what there is, what still works) instead of ending
 """
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -46,26 +46,31 @@ def available_bytes() -> int | None:
     return min(found) if found else None
 
 
-def frame_bytes(parts: list[Path], columns: list[str]) -> int:
+def frame_bytes(parts: list[Path], columns: list[str], categorical: Collection[str] = ()) -> int:
     """About how many bytes the given columns of the rows in `parts` take in memory: the first rows read, scaled to
-    every row (Parquet's own sizes say little: its dictionaries are not kept in memory)."""
+    every row (Parquet's own sizes say little: its dictionaries are not kept in memory). A column held as a
+    categorical (`categorical`) counts 4 bytes a row and its distinct values, new ones coming as often as in the
+    first rows (an upper bound: the first rows meet most of a column's values for the first time)."""
     if not parts:
         return 0
     total = pl.scan_parquet(parts, glob=False).select(pl.len()).collect().item()  # from the footers
     first = pl.scan_parquet(parts[0], glob=False)  # a case folder may be named like a glob pattern
     sample = first.select([name for name in columns if name in first.collect_schema()]).head(SAMPLE_ROWS).collect()
-    return int(sample.estimated_size() / max(sample.height, 1) * total)
+    size = sum(4 * sample.height + sample[name].unique().estimated_size() if name in categorical
+               else sample[name].estimated_size() for name in sample.columns)
+    return int(size / max(sample.height, 1) * total)
 
 
-def check_fits(what: str, parts: list[Path], columns: list[str]) -> None:
-    """Raise NotEnoughMemory when reading `what` (the columns of the rows in `parts`) would not fit in the memory
-    available, with what it needs and what still works."""
+def check_fits(what: str, parts: list[Path], columns: list[str], categorical: Collection[str] = ()) -> None:
+    """Raise NotEnoughMemory when reading `what` (the columns of the rows in `parts`, those of `categorical` held as
+    categoricals) would not fit in the memory available, with what it needs and what still works."""
     available = available_bytes()
     if available is None or os.environ.get("WORKBENCH_IGNORE_MEMORY") == "1":
         return
-    # The estimate covers the peak of reading as measured (0.70-0.93 of it: 680 MB and 900 MB for 1M events of two
-    # mixes, 5.7 GB for 10M); a margin on top refused cases an 8 GB machine reads.
-    need = frame_bytes(parts, columns)
+    # The estimate is near the peak of reading as measured (0.70-1.3 of it: the events view's frame of 10M events
+    # is 2.5 GB estimated and 3.6 GB at its peak on the exchange mix, 5.5 and 4.2 GB on the directory mix); a margin
+    # on top refused cases an 8 GB machine reads.
+    need = frame_bytes(parts, columns, categorical)
     if need > available:
         raise NotEnoughMemory(
             f"{what} needs about {need / 2**30:.1f} GB of memory and {available / 2**30:.1f} GB is available: "
