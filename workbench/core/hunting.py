@@ -202,13 +202,13 @@ def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
         return pl.lit(True)
     words = [_modified_words(hunt) if column == "modified_properties" else None for hunt in readers]
     every = set().union(*(operations for operations, said in zip(named, words) if said is None))
-    worded = set().union(*(operations for operations, said in zip(named, words) if said is not None))
     operation = pl.col("operation").str.to_lowercase()
-    if not worded:
-        return operation.is_in(every)
-    named_in_text = pl.col(column).str.contains_any(sorted({word for said in words for word in said or ()}),
-                                                    ascii_case_insensitive=True)  # one pass for every such hunt
-    return operation.is_in(every) | (operation.is_in(worded) & named_in_text)
+    rows = operation.is_in(every)
+    for operations, said in zip(named, words):
+        if said is not None:  # the words looked for in the texts of the hunt's operations alone (null elsewhere)
+            own = operation.is_in(operations)
+            rows |= own & pl.when(own).then(pl.col(column)).str.contains_any(said, ascii_case_insensitive=True)
+    return rows
 
 
 def _modified_words(hunt: hunts.Hunt) -> list[str] | None:
