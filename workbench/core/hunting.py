@@ -188,15 +188,15 @@ def _held(column: pl.Expr, name: str) -> pl.Expr:
     """A text column (null in the rows no hunt reads it in) as the hunts hold it: as categories where its values
     repeat; as text where most are distinct (`MOSTLY_DISTINCT`: as categories, its values would be added to a
     dictionary that lasts as long as the process), copied into buffers of its own (joined to nothing): its views
-    would otherwise keep the text of every row read alive, 2.5 GB of ModifiedProperties at 10M directory events."""
+    would otherwise keep the text of every row read alive (the hunted frame of 10M directory events: 4.0 -> 2.3 GB)."""
     return pl.concat_str(column, pl.lit("")) if name in MOSTLY_DISTINCT else column.cast(pl.Categorical)
 
 
 def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
     """Whether an event's `column` that only the hunts `readers` read is read: in the rows of the operations their
-    filters name (`_operations_filtered`), and in those of hunts that read ModifiedProperties only by the names of
-    properties, only where the text holds one of the names such hunts read (`_modified_words`); in every row when
-    one names no operation, or when none reads it (the keys the records are read by)."""
+    filters name (`_operations_filtered`), where a hunt that reads ModifiedProperties only by the names of
+    properties reads it only in the texts naming one of them (`_modified_words`); in every row when one names no
+    operation, or when none reads it (the keys the records are read by)."""
     named = [_operations_filtered(hunt) for hunt in readers]
     if not readers or any(operations is None for operations in named):
         return pl.lit(True)
