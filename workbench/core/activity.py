@@ -106,7 +106,7 @@ def audit_log_rows(frame: pl.DataFrame) -> pl.DataFrame:
 def view_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
     """The activity `rows` as the events view holds them: without `DRILL_DOWN_ONLY`, and the text columns whose values
     repeat (users, operations, targets, addresses, files) as categoricals, 4 bytes a row and each value once rather
-    than a 16-byte view a row and its text: a third less memory on the directory mix (bench/README.md)."""
+    than a 16-byte view a row and its text (10M directory events: 6.8 -> 4.2 GB, bench/README.md)."""
     kept = rows.drop(DRILL_DOWN_ONLY)
     repeated = [name for name, dtype in kept.collect_schema().items()
                 if dtype == pl.String and name not in MOSTLY_DISTINCT]
