@@ -10,8 +10,8 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
