@@ -91,6 +91,7 @@ def without_key(data: object, key: str) -> object:
 
 
 def as_text(rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows with their categorical columns as text: a hunted frame holds its text columns as categories (less
-    memory a row), which the tests and hits of the rows a hunt selects read as text."""
+    """The rows with their categorical columns as text: a hunted frame and the events view's frame hold texts that
+    repeat as categories (less memory a row); the rows selected from them (a hunt's tests and hits, a timeline's
+    rows, an export's batch) are read as text."""
     return rows.with_columns(pl.col(pl.Categorical).cast(pl.String))
