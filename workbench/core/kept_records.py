@@ -130,7 +130,7 @@ class KeptRecords:
         read = _read_spans(kept, wanted["offset"], wanted["length"])
         if "cell" in self.files[source]:
             read = csv_cells(read, kept, self.files[source]["cell"], self.files[source].get("skip_lines", 0))
-        return texts.scatter(found.arg_true(), read)
+        return _placed(texts, found.arg_true(), read)
 
     def fill(self, rows: pl.DataFrame, column: str = "audit_data") -> pl.Series:
         """`column` of `rows` (with `source_file`, `source_row`), its nulls read from the kept inputs."""
@@ -140,7 +140,7 @@ class KeptRecords:
             return texts
         wanted = rows.select("source_file", "source_row").with_row_index("at").filter(missing)
         for (source,), group in wanted.group_by("source_file"):
-            texts = texts.scatter(group["at"], self.texts(source, group["source_row"]))
+            texts = _placed(texts, group["at"], self.texts(source, group["source_row"]))
         return texts
 
     def fill_expression(self, column: str = "audit_data") -> pl.Expr:
@@ -163,8 +163,14 @@ def fill_by_case(kept: dict[str, KeptRecords], rows: pl.DataFrame, column: str =
     texts = rows[column]
     for (name,), group in rows.with_row_index("_at").group_by("case"):
         if name in kept:
-            texts = texts.scatter(group["_at"], kept[name].fill(group, column))
+            texts = _placed(texts, group["_at"], kept[name].fill(group, column))
     return texts
+
+
+def _placed(texts: pl.Series, at: pl.Series, values: pl.Series) -> pl.Series:
+    """`texts` with `values` put at the rows `at` (ascending, distinct): the values themselves when they are for every
+    row, as they mostly are (scattering a batch of records into a column of nulls copied every text again)."""
+    return values.alias(texts.name) if at.len() == texts.len() else texts.scatter(at, values)
 
 
 #: Spans taken from the mapped file at a time, their pages then unmapped from the process: the kernel maps the cached
