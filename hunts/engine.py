@@ -16,6 +16,7 @@ import polars as pl
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt, as_text, has_key
 from hunts.predicates import by_value, decoded_columns, modified_names, needed_columns, people_expr, predicate_expr
+from hunts.record_tests import SharedRecordTests, record_tests
 from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
@@ -88,6 +89,22 @@ class Context:
         if enrichment is not None:
             self.hosting_ips = enrichment.filter(pl.col("hosting").fill_null(False))["ip"].drop_nulls().unique()
         self._sets: dict[str, pl.DataFrame] = {}
+        self.record_tests = SharedRecordTests(events.height, RECORD_COLUMN[source], self.rows, RECORD_BATCH) if (
+            source in RECORD_COLUMN) else None
+
+    def share_record_tests(self, condition: dict) -> None:
+        """Say, before the hunts run, that a filter of this source will test the text of its rows' records: the
+        first hunt to read those records decides the tests of every hunt registered (`SharedRecordTests`)."""
+        if self.record_tests is not None:
+            self.record_tests.register(condition, self._record_tests(condition))
+
+    def _record_tests(self, condition: dict) -> dict[str, pl.Expr]:
+        return record_tests(condition, self._reads_record, self._expr) if self.record_tests is not None else {}
+
+    def _reads_record(self, predicate: dict) -> bool:
+        """Whether a predicate tests the record column's text and nothing else."""
+        column = RECORD_COLUMN.get(self.source)
+        return predicate.get("field") == column and self._expr(predicate).meta.root_names() == [column]
 
     def set_rows(self, spec: dict) -> pl.DataFrame:
         """Per lower-cased value of column `from` over the rows the set's filter selects in its `source` (default
@@ -175,6 +192,9 @@ class Context:
         """
         kept = _holds(self.events, _precomputed(condition, self.index, self.person))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
+        on_records = self._record_tests(condition)  # decided last, on the fewest rows, and shared (`record_tests`)
+        where, none = ([p for p in part if not self._reads_record(p)] for part in (where, none))
+        shared_any = any_of and all(self._reads_record(p) for p in any_of)
         by_values = kept.sum() >= self.events.height * INDEXED_SHARE
 
         def valued(predicate: dict) -> bool:
@@ -191,7 +211,8 @@ class Context:
                 break
             tests = [self._expr(p) for p in where if bool(needed_columns(p)) == decoding and not valued(p)]
             tests += [~self._expr(p) for p in none if bool(needed_columns(p)) == decoding and not valued(p)]
-            if any_of and not all(valued(p) for p in any_of) and any(needed_columns(p) for p in any_of) == decoding:
+            if (any_of and not shared_any and not all(valued(p) for p in any_of)
+                    and any(needed_columns(p) for p in any_of) == decoding):
                 tests.append(pl.any_horizontal(self._expr(p) for p in any_of))
             if tests:
                 predicates = [*where, *any_of, *none]
@@ -199,6 +220,8 @@ class Context:
                                           modified_names(predicates)) if decoding else []
                 columns = self.events.columns if has_key([where, any_of, none], "record") else _read_by(tests, helpers)
                 kept = kept.scatter(kept.arg_true(), self._passed(columns, kept, helpers, tests))
+        if on_records and kept.any():
+            kept = kept.scatter(kept.arg_true(), self.record_tests.passed(condition, on_records, kept.arg_true()))
         return kept
 
     def _expr(self, predicate: dict, index: ValueIndex | None = None) -> pl.Expr:
@@ -477,6 +500,9 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
             Context(rows, enrichment, source, peers, records if source == "events" else None)
     if not peers:
         return pl.DataFrame(schema=HIT_SCHEMA)
+    for hunt in hunts:
+        if hunt.condition.get("source", "events") in peers:
+            peers[hunt.condition.get("source", "events")].share_record_tests(hunt.condition)
 
     def hits_of(hunt: Hunt) -> list[pl.DataFrame]:
         return [hits_for(hunt, matched, peers[source], source)

@@ -8,6 +8,7 @@ import polars as pl
 
 import hunts
 from workbench.core.case import Case
+from workbench.core import hunting
 from workbench.core.hunting import case_hits
 
 RECORD_HUNTS = {"collection_exo_client_inbox_rule_forwarding", "defense_exo_client_inbox_rule_hides_mail",
@@ -80,3 +81,49 @@ def test_the_throttled_reads_hunt_reads_the_columns_the_loader_fills(tmp_path):
     assert events.filter(pl.col("operation") != "MailItemsAccessed")["operation_count"].is_null().all()
     throttled = [hunt for hunt in hunts.load_hunts() if hunt.id == THROTTLED]
     assert sorted(hunts.hunt_hits(events, throttled)["record_id"]) == ["bulk", "throttled"]
+
+
+SIGN_IN_RECORD_HUNTS = {"credential_aad_account_lockouts_many_accounts", "credential_aad_mfa_fatigue",
+                        "credential_aad_sso_token_errors"}
+
+
+def _failed_logons() -> list[dict]:
+    base = {"RecordType": 15, "Workload": "AzureActiveDirectory", "Operation": "UserLoginFailed",
+            "ResultStatus": "Failed", "ClientIP": "185.241.149.122", "OrganizationId": "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"}
+    locked = [base | {"Id": f"lock-{user}", "CreationTime": f"2024-03-04T02:{minute}:00", "UserId": f"{user}@example.com",
+                      "LogonError": "IdsLocked", "ErrorNumber": "50053"} for user, minute in (("a", 10), ("b", 20), ("c", 30))]
+    prompts = [base | {"Id": f"mfa-{n}", "CreationTime": f"2024-03-04T23:0{n}:00", "UserId": "m@example.com",
+                       "LogonError": "UserStrongAuthClientAuthNRequiredInterrupt", "ErrorNumber": "500121"} for n in (1, 4, 8)]
+    return [*locked, *prompts,
+            base | {"Id": "jwt", "CreationTime": "2024-03-05T09:00:00", "UserId": "s@example.com",
+                    "LogonError": "InvalidJwtToken", "ErrorNumber": "50027"},
+            base | {"Id": "password", "CreationTime": "2024-03-05T10:00:00", "UserId": "p@example.com",
+                    "LogonError": "InvalidUserNameOrPassword", "ErrorNumber": "50126"}]
+
+
+def test_hunts_testing_the_same_records_read_each_record_once(tmp_path, monkeypatch):
+    """Three sign-in hunts test the text of every UserLoginFailed record: the first to read a record decides the
+    tests of all three on it (`record_tests`); each record is read once for the tests, and once more for each hit
+    (to say why it matched). The hits are those of each hunt run alone."""
+    export = tmp_path / "logons.json"
+    export.write_text(json.dumps(_failed_logons()), encoding="utf-8")
+    case = Case.named("logons", tmp_path)
+    case.open([export])
+    pack = [hunt for hunt in hunts.load_hunts() if hunt.id in SIGN_IN_RECORD_HUNTS]
+    alone = {pair for hunt in pack for pair in case_hits(case.activity(), {}, [hunt], case=case)
+             .select("hunt_id", "record_id").iter_rows()}
+    assert alone == {("credential_aad_account_lockouts_many_accounts", f"lock-{user}") for user in "abc"} | {
+        ("credential_aad_mfa_fatigue", f"mfa-{n}") for n in (1, 4, 8)} | {("credential_aad_sso_token_errors", "jwt")}
+
+    read: list[int] = []  # the input's rows whose records were read, once per read
+    reader = hunting.record_reader
+
+    def counting(one_case):
+        records = reader(one_case)
+        return lambda rows: read.extend(rows["source_row"].to_list()) or records(rows)
+
+    monkeypatch.setattr(hunting, "record_reader", counting)
+    together = case_hits(case.activity(), {}, pack, case=case)
+    assert set(together.select("hunt_id", "record_id").iter_rows()) == alone
+    assert len(set(read)) == len(_failed_logons())
+    assert len(read) == len(_failed_logons()) + together.height
