@@ -215,19 +215,35 @@ def test_an_event_opened_reads_only_the_span_part_that_holds_it(tmp_path, monkey
     assert reopened.record_text(row) == lines[150]  # read from that part alone: the others are gone
 
 
-def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_path, monkeypatch):
-    """Spans are taken from the mapped file a few at a time (their pages then unmapped): any order asked, repeats
-    included, gives each row its own record."""
+@pytest.mark.parametrize("spread", [0, 1_000])
+def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_path, monkeypatch, spread):
+    """Spans are read a few at a time, mapped (their pages then unmapped) or, lying close together, read at once
+    (`DENSE_SPREAD`): any order asked, repeats included, gives each row its own record."""
     lines = [json.dumps(record(n, Body="x" * (n * 37 % 500))) for n in range(50)]
     source = tmp_path / "audit.jsonl"
     source.write_text("\n".join(lines) + "\n")
     case = Case.named("c", tmp_path / "cases")
     case.load([source])
     monkeypatch.setattr("workbench.core.kept_records.SPANS_AT_ONCE", 3)
+    monkeypatch.setattr("workbench.core.kept_records.DENSE_SPREAD", spread)
     asked = [49, 1, 17, 17, 2, 33, 48, 5, 1]
     rows = pl.DataFrame({"case": ["c"] * len(asked), "source_file": [str(source)] * len(asked), "source_row": asked,
                          "audit_data": [None] * len(asked)}, schema_overrides={"audit_data": pl.String})
     assert case.kept_records.fill(rows).to_list() == [lines[row - 1] for row in asked]
+
+
+def test_a_kept_input_cut_short_is_said_not_read_past_its_end(tmp_path):
+    lines = [json.dumps(record(n)) for n in range(5)]
+    source = tmp_path / "audit.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    case = Case.named("c", tmp_path / "cases", {"keep_inputs": "copy"})
+    case.load([source])
+    kept = case.state_dir / case.kept_records.files[str(source)]["file"]
+    kept.write_text("\n".join(lines[:2]) + "\n")
+    rows = pl.DataFrame({"case": ["c"], "source_file": [str(source)], "source_row": [5], "audit_data": [None]},
+                        schema_overrides={"audit_data": pl.String})
+    with pytest.raises(ValueError, match="shorter than the records the case noted in it"):
+        case.kept_records.fill(rows)
 
 
 def csv_export(path, texts: list[str], legacy: bool = False, line_end: str = "\r\n") -> list[str]:
