@@ -16,7 +16,7 @@ import polars as pl
 from hunts.changes import CHANGE_COLUMNS, one_finding_per_change
 from hunts.model import Hunt, as_text, has_key
 from hunts.predicates import by_value, decoded_columns, modified_names, needed_columns, people_expr, predicate_expr
-from hunts.record_tests import SharedRecordTests, record_tests
+from hunts.record_tests import SharedRecordTests, filter_key, record_tests
 from hunts.travel import SPEC_DEFAULTS, columns_read as travel_columns, travelled
 from hunts.why import why
 from workbench.core.activity import SIGN_IN_OPERATIONS
@@ -92,11 +92,14 @@ class Context:
         self.record_tests = SharedRecordTests(events.height, RECORD_COLUMN[source], self.rows, RECORD_BATCH) if (
             source in RECORD_COLUMN) else None
 
-    def share_record_tests(self, condition: dict) -> None:
+    def share_record_tests(self, condition: dict) -> str | None:
         """Say, before the hunts run, that a filter of this source will test the text of its rows' records: the
-        first hunt to read those records decides the tests of every hunt registered (`SharedRecordTests`)."""
-        if self.record_tests is not None:
-            self.record_tests.register(condition, self._record_tests(condition))
+        first hunt to read those records decides the tests of every hunt registered (`SharedRecordTests`). Returns
+        the key of the rows whose records it reads, if it reads any."""
+        tests = self._record_tests(condition)
+        if tests:
+            self.record_tests.register(condition, tests)
+        return filter_key(condition) if tests else None
 
     def _record_tests(self, condition: dict) -> dict[str, pl.Expr]:
         return record_tests(condition, self._reads_record, self._expr) if self.record_tests is not None else {}
@@ -500,16 +503,21 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
             Context(rows, enrichment, source, peers, records if source == "events" else None)
     if not peers:
         return pl.DataFrame(schema=HIT_SCHEMA)
+    # Hunts testing the records of the same rows run one after another on one thread, the first reading them for
+    # all (on two threads, the second would wait for them): these groups first, the longest work.
+    groups: dict[str, list[Hunt]] = {}
     for hunt in hunts:
-        if hunt.condition.get("source", "events") in peers:
-            peers[hunt.condition.get("source", "events")].share_record_tests(hunt.condition)
+        owner = peers.get(hunt.condition.get("source", "events"))
+        reads = owner.share_record_tests(hunt.condition) if owner is not None else None
+        groups.setdefault(hunt.condition.get("source", "events") + reads if reads else hunt.id, []).append(hunt)
 
-    def hits_of(hunt: Hunt) -> list[pl.DataFrame]:
-        return [hits_for(hunt, matched, peers[source], source)
+    def hits_of(group: list[Hunt]) -> list[pl.DataFrame]:
+        return [hits_for(hunt, matched, peers[source], source) for hunt in group
                 for source, matched in matching_rows(hunt, next(iter(peers.values())), for_hits=True).items()]
 
     with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:  # Polars releases the GIL: hunts side by side
-        parts = [part for found in pool.map(hits_of, hunts) for part in found]
+        ordered = sorted(groups.values(), key=len, reverse=True)  # a stable sort: the pack's order within a length
+        parts = [part for found in pool.map(hits_of, ordered) for part in found]
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
     hits = pl.concat(parts).sort("creation_time", "hunt_id", "record_id", maintain_order=True)  # one chunk a column

@@ -4,9 +4,11 @@ byte for byte as in the input, and survive the input being moved, deleted or (wi
 import errno
 import gzip
 import json
+import mmap
 import os
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from workbench.cli import main
 from workbench.core.case import Case
 from workbench.core.config import ConfigError
-from workbench.core.kept_records import keep_input
+from workbench.core.kept_records import in_page_cache, keep_input
 from workbench.core.sql import SqlSession
 
 
@@ -215,21 +217,32 @@ def test_an_event_opened_reads_only_the_span_part_that_holds_it(tmp_path, monkey
     assert reopened.record_text(row) == lines[150]  # read from that part alone: the others are gone
 
 
-@pytest.mark.parametrize("spread", [0, 1_000])
-def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_path, monkeypatch, spread):
-    """Spans are read a few at a time, mapped (their pages then unmapped) or, lying close together, read at once
-    (`DENSE_SPREAD`): any order asked, repeats included, gives each row its own record."""
+@pytest.mark.parametrize("cached", [True, False])
+def test_records_read_a_few_spans_at_a_time_come_back_in_the_order_asked(tmp_path, monkeypatch, cached):
+    """Spans are read a few at a time, mapped (their pages then unmapped) or, lying close together and not in the
+    page cache, read at once (`DENSE_SPREAD`): any order asked, repeats included, gives each row its own record."""
     lines = [json.dumps(record(n, Body="x" * (n * 37 % 500))) for n in range(50)]
     source = tmp_path / "audit.jsonl"
     source.write_text("\n".join(lines) + "\n")
     case = Case.named("c", tmp_path / "cases")
     case.load([source])
     monkeypatch.setattr("workbench.core.kept_records.SPANS_AT_ONCE", 3)
-    monkeypatch.setattr("workbench.core.kept_records.DENSE_SPREAD", spread)
+    monkeypatch.setattr("workbench.core.kept_records.DENSE_SPREAD", 1_000)
+    monkeypatch.setattr("workbench.core.kept_records.in_page_cache", lambda address, length: cached)
     asked = [49, 1, 17, 17, 2, 33, 48, 5, 1]
     rows = pl.DataFrame({"case": ["c"] * len(asked), "source_file": [str(source)] * len(asked), "source_row": asked,
                          "audit_data": [None] * len(asked)}, schema_overrides={"audit_data": pl.String})
     assert case.kept_records.fill(rows).to_list() == [lines[row - 1] for row in asked]
+
+
+def test_the_pages_of_a_file_just_read_are_said_to_be_in_the_page_cache(tmp_path):
+    path = tmp_path / "read.jsonl"
+    path.write_bytes(b"x" * (mmap.PAGESIZE * 8))
+    assert path.read_bytes()
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        whole = pa.py_buffer(mapped)
+        assert in_page_cache(whole.address, mmap.PAGESIZE * 8)
+        del whole
 
 
 def test_a_kept_input_cut_short_is_said_not_read_past_its_end(tmp_path):
