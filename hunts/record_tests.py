@@ -10,6 +10,7 @@ later hunt reads only the rows it finds undecided. What is kept is a bit per row
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -63,9 +64,12 @@ class SharedRecordTests:
             todo = at.filter(decided.select(pl.any_horizontal(pl.all().is_null())).to_series())
             if todo.len():
                 every = {**self._registered.get(key, {}), **tests}
-                found = pl.concat([self._read([self._column], todo.slice(start, self._batch))
-                                   .select(test.fill_null(False).alias(name) for name, test in every.items())
-                                   for start in range(0, todo.len(), self._batch)])
+                def decide(start: int) -> pl.DataFrame:
+                    return (self._read([self._column], todo.slice(start, self._batch))
+                            .select(test.fill_null(False).alias(name) for name, test in every.items()))
+
+                with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:  # reading releases the GIL
+                    found = pl.concat(list(pool.map(decide, range(0, todo.len(), self._batch))))
                 for name in every:  # `scatter` writes in place: each test gets a column of its own
                     decisions = self._decided.setdefault((key, name), self._undecided.clone())
                     decisions.scatter(todo, found[name])

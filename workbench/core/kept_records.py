@@ -19,12 +19,14 @@ import json
 import mmap
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SPAN_COLUMNS = {"record_offset": pl.Int64, "record_length": pl.Int64}
 #: The `cell` of a CSV export whose record is its whole row (`row_records`).
@@ -74,6 +76,7 @@ class KeptRecords:
         self.state = state
         self.files: dict[str, dict] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         self._spans: dict[str, pl.DataFrame] = {}
+        self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
         return bool(self.files)
@@ -100,9 +103,11 @@ class KeptRecords:
     def _spans_of(self, source: str, rows: pl.Series) -> pl.DataFrame:
         """The spans (`source_row`, `offset`, `length`) of a kept input's lines, by row. For a few rows (an event
         opened) only the span parts that hold them are read (the load noted each part's rows); for more, all of the
-        file's, kept for later reads (24 bytes a line)."""
-        if source in self._spans:
-            return self._spans[source]
+        file's, kept for later reads (24 bytes a line; read once by threads reading records side by side)."""
+        with self._lock:
+            return self._spans[source] if source in self._spans else self._spans_read(source, rows)
+
+    def _spans_read(self, source: str, rows: pl.Series) -> pl.DataFrame:
         listed = self.files[source].get("spans")
         folder = self.state / "spans"
         if listed is not None and rows.len() <= FEW_ROWS:
@@ -193,32 +198,38 @@ def _read_spans(path: Path, offsets: pl.Series, lengths: pl.Series) -> pl.Series
 
     `SPANS_AT_ONCE` spans (sorted, each once) at a time, the bytes holding them are read into one buffer (spans close
     together) or mapped (scattered spans); an Arrow binary array over those bytes whose values alternate between the
-    spans and the bytes between them is made without copying, and its span values are taken.
+    spans and the bytes between them is made without copying, and its span values are taken. The loop runs on Arrow
+    alone: a Polars call per chunk waits for Polars' threads, which hunts beside it keep busy.
     """
     spans = pl.DataFrame({"offset": offsets, "length": lengths}).unique("offset").sort("offset")
+    bounds = spans.select(pl.concat_list("offset", pl.col("offset") + pl.col("length")).explode()).to_series().to_arrow()
+    sizes, even = spans["length"].to_arrow(), pa.array(range(0, 2 * SPANS_AT_ONCE, 2), pa.int64())
     taken = []
     buffer = bytearray()
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        if spans.height and (spans["offset"] + spans["length"]).max() > len(mapped):
+        if spans.height and pc.max(bounds).as_py() > len(mapped):
             raise ValueError(f"{path}: shorter than the records the case noted in it; load the case again")
         mapped.madvise(mmap.MADV_RANDOM)  # no read-ahead either
         whole = pa.py_buffer(mapped)
-        for chunk in spans.iter_slices(SPANS_AT_ONCE):
-            first, end = chunk.item(0, "offset"), chunk.item(-1, "offset") + chunk.item(-1, "length")
+        for at in range(0, spans.height, SPANS_AT_ONCE):
+            count = min(SPANS_AT_ONCE, spans.height - at)
+            chunk = bounds.slice(2 * at, 2 * count)
+            first, end = chunk[0].as_py(), chunk[-1].as_py()
             start = first // mmap.PAGESIZE * mmap.PAGESIZE
-            if (end - first <= min(DENSE_SPREAD * chunk["length"].sum(), DENSE_BYTES)
+            if (end - first <= min(DENSE_SPREAD * pc.sum(sizes.slice(at, count)).as_py(), DENSE_BYTES)
                     and not in_page_cache(whole.address + start, end - start)):
                 if len(buffer) < end - first:
                     buffer = bytearray(end - first)
                 read = memoryview(buffer)[:end - first]
                 os.preadv(handle.fileno(), [read], first)
-                taken.append(_spans_taken(chunk, pa.py_buffer(read), first))
+                taken.append(_spans_taken(pc.subtract(chunk, first), pa.py_buffer(read), even.slice(0, count)))
                 del read
             else:
-                taken.append(_spans_taken(chunk, whole, 0))
+                taken.append(_spans_taken(chunk, whole, even.slice(0, count)))
                 mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
         del whole
-    texts = pl.concat(taken).cast(pl.String).alias("audit_data") if taken else pl.Series("audit_data", [], pl.String)
+    texts = (pl.from_arrow(pa.chunked_array(taken, pa.large_binary())).cast(pl.String) if taken
+             else pl.Series([], dtype=pl.String)).alias("audit_data")
     return texts.gather(spans["offset"].search_sorted(offsets))
 
 
@@ -232,12 +243,12 @@ def in_page_cache(address: int, length: int) -> bool:
     return bytes(held).count(1) >= 0.9 * pages
 
 
-def _spans_taken(spans: pl.DataFrame, data: pa.Buffer, base: int) -> pl.Series:
-    """The bytes of `spans` (sorted offsets and lengths) copied out of `data`, which holds the file from byte `base`."""
-    bounds = (spans.select(pl.concat_list(pl.col("offset") - base, pl.col("offset") + pl.col("length") - base).explode())
-              .to_series().rechunk().to_arrow())
-    values = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(bounds) - 1, [None, bounds.buffers()[1], data])
-    return pl.from_arrow(values.take(pl.int_range(0, len(bounds), 2, eager=True).to_arrow()))
+def _spans_taken(bounds: pa.Array, data: pa.Buffer, even: pa.Array) -> pa.Array:
+    """The bytes of the spans whose starts and ends `bounds` gives in turn (positions in `data`), copied out of it
+    (`even`: the positions 0, 2, 4... of the spans among the values)."""
+    values = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(bounds) - 1, [None, bounds.buffers()[1], data],
+                                              offset=bounds.offset)
+    return values.take(even)
 
 
 def _header(path: Path, skip_lines: int) -> str:
