@@ -395,19 +395,23 @@ class Case:
             read = [name for name in (columns or FRAME_SCHEMAS[frame]) if name != RECORD_COLUMN[frame]]
             check_fits(f"the {frame} of case {self.name}", self.parts(frame), read, categorical)
 
-    def frame(self, name: str, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+    def frame(self, name: str, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None,
+              helpers: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
         """A frame of the case (its `columns`, default all) in memory, without its original records, in time order
         (ties in input order: the parts hold rows by file, then row). `read_as`: columns read through these
-        expressions instead, batch by batch (a column held as categories, or only where some rows need it)."""
+        expressions instead, batch by batch (a column held as categories, or only where some rows need it);
+        `helpers`: columns computed once before them, for several of them to read, then dropped."""
         self.check_memory((name,), columns)
         rows = self.scan(frame=name)
-        rows = rows if columns is None else rows.select(columns)
-        return _in_time_order(rows.with_columns(**(read_as or {})).collect(), TIME_COLUMN[name])
+        rows = (rows if columns is None else rows.select(columns)).with_columns(**(helpers or {}))
+        rows = rows.with_columns(**(read_as or {})).drop(*(helpers or {}))
+        return _in_time_order(rows.collect(), TIME_COLUMN[name])
 
-    def events(self, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
-        """The events frame (its `columns`, default all; `read_as` as `frame` says) in memory, without the bulky
-        `audit_data` column, in time order."""
-        return self.frame("events", columns, read_as)
+    def events(self, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None,
+               helpers: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+        """The events frame (its `columns`, default all; `read_as` and `helpers` as `frame` says) in memory, without
+        the bulky `audit_data` column, in time order."""
+        return self.frame("events", columns, read_as, helpers)
 
     def audit_data(self, record_ids: list[str]) -> dict[str, str]:
         """The original record text of the given rows of any frame, read from disk."""

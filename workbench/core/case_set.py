@@ -98,10 +98,12 @@ class CaseSet:
         """Every case's input files gone or changed since it loaded them (`Case.changed_inputs`)."""
         return [problem for case in self.cases for problem in case.changed_inputs()]
 
-    def events(self, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
-        """Every case's events (their `columns`, default all; without `audit_data`; `read_as` as `Case.frame` says)
-        in time order, ties by case and input order (`columns` then holds `case`, `source_file` and `source_row`)."""
-        frames = [case.events(columns, read_as) for case in self.cases]
+    def events(self, columns: list[str] | None = None, read_as: dict[str, pl.Expr] | None = None,
+               helpers: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+        """Every case's events (their `columns`, default all; without `audit_data`; `read_as` and `helpers` as
+        `Case.frame` says) in time order, ties by case and input order (`columns` then holds `case`, `source_file`
+        and `source_row`)."""
+        frames = [case.events(columns, read_as, helpers) for case in self.cases]
         if len(frames) == 1:
             return frames[0]
         return pl.concat(frames).sort(*ACTIVITY_ORDER, maintain_order=True)
