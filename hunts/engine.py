@@ -191,7 +191,9 @@ class Context:
         Cheapest first: over all rows, the precomputed columns (operation, workload, actor kind); where many rows are
         left, over all rows too, the predicates one column's value decides, each decided once per distinct value
         (`ValueIndex`); then, on the rows still in, the other tests on plain columns; then the JSON decoding and its
-        tests. A pass on the rows still in reads only the columns its tests name (`selected` filters whole rows once).
+        tests; last, the tests of the original record's text, decided once for every hunt making them
+        (`SharedRecordTests`). A pass on the rows still in reads only the columns its tests name (`selected` filters
+        whole rows once).
         """
         kept = _holds(self.events, _precomputed(condition, self.index, self.person))
         where, any_of, none = (condition.get(key, []) for key in ("where", "any", "none"))
