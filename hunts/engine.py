@@ -185,6 +185,10 @@ class Context:
             columns.append(self.events[name] if coded is None else coded)
         return pl.DataFrame(columns)
 
+    def filtered(self, condition: dict) -> int:
+        """How many rows a filter's operations, workloads and actors select (before its tests)."""
+        return _holds(self.events, _precomputed(condition, self.index, self.person)).sum()
+
     def kept(self, condition: dict) -> pl.Series:
         """Per row, whether it matches a row filter (operations, workloads, actors, where, any, none).
 
@@ -248,6 +252,11 @@ def _precomputed(condition: dict, index: ValueIndex, person: pl.Series) -> list[
 def _holds(frame: pl.DataFrame, tests: list[pl.Expr]) -> pl.Series:
     """Per row of the frame, whether all tests hold (a null as false; a literal test broadcast to every row)."""
     return frame.with_columns(pl.all_horizontal(tests).fill_null(False).alias("_holds"))["_holds"]
+
+
+def _decodes(condition: dict) -> bool:
+    """Whether a filter decodes JSON (parameters, modified properties, subjects, folders) for its tests."""
+    return any(needed_columns(p) for key in ("where", "any", "none") for p in condition.get(key, []))
 
 
 def _read_by(tests: list[pl.Expr], helpers: list[pl.Expr]) -> list[str]:
@@ -506,19 +515,25 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
     if not peers:
         return pl.DataFrame(schema=HIT_SCHEMA)
     # Hunts testing the records of the same rows run one after another on one thread, the first reading them for
-    # all (on two threads, the second would wait for them): these groups first, the longest work.
+    # all (on two threads, the second would wait for them). The longest work first, so that the short fills the
+    # threads at the end: these groups, then the hunts decoding JSON, then the others (the 10M directory mix: the
+    # two hunts decoding every `Update user.` started last, one thread idle for 6 s at the end).
     groups: dict[str, list[Hunt]] = {}
     for hunt in hunts:
         owner = peers.get(hunt.condition.get("source", "events"))
         reads = owner.share_record_tests(hunt.condition) if owner is not None else None
         groups.setdefault(hunt.condition.get("source", "events") + reads if reads else hunt.id, []).append(hunt)
 
+    def first(group: list[Hunt]) -> tuple[int, int]:  # the rows a hunt decodes the JSON of, as its work
+        decoding = [hunt for hunt in group if _decodes(hunt.condition) and hunt.condition.get("source", "events") in peers]
+        return -len(group), -sum(peers[hunt.condition.get("source", "events")].filtered(hunt.condition) for hunt in decoding)
+
     def hits_of(group: list[Hunt]) -> list[pl.DataFrame]:
         return [hits_for(hunt, matched, peers[source], source) for hunt in group
                 for source, matched in matching_rows(hunt, next(iter(peers.values())), for_hits=True).items()]
 
     with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:  # Polars releases the GIL: hunts side by side
-        ordered = sorted(groups.values(), key=len, reverse=True)  # a stable sort: the pack's order within a length
+        ordered = sorted(groups.values(), key=first)  # a stable sort: the pack's order within a kind
         parts = [part for found in pool.map(hits_of, ordered) for part in found]
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)

@@ -219,12 +219,15 @@ def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
         return pl.lit(True)
     words = [_modified_words(hunt) if column == "modified_properties" else None for hunt in readers]
     every = set().union(*(operations for operations, said in zip(named, words) if said is None))
+    by_operations: dict[frozenset[str], set[str]] = {}  # hunts of the same operations: one pass for their words
+    for operations, said in zip(named, words):
+        if said is not None:
+            by_operations.setdefault(frozenset(operations), set()).update(said)
     operation = pl.col(LOWER_OPERATION)
     rows = operation.is_in(every)
-    for operations, said in zip(named, words):
-        if said is not None:  # the words looked for in the texts of the hunt's operations alone (null elsewhere)
-            own = operation.is_in(operations)
-            rows |= own & pl.when(own).then(pl.col(column)).str.contains_any(said, ascii_case_insensitive=True)
+    for operations, said in by_operations.items():  # the words looked for in those operations' texts alone
+        own = operation.is_in(sorted(operations))
+        rows |= own & pl.when(own).then(pl.col(column)).str.contains_any(sorted(said), ascii_case_insensitive=True)
     return rows
 
 
