@@ -64,6 +64,7 @@ class SharedRecordTests:
             todo = at.filter(decided.select(pl.any_horizontal(pl.all().is_null())).to_series())
             if todo.len():
                 every = {**self._registered.get(key, {}), **tests}
+
                 def decide(start: int) -> pl.DataFrame:
                     return (self._read([self._column], todo.slice(start, self._batch))
                             .select(test.fill_null(False).alias(name) for name, test in every.items()))
