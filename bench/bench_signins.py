@@ -414,6 +414,7 @@ def measure(kind: str, source: Path, shape: str, case_root: Path) -> dict:
     """One step in this process; its wall and CPU time from after the imports, and the process's peak RSS."""
     if not kind.startswith("bare"):
         import workbench  # noqa: F401  (before Polars: the product sets Polars' allocator options, as its command does)
+        from workbench.core.case import Case
     import polars as pl
 
     extra = {}
@@ -423,8 +424,6 @@ def measure(kind: str, source: Path, shape: str, case_root: Path) -> dict:
     elif kind == "bare-all":
         rows = pl.read_csv(source, infer_schema=False).height
     else:
-        from workbench.core.case import Case
-
         case = Case(case_root)
         if kind == "load":
             case.load([source])
