@@ -51,12 +51,18 @@ PROVENANCE = ("case", "source_file")
 
 def _repaired(texts: pl.Series) -> pl.Series:
     """JSON texts made decodable: stray backslashes escaped, raw control characters as \\u escapes (each step over
-    the texts once: as one expression, each text was tested and replaced once per use of the step before)."""
-    frame, text = texts.to_frame("t"), pl.col("t")
+    the texts once: as one expression, each text was tested and replaced once per use of the step before). The few
+    texts needing either are found in one pass, and only they are repaired."""
+    broken = texts.str.contains(rf"{BAD_ESCAPE}|[\x00-\x1f]").fill_null(False)
+    if not broken.any():
+        return texts
+    rows = broken.arg_true()
+    frame, text = texts.gather(rows).to_frame("t"), pl.col("t")
     frame = frame.select(pl.when(text.str.contains(BAD_ESCAPE)).then(text.str.replace_all(r'\\([^"\\/bfnrtu])', r"\\$1"))
                          .otherwise(text))
-    return frame.select(pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED))
-                        .otherwise(text)).to_series()
+    repaired = frame.select(pl.when(text.str.contains(r"[\x00-\x1f]")).then(text.str.replace_many(CONTROL, CONTROL_ESCAPED))
+                            .otherwise(text)).to_series()
+    return texts.scatter(rows, repaired)
 
 
 def _within_depth(texts: pl.Series) -> pl.Series:

@@ -69,6 +69,18 @@ def test_parameters_that_are_a_plain_string_or_hold_backslashes_and_escapes_do_n
     assert flagged(hunt, records) == ["r2", "r4"]
 
 
+def test_parameter_texts_with_stray_backslashes_or_raw_control_characters_are_repaired_before_decoding():
+    """As a CSV export's cells can hold them: `"\\Inbox"` (a backslash JSON cannot escape) and a raw ESC."""
+    hunt = hunt_from('[condition]\noperations = ["New-TransportRule"]\nwhere = [{ parameter = "Name", contains = ["inbox"] }]')
+    records = [{"Operation": "New-TransportRule", "UserId": "a@x.com", "Parameters": [{"Name": "Name", "Value": "x"}]}] * 4
+    events = events_from_records([{"Id": f"r{n}", "CreationTime": f"2023-02-20T10:0{n}:00", **record}
+                                  for n, record in enumerate(records, 1)])
+    texts = ['[{"Name":"Name","Value":"Junk \\Inbox"}]', '[{"Name":"Name","Value":"Junk\x1b[2J Inbox"}]',
+             '[{"Name":"Name","Value":"\\Inbox\x07"}]', '[{"Name":"Name","Value":"Outbox"}]']
+    events = events.with_columns(pl.Series("parameters", texts))
+    assert sorted(matching_events(hunt, Context(events))["record_id"].to_list()) == ["r1", "r2", "r3"]
+
+
 @pytest.mark.parametrize(("test", "value", "expected"), [
     ('equals = ["fullaccess", "ReadPermission"]', "FullAccess", True),
     ('contains = ["Access"]', "FullAccess", True),
@@ -85,6 +97,21 @@ def test_parameter_value_tests(test, value, expected):
     hunt = hunt_from(f'[condition]\noperations = ["X"]\n[[condition.where]]\nparameter = "AccessRights"\n{test}')
     records = [{"Operation": "X", "UserId": "a@example.com", "Parameters": [{"Name": "AccessRights", "Value": value}]}]
     assert flagged(hunt, records) == (["r1"] if expected else [])
+
+
+@pytest.mark.parametrize("batch", [2, 25_000])
+def test_rows_without_json_to_decode_are_tested_apart_and_each_verdict_stays_with_its_row(monkeypatch, batch):
+    monkeypatch.setattr("hunts.engine.RECORD_BATCH", batch)
+    hunt = hunt_from('[condition]\noperations = ["Update user."]\nactors = "all"\n'
+                     'any = [{ modified = "AccountEnabled", equals = "false" }, { field = "object_id", equals = "b@x.com" }]')
+    disabled = [{"Name": "AccountEnabled", "NewValue": "[\r\n  false\r\n]", "OldValue": "[\r\n  true\r\n]"}]
+    enabled = [{"Name": "AccountEnabled", "NewValue": "[\r\n  true\r\n]", "OldValue": "[]"}]
+    records = [{"Operation": "Update user.", "UserId": "admin@x.com", "ObjectId": target, **extra} for target, extra in [
+        ("a@x.com", {"ModifiedProperties": disabled}), ("a@x.com", {}), ("b@x.com", {}),
+        ("a@x.com", {"ModifiedProperties": enabled}), ("b@x.com", {"ModifiedProperties": enabled}), ("a@x.com", {}),
+        ("c@x.com", {"ModifiedProperties": disabled}),
+    ]]
+    assert flagged(hunt, records) == ["r1", "r3", "r5", "r7"]
 
 
 def test_modified_properties_old_and_new_values_are_decoded_from_json_in_strings():
