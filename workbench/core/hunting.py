@@ -193,7 +193,7 @@ def hunted_events(case: "Case | CaseSet", pack: list[hunts.Hunt]) -> pl.DataFram
     each = [(hunt, set(hunts.columns_read([hunt], "events")) - own) for hunt in pack]
     read_as = {name: _held(pl.when(_rows_reading([hunt for hunt, named in each if name in named], name)).then(pl.col(name)), name)
                for name in columns if schema[name] == pl.String and name != "record_id"}
-    return case.events(columns, read_as, {LOWER_OPERATION: pl.col("operation").str.to_lowercase()})
+    return case.events(columns, read_as, {LOWER_OPERATION: pl.col("operation").str.to_lowercase().cast(pl.Categorical)})
 
 
 #: The events' operation lower-cased, computed once for every column's `_rows_reading` (as an expression of each,
@@ -219,13 +219,16 @@ def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
         return pl.lit(True)
     words = [_modified_words(hunt) if column == "modified_properties" else None for hunt in readers]
     every = set().union(*(operations for operations, said in zip(named, words) if said is None))
-    by_operations: dict[frozenset[str], set[str]] = {}  # hunts of the same operations: one pass for their words
+    looked_for: dict[str, set[str]] = {}  # per operation, the words of every hunt reading its texts by words
     for operations, said in zip(named, words):
-        if said is not None:
-            by_operations.setdefault(frozenset(operations), set()).update(said)
+        for name in operations - every if said is not None else ():
+            looked_for.setdefault(name, set()).update(said)
+    by_words: dict[frozenset[str], list[str]] = {}  # operations looked at for the same words: one pass, each text once
+    for name, said in looked_for.items():
+        by_words.setdefault(frozenset(said), []).append(name)
     operation = pl.col(LOWER_OPERATION)
     rows = operation.is_in(every)
-    for operations, said in by_operations.items():  # the words looked for in those operations' texts alone
+    for said, operations in by_words.items():
         own = operation.is_in(sorted(operations))
         rows |= own & pl.when(own).then(pl.col(column)).str.contains_any(sorted(said), ascii_case_insensitive=True)
     return rows
