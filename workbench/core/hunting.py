@@ -221,8 +221,9 @@ def _rows_reading(readers: list[hunts.Hunt], column: str) -> pl.Expr:
     every = set().union(*(operations for operations, said in zip(named, words) if said is None))
     looked_for: dict[str, set[str]] = {}  # per operation, the words of every hunt reading its texts by words
     for operations, said in zip(named, words):
-        for name in operations - every if said is not None else ():
-            looked_for.setdefault(name, set()).update(said)
+        if said is not None:
+            for name in operations - every:  # an operation whose texts are all read needs no words
+                looked_for.setdefault(name, set()).update(said)
     by_words: dict[frozenset[str], list[str]] = {}  # operations looked at for the same words: one pass, each text once
     for name, said in looked_for.items():
         by_words.setdefault(frozenset(said), []).append(name)
