@@ -139,8 +139,9 @@ def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
     """The items of a chunk of the events (with the `mail_record` `normalise` gives them) as the case stores them:
     `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only the first row's (the one
     the loader keeps)."""
-    rows = events.filter(pl.col("operation").is_in(list(ACTIVITIES))).unique("record_id", keep="first", maintain_order=True)
-    return _items(rows.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "mail_record"), STORED_ITEM_SCHEMA)
+    rows = (events.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "mail_record")  # before filtering: 4x faster
+            .filter(pl.col("operation").is_in(list(ACTIVITIES))).filter(pl.col("record_id").is_first_distinct()))
+    return _items(rows, STORED_ITEM_SCHEMA)
 
 
 def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -172,9 +173,12 @@ def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
     """`MailItemsAccessed`: one row per folder item (a folder without items is one row)."""
-    folders = frame.filter(pl.col("folders").list.len() > 0).explode("folders").with_columns(
-        pl.col("folders").struct.field("Path").alias("folder"), pl.col("folders").struct.field("FolderItems").alias("i")
-    ).explode("i")
+    # Only the folder's path and items are kept before its items are exploded: carried along, each item's row held a
+    # copy of its whole folder (every item of it), as the other items' columns would be copied for every row.
+    folders = (frame.filter(pl.col("folders").list.len() > 0).drop("_item", "affected_items").explode("folders")
+               .select(pl.exclude("folders"), pl.col("folders").struct.field("Path").alias("folder"),
+                       pl.col("folders").struct.field("FolderItems").alias("i"))
+               .explode("i"))
     item = pl.col("i").struct
     return folders.with_columns(item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
                                 _size(item.field("SizeInBytes")).alias("size"))
