@@ -23,6 +23,7 @@ from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
 from workbench.core.readers import RawChunk, records_frame
 from workbench.core.schema import RECORD_COLUMN
+from workbench.core.seen_hashes import SeenHashes
 from workbench.core.sources import FRAMES, FileShape, detect
 
 MAX_LISTED_WARNINGS = 200
@@ -41,7 +42,7 @@ class FrameSink:
         self.frame, self.dir = frame, state / frame
         self.duplicates_dir = state / "duplicates" / frame
         self.seen_ids = pl.Series("record_id", [], dtype=pl.String)
-        self.seen_hashes = pl.Series("hash", [], dtype=pl.UInt64)
+        self.seen_hashes = SeenHashes()
         self.parts = 0
         self.duplicate_parts = 0
         self._writer = writer
@@ -56,11 +57,10 @@ class FrameSink:
         """
         ids = rows["record_id"]
         hashes = ids.hash()
-        # Hashing the chunk's ids (not the ones seen) keeps this linear; a hash match is confirmed on the text.
-        seen = hashes.is_in(self.seen_hashes.filter(self.seen_hashes.is_in(hashes.implode())).implode())
+        seen = self.seen_hashes.among(hashes)  # a hash seen before is confirmed on the text
         if seen.any():
-            same_hash = self.seen_ids.filter(self.seen_hashes.is_in(hashes.filter(seen).implode()))
-            seen = ids.is_in(same_hash.implode())
+            same_hash = ids.filter(seen)
+            seen = ids.is_in(self.seen_ids.filter(self.seen_ids.is_in(same_hash.implode())).implode())
         duplicate = seen | ~ids.is_first_distinct()
         fresh = rows.filter(~duplicate) if duplicate.any() else rows
         if fresh.height:
@@ -70,7 +70,7 @@ class FrameSink:
             self._write(stored, self.dir / f"part-{self.parts:05d}.parquet")
             self.parts += 1
             self.seen_ids.append(fresh["record_id"])
-            self.seen_hashes.append(hashes.filter(~duplicate))
+            self.seen_hashes.add(hashes.filter(~duplicate))
         if fresh.height < rows.height:
             self.duplicates_dir.mkdir(parents=True, exist_ok=True)
             self._write(rows.filter(duplicate), self.duplicates_dir / f"part-{self.duplicate_parts:05d}.parquet")
