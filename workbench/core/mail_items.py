@@ -173,8 +173,8 @@ def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
     """`MailItemsAccessed`: one row per folder item (a folder without items is one row)."""
-    # Only the folder's path and items are kept before its items are exploded: carried along, each item's row held a
-    # copy of its whole folder (every item of it), as the other items' columns would be copied for every row.
+    # The folder's path and items are taken out before its items are exploded: carried into that explode, the folder
+    # (every item of it) was copied into each of its items' rows.
     folders = (frame.filter(pl.col("folders").list.len() > 0).drop("_item", "affected_items").explode("folders")
                .select(pl.exclude("folders"), pl.col("folders").struct.field("Path").alias("folder"),
                        pl.col("folders").struct.field("FolderItems").alias("i"))
