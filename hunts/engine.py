@@ -534,15 +534,17 @@ def hunt_hits(events: pl.DataFrame, hunts: Iterable[Hunt], enrichment: pl.DataFr
     # all (on two threads, the second would wait for them). The longest work first, so that the short fills the
     # threads at the end: these groups, then the hunts decoding JSON, then the others (the 10M directory mix: the
     # two hunts decoding every `Update user.` started last, one thread idle for 6 s at the end).
+    def owner(hunt: Hunt) -> Context | None:
+        return peers.get(hunt.condition.get("source", "events"))
+
     groups: dict[str, list[Hunt]] = {}
     for hunt in hunts:
-        owner = peers.get(hunt.condition.get("source", "events"))
-        reads = owner.share_record_tests(hunt.condition) if owner is not None else None
-        groups.setdefault(hunt.condition.get("source", "events") + reads if reads else hunt.id, []).append(hunt)
+        reads = owner(hunt).share_record_tests(hunt.condition) if owner(hunt) is not None else None
+        groups.setdefault(owner(hunt).source + reads if reads else hunt.id, []).append(hunt)
 
     def first(group: list[Hunt]) -> tuple[int, int]:  # the rows a hunt decodes the JSON of, as its work
-        decoding = [hunt for hunt in group if _decodes(hunt.condition) and hunt.condition.get("source", "events") in peers]
-        return -len(group), -sum(peers[hunt.condition.get("source", "events")].filtered(hunt.condition) for hunt in decoding)
+        decoding = [hunt for hunt in group if _decodes(hunt.condition) and owner(hunt) is not None]
+        return -len(group), -sum(owner(hunt).filtered(hunt.condition) for hunt in decoding)
 
     def hits_of(group: list[Hunt]) -> list[pl.DataFrame]:
         return [hits_for(hunt, matched, peers[source], source) for hunt in group
