@@ -38,6 +38,16 @@ def test_every_row_of_each_shape_is_accounted_as_documented(corpus_case, entry):
     assert file.frames == entry["loaded"]
     rejects = case.rejects().filter(pl.col("file").str.ends_with(entry["name"]))
     assert rejects.height == entry["rejected"] and rejects["reason"].null_count() == 0
+    assert rejects["text"].null_count() == 0  # a CSV row kept by span has its record made for the rejects file too
+
+
+def test_a_rejected_download_row_keeps_its_text(corpus_case):
+    case, _files = corpus_case
+    rejected = case.rejects().filter(pl.col("file").str.ends_with("entra_download_interactive.csv")).row(0, named=True)
+    line = (CORPUS / "entra_download_interactive.csv").read_text(encoding="utf-8-sig").splitlines()[rejected["row"] - 1]
+    assert rejected["reason"].startswith("unreadable sign-in time")
+    cells = json.loads(rejected["text"])
+    assert cells["Date (UTC)"] in line and cells["Request ID"] and cells["Request ID"] in line
 
 
 def _same(column: str, got, want) -> bool:

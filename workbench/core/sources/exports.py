@@ -279,6 +279,22 @@ def _with_records(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(pl.coalesce("record", pl.col("cells").struct.json_encode()).alias("record"))
 
 
+def _records_of_rows(rows: pl.DataFrame, source_rows: pl.Series) -> pl.Series:
+    """The records of the raw `rows` numbered `source_rows`, in that order (made where kept by span, `_with_records`)."""
+    wanted = _with_records(rows.filter(pl.col("source_row").is_in(source_rows.implode())))
+    return source_rows.to_frame("source_row").join(wanted.select("source_row", "record"), on="source_row", how="left",
+                                                    maintain_order="left")["record"]
+
+
+def _with_reject_texts(rejects: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """`rejects` whose text is missing (a row kept by span, no record made) with their row's record as text."""
+    missing = rejects["text"].is_null()
+    if not missing.any():
+        return rejects
+    texts = _records_of_rows(rows, rejects.filter(missing)["source_row"]).str.slice(0, REJECT_TEXT_CHARS)
+    return rejects.with_columns(rejects["text"].scatter(missing.arg_true(), texts))
+
+
 #: The top-level keys of Azure Monitor's records, as its schema spells them; some exporters capitalise or lower-case them.
 AZURE_KEYS = ("time", "resourceId", "operationName", "operationVersion", "category", "tenantId", "resultType",
               "resultSignature", "resultDescription", "durationMs", "callerIpAddress", "correlationId", "identity",
@@ -332,8 +348,7 @@ def _with_ids(frame: pl.DataFrame, rows: pl.DataFrame | None = None) -> pl.DataF
     if not frame["record_id"].null_count():
         return frame
     missing = frame["record_id"].is_null()
-    texts = frame["raw"].filter(missing) if rows is None else frame.filter(missing).select("source_row").join(
-        _with_records(rows), on="source_row", how="left", maintain_order="left")["record"]
+    texts = frame["raw"].filter(missing) if rows is None else _records_of_rows(rows, frame.filter(missing)["source_row"])
     hashed = ["sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32] for text in texts]
     return frame.with_columns(frame["record_id"].scatter(missing.arg_true(), hashed))
 
@@ -402,7 +417,7 @@ def normalise_export(raw: pl.DataFrame, case: str, source_file: str, shape: Expo
                 rows_loaded, bad_rows = normalise_directory_audits(context, values.filter(chosen), shape.dialect)
             loaded[frame] = _with_ids(rows_loaded, part)
         rejects.append(bad_rows.cast(REJECT_SCHEMA))
-    return Sorted(loaded, pl.concat(rejects), pl.concat(warnings))
+    return Sorted(loaded, _with_reject_texts(pl.concat(rejects), raw), pl.concat(warnings))
 
 
 def graph_records_frame(records: list[dict], frame: str, case: str = "inline",
