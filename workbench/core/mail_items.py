@@ -84,7 +84,7 @@ def items_query(records: str) -> str:
     the items of a record as it lists them."""
     own = "* EXCLUDE (record_folder, folders, item, affected_items)"
     listed = "coalesce(len(folders) > 0, false) OR item IS NOT NULL OR coalesce(len(affected_items) > 0, false)"
-    return f"""WITH records AS (SELECT * FROM {records})
+    return f"""WITH records AS NOT MATERIALIZED (SELECT * FROM {records})
 SELECT * EXCLUDE (size), TRY_CAST(size AS BIGINT) AS size FROM (
     SELECT * EXCLUDE (f, fi, i, ii), {_item_columns("f.Path", "i")}, fi * {_FOLDER_PLACE} + ii AS _item_order FROM (
         SELECT *, unnest(CASE WHEN len(f.FolderItems) > 0 THEN f.FolderItems ELSE [NULL] END) AS i,
@@ -121,6 +121,8 @@ _RECORDS_QUERY = f"SELECT try(json_transform(audit_data, '{_STRUCTURE}')) AS rec
 _MESSAGES_QUERY = (f"SELECT try(json_transform(Item, '{_ITEM_JSON}')) AS item, "
                    f"try(json_transform(AffectedItems, '[{_ITEM_JSON}]')) AS affected_items FROM messages")
 _DATABASE = connect()
+#: Records made items by one DuckDB query: all at once, 1.9M records (3.7M items) took 3.5 GB beside their 0.6 GB.
+ITEM_BATCH = 100_000
 
 
 def _query(query: str, name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -194,6 +196,11 @@ def record_items(records: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.Da
         records = record_columns(records)
     if records.is_empty():
         return pl.DataFrame(schema=schema)
+    return pl.concat([_batch_items(records.slice(start, ITEM_BATCH), schema)
+                      for start in range(0, records.height, ITEM_BATCH)])
+
+
+def _batch_items(records: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     items = _query(items_query("records"), "records", records)
     return items.sort("creation_time", "record_id", "_item_order").select(schema.keys()).cast(schema)
 
