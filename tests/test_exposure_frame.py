@@ -111,14 +111,3 @@ def test_item_fields_of_another_type_are_no_items_and_every_record_loads(tmp_pat
     assert by_id["odd-properties"]["access_type"] is None and by_id["odd-properties"]["message_id"] is not None
     assert by_id["odd-item"]["message_id"] is None and by_id["odd-affected"]["message_id"] is None
     assert stored.filter(pl.col("record_id").str.ends_with("000000000008"))["message_id"].to_list() == ["<mfa-1@contoso.com>"]
-
-
-def test_items_made_a_few_records_at_a_time_are_the_items_made_at_once(sample_case, monkeypatch):
-    """DuckDB makes the stored records' items `ITEM_BATCH` records at a time (its working memory bounded): batches
-    of two records give the same rows in the same order."""
-    import workbench.core.mail_items as mail_items_module
-
-    at_once = case_mail_items(sample_case)
-    monkeypatch.setattr(mail_items_module, "ITEM_BATCH", 2)
-    assert_frame_equal(case_mail_items(sample_case), at_once)
-    assert at_once.height > 1_000

@@ -16,7 +16,7 @@ import polars as pl
 from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
 from workbench.core.kept_records import keep_input, write_kept
-from workbench.core.mail_item_frame import FOLDER as MAIL_RECORDS
+from workbench.core.mail_item_frame import FOLDER as MAIL_ITEMS
 from workbench.core.mail_items import items_to_store
 from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
@@ -107,7 +107,7 @@ class StateSink:
         self.rejects_path = state / "rejects.jsonl"
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self.frames = {frame: FrameSink(state, frame, self._writer) for frame in FRAMES}
-        self.mail_records = FrameSink(state, MAIL_RECORDS, self._writer)
+        self.mail_items = FrameSink(state, MAIL_ITEMS, self._writer)
         self.spans = FrameSink(state, "spans", self._writer)
         self.kept: dict[str, dict] = {}
         #: Per input whose records are kept by span: its span parts as [file name, first row, last row].
@@ -117,7 +117,7 @@ class StateSink:
 
     def add(self, chunk: Sorted, source_file: str, items: pl.DataFrame | None = None,
             spans: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
-        """Store one chunk, the mail records of its events (`chunk_items`) and the byte spans of its events' records
+        """Store one chunk, the mail items of its events (`chunk_items`) and the byte spans of its events' records
         in the input (`source_row`, `offset`, `length`); returns (loaded per frame, duplicates)."""
         spanned = None
         if spans is not None and spans.height:
@@ -133,7 +133,7 @@ class StateSink:
                 if frame == "events" and items is not None and items.height:
                     if fresh.height < rows.height:  # only the items of the records loaded
                         items = items.filter(pl.col("record_id").is_in(fresh["record_id"].implode()))
-                    self.mail_records.add_derived(items)
+                    self.mail_items.add_derived(items)
         if chunk.rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 chunk.rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason",
@@ -173,7 +173,7 @@ class StateSink:
     def close(self) -> None:
         """Finish writing and stop the writer thread."""
         try:
-            for sink in (*self.frames.values(), self.mail_records, self.spans):
+            for sink in (*self.frames.values(), self.mail_items, self.spans):
                 sink.flush()
             write_kept(self.state, self.kept)
         finally:
@@ -297,8 +297,7 @@ def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: 
 
 
 def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
-    """The mail records (mail_items.py: `items_to_store`) of a chunk's events, from their `mail_record`; None without
-    events."""
+    """The mail items (mail_items.py) of a chunk's events, from their `mail_record`; None without events."""
     events = chunk.rows.get("events")
     return None if events is None or events.is_empty() else items_to_store(events)
 

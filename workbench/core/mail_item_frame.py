@@ -1,13 +1,11 @@
 """Provides the mail items stored in a case: the loader decodes every mailbox and file record once (mail_items.py)
-into Parquet parts of the state's `mail_records/` folder, so that the exposure and the SQL table `mail_items` read
-columns instead of parsing the records' JSON on every call. The parts hold one row per record
-(`RECORD_ITEM_SCHEMA`: its own columns and its items as the record names them, nested), made one row per item when
-read (`items_query`, by DuckDB, in SQL as for the exposure); the columns an item shares with its record (IP,
-session, user agent, ...) are joined back from the events.
+into Parquet parts of the state's `mail_items/` folder, so that the exposure and the SQL table `mail_items` read
+columns instead of parsing the records' JSON on every call. The parts hold `STORED_ITEM_SCHEMA`, the items' own
+columns; the columns an item shares with its record (IP, session, user agent, ...) are joined back from the events.
 
-A case loaded before the records were stored so has no such folder (an earlier version's `mail_items/`, one row per
-item, is not read). Nothing is written into it (a state is evidence, complete once loaded): its items are decoded
-from its records when asked, only those asked for, until it is loaded again.
+A case loaded before the items were stored has no such folder. Nothing is written into it (a state is evidence,
+complete once loaded): its items are decoded from its records when asked, only those asked for, until it is
+loaded again.
 """
 
 from datetime import datetime
@@ -17,16 +15,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from workbench.core.mail_items import (
-    CARRIED, MAIL_ITEM_SCHEMA, RECORD_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, in_item_order, mail_items,
-    record_items,
+    CARRIED, MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, in_item_order, mail_items,
 )
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
 
-#: The folder of a state holding the mail records' parts (present, maybe empty, in every case that stores them).
-FOLDER = "mail_records"
+#: The folder of a state holding the mail items' parts (present, maybe empty, in every case that stores them).
+FOLDER = "mail_items"
 
 
 def _cases(case: "Case | CaseSet") -> list["Case"]:
@@ -34,8 +31,8 @@ def _cases(case: "Case | CaseSet") -> list["Case"]:
 
 
 def stored_parts(case: "Case | CaseSet") -> list[Path] | None:
-    """The Parquet parts of the mail records of the case (of every case of a set), or None when one of them was
-    loaded before they were stored."""
+    """The Parquet parts of the mail items of the case (of every case of a set), or None when one of them was
+    loaded before mail items were stored."""
     if not all((one.state_dir / FOLDER).is_dir() for one in _cases(case)):
         return None
     return [part for one in _cases(case) for part in one.parts(FOLDER)]
@@ -53,14 +50,14 @@ def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime 
     if not (case.state_dir / FOLDER).is_dir():  # loaded before mail items were stored
         return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect())
     parts = case.parts(FOLDER)
-    stored = pl.scan_parquet(parts, schema=RECORD_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=RECORD_ITEM_SCHEMA)
-    items = record_items(_selected(stored, records, since).collect(), STORED_ITEM_SCHEMA)
+    stored = pl.scan_parquet(parts, schema=STORED_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=STORED_ITEM_SCHEMA)
+    items = _selected(stored, records, since).collect()
     if records is None:
         records = case.scan().join(items.lazy().select("case", "record_id").unique(), on=["case", "record_id"],
                                    how="semi").collect()
     shared = records.select(*CARRIED).drop("creation_time").unique(["case", "record_id"])
     # inner: in a set of cases, another case's record of the same id does not bring this case's items along
-    return items.join(shared, on=["case", "record_id"], how="inner", maintain_order="left").select(MAIL_ITEM_SCHEMA.keys())
+    return items.join(shared, on=["case", "record_id"], how="inner").select(MAIL_ITEM_SCHEMA.keys())
 
 
 def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None,

@@ -49,63 +49,13 @@ MAIL_ITEM_SCHEMA: dict[str, pl.DataType] = {
 }
 #: The columns of the events a record's items are found by and read in order with.
 ITEM_KEYS = ("case", "record_id", "creation_time")
-_FOLDER_ITEM = pl.Struct({"InternetMessageId": pl.String(), "SizeInBytes": pl.String(), "Subject": pl.String()})
-_ITEM = pl.Struct({"InternetMessageId": pl.String(), "Subject": pl.String(), "SizeInBytes": pl.String(),
-                   "ParentFolder": pl.Struct({"Path": pl.String()})})
-#: What the case stores of each mailbox or file record (mail_item_frame.py): `ITEM_KEYS`, the record's own columns of
-#: `MAIL_ITEM_SCHEMA`, and its items as the record names them (`folders`, `item`, `affected_items`, and
-#: `record_folder`, a delete's `Folder`), made rows when read (`items_query`). The other `CARRIED` columns (long texts
-#: such as the user agent) are joined back from the record's row of the events.
-RECORD_ITEM_SCHEMA: dict[str, pl.DataType] = {
-    "case": pl.String(), "record_id": pl.String(), "creation_time": UTC_TIME, "activity": pl.String(),
-    "mailbox": pl.String(), "access_type": pl.String(), "throttled": pl.Boolean(), "operation_count": pl.Int64(),
-    "file": pl.String(), "search_terms": pl.String(), "record_folder": pl.String(),
-    "folders": pl.List(pl.Struct({"Path": pl.String(), "FolderItems": pl.List(_FOLDER_ITEM)})),
-    "item": _ITEM, "affected_items": pl.List(_ITEM),
-}
-#: The columns of an item made of a stored record: `ITEM_KEYS` and its own.
+#: What the case stores of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other `CARRIED`
+#: columns (long texts such as the user agent, the same for every item of a record) are joined back from the
+#: record's row of the events when the items are read.
 STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if name in ITEM_KEYS or name not in CARRIED}
 
-
-#: The order of an item within its record (`items_query`'s `_item_order`): folder items by folder and place, then the
-#: `Item`, then the affected items by place.
-_FOLDER_PLACE, _SINGLE_ITEM, _AFFECTED_ITEMS = 2**20, 2**40, 2**41
-
-
-def _item_columns(folder: str, item: str) -> str:
-    return (f"{folder} AS folder, {item}.InternetMessageId AS message_id, {item}.Subject AS subject, "
-            f"{item}.SizeInBytes AS size")
-
-
-def items_query(records: str) -> str:
-    """DuckDB's query of the items of the records of the relation `records` (`RECORD_ITEM_SCHEMA`, with any other
-    columns, which each item carries): one row per folder item (a folder without items is one row), per `Item` and
-    per affected item; a record that names none (a Sync, a search, a file access) is one row. `_item_order` orders
-    the items of a record as it lists them."""
-    own = "* EXCLUDE (record_folder, folders, item, affected_items)"
-    listed = "coalesce(len(folders) > 0, false) OR item IS NOT NULL OR coalesce(len(affected_items) > 0, false)"
-    return f"""WITH records AS NOT MATERIALIZED (SELECT * FROM {records})
-SELECT * EXCLUDE (size), TRY_CAST(size AS BIGINT) AS size FROM (
-    SELECT * EXCLUDE (f, fi, i, ii), {_item_columns("f.Path", "i")}, fi * {_FOLDER_PLACE} + ii AS _item_order FROM (
-        SELECT *, unnest(CASE WHEN len(f.FolderItems) > 0 THEN f.FolderItems ELSE [NULL] END) AS i,
-            unnest(CASE WHEN len(f.FolderItems) > 0 THEN range(len(f.FolderItems)) ELSE [0] END) AS ii
-        FROM (SELECT {own}, unnest(folders) AS f, unnest(range(len(folders))) AS fi FROM records WHERE len(folders) > 0))
-    UNION ALL BY NAME
-    SELECT {own}, {_item_columns("item.ParentFolder.Path", "item")}, {_SINGLE_ITEM} AS _item_order
-    FROM records WHERE item IS NOT NULL
-    UNION ALL BY NAME
-    SELECT * EXCLUDE (a, ai, record_folder, folders, item, affected_items),
-        {_item_columns("coalesce(a.ParentFolder.Path, record_folder)", "a")}, {_AFFECTED_ITEMS} + ai AS _item_order
-    FROM (SELECT *, unnest(affected_items) AS a, unnest(range(len(affected_items))) AS ai FROM records
-          WHERE len(affected_items) > 0)
-    UNION ALL BY NAME
-    SELECT {own}, NULL::VARCHAR AS folder, NULL::VARCHAR AS message_id, NULL::VARCHAR AS subject,
-        NULL::VARCHAR AS size, 0 AS _item_order
-    FROM records WHERE NOT ({listed}))"""
-
-
-_ITEM_JSON = json.dumps({"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
-                         "ParentFolder": {"Path": "VARCHAR"}})
+_ITEM = json.dumps({"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
+                    "ParentFolder": {"Path": "VARCHAR"}})
 #: The fields of a record its items are made of, beyond the events' own (`AUDIT_FIELDS`), as DuckDB reads them.
 RECORD_FIELDS = {
     "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR", "OperationCount": "VARCHAR",
@@ -118,11 +68,9 @@ RECORD_FIELDS = {
 _STRUCTURE = json.dumps({"Operation": "VARCHAR", "MailboxOwnerUPN": "VARCHAR", "ObjectId": "VARCHAR", "Item": "JSON",
                          "AffectedItems": "JSON"} | RECORD_FIELDS)
 _RECORDS_QUERY = f"SELECT try(json_transform(audit_data, '{_STRUCTURE}')) AS record FROM records"
-_MESSAGES_QUERY = (f"SELECT try(json_transform(Item, '{_ITEM_JSON}')) AS item, "
-                   f"try(json_transform(AffectedItems, '[{_ITEM_JSON}]')) AS affected_items FROM messages")
+_MESSAGES_QUERY = (f"SELECT try(json_transform(Item, '{_ITEM}')) AS item, "
+                   f"try(json_transform(AffectedItems, '[{_ITEM}]')) AS affected_items FROM messages")
 _DATABASE = connect()
-#: Records made items by one DuckDB query: all at once, 1.9M records (3.7M items) took 3.5 GB beside their 0.6 GB.
-ITEM_BATCH = 100_000
 
 
 def _query(query: str, name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -166,59 +114,96 @@ def decoded_mail_records(rows: pl.DataFrame) -> pl.Series:
     return mail_records(records.select(pl.col("record").struct.unnest()))
 
 
+def _size(text: pl.Expr) -> pl.Expr:
+    return text.cast(pl.Int64, strict=False)
+
+
 def mail_items(rows: pl.DataFrame) -> pl.DataFrame:
     """One row per item touched by `exposure_rows` (collected), in `MAIL_ITEM_SCHEMA`, in time order (then record
     id, then the items' order in the record); a record that names no item (a Sync, a search, a file access) is one
     row."""
-    if "mail_record" not in rows.columns:
-        rows = rows.drop("audit_data").with_columns(decoded_mail_records(rows))
-    return in_item_order(record_items(rows, MAIL_ITEM_SCHEMA))
+    return in_item_order(decoded_items(rows))
 
 
 def in_item_order(items: pl.DataFrame) -> pl.DataFrame:
-    """Mail items (of `record_items`, or read back from the case) in `mail_items`' order."""
+    """Mail items (of `decoded_items`, or read back from the case) in `mail_items`' order."""
     return items.sort("creation_time", "record_id", maintain_order=True)
 
 
+def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
+    """`mail_items` in no particular order."""
+    return _items(rows, MAIL_ITEM_SCHEMA)
+
+
 def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
-    """The mailbox and file records of a chunk of the events (with the `mail_record` `normalise` gives them) as the
-    case stores them: `RECORD_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only the
-    first row's (the one the loader keeps)."""
+    """The items of a chunk of the events (with the `mail_record` `normalise` gives them) as the case stores them:
+    `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only the first row's (the one
+    the loader keeps)."""
     rows = (events.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "mail_record")  # before filtering: 4x faster
             .filter(pl.col("operation").is_in(list(ACTIVITIES))).filter(pl.col("record_id").is_first_distinct()))
-    return record_columns(rows).select(RECORD_ITEM_SCHEMA.keys()).cast(RECORD_ITEM_SCHEMA)
+    return _items(rows, STORED_ITEM_SCHEMA)
 
 
-def record_items(records: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The items (`items_query`) of `records`, in `schema`: stored records (`RECORD_ITEM_SCHEMA`), or rows of the
-    events with their `mail_record` (made `record_columns` first), the other `CARRIED` columns carried along."""
-    if "mail_record" in records.columns:
-        records = record_columns(records)
-    if records.is_empty():
+def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The items of `rows` (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `audit_data` or its `mail_record`, and any
+    other `CARRIED` columns) in `schema`."""
+    if rows.is_empty():
         return pl.DataFrame(schema=schema)
-    return pl.concat([_batch_items(records.slice(start, ITEM_BATCH), schema)
-                      for start in range(0, records.height, ITEM_BATCH)])
-
-
-def _batch_items(records: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    items = _query(items_query("records"), "records", records)
-    return items.sort("creation_time", "record_id", "_item_order").select(schema.keys()).cast(schema)
-
-
-def record_columns(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows of the events (`ITEM_KEYS`, `operation`, `mailbox_owner_upn`, `mail_record`, maybe other `CARRIED`
-    columns) with the columns of `RECORD_ITEM_SCHEMA` in place of the `mail_record` and the owner."""
+    if "mail_record" not in rows.columns:
+        rows = rows.drop("audit_data").with_columns(decoded_mail_records(rows))
     record = pl.col("mail_record").struct
-    sync = (pl.col("operation") == "MailItemsAccessed") & (record.field("access_type").str.to_lowercase() == "sync")
-    return rows.with_columns(
-        pl.when(sync).then(pl.lit("sync"))
-        .otherwise(pl.col("operation").replace_strict(ACTIVITIES, default=None)).alias("activity"),
+    frame = rows.with_columns(
+        pl.col("operation").replace_strict(ACTIVITIES, default=None).alias("activity"),
         pl.coalesce(record.field("mailbox"), pl.col("mailbox_owner_upn")).str.to_lowercase().alias("mailbox"),
         record.field("access_type"),
         (record.field("throttled").str.to_lowercase() == "true").fill_null(False).alias("throttled"),
-        record.field("operation_count").cast(pl.Int64, strict=False).alias("operation_count"),
+        _size(record.field("operation_count")).alias("operation_count"),
         record.field("search_terms"),
         pl.when(pl.col("operation").str.starts_with("File")).then(record.field("object_id")).alias("file"),
-        record.field("folder").alias("record_folder"), record.field("folders"), record.field("item"),
+        record.field("folders"), record.field("folder").alias("_folder"), record.field("item").alias("_item"),
         record.field("affected_items"),
-    ).drop("mail_record", "mailbox_owner_upn")
+    ).drop("mail_record")
+    frame = frame.with_columns(
+        pl.when((pl.col("operation") == "MailItemsAccessed") & (pl.col("access_type").str.to_lowercase() == "sync"))
+        .then(pl.lit("sync")).otherwise("activity").alias("activity"))
+    parts = [_folder_items(frame), _single_items(frame), _affected_items(frame), _itemless(frame)]
+    return pl.concat([part.select([name for name in schema if name in part.columns]) for part in parts],
+                     how="diagonal_relaxed").select(schema.keys()).cast(schema)
+
+
+def _folder_items(frame: pl.DataFrame) -> pl.DataFrame:
+    """`MailItemsAccessed`: one row per folder item (a folder without items is one row)."""
+    # The folder's path and items are taken out before its items are exploded: carried into that explode, the folder
+    # (every item of it) was copied into each of its items' rows.
+    folders = (frame.filter(pl.col("folders").list.len() > 0).drop("_item", "affected_items").explode("folders")
+               .select(pl.exclude("folders"), pl.col("folders").struct.field("Path").alias("folder"),
+                       pl.col("folders").struct.field("FolderItems").alias("i"))
+               .explode("i"))
+    item = pl.col("i").struct
+    return folders.with_columns(item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
+                                _size(item.field("SizeInBytes")).alias("size"))
+
+
+def _single_items(frame: pl.DataFrame) -> pl.DataFrame:
+    """Send, SendAs, SendOnBehalf, Create, Update: the record's one `Item`."""
+    item = pl.col("_item").struct
+    return frame.filter(pl.col("_item").is_not_null()).with_columns(
+        item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
+        item.field("ParentFolder").struct.field("Path").alias("folder"), _size(item.field("SizeInBytes")).alias("size"))
+
+
+def _affected_items(frame: pl.DataFrame) -> pl.DataFrame:
+    """Deletions: one row per affected item."""
+    rows = frame.filter(pl.col("affected_items").list.len() > 0).explode("affected_items")
+    item = pl.col("affected_items").struct
+    return rows.with_columns(
+        item.field("InternetMessageId").alias("message_id"), item.field("Subject").alias("subject"),
+        pl.coalesce(item.field("ParentFolder").struct.field("Path"), pl.col("_folder")).alias("folder"),
+        _size(item.field("SizeInBytes")).alias("size"))
+
+
+def _itemless(frame: pl.DataFrame) -> pl.DataFrame:
+    """Records that name no item: searches, file accesses, and anything whose items could not be read."""
+    named = ((pl.col("folders").list.len() > 0) | pl.col("_item").is_not_null()
+             | (pl.col("affected_items").list.len() > 0)).fill_null(False)
+    return frame.filter(~named)

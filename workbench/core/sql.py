@@ -34,7 +34,7 @@ from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
 from workbench.core.kept_records import fill_by_case, kept_by_case
 from workbench.core.mail_item_frame import case_mail_items, stored_parts
-from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, items_query, mail_items
+from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
 from workbench.core.sql_params import as_dollar_parameters, bound_values, parameter_value, query_parameters
@@ -211,15 +211,14 @@ class SqlSession:
         self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {order}")
 
     def _create_mail_items_view(self, source: Case | CaseSet | pl.DataFrame) -> list[Path]:
-        """The mail items (mail_item_frame.py): the items of the case's stored records joined with their events columns,
+        """The mail items (mail_item_frame.py): the case's stored parts joined with their records' events columns,
         else decoded now from the records (a case loaded before they were stored, or an events frame with
         `audit_data`); returns the parts read."""
         parts = None if isinstance(source, pl.DataFrame) else stored_parts(source)
         if parts:
             shared = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA if name not in STORED_ITEM_SCHEMA)
-            records = (f'(SELECT * FROM {_parquet_scan(parts)} JOIN (SELECT "case", record_id, {shared} '
-                       f'FROM {_parquet_scan(source.parts())}) USING ("case", record_id))')  # joined before exploded
-            scan = f"({items_query(records)})"
+            scan = (f'{_parquet_scan(parts)} JOIN (SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}) '
+                    'USING ("case", record_id)')
         else:
             if parts is not None:
                 items = pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
@@ -228,11 +227,10 @@ class SqlSession:
                          else pl.DataFrame(schema=MAIL_ITEM_SCHEMA))
             else:
                 items = case_mail_items(source)
-            self._con.register("_mail_items", items.with_row_index("_item_order"))  # in item order
+            self._con.register("_mail_items", items)
             scan = "_mail_items"
         columns = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA)
-        self._con.execute(f"CREATE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} "
-                          f"ORDER BY {_EVENT_ORDER}, _item_order")
+        self._con.execute(f"CREATE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
         return parts or []
 
     def _create_conflicts_view(self, parts: list[Path]) -> None:
