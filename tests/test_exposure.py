@@ -270,3 +270,36 @@ def test_drill_down_lines_of_a_throttled_bind_and_of_a_search():
         ("folder", "\\Inbox (1 items)"), ("  item", "<inv-1@contoso.com> (20000 bytes)")]
     assert mail_access(search) == [("search", "wire transfer")]
     assert mail_access("not a record") == []
+
+
+def test_the_json_document_written_a_few_rows_at_a_time_is_the_document_made_at_once(case, tmp_path, monkeypatch):
+    """`exposure --format json` writes its rows `ROWS_PER_PIECE` at a time (1M rows at once took gigabytes): in pieces
+    of two rows the bytes are those of the whole document dumped at once, hostile text escaped alike."""
+    import dataclasses
+
+    import workbench.commands.exposure as exposure_command
+    from workbench.core.case_exposure import case_exposure
+    from workbench.core.inert import dumps
+
+    def whole(found) -> str:
+        return dumps(exposure_command._jsonable(found.as_dict()), indent=1) + "\n"
+
+    monkeypatch.setattr(exposure_command, "ROWS_PER_PIECE", 2)
+    found = case_exposure(case, Attribution(ips=frozenset({ATTACKER_IP})), case.activity())
+    assert found.rows.height > 5
+    output = tmp_path / "exposure.json"
+    assert _exposure(tmp_path, "--attacker-ip", ATTACKER_IP, "-o", str(output)) == 0
+    assert output.read_text(encoding="utf-8") == whole(found)
+
+    hostile = dataclasses.replace(found, rows=found.rows.with_columns(
+        pl.lit("\x1b]0;owned\x07 \u202e=cmd|' /C calc'!A0\n").alias("subject")))
+    written = tmp_path / "hostile.json"
+    with written.open("w", encoding="utf-8", newline="") as handle:
+        exposure_command._write_document(hostile, handle)
+    text = written.read_text(encoding="utf-8")
+    assert text == whole(hostile) and "\x1b" not in text and "\\u001b" in text and "\\u202e" in text
+    assert json.loads(text)["rows"][0]["subject"].startswith("\x1b]0;owned")
+    empty = dataclasses.replace(found, rows=found.rows.clear())
+    with written.open("w", encoding="utf-8", newline="") as handle:
+        exposure_command._write_document(empty, handle)
+    assert written.read_text(encoding="utf-8") == whole(empty) and json.loads(whole(empty))["rows"] == []

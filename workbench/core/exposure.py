@@ -65,10 +65,11 @@ class Exposure:
         total = _counts(attacker.with_columns(pl.lit("all mailboxes").alias("mailbox")))
         return pl.concat([counted.sort("mailbox"), total], how="vertical_relaxed") if counted.height else counted
 
-    def as_dict(self) -> dict:
-        """The JSON shape: window, attribution (with the rule), notes, summary and rows."""
+    def as_dict(self, with_rows: bool = True) -> dict:
+        """The JSON shape: window, attribution (with the rule), notes, summary and rows (an empty list without
+        `with_rows`)."""
         return {"from": self.start, "to": self.end, "attribution": self.attribution.as_dict(), "notes": self.notes,
-                "summary": self.summary().to_dicts(), "rows": self.rows.to_dicts()}
+                "summary": self.summary().to_dicts(), "rows": self.rows.to_dicts() if with_rows else []}
 
 
 def _counts(rows: pl.DataFrame) -> pl.DataFrame:
