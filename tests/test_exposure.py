@@ -281,8 +281,8 @@ def test_the_json_document_written_a_few_rows_at_a_time_is_the_document_made_at_
     from workbench.core.case_exposure import case_exposure
     from workbench.core.inert import dumps
 
-    def whole(found) -> str:
-        return dumps(exposure_command._jsonable(found.as_dict()), indent=1) + "\n"
+    def whole(found) -> str:  # as the document was made before: all of it at once, through a JSON round trip
+        return dumps(json.loads(json.dumps(found.as_dict(), default=exposure_command._iso)), indent=1) + "\n"
 
     monkeypatch.setattr(exposure_command, "ROWS_PER_PIECE", 2)
     found = case_exposure(case, Attribution(ips=frozenset({ATTACKER_IP})), case.activity())

@@ -2,9 +2,10 @@
 hashes are among them in time that grows with the chunk, not with everything stored before it.
 
 Checking every hash stored so far against each chunk made that check grow with the file (simulated with chunks of
-37k: 0.1 s for 1M ids, 5.6 s for 10M; now 0.2 and 2.4 s). Here a bitmap of 2^28 bits (32 MB) answers "not seen" for most hashes (at ten million ids, 96 %
-of new ones), and the rest are looked up in sorted runs of the hashes stored (one run per chunk, merged with the run
-before it while that is no larger, as a binary counter carries: about log2(chunks) runs).
+37k: 0.1 s for 1M ids, 5.6 s for 10M; now 0.2 and 2.4 s). Here a bitmap of 2^28 bits (32 MB) answers "not seen" for
+most hashes (at ten million ids, 96 % of new ones), and the rest are looked up in sorted runs of the hashes stored
+(one run per chunk, merged with the run before it while that is no larger, as a binary counter carries: about
+log2(chunks) runs).
 """
 
 import numpy as np
