@@ -20,6 +20,8 @@ from workbench.cli import main
 from workbench.core.table_fit import fit_widths
 
 LEFT_OUT = re.compile(r"left out at (\d+) columns: (.*?) \(--format json( or csv)? shows every column\)")
+ROWS_LEFT_OUT = re.compile(r"the first ([\d,]+) of ([\d,]+) rows shown \(--rows 0 shows every row, --format json( or csv)? "
+                           r"lists them\)")
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +41,13 @@ def run(capsys, monkeypatch, width: int | None, *args: str) -> str:
 
 
 def body(out: str) -> list[str]:
-    """The row lines of the first table in `out`: after its heading rule, up to a blank or `left out` line."""
+    """The row lines of the first table in `out`: after its heading rule, up to a blank line or a line on what is
+    left out."""
     lines = out.splitlines()
     start = next(index for index, line in enumerate(lines) if line.startswith("─")) + 1
     rows = []
     for line in lines[start:]:
-        if not line.strip() or line.startswith("left out at"):
+        if not line.strip() or line.startswith(("left out at", "the first ")):
             break
         rows.append(line)
     return rows
@@ -54,6 +57,12 @@ def left_out(out: str) -> tuple[int, list[str]] | None:
     """The width and the column names of the `left out` line (which may wrap), or None."""
     found = LEFT_OUT.search(" ".join(out.split()))
     return (int(found.group(1)), found.group(2).split(", ")) if found else None
+
+
+def rows_left_out(out: str) -> list[tuple[int, int]]:
+    """(rows shown, rows in all) of each `the first N of M rows shown` line."""
+    return [(int(shown.replace(",", "")), int(total.replace(",", "")))
+            for shown, total, _csv in ROWS_LEFT_OUT.findall(" ".join(out.split()))]
 
 
 def shown(value: str, line: str) -> bool:
@@ -90,6 +99,34 @@ def test_hunt_table_fits_one_line_per_hit(case_dir, capsys, monkeypatch, width):
     else:
         assert left_out(out) is None
         assert all(shown(hit["client_ip"], line) for line, hit in zip(rows, hits) if hit["client_ip"])  # IPv6 cut
+
+
+def test_tables_show_their_first_rows_and_count_the_rest(case_dir, capsys, monkeypatch):
+    """A table shows its first `--rows` rows (1,000 by default; 0: every row) and says how many it left out; JSON
+    lists every row."""
+    hunt = ["hunt", "--case", "tables", "--case-dir", str(case_dir)]
+    hits = json.loads(run(capsys, monkeypatch, 200, *hunt, "--format", "json"))
+    assert 5 < len(hits) < 1_000
+    whole = run(capsys, monkeypatch, 200, *hunt)
+    assert len(body(whole)) == len(hits) and rows_left_out(whole) == []
+    assert run(capsys, monkeypatch, 200, *hunt, "--rows", "0") == whole
+    first = run(capsys, monkeypatch, 200, *hunt, "--rows", "5")
+    assert body(first) == body(whole)[:5] and rows_left_out(first) == [(5, len(hits))]
+
+    sql = ["sql", "--case", "tables", "--case-dir", str(case_dir), "SELECT record_id FROM events ORDER BY record_id LIMIT 1200"]
+    out = run(capsys, monkeypatch, 80, *sql, "--rows", "3")
+    ids = [line.strip() for line in body(out)]
+    assert ids == [row["record_id"] for row in json.loads(run(capsys, monkeypatch, 80, *sql, "--format", "json"))[:3]]
+    assert rows_left_out(out) == [(3, 1_200)]
+    default = run(capsys, monkeypatch, 80, *sql)
+    assert len(body(default)) == 1_000 and rows_left_out(default) == [(1_000, 1_200)]
+
+
+@pytest.mark.parametrize("rows", ["-1", "x", "1.5"])
+def test_rows_must_be_a_count(case_dir, capsys, rows):
+    with pytest.raises(SystemExit) as exited:
+        main(["hunt", "--case", "tables", "--case-dir", str(case_dir), "--rows", rows])
+    assert exited.value.code == 2 and "is not a number of rows" in capsys.readouterr().err
 
 
 def test_hunt_json_and_csv_carry_full_values(case_dir, capsys, monkeypatch):

@@ -241,7 +241,11 @@ def test_exposure_command_json_csv_and_usage(case, tmp_path, capsys):
     case.store.set_attribution("ip", [ATTACKER_IP], ATTACKER)
     assert _exposure(tmp_path, "--format", "table") == 0
     out = capsys.readouterr().out
-    assert "marked as the attacker's: 1 ip" in out and "messages read" in out
+    assert "marked as the attacker's: 1 ip" in out and "messages read" in out and "rows shown" not in out
+    assert _exposure(tmp_path, "--format", "table", "--rows", "1") == 0
+    capped = " ".join(capsys.readouterr().out.split())
+    reads = len(document["rows"]) and sum(row["kind"] == "read" for row in document["rows"])
+    assert reads > 1 and f"the first 1 of {reads} rows shown" in capped
 
 
 def test_report_has_an_exposure_section_by_the_marked_attribution(case, tmp_path):

@@ -11,7 +11,7 @@ from workbench.core.case_index import resolve_name
 from workbench.core.case_set import CaseSet
 from workbench.core.cases import CasesUsageError, plan_case_set
 from workbench.core.config import cases_root, load_config
-from workbench.core.table_fit import frame_columns, print_rows, print_table
+from workbench.core.table_fit import TABLE_ROWS, frame_columns, print_rows, print_table
 from workbench.core.inert import visible
 from workbench.core.load_report import LoadReport
 
@@ -38,6 +38,18 @@ def add_case_arguments(parser: argparse.ArgumentParser) -> None:
 def add_format_argument(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")) -> None:
     """--format with the given choices; table by default."""
     parser.add_argument("--format", choices=choices, default="table", help="output format (default: table)")
+
+
+def add_rows_argument(parser: argparse.ArgumentParser) -> None:
+    """--rows N: the rows a table shows."""
+    parser.add_argument("--rows", type=_row_count, default=TABLE_ROWS, metavar="N",
+                        help=f"rows a table shows (default: {TABLE_ROWS:,}; 0: every row; json and csv list every row)")
+
+
+def _row_count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (0 or more)")
+    return int(text)
 
 
 def case_from_args(args: argparse.Namespace) -> Case:
@@ -96,10 +108,10 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
     return case, report
 
 
-def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None) -> None:
-    """Print a result frame to stdout as a table fitted to the terminal (log text inert; columns that do not fit
-    are named), or as a JSON array or formula-safe CSV with every column."""
+def print_frame(frame: pl.DataFrame, fmt: str, title: str | None = None, rows: int = TABLE_ROWS) -> None:
+    """Print a result frame to stdout as a table fitted to the terminal, its first `rows` rows (log text inert;
+    columns and rows left out are counted), or as a JSON array or formula-safe CSV with every row and column."""
     if fmt in ("json", "csv", "jsonl"):
         print_rows(frame, fmt)
     else:
-        print_table(frame, frame_columns(frame), title)
+        print_table(frame, frame_columns(frame), title, rows=rows)

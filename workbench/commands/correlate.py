@@ -6,7 +6,7 @@ import sys
 
 import polars as pl
 
-from workbench.commands.common import UsageError, add_format_argument, print_frame
+from workbench.commands.common import UsageError, add_format_argument, add_rows_argument, print_frame
 from workbench.core.cases import CasesUsageError, OpenedCases, add_cases_arguments, comparison_column, open_cases_from_args
 from workbench.core.config import load_config
 from workbench.core.correlate import correlate, correlation_records, tenant_labels
@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `correlate`."""
     add_cases_arguments(parser)
     add_format_argument(parser)
+    add_rows_argument(parser)
 
 
 def opened(args: argparse.Namespace) -> OpenedCases:
@@ -58,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "table":
         print(f"comparing {groups} {compared}", file=sys.stderr)
     table = _table(result, tenant_labels(cases.events) if by == "organization_id" else {})
-    print_frame(table, args.format, title=f"{result.height} indicators shared by {compared}")
+    print_frame(table, args.format, title=f"{result.height} indicators shared by {compared}", rows=args.rows)
     return 0

@@ -7,7 +7,9 @@ from pathlib import Path
 import polars as pl
 
 import enrich
-from workbench.commands.common import UsageError, add_format_argument, add_input_arguments, open_case, print_frame
+from workbench.commands.common import (
+    UsageError, add_format_argument, add_input_arguments, add_rows_argument, open_case, print_frame,
+)
 from workbench.core.config import load_config
 from workbench.core.inert import dumps, visible
 
@@ -20,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `enrich`."""
     add_input_arguments(parser)
     add_format_argument(parser)
+    add_rows_argument(parser)
     parser.add_argument("--offline", action="store_true", help="no network call at all: use only the cache")
     parser.add_argument("--export", type=Path, metavar="FILE", help="write the cached lookups to FILE (for another host)")
     parser.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
@@ -64,5 +67,5 @@ def run(args: argparse.Namespace) -> int:
         frame = result.frame.select(TABLE_COLUMNS).with_columns(
             pl.col("cases").list.join(", "), pl.col("reasons").list.join("; ")
         )
-        print_frame(frame, args.format, title=f"Client IPs of case {case.name}")
+        print_frame(frame, args.format, title=f"Client IPs of case {case.name}", rows=args.rows)
     return 0

@@ -10,7 +10,7 @@ from typing import IO
 import polars as pl
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_format_argument, opened_case_set, print_frame
+from workbench.commands.common import UsageError, add_format_argument, add_rows_argument, opened_case_set, print_frame
 from workbench.core.attribution import RULE
 from workbench.core.activity import SOURCES
 from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure, given_attribution
@@ -21,7 +21,7 @@ from workbench.core.export import format_for_path, write_atomic, write_frame
 from workbench.core.exposure import SECTIONS, Exposure
 from workbench.core.hunting import hunt_case_apart
 from workbench.core.inert import dumps, visible
-from workbench.core.table_fit import Column, console, print_table
+from workbench.core.table_fit import TABLE_ROWS, Column, console, print_table
 
 HELP = "what the attacker read, synced, searched, opened, sent and deleted, per mailbox (for breach notification)"
 ROWS_PER_PIECE = 10_000
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proposed", action="store_true",
                         help="when nothing is marked, use the proposed attribution (high-severity hunt hits, hosting IPs)")
     add_format_argument(parser)
+    add_rows_argument(parser)
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (.csv or .json) instead of stdout")
 
 
@@ -85,8 +86,9 @@ def _window(found: Exposure) -> str:
     return f"window: {found.start:%Y-%m-%d %H:%M} .. {found.end:%Y-%m-%d %H:%M} UTC"
 
 
-def render(found: Exposure) -> None:
-    """Print the exposure as tables: attribution and rule, window, notes, per-mailbox counts, then each kind."""
+def render(found: Exposure, shown_rows: int = TABLE_ROWS) -> None:
+    """Print the exposure as tables: attribution and rule, window, notes, per-mailbox counts, then each kind (its first
+    `shown_rows` rows; 0: all)."""
     out = console()
     out.print(Text(f"Exposure: {found.attribution.describe()}", style="bold"))
     out.print(Text(f"rule: {RULE}", style="dim"))
@@ -94,14 +96,14 @@ def render(found: Exposure) -> None:
     for note in found.notes:
         out.print(Text(f"note: {visible(note)}", style="yellow"))
     print_table(found.summary(), [Column(name, name, 7 if name != "mailbox" else 24) for name in found.summary().columns],
-                title="attacker's exposure per mailbox")
+                title="attacker's exposure per mailbox", rows=shown_rows)
     for kind, (title, columns) in SECTIONS.items():
         rows = found.rows.filter(pl.col("kind") == kind)
         if rows.height:
             shown = rows.with_columns(pl.when(pl.col("attribution") != "attacker").then(
                 pl.concat_str(pl.col("mailbox"), pl.lit(" (uncertain)"))).otherwise("mailbox").alias("mailbox"))
             print_table(shown, [Column(name, name, 16 if name in ("time", "received", "until") else 10) for name in columns],
-                        title=f"{title}: {rows.height}")
+                        title=f"{title}: {rows.height}", rows=shown_rows)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,5 +140,5 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "csv":
         print_frame(flat_rows(found), "csv")
     else:
-        render(found)
+        render(found, args.rows)
     return 0

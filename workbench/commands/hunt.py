@@ -10,7 +10,7 @@ import polars as pl
 from rich.text import Text
 
 import hunts
-from workbench.commands.common import add_format_argument, add_input_arguments, open_case
+from workbench.commands.common import add_format_argument, add_input_arguments, add_rows_argument, open_case
 from workbench.core.config import load_config
 from workbench.core.hunting import hunt_case, hunt_pack, sigma_rules
 from workbench.core.inert import visible
@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and azure sign-in and audit log sources run as hunts; repeatable; adds to the config's "
                              "sigma_dirs")
     add_format_argument(parser)
+    add_rows_argument(parser)
 
 
 def add_hunts_argument(parser: argparse.ArgumentParser) -> None:
@@ -55,11 +56,11 @@ TABLE_COLUMNS = [
 ]
 
 
-def _table(hits: pl.DataFrame) -> None:
+def _table(hits: pl.DataFrame, rows: int) -> None:
     print_table(hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%d %H:%M").alias("time"),
                                   pl.col("severity").replace_strict(SEVERITY_STYLE, default="").alias("severity_style")),
                 TABLE_COLUMNS, title=f"{hits.height} hunt hits: {hits['hunt_id'].n_unique()} hunts on "
-                                     f"{hits.select('source', 'record_id', 'case').n_unique()} records")
+                                     f"{hits.select('source', 'record_id', 'case').n_unique()} records", rows=rows)
 
 
 NOT_RUN_COLUMNS = [Column("file", min_width=24), Column("rule_id", "rule id", 12), Column("reason", min_width=30),
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     """Load (or reuse) the case, run the hunts and print the hits, then the Sigma rules that do not run."""
     _pack, hits = hunts_and_hits(args, quiet=args.format != "table")
     if args.format == "table":
-        _table(hits)
+        _table(hits, args.rows)
     else:
         print_rows(hits.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ")), args.format)
     _sigma_report(args)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.commands.common import UsageError, add_format_argument
+from workbench.commands.common import UsageError, add_format_argument, add_rows_argument
 from workbench.commands.correlate import opened
 from workbench.core.cases import add_cases_arguments
 from workbench.core.inert import visible
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="indicators: text (one per line, # comments, defanged 1.2.3[.]4 accepted) "
                         "or CSV with a column `indicator` and optionally `type`")
     add_format_argument(parser)
+    add_rows_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     print(visible(f"{len(hit)} of {len(iocs)} indicators matched {matches['record_id'].n_unique()} events"
                   + (f"; no match: {', '.join(missing)}" if missing else "")), file=sys.stderr)
     if args.format == "table":
-        print_table(matches, TABLE_COLUMNS, title=f"IOC matches in {', '.join(cases.names)}")
+        print_table(matches, TABLE_COLUMNS, title=f"IOC matches in {', '.join(cases.names)}", rows=args.rows)
     else:
         print_rows(matches.with_columns(pl.col("creation_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ")), args.format)
     return 0

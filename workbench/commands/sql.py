@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.commands.common import (
-    UsageError, add_case_arguments, add_format_argument, case_from_args, open_case,
+    UsageError, add_case_arguments, add_format_argument, add_rows_argument, case_from_args, open_case,
 )
 from workbench.commands.sweep import spark_conf
 from workbench.core.config import load_config
@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="audit log files or folders, then the SQL query (none with --run or --list)")
     add_case_arguments(parser)
     add_format_argument(parser)
+    add_rows_argument(parser)
     parser.add_argument("--exact", action="store_true", help="compare text exactly (default: ignore case)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=f"stop the query after SECONDS (default: sql_timeout in the config, else {DEFAULT_TIMEOUT:g}; 0: no limit)")
@@ -125,7 +126,7 @@ def _print_result(args: argparse.Namespace, result) -> None:
             raise UsageError(str(error)) from error
         print(visible(f"{_rows(result.frame.height)} written to {args.output}"), file=sys.stderr)
     elif args.format == "table":
-        print_table(result.frame, frame_columns(result.frame))
+        print_table(result.frame, frame_columns(result.frame), rows=args.rows)
         print(_rows(result.frame.height), file=sys.stderr)
     else:
         print_rows(result.frame, args.format)

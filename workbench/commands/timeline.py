@@ -8,7 +8,7 @@ import polars as pl
 from rich.console import Console
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_format_argument, opened_case_set
+from workbench.commands.common import UsageError, add_format_argument, add_rows_argument, opened_case_set
 from workbench.core.cases import add_cases_arguments
 from workbench.core.config import load_config
 from workbench.core.enrichment import cached_enrichment
@@ -16,7 +16,7 @@ from workbench.core.hunting import hunt_case_apart
 from workbench.core.inert import dumps, visible
 from workbench.core.timeline import (Timeline, account_timeline, failure_lines, intensity_strip, ip_timeline,
                                      month_labels, timeline_record, with_places)
-from workbench.core.table_fit import Column, console, print_table
+from workbench.core.table_fit import TABLE_ROWS, Column, console, print_table
 
 HELP = "an account's (or IP's) activity per day with hunt hits, first-seen IPs and agents, dormant gap, log coverage"
 MAX_LABEL = 40
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     subject.add_argument("--user", metavar="UPN", help="the account (any case; matched case-insensitively)")
     subject.add_argument("--ip", metavar="IP", help="a client IP")
     add_format_argument(parser, ("table", "json"))
+    add_rows_argument(parser)
 
 
 def _chunks(start: date, total: int, width: int) -> list[tuple[int, int]]:
@@ -76,16 +77,16 @@ FIRST_SEEN_COLUMNS = [
 ]
 
 
-def _first_seen_table(title: str, frame: pl.DataFrame, console: Console) -> None:
+def _first_seen_table(title: str, frame: pl.DataFrame, console: Console, rows: int) -> None:
     minutes = "%Y-%m-%d %H:%M"
     columns = [*FIRST_SEEN_COLUMNS, *([Column("place", "place (geo db)", 16)] if "place" in frame.columns else [])]
     print_table(frame.with_columns(pl.col("first_seen").dt.to_string(minutes).alias("first"),
                                    pl.col("last_seen").dt.to_string(minutes).alias("last")),
-                columns, title=title, output=console, full="--format json")
+                columns, title=title, output=console, full="--format json", rows=rows)
 
 
-def render(timeline: Timeline, console: Console) -> None:
-    """Print a timeline with Rich; all log text is inert."""
+def render(timeline: Timeline, console: Console, rows: int = TABLE_ROWS) -> None:
+    """Print a timeline with Rich, each first-seen table its first `rows` rows (0: all); all log text is inert."""
     total = timeline.days.height
     console.print(Text(f"Timeline of {timeline.kind} {visible(timeline.subject)}: "
                        f"{timeline.start} .. {timeline.end} ({total} days, one character per day)", style="bold"))
@@ -111,7 +112,7 @@ def render(timeline: Timeline, console: Console) -> None:
         console.print(Text(line, style="yellow"))
     for name, frame in timeline.first_seen.items():
         if frame.height:
-            _first_seen_table(f"first-seen {name.replace('_', ' ')}", frame, console)
+            _first_seen_table(f"first-seen {name.replace('_', ' ')}", frame, console, rows)
     _coverage(timeline, console, width, label)
     for warning in timeline.warnings:
         console.print(Text(f"warning: {visible(warning)}", style="yellow"))
@@ -147,5 +148,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps(timeline_record(timeline), indent=1))
     else:
-        render(timeline, console())
+        render(timeline, console(), args.rows)
     return 0

@@ -4,6 +4,8 @@ A table declares its columns in priority order, each with the narrowest width at
 At the console's width the lowest-priority columns that do not fit are left out (a line under the table
 names them and points to `--format json|csv`, which carry every column in full); the kept columns share
 the spare width, each up to its widest cell, and a longer cell is cut with an ellipsis on its one line.
+A table shows its first `TABLE_ROWS` rows unless told otherwise (`--rows`), and says how many it left out: a
+million-row table is minutes of scrolling, and JSON or CSV lists every row.
 Cell text is made `visible` and put in `rich.text.Text`: log text is never markup or a terminal control.
 """
 
@@ -29,6 +31,8 @@ CELL_SOURCE = 1_000
 GAP = 1
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TIME_WIDTH = 19
+#: Rows a table shows by default (`--rows`; 0: every row).
+TABLE_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,21 @@ def print_rows(frame: pl.DataFrame, fmt: str) -> None:
 
 
 def print_table(frame: pl.DataFrame, columns: list[Column], title: str | None = None, output: Console | None = None,
-                full: str = "--format json or csv") -> None:
-    """Print `frame` as a table of the `columns` that fit the console, and a line naming those left out and the
-    `full` output that shows them."""
+                full: str = "--format json or csv", rows: int = TABLE_ROWS) -> None:
+    """Print the first `rows` rows of `frame` (0: every row) as a table of the `columns` that fit the console, then a
+    line naming the columns left out and one counting the rows left out, each with the `full` output that shows
+    them."""
     output = output or console()
-    table, left_out = fitted_table(frame, columns, output.width, title)
+    shown = frame.head(rows) if rows else frame
+    table, left_out = fitted_table(shown, columns, output.width, title)
     output.print(table)
     if left_out:
         names = ", ".join(column.heading for column in left_out)
         output.print(Text(f"left out at {output.width} columns: {names} ({full} shows every column)",
                           style="dim"))
+    if shown.height < frame.height:
+        output.print(Text(f"the first {shown.height:,} of {frame.height:,} rows shown (--rows 0 shows every row, "
+                          f"{full} lists them)", style="dim"))
 
 
 def fitted_table(frame: pl.DataFrame, columns: list[Column], width: int,
