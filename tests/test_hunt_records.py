@@ -12,8 +12,8 @@ from workbench.core.activity import audit_log_rows
 from workbench.core.case import Case
 from workbench.core.hunting import case_hits, hunt_pack, record_reader, with_records, with_stored_records
 
-#: Hunts that read the records, and a record of each kind they look for (the throttled read in its properties, the
-#: MFA step failing three times, wrong passwords, a sensitive search).
+#: Records of each kind the hunts look for (the throttled read in its properties, the MFA step failing three times,
+#: wrong passwords), and inbox rules, whose actions the hunts read in the records.
 RECORDS = [
     {"Id": "throttled", "CreationTime": "2024-03-04T10:00:00", "Operation": "MailItemsAccessed", "RecordType": 50,
      "Workload": "Exchange", "UserId": "amy@contoso.com", "MailboxOwnerUPN": "amy@contoso.com", "ClientIP": "203.0.113.9",
@@ -31,6 +31,10 @@ RECORDS = [
     *({"Id": f"password-{n}", "CreationTime": f"2024-03-04T12:0{n}:00", "Operation": "UserLoginFailed", "RecordType": 15,
        "Workload": "AzureActiveDirectory", "UserId": f"user{n}@contoso.com", "ClientIP": "198.51.100.9",
        "ErrorNumber": "50126"} for n in range(6)),
+    *({"Id": f"rule-{n}", "CreationTime": f"2024-03-04T13:0{n}:00", "Operation": "UpdateInboxRules", "RecordType": 2,
+       "Workload": "Exchange", "UserId": "dan@contoso.com", "MailboxOwnerUPN": "dan@contoso.com", "ClientIP": "198.51.100.10",
+       "OperationProperties": [{"Name": "RuleActions", "Value": json.dumps(
+           [{"ActionType": "ForwardToRecipientsAction" if n % 3 == 0 else "MoveToFolderAction"}])}]} for n in range(10)),
 ]
 
 
@@ -58,7 +62,9 @@ def test_hunts_read_kept_records_in_batches_and_find_what_they_find_in_memory(tm
     assert {("collection_exo_mail_items_throttled", "throttled"),
             *(("credential_aad_mfa_fatigue", f"mfa-{n}") for n in range(3))} <= hits_of(batched)
     assert ("credential_aad_mfa_fatigue", "login-ok") not in hits_of(batched)
-    # the ten failed logons' records read for the hunts' tests (once for all of them), 7 at most at a time
+    assert {record_id for hunt_id, record_id in hits_of(batched) if hunt_id == "collection_exo_client_inbox_rule_forwarding"} == {
+        "rule-0", "rule-3", "rule-6", "rule-9"}
+    # the ten inbox rules' records read for the hunts' tests (once for all of them), 7 at most at a time
     assert batches and max(batches) <= 7 and sum(batches) >= 10
 
 

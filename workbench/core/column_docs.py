@@ -32,6 +32,8 @@ EVENT_MEANINGS = {
     "device_properties": "DeviceProperties, JSON text: OS, browser, device id, session id of a sign-in",
     "operation_count": "OperationCount: the accesses one aggregated mailbox record counts (MailItemsAccessed)",
     "throttled": "OperationProperties IsThrottled of a mailbox record: auditing stopped recording its items for 24 hours",
+    "logon_error": "LogonError of an Entra ID logon record (UserLoginFailed): InvalidPassword, IdsLocked, ...",
+    "error_number": "ErrorNumber of an Entra ID logon record: the sign-in error code (50126, 500121, ...)",
     "actor": "Actor, JSON text: who acted, as ids and names",
     "user_agent": "the client's user agent (ExtendedProperties.UserAgent, ClientInfoString or UserAgent)",
     "session_id": "the sign-in session that links sign-in, Exchange and SharePoint records",

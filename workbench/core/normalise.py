@@ -270,6 +270,8 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
         pl.col("ExtendedProperties").alias("extended_properties"),
         pl.col("DeviceProperties").alias("device_properties"),
         pl.col("Actor").alias("actor"),
+        _blank_to_null(pl.col("LogonError")).alias("logon_error"),
+        _blank_to_null(pl.col("ErrorNumber")).alias("error_number"),
         pl.coalesce(
             *(_blank_to_null(pl.col(name)) for name in ("extended_user_agent", "ClientInfoString", "UserAgent"))
         ).alias("user_agent"),

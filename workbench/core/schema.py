@@ -29,6 +29,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "device_properties": pl.String(),
     "operation_count": pl.Int64(),
     "throttled": pl.Boolean(),
+    "logon_error": pl.String(),
+    "error_number": pl.String(),
     "actor": pl.String(),
     "user_agent": pl.String(),
     "session_id": pl.String(),
@@ -184,7 +186,8 @@ AUDIT_FIELDS = (
     "ClientIP", "ClientIPAddress", "ActorIpAddress", "ResultStatus", "ObjectId",
     "MailboxOwnerUPN", "Target", "Parameters", "ModifiedProperties", "AffectedItems", "Item",
     "ExtendedProperties", "DeviceProperties", "Actor", "ClientInfoString", "UserAgent",
-    "SessionId", "AppAccessContext", "OrganizationId", "AppId", "ApplicationId", "ClientAppId",
+    "SessionId", "AppAccessContext", "OrganizationId", "AppId", "ApplicationId", "ClientAppId", "LogonError",
+    "ErrorNumber",
 )
 AUDIT_SCHEMA = {name: pl.String() for name in AUDIT_FIELDS} | {"AppAccessContext": pl.Struct({"AADSessionId": pl.String()})}
 
