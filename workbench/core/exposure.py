@@ -152,7 +152,8 @@ def records_needed(activity: pl.DataFrame | pl.LazyFrame, attributed: pl.DataFra
                                    & pl.col("mailbox_owner_upn").cast(pl.String).str.to_lowercase().is_in(boxes.implode()))
     # the reads not touched already, in time order as the activity in memory holds them; each step before the collect,
     # as the reads of an attacker on the office's address are 1.9M rows at 10M events
-    reads = reads.join(touched.lazy().select("case", "record_id"), on=["case", "record_id"], how="anti",
+    keys = pl.col("case", "record_id").cast(pl.String)  # as categories in the events view's frame
+    reads = reads.with_columns(keys).join(touched.lazy().select(keys), on=["case", "record_id"], how="anti",
                        maintain_order="left").sort("creation_time", maintain_order=True).select(CARRIED)
     return pl.concat([touched.select(CARRIED), as_text(reads.collect())])
 
