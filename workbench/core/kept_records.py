@@ -181,8 +181,10 @@ def _placed(texts: pl.Series, at: pl.Series, values: pl.Series) -> pl.Series:
 
 #: Spans taken at a time; read from the mapped file, their pages are then unmapped from the process: the kernel maps
 #: the cached pages around each page read (up to 64 KB), so scattered records would otherwise count as 64 KB of
-#: resident memory each (a 10M-line file read at 100,000 scattered rows: gigabytes of the page cache in the RSS).
-SPANS_AT_ONCE = 2048
+#: resident memory each (a 10M-line file read at 100,000 scattered rows: gigabytes of the page cache in the RSS). The
+#: hunts read on three threads at once: 2,048 spans at a time held 1.2 GB of mapped pages at 10M exchange events (peak
+#: 5.7-5.9 GB), 512 hold a quarter of that (4.2 GB), as fast.
+SPANS_AT_ONCE = 512
 #: Spans lying close together (the bytes from the first to the end of the last at most `DENSE_SPREAD` times theirs,
 #: and at most `DENSE_BYTES`) whose pages the page cache does not hold are read with one `pread` of those bytes rather
 #: than faulted in page by page from the mapping: the failed sign-ins' records of a 10M-line file (a fifth of its
