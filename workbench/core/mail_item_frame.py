@@ -47,24 +47,25 @@ def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime 
 
 
 def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
+    columns = [name for name in MAIL_ITEM_SCHEMA if records is None or name not in CARRIED or name in records.columns]
     if not (case.state_dir / FOLDER).is_dir():  # loaded before mail items were stored
-        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect())
+        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect()).select(columns)
     parts = case.parts(FOLDER)
     stored = pl.scan_parquet(parts, schema=STORED_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=STORED_ITEM_SCHEMA)
     items = in_item_order(_selected(stored, records, since).collect())  # sorted narrow: the joined rows are 2x wider
     if records is None:
         records = case.scan().join(items.lazy().select("case", "record_id").unique(), on=["case", "record_id"],
                                    how="semi").collect()
-    shared = records.select(*CARRIED).drop("creation_time").unique(["case", "record_id"])
+    shared = records.select(name for name in CARRIED if name in columns).drop("creation_time").unique(["case", "record_id"])
     # inner: in a set of cases, another case's record of the same id does not bring this case's items along
-    return items.join(shared, on=["case", "record_id"], how="inner", maintain_order="left").select(MAIL_ITEM_SCHEMA.keys())
+    return items.join(shared, on=["case", "record_id"], how="inner", maintain_order="left").select(columns)
 
 
 def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None,
                     since: datetime | None = None) -> pl.DataFrame:
     """The mailbox and file activity of the case's audit records, one row per item (mail_items.py), in time order:
-    only that of `records` (rows of the events, or of the activity's `ual` source, with their `CARRIED` columns)
-    when given, only from `since` on when given."""
+    only that of `records` (rows of the events, or of the activity's `ual` source, with their `CARRIED` columns or
+    some of them: the items carry those) when given, only from `since` on when given."""
     found = [_one_case_items(one, records, since) for one in _cases(case)]
     if len(found) == 1:  # in item order already
         return found[0]
