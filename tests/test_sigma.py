@@ -56,6 +56,12 @@ AUDIT = [
           Parameters=[{"Name": "AccessRights", "Value": "ReadPermission"}]),
     audit("e-kit", "MailItemsAccessed", "victim@example.com", ClientInfoString="Client=OWA; EvilGinx/3.0"),
     audit("e-kit2", "Set-Mailbox", "victim@example.com", Parameters=[{"Name": "Notes", "Value": "the Tycoon 2FA kit"}]),
+    audit("e-mfa", "UserLoginFailed", "victim@example.com", Workload="AzureActiveDirectory", RecordType=15,
+          ErrorNumber=500121, LogonError="UserStrongAuthClientAuthNRequiredInterrupt"),  # a number in the record
+    audit("e-mfa-sas", "UserLoginFailed", "victim@example.com", Workload="AzureActiveDirectory", RecordType=15,
+          ErrorNumber="500121", LogonError="AuthenticationFailedSasError"),  # not filter_sas
+    audit("e-password", "UserLoginFailed", "victim@example.com", Workload="AzureActiveDirectory", RecordType=15,
+          ErrorNumber="50126", LogonError="InvalidUserNameOrPassword"),
 ]
 SIGN_INS = [
     sign_in("s-imap", "IMAP4"),  # a wildcard in a value list
@@ -84,6 +90,7 @@ EXPECTED = {
     (RULE.format(5), "s-imap"), (RULE.format(5), "s-ropc"), (RULE.format(5), "s-ropc-scanner-out"),
     (RULE.format(6), "d-admin"), (RULE.format(6), "d-shout"),
     (RULE.format(13), "s-exit"),  # a keyword in a part of the record no column holds
+    (RULE.format(15), "e-mfa"),  # ErrorNumber and LogonError: event columns
 }
 
 
@@ -132,7 +139,7 @@ def test_rules_the_engine_cannot_express_are_listed_with_file_id_and_reason(pack
     assert reasons["cannot_alert_name.yml"][1].startswith("field eventName: the name of a Defender")
     assert reasons["cannot_deprecated.yml"][1] == "status deprecated: retired by its authors"
     assert pack.other_sources == {"windows": 1}
-    assert len(pack.hunts) == 7
+    assert len(pack.hunts) == 8
 
 
 def test_yaml_that_does_not_parse_is_listed_and_other_files_are_counted(tmp_path):
@@ -170,7 +177,7 @@ def test_the_matrix_shows_sigma_hits_without_a_technique_in_unmapped_cells(pack,
 def test_config_sigma_dirs_adds_the_rules_to_the_pack(tmp_path):
     config = {"sigma_dirs": [str(RULES)]}
     ids = {hunt.id for hunt in hunt_pack(config)}
-    assert RULE.format(1) in ids and len(ids - {hunt.id for hunt in hunt_pack({})}) == 7
+    assert RULE.format(1) in ids and len(ids - {hunt.id for hunt in hunt_pack({})}) == 8
     assert sigma_rules(config).not_run and sigma_rules({}) is None
     with pytest.raises(HuntSetupError, match="sigma_dirs must be a list"):
         hunt_pack({"sigma_dirs": str(RULES)})
@@ -203,7 +210,7 @@ def test_cli_hunt_with_sigma_json_hits_and_the_rules_not_run_on_stderr(tmp_path,
     assert {(row["hunt_id"], row["record_id"]) for row in rows} == EXPECTED
     assert all(row["title"].startswith("Sigma: ") for row in rows)
     report = json.loads(err.strip().splitlines()[-1])
-    assert report["sigma_run"] == 7 and report["sigma_other_sources"] == {"windows": 1}
+    assert report["sigma_run"] == 8 and report["sigma_other_sources"] == {"windows": 1}
     assert {Path(row["file"]).name for row in report["sigma_not_run"]} >= {"cannot_base64offset.yml"}
     assert all({"file", "rule_id", "title", "reason"} <= set(row) for row in report["sigma_not_run"])
 
@@ -216,7 +223,7 @@ def test_cli_hunt_table_shows_sigma_hits_and_lists_the_rules_not_run(tmp_path, i
     out = capsys.readouterr().out
     assert "Sigma: Inbox rule forwards" in out and "sigma_3f0c5a1e" in out
     assert "6 Sigma rules not run" in out and "modifier base64offset is not supported" in out
-    assert "Sigma: 7 rules run, 6 not run; files of other log sources not read: windows 1" in out
+    assert "Sigma: 8 rules run, 6 not run; files of other log sources not read: windows 1" in out
 
 
 def test_the_report_sections_hold_sigma_hits_without_a_technique_last(hits):

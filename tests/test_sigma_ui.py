@@ -39,7 +39,7 @@ async def test_sigma_hits_show_in_the_matrix_and_the_hunts_list_marked_as_sigma(
         await pilot.press("h")
         hunt_list = app.screen.query_one(HuntList)
         sigma = {hunt.id: index for index, hunt in enumerate(hunt_list.hunts) if hunt.id.startswith("sigma_")}
-        assert len(sigma) == 7
+        assert len(sigma) == 8
         row = sigma[RULE.format(2)]
         assert str(hunt_list.get_cell_at((row, 0))).strip() == "3"  # events hit
         assert str(hunt_list.get_cell_at((row, 1))) == "medium"
