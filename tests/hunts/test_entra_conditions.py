@@ -12,6 +12,8 @@ from hunts.model import Hunt
 from workbench.core.sources.exports import graph_records_frame
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: The lists of sign-in status codes (AADSTS numbers); the others list application ids.
+CODE_LISTS = {"signin_interrupts"}
 
 
 def _hunt(condition: dict) -> Hunt:
@@ -26,9 +28,18 @@ def test_every_list_row_names_its_value_and_a_public_reference():
         assert rows, name
         for row in rows:
             assert len(row) == 3 and row[1].strip() and row[2].startswith("https://"), (name, row)
-            assert GUID.match(row[0]), (name, row[0])
+            assert (row[0].isdigit() if name in CODE_LISTS else GUID.match(row[0])), (name, row[0])
         assert len({row[0] for row in rows}) == len(rows), f"{name} repeats a value"
     assert "e9a7fea1-1cc0-4cd9-a31b-9137ca5deedd" in listed_values("abused_apps")  # eM Client
+
+
+def test_the_interrupt_list_is_the_status_tables_interrupts():
+    """The hunts' `signin_interrupts` (audit log logons by ErrorNumber) and the sign-ins' status table say the same."""
+    from workbench.core.signin_status import TABLE
+
+    interrupts = TABLE.filter(pl.col("kind") == "interrupt")
+    assert listed_values("signin_interrupts") == tuple(str(code) for code in interrupts["code"])
+    assert {"50140", "50074", "50076", "50072", "90072"} <= set(listed_values("signin_interrupts"))
 
 
 def test_a_listed_value_matches_as_a_whole_word_whatever_its_case():
