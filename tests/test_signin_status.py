@@ -77,3 +77,30 @@ def test_kind_is_one_of_three_for_codes_and_null_for_null(codes):
             assert kind in STATUS_KINDS
             assert kind == ("success" if code == 0 else known.get(code, "failure"))
             assert meaning and (code in known or meaning == f"error {code} (not in the table)")
+
+
+def test_the_drill_down_of_a_failed_logon_says_its_status_in_words():
+    """An audit log logon's ErrorNumber decoded by the same table as the sign-ins' status (an interrupt is not a
+    failure), with its LogonError: from the event's columns, or from the record once it is read."""
+    import json
+
+    from workbench.core.load import events_from_records
+    from workbench.ui.widgets.event_detail import detail_text, read_record
+
+    base = {"CreationTime": "2024-03-04T10:00:00", "Operation": "UserLoginFailed", "Workload": "AzureActiveDirectory",
+            "RecordType": 15, "UserId": "u@example.com", "ResultStatus": "Failed", "ClientIP": "81.2.69.142"}
+    records = [base | {"Id": "kmsi", "ErrorNumber": "50140", "LogonError": "KmsiInterrupt"},
+               base | {"Id": "password", "ErrorNumber": 50126, "LogonError": "InvalidUserNameOrPassword"},
+               base | {"Id": "hostile", "ErrorNumber": "50126", "LogonError": "\x1b[2J[red]x[/red]"},
+               base | {"Id": "none", "Operation": "UserLoggedIn"}]
+    rows = {row["record_id"]: row for row in events_from_records(records).to_dicts()}
+    shown = {key: detail_text(row, None).plain for key, row in rows.items()}
+    assert "logon status: 50140 interrupt: Keep me signed in (KMSI) prompt shown during sign-in (KmsiInterrupt)\n" in shown["kmsi"]
+    assert "logon status: 50126 failure: invalid username or password (InvalidUserNameOrPassword)\n" in shown["password"]
+    assert "(\\x1b[2J[red]x[/red])" in shown["hostile"] and "\x1b" not in shown["hostile"]
+    assert "logon status" not in shown["none"]
+    # the events view leaves the columns out of its frame: the status comes from the record
+    bare = {key: value for key, value in rows["kmsi"].items() if key not in ("error_number", "logon_error")}
+    assert "logon status" not in detail_text(bare, None).plain
+    record = read_record("kmsi", json.dumps(records[0]))
+    assert "logon status: 50140 interrupt:" in detail_text(bare, record).plain

@@ -50,6 +50,13 @@ def status_kind(code: pl.Expr) -> pl.Expr:
     return pl.when(code != 0).then(known).when(code == 0).then(pl.lit("success"))
 
 
+def status_words(code: int) -> str:
+    """One code as the drill-downs say it: `50140 interrupt: <meaning>` (`status_kind`, `status_meaning`)."""
+    value = pl.lit(code, pl.Int64)
+    kind, meaning = pl.select(status_kind(value).alias("kind"), status_meaning(value).alias("meaning")).row(0)
+    return f"{code} {kind}: {meaning}"
+
+
 def status_meaning(code: pl.Expr) -> pl.Expr:
     """Meaning of each code: the table's, or "error <code> (not in the table)"; null for null."""
     code = code.cast(pl.Int64)

@@ -22,6 +22,7 @@ from enrich.geo import geo_asn_text, place_text
 from workbench.core import bounded, decode
 from workbench.core.alert_detail import alert_lines
 from workbench.core.inert import visible
+from workbench.core.signin_status import status_words
 from workbench.ui.widgets.detail_lines import pair, section, value
 from workbench.ui.widgets.source_detail import source_sections
 
@@ -86,6 +87,17 @@ def _row_field(row: dict, column: str) -> Any:
     return value
 
 
+def _logon_status(row: dict, decoded: Any) -> str | None:
+    """An Entra ID logon record's ErrorNumber in words (the sign-in status table's kind and meaning: an interrupt is
+    not a failure), with its LogonError; from the row's columns, else from the record once it is read."""
+    record = decoded if isinstance(decoded, dict) else {}
+    number = str(row.get("error_number") or record.get("ErrorNumber") or "").strip()
+    if not number.isdigit():
+        return None
+    error = row.get("logon_error") or record.get("LogonError")
+    return status_words(int(number)) + (f" ({error})" if error else "")
+
+
 def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, tags: list[str] | None = None,
                 hits: pl.DataFrame | None = None, marked: bool = False, ip_info: dict | None = None,
                 tenant_domain: str | None = None) -> Text:
@@ -119,6 +131,8 @@ def detail_text(row: dict, record: ReadRecord | None, note: str | None = None, t
                 continue
             shown = _app(row.get(APP_NAMES[column]), shown)
         pair(text, label, str(shown))
+        if column == "result_status" and (status := _logon_status(row, decoded)):
+            pair(text, "logon status", status)
     if marked or note or tags:
         section(text, "Analyst")
         if marked:
