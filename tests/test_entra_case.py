@@ -92,6 +92,32 @@ def test_interrupts_are_not_counted_as_failures(case):
     assert 0 < sum(runs["failures"]) <= failures.height
 
 
+def test_without_sign_in_logs_the_audit_logs_logons_give_the_failures_before_a_success(case):
+    """An account the sign-in logs do not cover: its UserLoginFailed (by ErrorNumber: a KMSI or MFA prompt is an
+    interrupt, not a failure) and UserLoggedIn records make the runs; an account they cover keeps theirs alone."""
+    from workbench.core.activity import view_rows
+    from workbench.core.load import events_from_records
+
+    def logon(number: int, operation: str, error: str | None = None, user: str = "only.ual@example.org") -> dict:
+        return {"Id": f"l{number}", "CreationTime": f"2024-03-04T10:{number:02d}:00", "Operation": operation,
+                "RecordType": 15, "Workload": "AzureActiveDirectory", "UserId": user, "ClientIP": "203.0.113.7",
+                **({"ErrorNumber": error} if error else {})}
+
+    ual = events_from_records([
+        logon(1, "UserLoginFailed", "50140"), logon(2, "UserLoginFailed", "50126"), logon(3, "UserLoginFailed", "50074"),
+        logon(4, "UserLoginFailed", "50126"), logon(5, "UserLoggedIn"), logon(6, "UserLoginFailed", "50140"),
+        logon(7, "UserLoggedIn"), logon(8, "UserLoginFailed", "50126", user="adele.vance@example.org"),
+    ]).with_columns(pl.lit("ual").alias("source"))
+    activity = pl.concat([case.activity(), ual], how="diagonal_relaxed")
+    runs = account_timeline(activity, "only.ual@example.org").failures_before_success
+    assert runs.select("failures", "codes", "success_type").rows() == [(2, ["50126"], "audit_log")]
+    assert "2 failed (50126) from 203.0.113.7" in failure_lines(account_timeline(activity, "only.ual@example.org"))[0]
+    covered = account_timeline(activity, "adele.vance@example.org").failures_before_success
+    assert covered.equals(account_timeline(case.activity(), "adele.vance@example.org").failures_before_success)
+    view = view_rows(activity.lazy()).collect()  # as the events view holds the rows: the same runs
+    assert account_timeline(view, "only.ual@example.org").failures_before_success.equals(runs)
+
+
 def test_sql_tables_and_sentinel_views(case):
     session = SqlSession(case)
     assert [name for name, _type in session.columns()["sign_ins"]] == list(SIGN_IN_SCHEMA)

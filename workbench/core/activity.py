@@ -25,9 +25,7 @@ ACTIVITY_SCHEMA = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name !
     "asn": pl.Int64(), "country": pl.String(), "status_code": pl.Int64()}
 #: The events' nested columns only the drill-down shows, and from the record once it is read: the events view leaves
 #: them out of the frame it holds (`view_rows`): 14 bytes of 68 an event in the story mix.
-DRILL_DOWN_ONLY = (
-    "extended_properties", "device_properties", "operation_count", "throttled", "logon_error", "error_number", "actor",
-)
+DRILL_DOWN_ONLY = ("extended_properties", "device_properties", "operation_count", "throttled", "logon_error", "actor")
 #: The activity's text columns whose values are mostly distinct (ids, a record's nested JSON): the events view holds
 #: them as text, and its other text columns as categoricals (`view_rows`).
 MOSTLY_DISTINCT = ("record_id", "parameters", "modified_properties", "affected_items", "item")

@@ -16,6 +16,7 @@ from hunts.model import as_text
 from workbench.core.alerts import is_alert
 from workbench.core.indicators import normalised_user_agent
 from workbench.core.inert import visible
+from workbench.core.signin_status import status_kind
 
 MIN_GAP_DAYS = 14
 SILENT_DAYS = 4  # a long weekend is three quiet days
@@ -141,14 +142,30 @@ def _lanes(selected: pl.DataFrame, days: pl.DataFrame) -> dict[str, list[int]]:
     return result
 
 
+def _logons(selected: pl.DataFrame) -> pl.DataFrame:
+    """The sign-ins of `selected` as `failures_before_success` reads them (`result_status` success, failure or
+    interrupt): the sign-in logs' and, for an account they do not cover, the audit log's logon records, a
+    `UserLoginFailed` by its ErrorNumber (an interrupt such as a KMSI or MFA prompt is not a failure)."""
+    sign_ins = selected.filter(pl.col("source") == "signin")
+    code = pl.col("error_number").cast(pl.Int64, strict=False)
+    logons = selected.filter((pl.col("source") == "ual") & pl.col("operation").is_in(["UserLoggedIn", "UserLoginFailed"])
+                             & ~pl.col("user_key").is_in(sign_ins["user_key"].unique().implode())).with_columns(
+        pl.when(pl.col("operation") == "UserLoggedIn").then(pl.lit("success"))
+        .when(status_kind(code) == "interrupt").then(pl.lit("interrupt")).otherwise(pl.lit("failure"))
+        .alias("result_status"),
+        code.alias("status_code"), pl.lit("audit_log").alias("sign_in_type"))
+    return pl.concat([sign_ins, logons], how="diagonal_relaxed") if logons.height else sign_ins
+
+
 def failures_before_success(selected: pl.DataFrame) -> pl.DataFrame:
-    """Per account, each run of failed sign-ins that a successful one ends (interrupts neither end nor count)."""
+    """Per account, each run of failed sign-ins that a successful one ends (interrupts neither end nor count): of the
+    sign-in logs, else of the audit log's logon records (`_logons`)."""
     columns = {"user": pl.String, "failures": pl.UInt32, "first_failure": pl.Datetime("us", "UTC"),
                "last_failure": pl.Datetime("us", "UTC"), "codes": pl.List(pl.String), "ips": pl.List(pl.String),
                "success": pl.Datetime("us", "UTC"), "success_ip": pl.String, "success_type": pl.String}
     if "source" not in selected.columns:
         return pl.DataFrame(schema=columns)
-    sign_ins = selected.filter((pl.col("source") == "signin") & pl.col("result_status").is_in(["success", "failure"]))
+    sign_ins = _logons(selected).filter(pl.col("result_status").is_in(["success", "failure"]))
     sign_ins = sign_ins.sort("user_key", "creation_time").with_columns(
         (pl.col("result_status") == "success").cast(pl.UInt32).cum_sum().shift(1, fill_value=0).over("user_key").alias("run"))
     code = pl.col("status_code").cast(pl.String)
