@@ -157,8 +157,9 @@ def records_needed(activity: pl.DataFrame | pl.LazyFrame, attributed: pl.DataFra
     # the reads not touched already, in time order as the activity in memory holds them; each step before the collect,
     # as the reads of an attacker on the office's address are 1.9M rows at 10M events
     keys = pl.col("case", "record_id").cast(pl.String)  # as categories in the events view's frame
-    reads = reads.with_columns(keys).join(touched.lazy().select(keys), on=["case", "record_id"], how="anti",
-                       maintain_order="left").sort("creation_time", maintain_order=True).select(ITEM_RECORD_COLUMNS)
+    reads = (reads.with_columns(keys)
+             .join(touched.lazy().select(keys), on=["case", "record_id"], how="anti", maintain_order="left")
+             .sort("creation_time", maintain_order=True).select(ITEM_RECORD_COLUMNS))
     return pl.concat([touched.select(ITEM_RECORD_COLUMNS), as_text(reads.collect())])
 
 
