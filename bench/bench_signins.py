@@ -25,7 +25,9 @@ step's own), the fastest of `--repeat` runs (as bench_load.py: on a shared machi
 - `reopen`: a new process opening the loaded case and reading its sign-ins into memory,
   `Case(root).frame("sign_ins")`.
 Also shown, without a target: for a CSV, `bare-all`, the same `read_csv` of every column (the load reads them
-all); and `activity`, the case's rows as the TUI holds them (`Case.activity()`).
+all), and `floor`, the least any load of it must do: `read_csv` of only the columns the Sentinel dialect reads,
+the JSON cells it reads fields of decoded to those fields (Polars' `json_decode`), while the file's SHA-256 (the chain of custody) is taken on a second thread; and
+`activity`, the case's rows as the TUI holds them (`Case.activity()`).
 Wall and CPU time (user + system, every thread) are of the step itself, after the interpreter started and Polars
 (and, for the product's steps, `workbench`, which sets Polars' allocator options) was imported.
 
@@ -410,6 +412,36 @@ def bare_read(source: Path, shape: str) -> int:
                        infer_schema=False).height
 
 
+def read_floor(source: Path) -> int:
+    """Read the columns of a Sentinel CSV that the load reads and decode the JSON cells it reads fields of, while the
+    file is hashed beside it; return the rows read."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import polars as pl
+
+    from workbench.core.sources.fields import paths_of
+    from workbench.core.sources.sign_ins import SENTINEL
+
+    header, fields = pl.read_csv(source, n_rows=0).columns, {}
+    for path in paths_of(SENTINEL):  # {"LocationDetails": {"geoCoordinates": {"latitude": {}}, ...}, "Id": {}, ...}
+        level = fields
+        for key in path:
+            level = level.setdefault(key, {})
+
+    def dtype(tree: dict) -> pl.DataType:
+        return pl.Struct({key: dtype(below) for key, below in tree.items()}) if tree else pl.String()
+
+    columns = [name for name in fields if name in header]
+    with ThreadPoolExecutor(1) as pool, open(source, "rb") as handle:
+        digest = pool.submit(hashlib.file_digest, handle, "sha256")
+        rows = (pl.read_csv(source, columns=columns, infer_schema=False)
+                .with_columns(pl.when(pl.col(name).str.starts_with("{")).then(pl.col(name)).str.json_decode(dtype(fields[name]))
+                              for name in columns if fields[name])).height
+        digest.result()
+    return rows
+
+
 def measure(kind: str, source: Path, shape: str, case_root: Path) -> dict:
     """One step in this process; its wall and CPU time from after the imports, and the process's peak RSS."""
     if not kind.startswith("bare"):
@@ -423,6 +455,8 @@ def measure(kind: str, source: Path, shape: str, case_root: Path) -> dict:
         rows = bare_read(source, shape)
     elif kind == "bare-all":
         rows = pl.read_csv(source, infer_schema=False).height
+    elif kind == "floor":
+        rows = read_floor(source)
     else:
         case = Case(case_root)
         if kind == "load":
@@ -506,7 +540,7 @@ def main() -> None:
                     while handle.read(1 << 24):
                         pass
                 case_root = work / f"case-{mix}-{shape}"
-                kinds = ("bare", *(("bare-all",) if shape == "csv" else ()), "load", "reopen", "activity")
+                kinds = ("bare", *(("bare-all", "floor") if shape == "csv" else ()), "load", "reopen", "activity")
                 steps = {kind: run_child(kind, source, shape, case_root, args.repeat) for kind in kinds}
                 for kind, step in steps.items():
                     assert step["rows"] == args.events, (mix, shape, kind, step["rows"])
@@ -540,7 +574,7 @@ def report_one(mix: str, shape: str, size: int, steps: dict) -> None:
 def print_table(results: list) -> None:
     """The figures as a Markdown table (as bench/README.md shows them): wall / CPU (user + system) / peak RSS; the
     ratios of wall time, then of CPU time (steadier on a machine shared with other work)."""
-    print("| mix | shape | file | bare | load | load / bare | reopen | reopen / bare | bare-all (CSV) | activity | targets |")
+    print("| mix | shape | file | bare | load | load / bare | reopen | reopen / bare | bare-all; floor (CSV) | activity | targets |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for mix, shape, size, steps in results:
         bare, load, reopen, act = (steps[kind] for kind in ("bare", "load", "reopen", "activity"))
@@ -552,7 +586,8 @@ def print_table(results: list) -> None:
             return f"{step['seconds']:.2f} s / {step['cpu']:.1f} s / {step['peak_rss_mb']:,.0f} MB"
 
         everything = steps.get("bare-all")
-        every = (f"{everything['seconds']:.2f} s (load {load['seconds'] / everything['seconds']:.2f}x)" if everything else "")
+        every = (f"{everything['seconds']:.2f} s (load {load['seconds'] / everything['seconds']:.2f}x); floor "
+                 f"{steps['floor']['seconds'] / bare['seconds']:.2f}x bare" if everything else "")
         print(f"| {mix} | {'JSON Lines' if shape == 'jsonl' else 'Sentinel CSV'} | {size / 2**20:,.0f} MB | {cell(bare)} | {cell(load)} "
               f"| {ratio:.2f}x (CPU {cpu_ratio:.2f}x) | {cell(reopen)} | {back:.2f}x (CPU {cpu_back:.2f}x) | {every} | {act['seconds']:.2f} s / {act['peak_rss_mb']:,.0f} MB "
               f"| load {_verdict(ratio <= LOAD_TARGET)}, reopen {_verdict(back <= REOPEN_TARGET)}, "
