@@ -28,6 +28,9 @@ of `--repeat` runs (on a shared machine other work only ever slows a run):
   the core fields (as bench_load.py), plus `pl.read_csv` of the trace with every column as String
   (`infer_schema=False`). Polars' CSV reader parses UTF-8 only; for the UTF-16 report `read_csv(encoding="utf16")`
   is what Polars allows: it reads the file into memory and decodes it with Python's codec before parsing.
+- `floor`: the least any load of both files must do, with Polars alone: the fields the events frame is built from
+  read (the mail records' folders and items left undecoded) and the trace read as `bare` reads it, each file's
+  SHA-256 (the chain of custody) taken on a second thread (bench_load.py's floor);
 - `load`: a cold load of both files into one new case, `Case.named(...).load([events, trace])`.
 - `exposure`: the loaded case opened in a new process; `case.activity()` (timed apart: the TUI holds it already),
   then `case_exposure(case, attribution, activity)` with an `Attribution` of the attacker's 4 IPs and 3 of their
@@ -54,7 +57,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench_load import CORE_FIELDS, case_disk  # this script's folder is on the path when it runs
+from bench_load import CORE_FIELDS, case_disk, read_floor  # this script's folder is on the path when it runs
 
 LOAD_TARGET, EXPOSURE_TARGET_S = 3.0, 2.0
 MIXES = ("bind-heavy", "mixed")
@@ -409,10 +412,30 @@ def bare_read(events: Path, trace: Path, shape: str) -> dict:
     import polars as pl
 
     rows = pl.read_ndjson(events, schema={name: pl.String for name in CORE_FIELDS}).height
+    return {"rows": rows, "trace_rows": read_trace(trace, shape)}
+
+
+def read_trace(trace: Path, shape: str) -> int:
+    """The trace's rows read by Polars, every column as String."""
+    import polars as pl
+
     if shape == "cmdlet":
-        trace_rows = pl.read_csv(trace, infer_schema=False).height
-    else:  # Polars parses UTF-8 only: "utf16" makes read_csv decode the whole file in memory with Python's codec first
-        trace_rows = pl.read_csv(trace, infer_schema=False, encoding="utf16").height
+        return pl.read_csv(trace, infer_schema=False).height
+    # Polars parses UTF-8 only: "utf16" makes read_csv decode the whole file in memory with Python's codec first
+    return pl.read_csv(trace, infer_schema=False, encoding="utf16").height
+
+
+def floor_read(events: Path, trace: Path, shape: str) -> dict:
+    """The least a load of both files must do, with Polars alone: bench_load.py's floor of the events (the fields
+    their frame is built from read, the file hashed beside), then the trace read and hashed beside."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = read_floor("floor-jsonl", events)
+    with ThreadPoolExecutor(1) as pool, open(trace, "rb") as handle:
+        digest = pool.submit(hashlib.file_digest, handle, "sha256")
+        trace_rows = read_trace(trace, shape)
+        digest.result()
     return {"rows": rows, "trace_rows": trace_rows}
 
 
@@ -468,7 +491,7 @@ def exposure_step(case_dir: Path, name: str) -> dict:
 
 def measure(kind: str, events: Path, trace: Path, shape: str, case_dir: Path, name: str) -> dict:
     """One step in this process: its wall and CPU time from after the imports, and the process's peak RSS."""
-    if kind != "bare":
+    if kind not in ("bare", "floor"):
         import workbench  # noqa: F401  (before Polars: the product sets Polars' allocator options, as its command does)
     import polars as pl  # noqa: F401
 
@@ -477,6 +500,8 @@ def measure(kind: str, events: Path, trace: Path, shape: str, case_dir: Path, na
     usage, cpu, start = resource.getrusage(resource.RUSAGE_SELF), time.process_time(), time.perf_counter()
     if kind == "bare":
         extra = bare_read(events, trace, shape)
+    elif kind == "floor":
+        extra = floor_read(events, trace, shape)
     elif kind == "load":
         report = Case.named(name, case_dir).load([events, trace])
         totals = report.totals()
@@ -573,7 +598,7 @@ def main() -> None:
                         pass
             case_dir, name, shape = work / "cases", f"bench-{mix}", TRACE_SHAPE[mix]
             steps = {kind: run_child(kind, events, trace, shape, case_dir, name, args.repeat)
-                     for kind in ("bare", "load", "exposure")}
+                     for kind in ("bare", "floor", "load", "exposure")}
             steps["case_bytes"] = case_disk(case_dir / name, events, trace)
             results.append((mix, shape, events.stat().st_size, trace.stat().st_size, steps))
             report_one(mix, shape, events.stat().st_size, trace.stat().st_size, steps)
@@ -591,9 +616,11 @@ def report_one(mix: str, shape: str, events_size: int, trace_size: int, steps: d
           f"({'Get-MessageTraceV2 CSV' if shape == 'cmdlet' else 'EAC enhanced summary, UTF-16'}); "
           f"case on disk {steps['case_bytes'] / 2**20:,.0f} MB (a hard link to an input not counted)")
     print(f"  {'step':<10}{'wall s':>8}{'CPU s':>8}{'user s':>8}{'sys s':>7}{'peak RSS':>11}  notes")
-    for kind, step in (("bare", bare), ("load", load), ("exposure", exposure)):
+    for kind, step in (("bare", bare), ("floor", steps["floor"]), ("load", load), ("exposure", exposure)):
         if kind == "bare":
             note = f"{step['rows']:,} events, {step['trace_rows']:,} trace lines"
+        elif kind == "floor":
+            note = f"{step['seconds'] / bare['seconds']:.2f}x bare: no load can be faster"
         elif kind == "load":
             note = f"{ratio:.2f}x bare (<= {LOAD_TARGET}x {_verdict(ratio <= LOAD_TARGET)}); {step['totals']}"
         else:
