@@ -51,6 +51,33 @@ def test_the_filter_picks_a_source_and_follows_a_user_across_sources(case):
     assert set(adele["source"]) == {"ual", "signin", "audit"}
 
 
+def test_the_code_filter_finds_a_logon_error_in_the_audit_log_and_the_sign_ins(case):
+    """`code:` matches a failed audit-log logon's ErrorNumber and a sign-in's status code alike, with or without the
+    events view's index and as the view holds the rows (ErrorNumber as a categorical, the status code a number)."""
+    from workbench.core.activity import view_rows
+    from workbench.core.load import events_from_records
+
+    failed = events_from_records([{
+        "Id": f"f{number}", "CreationTime": f"2024-03-04T10:0{number}:00", "Operation": "UserLoginFailed",
+        "RecordType": 15, "Workload": "AzureActiveDirectory", "UserId": "only.ual@example.org",
+        "ClientIP": "203.0.113.7", "ErrorNumber": error} for number, error in ((1, "50126"), (2, 50140))])
+    activity = pl.concat([case.activity(), failed.with_columns(pl.lit("ual").alias("source"))], how="diagonal_relaxed")
+
+    def found(text: str, frame: pl.DataFrame) -> list[tuple]:
+        plain = frame.filter(parse_filter(text)).select("source", "status_code", "error_number")
+        assert frame.filter(parse_filter(text, ValueIndex(frame))).select(plain.columns).equals(plain)
+        return sorted(plain.with_columns(pl.col("error_number").cast(pl.String)).rows(), key=str)
+
+    bad_password = found("code:50126", activity)
+    assert bad_password == sorted([("signin", 50126, None)] * 5 + [("ual", None, "50126")], key=str)
+    assert found("code:50126", view_rows(activity.lazy()).collect()) == bad_password
+    assert found("code:50140,50053", activity) == sorted(
+        [("signin", 50140, None)] * 2 + [("signin", 50053, None), ("ual", None, "50140")], key=str)
+    assert found("code:5012*", activity) == bad_password
+    assert len(found("source:signin -code:0", activity)) == 17  # every sign-in that was no success
+    assert found("code:501", activity) == []  # a code is matched whole
+
+
 def test_a_session_joins_the_audit_log_and_the_sign_in_that_opened_it(tmp_path):
     session = "5b1f4f4e-9a7c-4bde-8a43-1f0a8e0c2d11"
     sign_in = {"id": "0a1b2c3d-0000-4000-8000-000000000001", "createdDateTime": "2024-03-01T10:00:00Z",

@@ -4,7 +4,8 @@
 
 Terms are ANDed. `field:value` matches one column (case-insensitive; `*` is a wildcard; commas
 give alternatives: `op:HardDelete,SoftDelete`), `app:` the application or client application by id
-or name (`app:"outlook mobile"`, `app:27922004`), a leading `-` negates a term, `after:`/`before:`
+or name (`app:"outlook mobile"`, `app:27922004`), `code:` a logon's error code, a failed audit-log logon's
+`ErrorNumber` or a sign-in's status code (`code:50126,50053`), a leading `-` negates a term, `after:`/`before:`
 bound the time (UTC; a date or `2023-02-20T08:00`), and bare or quoted words are free text searched
 in subjects, parameters, modified properties, targets and object ids. Every bad term is reported.
 
@@ -42,15 +43,18 @@ FIELDS: dict[str, tuple[str, str]] = {
     "source": ("source", "exact"),  # ual, signin, audit (activity.py)
     "src": ("source", "exact"),
 }
-#: field name -> the columns it searches (a substring of any of them matches).
-GROUP_FIELDS: dict[str, tuple[str, ...]] = {"app": ("app_id", "app_name", "client_app_id", "client_app_name")}
+#: field name -> (how, the columns it searches): a value matching any of them matches.
+GROUP_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "app": ("contains", ("app_id", "app_name", "client_app_id", "client_app_name")),
+    "code": ("exact", ("error_number", "status_code")),  # the audit log's ErrorNumber, a sign-in's status code
+}
 TIME_FIELDS = ("after", "before")
 #: Columns searched by free text.
 TEXT_COLUMNS = ("object_id", "item", "affected_items", "parameters", "modified_properties", "target")
 
 #: Columns a term can search.
 INDEXED = tuple(dict.fromkeys([column for column, _how in FIELDS.values()] + list(TEXT_COLUMNS)
-                               + [column for columns in GROUP_FIELDS.values() for column in columns]))
+                               + [column for _how, columns in GROUP_FIELDS.values() for column in columns]))
 
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"\\]|\\.)*"?|\S*)')
 
@@ -103,14 +107,14 @@ def _over(column: str, expression: pl.Expr, index: ValueIndex | None) -> pl.Expr
 
 
 def _field_expr(column: str, how: str, value: str, index: ValueIndex | None) -> pl.Expr:
-    alternatives = []
+    alternatives, text = [], pl.col(column).cast(pl.String)  # a number (a sign-in's status code) as its digits
     for option in (v for v in value.split(",") if v):
         if "*" in option or how == "exact":  # an anchored case-insensitive regex: no lower-cased copy of the column
-            alternatives.append(pl.col(column).str.contains("^" + _pattern(option) + "$"))
+            alternatives.append(text.str.contains("^" + _pattern(option) + "$"))
         elif how == "prefix":
-            alternatives.append(pl.col(column).str.contains("^" + _pattern(option)))
+            alternatives.append(text.str.contains("^" + _pattern(option)))
         else:
-            alternatives.append(pl.col(column).str.contains(_pattern(option)))
+            alternatives.append(text.str.contains(_pattern(option)))
     return _over(column, pl.any_horizontal(alternatives), index)
 
 
@@ -147,8 +151,8 @@ def _term_expr(term: Term, index: ValueIndex | None) -> pl.Expr:
         column = pl.col("creation_time")
         return column >= moment if term.field == "after" else column < moment
     if term.field in GROUP_FIELDS:
-        return pl.any_horizontal(_field_expr(column, "contains", term.value, index).fill_null(False)
-                                 for column in GROUP_FIELDS[term.field])
+        how, columns = GROUP_FIELDS[term.field]
+        return pl.any_horizontal(_field_expr(column, how, term.value, index).fill_null(False) for column in columns)
     if term.field not in FIELDS:
         known = ", ".join(sorted([*FIELDS, *GROUP_FIELDS]) + list(TIME_FIELDS))
         raise ValueError(f"unknown field {term.field!r} in {term.field}:{term.value} (fields: {known})")

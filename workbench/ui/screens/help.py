@@ -13,7 +13,7 @@ from workbench.ui.attribution_marks import LEGEND
 FILTER_HELP = (
     "Filter syntax: op:HardDelete,SoftDelete  user:admin  ip:104.161.20.*  after:2023-02-20  "
     "before:2023-02-21T08:00  session:ID  workload:Exchange  type:ExchangeAdmin  status:failed  "
-    "object:...  agent:...  app:\"outlook mobile\" (name or id)  source:signin  "
+    "object:...  agent:...  app:\"outlook mobile\" (name or id)  source:signin  code:50126 (logon error code)  "
     "-op:UserLoggedIn (negation)  \"free text\" (subjects, parameters, object ids)"
 )
 
