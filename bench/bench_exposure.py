@@ -57,7 +57,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench_load import CORE_FIELDS, case_disk, read_floor  # this script's folder is on the path when it runs
+from bench_load import CORE_FIELDS, case_disk, read_floor, while_hashing  # this script's folder is on the path when it runs
 
 LOAD_TARGET, EXPOSURE_TARGET_S = 3.0, 2.0
 MIXES = ("bind-heavy", "mixed")
@@ -428,15 +428,8 @@ def read_trace(trace: Path, shape: str) -> int:
 def floor_read(events: Path, trace: Path, shape: str) -> dict:
     """The least a load of both files must do, with Polars alone: bench_load.py's floor of the events (the fields
     their frame is built from read, the file hashed beside), then the trace read and hashed beside."""
-    import hashlib
-    from concurrent.futures import ThreadPoolExecutor
-
-    rows = read_floor("floor-jsonl", events)
-    with ThreadPoolExecutor(1) as pool, open(trace, "rb") as handle:
-        digest = pool.submit(hashlib.file_digest, handle, "sha256")
-        trace_rows = read_trace(trace, shape)
-        digest.result()
-    return {"rows": rows, "trace_rows": trace_rows}
+    return {"rows": read_floor("floor-jsonl", events),
+            "trace_rows": while_hashing(trace, lambda: read_trace(trace, shape))}
 
 
 class _Timed:

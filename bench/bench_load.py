@@ -19,12 +19,15 @@ Generated files are named by mix and count and reused from `--work`.
 """
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,27 +79,29 @@ def measure(kind: str, source: Path, case_dir: Path) -> dict:
     return figures
 
 
+def while_hashing(source: Path, read: Callable[[], int]) -> int:
+    """What `read()` returns; the SHA-256 of `source` is taken on a second thread meanwhile, as a load takes it."""
+    with ThreadPoolExecutor(1) as pool, open(source, "rb") as handle:
+        digest = pool.submit(hashlib.file_digest, handle, "sha256")
+        rows = read()
+        digest.result()
+    return rows
+
+
 def read_floor(kind: str, source: Path) -> int:
     """Read what the events frame is built from and hash the input beside it; return the rows read."""
-    import hashlib
-    from concurrent.futures import ThreadPoolExecutor
-
     import polars as pl
 
     from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
-    with ThreadPoolExecutor(1) as pool, open(source, "rb") as handle:
-        digest = pool.submit(hashlib.file_digest, handle, "sha256")
-        if kind == "floor-jsonl":
-            rows = pl.read_ndjson(source, schema=AUDIT_SCHEMA).height
-        else:  # Polars cannot decode a JSON array or object into text: the nested fields are left out
-            nested = {"Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties",
-                      "DeviceProperties", "Actor", "Target", "AppAccessContext"}
-            scalars = pl.Struct({name: pl.String for name in AUDIT_FIELDS if name not in nested})
-            rows = (pl.read_csv(source, columns=["AuditData"], infer_schema=False)
-                    .select(pl.col("AuditData").str.json_decode(scalars)).height)
-        digest.result()
-    return rows
+    if kind == "floor-jsonl":
+        return while_hashing(source, lambda: pl.read_ndjson(source, schema=AUDIT_SCHEMA).height)
+    # Polars cannot decode a JSON array or object into text: the nested fields are left out
+    nested = {"Parameters", "ModifiedProperties", "AffectedItems", "Item", "ExtendedProperties", "DeviceProperties",
+              "Actor", "Target", "AppAccessContext"}
+    scalars = pl.Struct({name: pl.String for name in AUDIT_FIELDS if name not in nested})
+    return while_hashing(source, lambda: pl.read_csv(source, columns=["AuditData"], infer_schema=False)
+                         .select(pl.col("AuditData").str.json_decode(scalars)).height)
 
 
 def case_disk(root: Path, *inputs: Path) -> int:

@@ -26,8 +26,8 @@ step's own), the fastest of `--repeat` runs (as bench_load.py: on a shared machi
   `Case(root).frame("sign_ins")`.
 Also shown, without a target: for a CSV, `bare-all`, the same `read_csv` of every column (the load reads them
 all), and `floor`, the least any load of it must do: `read_csv` of only the columns the Sentinel dialect reads,
-the JSON cells it reads fields of decoded to those fields (Polars' `json_decode`), while the file's SHA-256 (the chain of custody) is taken on a second thread; and
-`activity`, the case's rows as the TUI holds them (`Case.activity()`).
+the JSON cells it reads fields of decoded to those fields (Polars' `json_decode`), while the file's SHA-256 (the
+chain of custody) is taken on a second thread (bench_load.py's floor); and `activity`, the case's rows as the TUI holds them (`Case.activity()`).
 Wall and CPU time (user + system, every thread) are of the step itself, after the interpreter started and Polars
 (and, for the product's steps, `workbench`, which sets Polars' allocator options) was imported.
 
@@ -415,10 +415,8 @@ def bare_read(source: Path, shape: str) -> int:
 def read_floor(source: Path) -> int:
     """Read the columns of a Sentinel CSV that the load reads and decode the JSON cells it reads fields of, while the
     file is hashed beside it; return the rows read."""
-    import hashlib
-    from concurrent.futures import ThreadPoolExecutor
-
     import polars as pl
+    from bench_load import while_hashing  # this script's folder is on the path when it runs
 
     from workbench.core.sources.fields import paths_of
     from workbench.core.sources.sign_ins import SENTINEL
@@ -433,13 +431,10 @@ def read_floor(source: Path) -> int:
         return pl.Struct({key: dtype(below) for key, below in tree.items()}) if tree else pl.String()
 
     columns = [name for name in fields if name in header]
-    with ThreadPoolExecutor(1) as pool, open(source, "rb") as handle:
-        digest = pool.submit(hashlib.file_digest, handle, "sha256")
-        rows = (pl.read_csv(source, columns=columns, infer_schema=False)
-                .with_columns(pl.when(pl.col(name).str.starts_with("{")).then(pl.col(name)).str.json_decode(dtype(fields[name]))
-                              for name in columns if fields[name])).height
-        digest.result()
-    return rows
+    decoded = [pl.when(pl.col(name).str.starts_with("{")).then(pl.col(name)).str.json_decode(dtype(fields[name]))
+               for name in columns if fields[name]]
+    return while_hashing(source, lambda: pl.read_csv(source, columns=columns, infer_schema=False)
+                         .with_columns(decoded).height)
 
 
 def measure(kind: str, source: Path, shape: str, case_root: Path) -> dict:
