@@ -639,6 +639,17 @@ def _counted(spec: dict, order: exp.Expression | None = None, frame: tuple | Non
     return exp.ArraySize(this=exp.ArrayDistinct(this=collected))
 
 
+def _with_distinct_count(rows: exp.Select, spec: dict) -> exp.Select:
+    """`rows` with `_n`, the number of distinct non-null values of the `distinct` column among the rows of their key
+    (rows without a key are left out: no threshold counts them)."""
+    keys = ["tenant", *spec["by"]]
+    counts = (exp.select(*(_col(name) for name in keys),
+                         exp.Count(this=exp.Distinct(expressions=[_col(spec["distinct"])])).as_("_n"))
+              .from_(rows.subquery("_d")).group_by(*(_col(name) for name in keys)))
+    return exp.select(exp.Star()).from_(rows.subquery("_t"), copy=False).join(
+        counts.subquery("_k", copy=False), using=keys, copy=False)
+
+
 def _matched_rows(condition: dict, source: str) -> exp.Select:
     """The rows of `source` a condition selects: its row filter, then threshold (in sliding windows) and first-seen
     over the filtered rows of each tenant (hunts.engine._aggregates)."""
@@ -654,6 +665,8 @@ def _matched_rows(condition: dict, source: str) -> exp.Select:
         if "window" in threshold:
             width = exp.Literal.number(_micros(threshold["window"]))
             columns.append(_counted(threshold, time, ((width, "PRECEDING"), ("CURRENT ROW", None))).as_("_n"))
+        elif "distinct" in threshold:  # counted once per key and joined on: a window would list the values in every row
+            rows = _with_distinct_count(rows, threshold)
         else:
             columns.append(_counted(threshold).as_("_n"))
     if first_seen:
