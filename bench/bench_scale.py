@@ -1,7 +1,8 @@
 """Benchmark: each step of working a big case, in a process of its own, with its wall time, CPU time and peak RSS.
 
     python bench/bench_scale.py [--events 10000000] [--mix story|exchange|sharepoint|directory|signin]
-                                [--work DIR] [--steps load,reopen,sql,hunts,correlate,timeline,exposure,export]
+                                [--work DIR]
+                                [--steps load,reopen,sql,hunts,correlate,timeline,exposure,export,publish,sweep]
                                 [--correlate-with CASE_FOLDER] [--attacker-ip IP]
 
 Generates N events of the mix as JSON Lines (`sample_logs/generate.py --mix`, reused from `--work`), then:
@@ -11,7 +12,8 @@ no step but the incident report holds every column of every event), `sql` (the a
 session), `hunts` (the whole bundled pack over the case, as `workbench hunt` runs it), and the commands
 `correlate`, `timeline --ip` (an address of the article), `exposure --proposed` and `export` (the Azure AD
 sign-in records, to JSON Lines in the work folder, removed after), each as the command line runs it, its output
-thrown away. Issue 19's bound is
+thrown away; then `publish` (the case into a new tenant store in the work folder) and `sweep` (the bundled pack over
+that store on DuckDB, as `workbench sweep` runs it). Issue 19's bound is
 6 GB of peak RSS in every step at 10M events. The steps read the case whatever the memory check says
 (`WORKBENCH_IGNORE_MEMORY=1`): the point is to measure.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 from bench_load import case_disk  # this script's folder is on the path when it runs
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("load", "reopen", "sql", "hunts", "correlate", "timeline", "exposure", "export")
+STEPS = ("load", "reopen", "sql", "hunts", "correlate", "timeline", "exposure", "export", "publish", "sweep")
 #: The command line of each step that is a command, after `--case NAME --case-dir DIR`.
 COMMANDS = {"correlate": ["correlate"], "timeline": ["timeline", "--ip", "104.161.20.102"],
             "exposure": ["exposure", "--proposed"],
@@ -99,6 +101,14 @@ def step(name: str, source: Path, case_dir: Path, other: Path | None = None, att
     elif name == "correlate" and other is not None:
         figures["exit"] = _command(["correlate", "--case", case_dir.name, "--case", other.name,
                                     "--case-dir", str(_both_cases(case_dir, other))])
+    elif name == "publish":
+        store = case_dir.parent.parent / "store"
+        shutil.rmtree(store, ignore_errors=True)
+        figures["exit"] = _command(["publish", "--case", case_dir.name, "--case-dir", str(case_dir.parent), str(store)])
+    elif name == "sweep":  # of the store the publish step filled
+        out = case_dir.parent.parent / "sweep-out"
+        figures["exit"] = _command(["sweep", str(case_dir.parent.parent / "store"), "-o", str(out), "--format", "json"])
+        figures["hits"] = sum(tenant["hits"] for tenant in json.loads((out / "summary.json").read_text())["tenants"])
     elif name in COMMANDS:
         arguments = [part.format(work=case_dir.parent.parent) for part in COMMANDS[name]]
         if attacker_ip and name in ("timeline", "exposure"):  # an address the mix holds

@@ -2,7 +2,9 @@
 
 pyspark is the optional extra `spark` (`pip install '.[spark]'`); it is imported only here, when a session is
 asked for, so the core install never needs it. A local master (`local`, `local[N]`, `local[*]`) gets a few
-shuffle partitions instead of Spark's 200, which suit a cluster, not one machine.
+shuffle partitions instead of Spark's 200, which suit a cluster, not one machine, and a heap of half the machine's
+memory: in local mode the driver's JVM does all the work, and Spark's default of 1 GB ran out of heap caching the
+events of a 1M-event store for a sweep.
 """
 
 import os
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
 
 #: Shuffle partitions of a local session (Spark's default of 200 is made for clusters).
 LOCAL_SHUFFLE_PARTITIONS = 4
+#: The share of the machine's memory a local session's JVM may take as heap.
+LOCAL_HEAP_SHARE = 0.5
 #: The driver JVM's options: `conf` adds to them instead of replacing them.
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 #: Settings of every session the workbench makes; `conf` given to `spark_session` overrides them.
@@ -33,7 +37,8 @@ class SparkMissing(RuntimeError):
 
 def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkSession":
     """A SparkSession on `master` (`local[2]`, `spark://host:7077`, `yarn`...) with the UTC session time zone, no
-    web UI, errors-only logs on stderr and, in local mode, few shuffle partitions; `conf` (Spark settings) overrides
+    web UI, errors-only logs on stderr and, in local mode, few shuffle partitions and `local_heap()`; `conf` (Spark
+    settings, `spark.driver.memory` too) overrides
     these, except that driver Java options add to the workbench's. Returns the running session when there is one
     (Spark allows one per process). Raises `SparkMissing` when pyspark is not installed."""
     try:
@@ -43,6 +48,7 @@ def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkS
     settings = dict(BASE_CONF)
     if master.startswith("local"):
         settings["spark.sql.shuffle.partitions"] = str(LOCAL_SHUFFLE_PARTITIONS)
+        settings["spark.driver.memory"] = local_heap()
     for key, value in (conf or {}).items():  # Java options add to the workbench's (its log settings), others replace
         settings[key] = f"{settings[key]} {value}" if key == JAVA_OPTIONS and key in settings else value
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter, not the PATH's
@@ -52,6 +58,12 @@ def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkS
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def local_heap() -> str:
+    """The heap of a local session's JVM: `LOCAL_HEAP_SHARE` of the machine's memory, in whole MB (at least 1 GB)."""
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return f"{max(1024, int(memory * LOCAL_HEAP_SHARE) >> 20)}m"
 
 
 def running_session() -> "SparkSession | None":
