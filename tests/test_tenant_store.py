@@ -66,6 +66,27 @@ def test_publishing_again_adds_nothing(samples):
     assert _parts(samples.store) == before
 
 
+def test_a_publish_read_in_small_windows_of_time_writes_the_same_rows(samples, tmp_path, monkeypatch):
+    """A case is read a window of about PUBLISH_ROWS rows at a time (10M events at once held some 20 GB): with
+    windows of 50 rows a day's rows fall in several windows and parts, and the store holds the same rows, each once,
+    the original records included; publishing again adds nothing."""
+    import workbench.core.tenant_store as tenant_store
+
+    monkeypatch.setattr(tenant_store, "PUBLISH_ROWS", 50)
+    store = tmp_path / "store"
+    for name, case in samples.cases.items():
+        assert publish(case, store) == samples.added[name]
+
+    def rows(root, frame):
+        return pl.read_parquet(root / frame / "**" / "*.parquet", hive_partitioning=True).sort("tenant", "record_id")
+
+    for frame in FRAMES:
+        assert rows(store, frame).equals(rows(samples.store, frame)), frame
+    assert len(_parts(store)) > len(_parts(samples.store))  # days split over windows: a part per window
+    for case in samples.cases.values():
+        assert publish(case, store) == dict.fromkeys(FRAMES, 0)
+
+
 def test_an_overlapping_case_adds_only_rows_the_store_lacks(samples, tmp_path):
     from workbench.core.case import Case
 

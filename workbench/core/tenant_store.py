@@ -32,6 +32,11 @@ CASES_FILE = "_cases.json"
 TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
 #: Rows named in an error before "and N more".
 ROWS_NAMED = 5
+#: About how many rows of a frame a publish into a folder reads at once, with their original records (a window of
+#: time: 10M events read at once held some 20 GB).
+PUBLISH_ROWS = 200_000
+#: The columns the checks of `_with_partitions` read.
+_KEY_COLUMNS = ("organization_id", "source_file", "source_row")
 
 
 class StoreError(ValueError):
@@ -141,17 +146,36 @@ def cases_json(known: dict[str, list[dict]], case: Case, tenants: set[str]) -> s
     return json.dumps(dict(sorted(known.items())), indent=1)
 
 
-def publishable(case: Case, tenant: str | None) -> dict[str, pl.DataFrame]:
-    """Every frame of a loaded case with its `tenant` and `day`: rows without an organization id take `tenant`, else
-    the case's one organization id; StoreError names the rows that cannot be published."""
+def _fallback_tenant(case: Case, tenant: str | None) -> str | None:
+    """The tenant of rows without an organization id: `tenant`, else the case's one organization id."""
     if tenant is not None and not TENANT_NAME.fullmatch(tenant):
         raise StoreError(f"tenant {tenant!r}: use letters, digits and . _ - @ + only")
     if not case.exists:
         raise StoreError(f"case {case.name} has not been loaded")
     ids = _organization_ids(case)
-    fallback = tenant or (ids[0] if len(ids) == 1 else None)
+    return tenant or (ids[0] if len(ids) == 1 else None)
+
+
+def publishable(case: Case, tenant: str | None) -> dict[str, pl.DataFrame]:
+    """Every frame of a loaded case with its `tenant` and `day`: rows without an organization id take `tenant`, else
+    the case's one organization id; StoreError names the rows that cannot be published."""
+    fallback = _fallback_tenant(case, tenant)
     return {frame: _with_partitions(case.scan(with_audit_data=True, frame=frame).collect(), frame, fallback, case)
             for frame in FRAMES}
+
+
+def _windows(case: Case, fallback: str | None) -> dict[str, list[pl.Expr]]:
+    """Per frame, the filters of the windows of time `publish` reads one at a time, each of about `PUBLISH_ROWS`
+    rows. Every frame is checked first, on its keys only: StoreError names the rows that cannot be published before
+    anything is written."""
+    windows = {}
+    for frame in FRAMES:
+        time = pl.col(TIME_COLUMN[frame])
+        keys = _with_partitions(case.scan(frame=frame).select(*_KEY_COLUMNS, time).collect(), frame, fallback, case)
+        starts = keys.select(time.sort().gather_every(PUBLISH_ROWS).unique(maintain_order=True)).to_series().to_list()
+        windows[frame] = [(time >= first) & (time < after) for first, after in zip(starts, starts[1:])]
+        windows[frame] += [time >= starts[-1]] if starts else []
+    return windows
 
 
 def frame_tenants(frames: dict[str, pl.DataFrame]) -> set[str]:
@@ -169,11 +193,16 @@ def publish(case: Case, store: str | Path, tenant: str | None = None, master: st
         from workbench.core.spark_publish import publish_to_uri
 
         return publish_to_uri(case, str(store), tenant, master, conf)
-    root = Path(store)
-    frames = publishable(case, tenant)
+    root, fallback = Path(store), _fallback_tenant(case, tenant)
+    windows = _windows(case, fallback)
     with writer_lock(root):
-        added = {frame: _publish_frame(rows, root, frame) for frame, rows in frames.items()}
-        tenants = frame_tenants(frames)
+        added, tenants = dict.fromkeys(FRAMES, 0), set()
+        for frame, selections in windows.items():
+            for selected in selections:
+                rows = case.scan(with_audit_data=True, frame=frame).filter(selected).collect()
+                rows = _with_partitions(rows, frame, fallback, case)
+                added[frame] += _publish_frame(rows, root, frame)
+                tenants |= frame_tenants({frame: rows})
         if tenants:
             text = cases_json(cases_by_tenant(root), case, tenants)
             write_atomic(root / CASES_FILE, lambda handle: handle.write(text))
