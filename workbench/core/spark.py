@@ -38,9 +38,9 @@ class SparkMissing(RuntimeError):
 def spark_session(master: str = "local[2]", conf: dict | None = None) -> "SparkSession":
     """A SparkSession on `master` (`local[2]`, `spark://host:7077`, `yarn`...) with the UTC session time zone, no
     web UI, errors-only logs on stderr and, in local mode, few shuffle partitions and `local_heap()`; `conf` (Spark
-    settings, `spark.driver.memory` too) overrides
-    these, except that driver Java options add to the workbench's. Returns the running session when there is one
-    (Spark allows one per process). Raises `SparkMissing` when pyspark is not installed."""
+    settings, `spark.driver.memory` too) overrides these, except that driver Java options add to the workbench's.
+    Returns the running session when there is one (Spark allows one per process). Raises `SparkMissing` when pyspark
+    is not installed."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
