@@ -18,7 +18,7 @@ from workbench.core.case import Case
 from workbench.core.spark import running_session, session_for
 from workbench.core.store_tables import spark_ddl, table_schema
 from workbench.core.tenant_store import (
-    CASES_FILE, StoreError, cases_by_tenant, cases_json, frame_tenants, publishable,
+    CASES_FILE, FRAMES, StoreError, cases_by_tenant, cases_json, windows_to_publish,
 )
 
 if TYPE_CHECKING:
@@ -108,12 +108,12 @@ def publish_to_uri(case: Case, store: str, tenant: str | None = None, master: st
     """`tenant_store.publish` into a store on a URI, written by Spark on `master` (default: the session this process
     runs, else `local[2]`) with the settings `conf`; the rows added per frame."""
     spark = session_for(master, conf)
-    frames = publishable(case, tenant)
-    root = store.rstrip("/")
+    root, added, tenants = store.rstrip("/"), dict.fromkeys(FRAMES, 0), set()
     with _spark_errors(store):
         spark.conf.set(*TIMESTAMP_TYPE)
-        added = {frame: _append_fresh(spark, rows, f"{root}/{frame}", frame) for frame, rows in frames.items()}
-        tenants = frame_tenants(frames)
+        for frame, rows in windows_to_publish(case, tenant):
+            added[frame] += _append_fresh(spark, rows, f"{root}/{frame}", frame)
+            tenants |= set(rows["tenant"].unique().to_list())
         if tenants:
             _write_text(spark, f"{root}/{CASES_FILE}", cases_json(cases_by_tenant(store, spark), case, tenants))
     return added

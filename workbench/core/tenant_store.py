@@ -16,6 +16,7 @@ on DuckDB does not.
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,7 +33,7 @@ CASES_FILE = "_cases.json"
 TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
 #: Rows named in an error before "and N more".
 ROWS_NAMED = 5
-#: About how many rows of a frame a publish into a folder reads at once, with their original records (a window of
+#: About how many rows of a frame a publish reads at once, with their original records (a window of
 #: time: 10M events read at once held some 20 GB).
 PUBLISH_ROWS = 200_000
 #: The columns the checks of `_with_partitions` read.
@@ -156,14 +157,6 @@ def _fallback_tenant(case: Case, tenant: str | None) -> str | None:
     return tenant or (ids[0] if len(ids) == 1 else None)
 
 
-def publishable(case: Case, tenant: str | None) -> dict[str, pl.DataFrame]:
-    """Every frame of a loaded case with its `tenant` and `day`: rows without an organization id take `tenant`, else
-    the case's one organization id; StoreError names the rows that cannot be published."""
-    fallback = _fallback_tenant(case, tenant)
-    return {frame: _with_partitions(case.scan(with_audit_data=True, frame=frame).collect(), frame, fallback, case)
-            for frame in FRAMES}
-
-
 def _windows(case: Case, fallback: str | None) -> dict[str, list[pl.Expr]]:
     """Per frame, the filters of the windows of time `publish` reads one at a time, each of about `PUBLISH_ROWS`
     rows. Every frame is checked first, on its keys only: StoreError names the rows that cannot be published before
@@ -178,9 +171,15 @@ def _windows(case: Case, fallback: str | None) -> dict[str, list[pl.Expr]]:
     return windows
 
 
-def frame_tenants(frames: dict[str, pl.DataFrame]) -> set[str]:
-    """The tenants the rows of `publishable` frames belong to."""
-    return set().union(*(set(rows["tenant"].unique().to_list()) for rows in frames.values()))
+def windows_to_publish(case: Case, tenant: str | None) -> Iterator[tuple[str, pl.DataFrame]]:
+    """(frame, rows with their `tenant` and `day`) of a loaded case, a window of time of each frame at a time: rows
+    without an organization id take `tenant`, else the case's one organization id. StoreError names the rows that
+    cannot be published, before the first window."""
+    fallback = _fallback_tenant(case, tenant)
+    for frame, selections in _windows(case, fallback).items():
+        for selected in selections:
+            rows = case.scan(with_audit_data=True, frame=frame).filter(selected).collect()
+            yield frame, _with_partitions(rows, frame, fallback, case)
 
 
 def publish(case: Case, store: str | Path, tenant: str | None = None, master: str | None = None,
@@ -193,16 +192,12 @@ def publish(case: Case, store: str | Path, tenant: str | None = None, master: st
         from workbench.core.spark_publish import publish_to_uri
 
         return publish_to_uri(case, str(store), tenant, master, conf)
-    root, fallback = Path(store), _fallback_tenant(case, tenant)
-    windows = _windows(case, fallback)
+    root = Path(store)
     with writer_lock(root):
         added, tenants = dict.fromkeys(FRAMES, 0), set()
-        for frame, selections in windows.items():
-            for selected in selections:
-                rows = case.scan(with_audit_data=True, frame=frame).filter(selected).collect()
-                rows = _with_partitions(rows, frame, fallback, case)
-                added[frame] += _publish_frame(rows, root, frame)
-                tenants |= frame_tenants({frame: rows})
+        for frame, rows in windows_to_publish(case, tenant):
+            added[frame] += _publish_frame(rows, root, frame)
+            tenants |= set(rows["tenant"].unique().to_list())
         if tenants:
             text = cases_json(cases_by_tenant(root), case, tenants)
             write_atomic(root / CASES_FILE, lambda handle: handle.write(text))
