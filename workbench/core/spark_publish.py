@@ -107,11 +107,11 @@ def publish_to_uri(case: Case, store: str, tenant: str | None = None, master: st
                    conf: dict | None = None) -> dict[str, int]:
     """`tenant_store.publish` into a store on a URI, written by Spark on `master` (default: the session this process
     runs, else `local[2]`) with the settings `conf`; the rows added per frame."""
-    spark = session_for(master, conf)
+    spark, windows = session_for(master, conf), windows_to_publish(case, tenant)
     root, added, tenants = store.rstrip("/"), dict.fromkeys(FRAMES, 0), set()
     with _spark_errors(store):
         spark.conf.set(*TIMESTAMP_TYPE)
-        for frame, rows in windows_to_publish(case, tenant):
+        for frame, rows in windows:
             added[frame] += _append_fresh(spark, rows, f"{root}/{frame}", frame)
             tenants |= set(rows["tenant"].unique().to_list())
         if tenants:

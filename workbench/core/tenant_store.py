@@ -174,12 +174,12 @@ def _windows(case: Case, fallback: str | None) -> dict[str, list[pl.Expr]]:
 def windows_to_publish(case: Case, tenant: str | None) -> Iterator[tuple[str, pl.DataFrame]]:
     """(frame, rows with their `tenant` and `day`) of a loaded case, a window of time of each frame at a time: rows
     without an organization id take `tenant`, else the case's one organization id. StoreError names the rows that
-    cannot be published, before the first window."""
+    cannot be published, when called: before any window is read."""
     fallback = _fallback_tenant(case, tenant)
-    for frame, selections in _windows(case, fallback).items():
-        for selected in selections:
-            rows = case.scan(with_audit_data=True, frame=frame).filter(selected).collect()
-            yield frame, _with_partitions(rows, frame, fallback, case)
+    windows = _windows(case, fallback)
+    return ((frame, _with_partitions(case.scan(with_audit_data=True, frame=frame).filter(selected).collect(), frame,
+                                     fallback, case))
+            for frame, selections in windows.items() for selected in selections)
 
 
 def publish(case: Case, store: str | Path, tenant: str | None = None, master: str | None = None,
@@ -192,10 +192,10 @@ def publish(case: Case, store: str | Path, tenant: str | None = None, master: st
         from workbench.core.spark_publish import publish_to_uri
 
         return publish_to_uri(case, str(store), tenant, master, conf)
-    root = Path(store)
+    root, windows = Path(store), windows_to_publish(case, tenant)
     with writer_lock(root):
         added, tenants = dict.fromkeys(FRAMES, 0), set()
-        for frame, rows in windows_to_publish(case, tenant):
+        for frame, rows in windows:
             added[frame] += _publish_frame(rows, root, frame)
             tenants |= set(rows["tenant"].unique().to_list())
         if tenants:
