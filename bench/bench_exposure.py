@@ -34,8 +34,8 @@ of `--repeat` runs (on a shared machine other work only ever slows a run):
 - `load`: a cold load of both files into one new case, `Case.named(...).load([events, trace])`.
 - `exposure`: the loaded case opened in a new process; `case.activity()` (timed apart: the TUI holds it already),
   then `case_exposure(case, attribution, activity)` with an `Attribution` of the attacker's 4 IPs and 3 of their
-  sessions, timed as a whole and split into reading the mail items from the case (`case_mail_items`: the items the
-  load stored, mail_item_frame.py), reading the trace (`case_messages`) and the rest (attribution, window, joins).
+  sessions, timed as a whole and split into reading the mail items (`case_mail_items`: those of the records the
+  exposure needs, decoded from their text, mail_item_frame.py), reading the trace (`case_messages`) and the rest (attribution, window, joins).
 Wall and CPU time (user + system, every thread) are of the step itself, after the imports.
 
     python bench/bench_exposure.py [--events 1000000] [--trace-rows 1000000] [--mix bind-heavy|mixed|both]

@@ -1,8 +1,10 @@
-"""The mail items stored at load (mail_item_frame.py): the same rows as decoding the records on demand, the SQL
-table `mail_items`, the items of a record loaded twice stored once, and a case loaded before the items were stored
-(no `mail_items/` folder) still giving the same exposure and table."""
+"""The mail items (mail_item_frame.py): not decoded at load; the items of a few records decoded from their text, those
+of every record read from the state's index, built once when first needed (aside, then renamed into place, in batches
+of events parts), the same rows either way; the SQL table `mail_items` builds it at its first query; a record loaded
+twice gives its items once; a case folder that cannot be written still gives the exposure and the table."""
 
-import shutil
+import json
+import os
 
 import polars as pl
 import pytest
@@ -10,16 +12,21 @@ from polars.testing import assert_frame_equal
 
 from tests.conftest import case_of_records
 from tests.test_exposure import ATTACKER_IP, records
+from workbench.core import mail_item_frame
 from workbench.core.attribution import Attribution
 from workbench.core.case import Case
 from workbench.core.case_exposure import case_exposure
-from workbench.core.mail_item_frame import FOLDER, case_mail_items, stored_parts
+from workbench.core.mail_item_frame import FOLDER, case_mail_items, index_parts
 from workbench.core.mail_items import exposure_rows, mail_items
 from workbench.core.sql import SqlSession
 
 
 def _decoded_on_demand(case: Case) -> pl.DataFrame:
     return mail_items(exposure_rows(case.scan(with_audit_data=True)).collect())
+
+
+def _files(folder) -> dict[str, int]:
+    return {str(path.relative_to(folder)): path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -29,54 +36,127 @@ def sample_case(tmp_path_factory, sample_logs) -> Case:
     return case
 
 
-def test_the_items_stored_at_load_are_the_records_decoded_on_demand(sample_case):
-    stored = case_mail_items(sample_case)
-    assert stored_parts(sample_case)  # read from the stored parts, not decoded
-    on_demand = _decoded_on_demand(sample_case)
-    assert stored.height > 1_000
-    assert set(stored["activity"]) >= {"read", "sync", "search", "send", "delete", "file"}
-    assert stored["throttled"].any()
-    assert_frame_equal(stored, on_demand)
+def test_the_index_built_when_first_needed_holds_the_records_decoded_on_demand(tmp_path, sample_logs):
+    case = Case.named("samples", tmp_path / "cases")
+    case.open([sample_logs])
+    assert not (case.state_dir / FOLDER).exists()  # the load decodes no items
+    loaded = _files(case.state_dir)
+    indexed = case_mail_items(case)
+    assert (case.state_dir / FOLDER).is_dir() and index_parts(case)
+    assert {name: time for name, time in _files(case.state_dir).items() if not name.startswith(FOLDER)} == loaded
+    assert not [path for path in case.state_dir.iterdir() if path.name.startswith(f".{FOLDER}")]  # nothing aside
+    on_demand = _decoded_on_demand(case)
+    assert indexed.height > 1_000
+    assert set(indexed["activity"]) >= {"read", "sync", "search", "send", "delete", "file"}
+    assert indexed["throttled"].any()
+    assert_frame_equal(indexed, on_demand)
+    assert_frame_equal(case_mail_items(case), indexed)  # read again from the index
 
 
-def test_the_sql_table_mail_items_lists_the_items_and_joins_the_trace(sample_case):
-    session = SqlSession(sample_case)
+def test_the_index_is_built_a_batch_of_events_parts_at_a_time(tmp_path, monkeypatch):
+    all_records = records()
+    thirds = [all_records[start::3] for start in range(3)]
+    for number, part in enumerate(thirds):
+        (tmp_path / f"part{number}.jsonl").write_text("\n".join(json.dumps(record) for record in part) + "\n")
+    case = Case.named("batches", tmp_path / "cases")
+    case.open(sorted(tmp_path.glob("part*.jsonl")))
+    assert len(case.parts()) == 3
+    monkeypatch.setattr(mail_item_frame, "INDEX_BATCH_ROWS", 1)  # a part of the index per events part
+    indexed = case_mail_items(case)
+    assert len(index_parts(case)) == 3
+    assert_frame_equal(indexed, _decoded_on_demand(case))
+
+
+def test_the_sql_table_mail_items_builds_the_index_at_its_first_query_and_joins_the_trace(tmp_path, sample_logs):
+    case = Case.named("samples", tmp_path / "cases")
+    case.open([sample_logs])
+    session = SqlSession(case)
     assert "mail_items" in session.tables
-    counts = session.run("SELECT activity, count(*) AS n FROM mail_items GROUP BY activity ORDER BY activity").frame
-    expected = _decoded_on_demand(sample_case).group_by("activity").len("n").sort("activity")
-    assert counts.rows() == expected.rows()
-    sent = session.run("SELECT i.message_id, m.recipient FROM mail_items i JOIN messages m USING (message_id) "
-                       "WHERE i.activity = 'send' AND i.operation = 'SendAs'").frame
-    assert sent.height > 0 and sent["recipient"].null_count() == 0
     described = {name: meaning for name, _kind, meaning in session.schema()["mail_items"]}
     assert described["access_type"].startswith("MailItemsAccessed: Bind")
+    assert session.run("DESCRIBE mail_items").frame.height == len(described)
+    assert not (case.state_dir / FOLDER).exists()  # its columns are known without decoding a record
+    counts = session.run("SELECT activity, count(*) AS n FROM mail_items GROUP BY activity ORDER BY activity")
+    assert (case.state_dir / FOLDER).is_dir()
+    assert any(note.startswith("mail_items: the case's mail items decoded into its index") for note in counts.notes)
+    expected = _decoded_on_demand(case).group_by("activity").len("n").sort("activity")
+    assert counts.frame.rows() == expected.rows()
+    sent = session.run("SELECT i.message_id, m.recipient FROM mail_items i JOIN messages m USING (message_id) "
+                       "WHERE i.activity = 'send' AND i.operation = 'SendAs'")
+    assert sent.frame.height > 0 and sent.frame["recipient"].null_count() == 0
+    assert not sent.notes  # built once
+    again = SqlSession(case).run("SELECT count(*) AS n FROM mail_items")  # a new session reads the index built
+    assert again.frame.item() == expected["n"].sum() and not again.notes
 
 
-def test_a_record_loaded_twice_has_its_items_stored_once(tmp_path):
+def test_a_record_loaded_twice_has_its_items_once(tmp_path):
     case = case_of_records(tmp_path, "twice", records() + records()[2:3])  # the attacker's Bind again
     assert case.load_report().totals()["duplicates"] == 1
-    stored = case_mail_items(case)
-    assert stored.filter(pl.col("record_id").str.ends_with("000000000003")).height == 3
-    assert_frame_equal(stored, _decoded_on_demand(case))
+    indexed = case_mail_items(case)
+    assert indexed.filter(pl.col("record_id").str.ends_with("000000000003")).height == 3
+    assert_frame_equal(indexed, _decoded_on_demand(case))
 
 
-def test_a_case_loaded_before_items_were_stored_still_gives_the_exposure_and_the_table(tmp_path):
-    case = case_of_records(tmp_path, "older", records())
+def test_the_exposure_decodes_few_records_from_their_text_and_reads_the_index_once_built(tmp_path):
+    case = case_of_records(tmp_path, "few", records())
     attribution = Attribution(ips=frozenset({ATTACKER_IP}))
-    stored = case_exposure(case, attribution, case.activity())
-    table = SqlSession(case).run("SELECT * FROM mail_items").frame
-    shutil.rmtree(case.state_dir / FOLDER)  # as an earlier version left it
-    case.close()
+    decoded = case_exposure(case, attribution, case.activity())
+    assert decoded.rows.height > 5
+    assert not (case.state_dir / FOLDER).exists()  # a few records: decoded, no index written
+    case_mail_items(case)
+    indexed = case_exposure(case, attribution, case.activity())
+    assert_frame_equal(indexed.rows, decoded.rows)
+    assert indexed.notes == decoded.notes
 
-    older = Case.named("older", tmp_path / "cases")
-    assert stored_parts(older) is None
-    assert not (older.state_dir / FOLDER).exists()
-    again = case_exposure(older, attribution, older.activity())
-    assert again.rows.height == stored.rows.height > 5
-    assert_frame_equal(again.rows, stored.rows)
-    assert again.notes == stored.notes
-    assert_frame_equal(SqlSession(older).run("SELECT * FROM mail_items").frame, table)
-    assert not (older.state_dir / FOLDER).exists()  # decoded in memory: the state is left as it was
+
+def test_an_exposure_of_many_records_builds_the_index(tmp_path, monkeypatch):
+    case = case_of_records(tmp_path, "many", records())
+    attribution = Attribution(ips=frozenset({ATTACKER_IP}))
+    decoded = case_exposure(case, attribution, case.activity())
+    monkeypatch.setattr(mail_item_frame, "DECODE_AT_MOST", 2)
+    indexed = case_exposure(case, attribution, case.activity())
+    assert (case.state_dir / FOLDER).is_dir()
+    assert_frame_equal(indexed.rows, decoded.rows)
+
+
+def test_a_case_folder_that_cannot_be_written_still_gives_the_exposure_and_the_table(tmp_path, monkeypatch):
+    case = case_of_records(tmp_path, "readonly", records())
+    attribution = Attribution(ips=frozenset({ATTACKER_IP}))
+    expected_rows = case_exposure(case, attribution, case.activity()).rows
+    expected_items = _decoded_on_demand(case)
+
+    def unwritable(self, name, build):
+        raise PermissionError(13, "Permission denied", str(self.state_dir / name))
+
+    monkeypatch.setattr(Case, "derived", unwritable)
+    monkeypatch.setattr(mail_item_frame, "DECODE_AT_MOST", 2)
+    assert_frame_equal(case_exposure(case, attribution, case.activity()).rows, expected_rows)
+    result = SqlSession(case).run("SELECT * FROM mail_items")
+    assert result.frame.height == expected_items.height
+    assert any("decoded in memory for this session" in note and "Permission denied" in note for note in result.notes)
+    assert not (case.state_dir / FOLDER).exists()
+
+
+def test_a_derived_folder_is_renamed_into_place_whole_and_the_first_one_renamed_is_kept(tmp_path):
+    case = case_of_records(tmp_path, "derived", records())
+
+    def broken(folder):
+        (folder / "half.txt").write_text("half")
+        raise RuntimeError("killed while building")
+
+    with pytest.raises(RuntimeError):
+        case.derived("index", broken)
+    assert not (case.state_dir / "index").exists()
+    assert not [path for path in case.state_dir.iterdir() if path.name.startswith(".index")]
+
+    def ours(folder):
+        (folder / "who.txt").write_text("ours")
+        case.derived("index", lambda theirs: (theirs / "who.txt").write_text("theirs"))  # another process, faster
+
+    assert (case.derived("index", ours) / "who.txt").read_text() == "theirs"
+    assert not [path for path in case.state_dir.iterdir() if path.name.startswith(".index")]
+    assert case.derived("index", broken) == case.state_dir / "index"  # built: not built again
+    assert os.listdir(case.state_dir / "index") == ["who.txt"]
 
 
 def test_two_cases_of_the_same_records_each_give_their_own_items(tmp_path):
@@ -104,10 +184,10 @@ def test_item_fields_of_another_type_are_no_items_and_every_record_loads(tmp_pat
            {**records()[7], "Id": "odd-affected", "AffectedItems": {"InternetMessageId": "<x@contoso.com>"}}]
     case = case_of_records(tmp_path, "odd", records()[:5] + odd + records()[5:])
     assert case.load_report().totals()["loaded"] == len(records()) + len(odd)
-    stored = case_mail_items(case)
-    assert_frame_equal(stored, _decoded_on_demand(case))
-    by_id = {row["record_id"]: row for row in stored.filter(pl.col("record_id").str.starts_with("odd")).to_dicts()}
+    indexed = case_mail_items(case)
+    assert_frame_equal(indexed, _decoded_on_demand(case))
+    by_id = {row["record_id"]: row for row in indexed.filter(pl.col("record_id").str.starts_with("odd")).to_dicts()}
     assert by_id["odd-folders"]["message_id"] is None and by_id["odd-folders"]["access_type"] == "Bind"
     assert by_id["odd-properties"]["access_type"] is None and by_id["odd-properties"]["message_id"] is not None
     assert by_id["odd-item"]["message_id"] is None and by_id["odd-affected"]["message_id"] is None
-    assert stored.filter(pl.col("record_id").str.ends_with("000000000008"))["message_id"].to_list() == ["<mfa-1@contoso.com>"]
+    assert indexed.filter(pl.col("record_id").str.ends_with("000000000008"))["message_id"].to_list() == ["<mfa-1@contoso.com>"]

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import polars as pl
@@ -173,6 +173,29 @@ class Case:
         if state is None:
             raise NoSuchCase(self.root)
         return state
+
+    def derived(self, name: str, build: Callable[[Path], None]) -> Path:
+        """The folder `name` of the state in force, derived from what its load wrote (an index, say): the first time it
+        is asked for, `build` writes it into a folder aside, which is flushed and renamed into place, so that readers
+        see it complete or not at all. When two processes build it at once, the first renamed is kept. The load's own
+        files are never changed; a build cut short by a crash leaves its folder aside until the state is replaced."""
+        target = self.state_dir / name
+        if target.is_dir():
+            return target
+        aside = self.state_dir / f".{name}-{uuid.uuid4().hex[:12]}"
+        aside.mkdir()
+        try:
+            build(aside)
+            _fsync_tree(aside)
+            try:
+                os.rename(aside, target)
+            except OSError:  # built by another process meanwhile
+                if not target.is_dir():
+                    raise
+            _fsync(self.state_dir)
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
+        return target
 
     @property
     def events_dir(self) -> Path:
@@ -359,11 +382,12 @@ class Case:
         """The Parquet parts holding the conflicting duplicates (conflicts.py), if any."""
         return sorted((self.state_dir / "conflicts").glob("part-*.parquet")) if self.exists else []
 
-    def scan(self, with_audit_data: bool = False, frame: str = "events", from_kept_inputs: bool = True) -> pl.LazyFrame:
-        """A frame (default the events) as a lazy frame over its Parquet parts, with the original record
-        (`audit_data`, `raw`) only when asked: read from the case's copy of its input where the Parquet does not hold
-        it, unless `from_kept_inputs` is false (then null there)."""
-        parts = self.parts(frame)
+    def scan(self, with_audit_data: bool = False, frame: str = "events", from_kept_inputs: bool = True,
+             parts: list[Path] | None = None) -> pl.LazyFrame:
+        """A frame (default the events) as a lazy frame over its Parquet parts (only `parts` of them when given), with
+        the original record (`audit_data`, `raw`) only when asked: read from the case's copy of its input where the
+        Parquet does not hold it, unless `from_kept_inputs` is false (then null there)."""
+        parts = self.parts(frame) if parts is None else parts
         if not parts:
             rows = empty_frame(frame).lazy()
         else:

@@ -3,8 +3,7 @@ and `decode_texts` (the same for a column of AuditData texts, as in a CSV export
 
 DuckDB's JSON reader decodes the declared fields on its own threads at a fraction of the cost of
 Polars' `read_ndjson`, and writes nested values back as valid (minified) JSON. In the same parse it
-reads what the mail items of a mailbox or file record are made of (`mail_record`, mail_items.py), so
-that no record is parsed twice. It skips lines that hold only spaces, tabs or `\\r`, and stops with an
+reads the two fields the events' `operation_count` and `throttled` come from (mail_items.py). It skips lines that hold only spaces, tabs or `\\r`, and stops with an
 error at the first line it cannot read; the reader then decodes the rest of the file itself, line by
 line where needed.
 """
@@ -17,16 +16,16 @@ import pyarrow
 
 from workbench.core.duck import ERRORS, connect, quiet
 from workbench.core.jsontext import NESTED_FIELDS
-from workbench.core.mail_items import RECORD_FIELDS, mail_records
+from workbench.core.mail_items import ACCESS_FIELDS, access_columns
 from workbench.core.schema import AUDIT_FIELDS, AUDIT_SCHEMA
 
 BATCH_ROWS = 20_000
 ALIGNMENT_STRIDE = 16
 
 #: The fields read: nested ones as JSON text, the rest as text (only the session id of `AppAccessContext`),
-#: and those the mail items are made of (with DuckDB types).
+#: and those of the events' access columns (with DuckDB types).
 _TYPES = ({name: "JSON" if name in NESTED_FIELDS else "VARCHAR" for name in AUDIT_FIELDS}
-          | {"AppAccessContext": "STRUCT(AADSessionId VARCHAR)"} | RECORD_FIELDS)
+          | {"AppAccessContext": "STRUCT(AADSessionId VARCHAR)"} | ACCESS_FIELDS)
 #: The same as the `columns` argument of `read_json` and as a `json_transform` structure.
 _COLUMNS = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in _TYPES.items()) + "}"
 _STRUCTURE = json.dumps(_TYPES)
@@ -35,7 +34,7 @@ _DATABASE = connect()
 
 
 def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
-    """The fields (AUDIT_SCHEMA) and `mail_record` of AuditData texts, row for row, or None when DuckDB cannot read
+    """The fields (AUDIT_SCHEMA) and access columns of AuditData texts, row for row, or None when DuckDB cannot read
     one."""
     con = quiet(_DATABASE.cursor())  # one per call: chunks are decoded on several threads
     try:
@@ -49,9 +48,9 @@ def decode_texts(texts: pl.Series) -> pl.DataFrame | None:
 
 
 def audit_fields(read: pl.DataFrame) -> pl.DataFrame:
-    """The fields (AUDIT_SCHEMA) and `mail_record` of records as DuckDB read them (the fields of `_TYPES`, as
-    `DecodedLines.take` gives them)."""
-    return _strings_unquoted(read.select(*AUDIT_FIELDS, mail_records(read)).cast(AUDIT_SCHEMA))
+    """The fields (AUDIT_SCHEMA) and access columns (mail_items.access_columns) of records as DuckDB read them (the
+    fields of `_TYPES`, as `DecodedLines.take` gives them)."""
+    return _strings_unquoted(read.select(*AUDIT_FIELDS).cast(AUDIT_SCHEMA)).hstack(access_columns(read))
 
 
 def _strings_unquoted(fields: pl.DataFrame) -> pl.DataFrame:

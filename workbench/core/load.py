@@ -16,8 +16,6 @@ import polars as pl
 from workbench.core.evidence import file_facts, sha256_of
 from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
 from workbench.core.kept_records import keep_input, write_kept
-from workbench.core.mail_item_frame import FOLDER as MAIL_ITEMS
-from workbench.core.mail_items import items_to_store
 from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, normalise
@@ -98,8 +96,7 @@ class FrameSink:
 
 
 class StateSink:
-    """Writes a load into a state folder: each frame's rows (`FrameSink`), the mail items of the events loaded
-    (mail_item_frame.py), the rejects as JSON Lines, and the inputs whose records it reads back by byte span
+    """Writes a load into a state folder: each frame's rows (`FrameSink`), the rejects as JSON Lines, and the inputs whose records it reads back by byte span
     (kept_records.py: the files in `inputs/`, the spans in `spans/`)."""
 
     def __init__(self, state: Path):
@@ -107,7 +104,6 @@ class StateSink:
         self.rejects_path = state / "rejects.jsonl"
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self.frames = {frame: FrameSink(state, frame, self._writer) for frame in FRAMES}
-        self.mail_items = FrameSink(state, MAIL_ITEMS, self._writer)
         self.spans = FrameSink(state, "spans", self._writer)
         self.kept: dict[str, dict] = {}
         #: Per input whose records are kept by span: its span parts as [file name, first row, last row].
@@ -115,10 +111,9 @@ class StateSink:
         self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-input")
         self.rejects_path.write_bytes(b"")
 
-    def add(self, chunk: Sorted, source_file: str, items: pl.DataFrame | None = None,
-            spans: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
-        """Store one chunk, the mail items of its events (`chunk_items`) and the byte spans of its events' records
-        in the input (`source_row`, `offset`, `length`); returns (loaded per frame, duplicates)."""
+    def add(self, chunk: Sorted, source_file: str, spans: pl.DataFrame | None = None) -> tuple[dict[str, int], int]:
+        """Store one chunk and the byte spans of its records in the input (`source_row`, `offset`, `length`); returns
+        (loaded per frame, duplicates)."""
         spanned = None
         if spans is not None and spans.height:
             part = self.spans.add_derived(spans.select(pl.lit(source_file).alias("source_file"), "source_row",
@@ -130,10 +125,6 @@ class StateSink:
             if rows.height:
                 fresh = self.frames[frame].add(rows, spanned)
                 loaded[frame], duplicates = fresh.height, duplicates + rows.height - fresh.height
-                if frame == "events" and items is not None and items.height:
-                    if fresh.height < rows.height:  # only the items of the records loaded
-                        items = items.filter(pl.col("record_id").is_in(fresh["record_id"].implode()))
-                    self.mail_items.add_derived(items)
         if chunk.rejects.height:
             with open(self.rejects_path, "ab") as handle:
                 chunk.rejects.select(pl.lit(source_file).alias("file"), pl.col("source_row").alias("row"), "reason",
@@ -173,7 +164,7 @@ class StateSink:
     def close(self) -> None:
         """Finish writing and stop the writer thread."""
         try:
-            for sink in (*self.frames.values(), self.mail_items, self.spans):
+            for sink in (*self.frames.values(), self.spans):
                 sink.flush()
             write_kept(self.state, self.kept)
         finally:
@@ -278,11 +269,11 @@ def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_rep
                            "reason": [f"incomplete record: {file_report.note}"],
                            "text": [tail[:REJECT_TEXT_CHARS].decode("utf-8", errors="replace")]}, schema=REJECT_SCHEMA)
     empty = Sorted({}, reject, pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String}))
-    return _account((1, empty, None, None), sink, file_report, report)
+    return _account((1, empty, None), sink, file_report, report)
 
 
 def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: str) -> tuple:
-    """(rows read, the sorted chunk, its mail items, the byte spans of its records or None)."""
+    """(rows read, the sorted chunk, the byte spans of its records or None)."""
     raw = make_raw()
     result = shape.sort(raw, case, source_file)
     spans = None
@@ -290,22 +281,13 @@ def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: 
         spans = (raw.select("source_row", pl.col("record_offset").alias("offset"),
                             pl.col("record_length").alias("length"))
                  .filter(pl.col("offset").is_not_null()))
-    items = chunk_items(result)
-    if "events" in result.rows:  # the `mail_record` is read for the items, not stored
-        result.rows["events"] = result.rows["events"].drop("mail_record")
-    return raw.height, result, items, spans
-
-
-def chunk_items(chunk: Sorted) -> pl.DataFrame | None:
-    """The mail items (mail_items.py) of a chunk's events, from their `mail_record`; None without events."""
-    events = chunk.rows.get("events")
-    return None if events is None or events.is_empty() else items_to_store(events)
+    return raw.height, result, spans
 
 
 def _account(chunk: tuple, sink: StateSink, file_report: FileReport, report: LoadReport) -> int:
     """Store one sorted chunk (`_sorted_chunk`) and count its rows; returns the rows read."""
-    rows, result, items, spans = chunk
-    loaded, duplicates = sink.add(result, file_report.path, items, spans)
+    rows, result, spans = chunk
+    loaded, duplicates = sink.add(result, file_report.path, spans)
     file_report.rows += rows
     for frame, count in loaded.items():
         file_report.loaded += count

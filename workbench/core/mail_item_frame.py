@@ -1,11 +1,15 @@
-"""Provides the mail items stored in a case: the loader decodes every mailbox and file record once (mail_items.py)
-into Parquet parts of the state's `mail_items/` folder, so that the exposure and the SQL table `mail_items` read
-columns instead of parsing the records' JSON on every call. The parts hold `STORED_ITEM_SCHEMA`, the items' own
-columns; the columns an item shares with its record (IP, session, user agent, ...) are joined back from the events.
+"""Provides the mail items of a case (mail_items.py): its mailbox and file activity, one row per item touched.
 
-A case loaded before the items were stored has no such folder. Nothing is written into it (a state is evidence,
-complete once loaded): its items are decoded from its records when asked, only those asked for, until it is
-loaded again.
+The loader does not decode them. On 1M audit records with 7.4M items that took a third of a cold load, for a table
+that an exposure reads a few thousand rows of. They are decoded when asked:
+- the items of a few records (`case_mail_items` with `records`, as the exposure asks for those of the records it
+  needs) are decoded from those records' original text;
+- the items of every record (the SQL table `mail_items`, or more than `DECODE_AT_MOST` records) are read from the
+  state's index, `mail_items/`, built the first time it is needed (`Case.derived`: aside, then renamed into place).
+  Its Parquet parts hold `STORED_ITEM_SCHEMA`, the items' own columns; the columns an item shares with its record
+  (IP, session, user agent, ...) are joined back from the events when read. It is built a few events parts at a
+  time, so its memory does not grow with the case. A state loaded by a version that stored the items at load has
+  the same folder.
 """
 
 from datetime import datetime
@@ -13,29 +17,51 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from workbench.core.mail_items import (
-    CARRIED, MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, in_item_order, mail_items,
+    CARRIED, MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, decoded_items, exposure_rows, in_item_order, mail_items,
 )
 
 if TYPE_CHECKING:
     from workbench.core.case import Case
     from workbench.core.case_set import CaseSet
 
-#: The folder of a state holding the mail items' parts (present, maybe empty, in every case that stores them).
+#: The folder of a state holding the index of its mail items.
 FOLDER = "mail_items"
+#: The most records whose items are decoded from their text when asked for; more are read from the index.
+DECODE_AT_MOST = 100_000
+#: About how many events the index is built from at a time (whole parts).
+INDEX_BATCH_ROWS = 200_000
 
 
 def _cases(case: "Case | CaseSet") -> list["Case"]:
     return getattr(case, "cases", [case])
 
 
-def stored_parts(case: "Case | CaseSet") -> list[Path] | None:
-    """The Parquet parts of the mail items of the case (of every case of a set), or None when one of them was
-    loaded before mail items were stored."""
-    if not all((one.state_dir / FOLDER).is_dir() for one in _cases(case)):
-        return None
-    return [part for one in _cases(case) for part in one.parts(FOLDER)]
+def _build_index(case: "Case", folder: Path) -> None:
+    """Write the items of every record of the case into `folder`, a part per batch of its events parts."""
+    from workbench.core.load import _write_part  # the loader (and DuckDB) only when building
+
+    batch, rows, written = [], 0, 0
+    parts = case.parts()
+    for number, part in enumerate(parts):
+        batch.append(part)
+        rows += pq.ParquetFile(part).metadata.num_rows
+        if rows < INDEX_BATCH_ROWS and number < len(parts) - 1:
+            continue
+        items = decoded_items(exposure_rows(case.scan(with_audit_data=True, parts=batch)).collect())
+        if items.height:
+            _write_part(items.select(STORED_ITEM_SCHEMA.keys()), folder / f"part-{written:05d}.parquet")
+            written += 1
+        batch, rows = [], 0
+
+
+def index_parts(case: "Case | CaseSet") -> list[Path]:
+    """The Parquet parts of the mail items of the case (of every case of a set), built first where missing; raises
+    OSError when a case's folder cannot be written."""
+    return [part for one in _cases(case) if one.parts()
+            for part in sorted(one.derived(FOLDER, lambda folder, one=one: _build_index(one, folder)).glob("part-*.parquet"))]
 
 
 def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime | None) -> pl.LazyFrame:
@@ -46,11 +72,18 @@ def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime 
     return rows
 
 
+def _decoded(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
+    return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect())
+
+
 def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
     columns = [name for name in MAIL_ITEM_SCHEMA if records is None or name not in CARRIED or name in records.columns]
-    if not (case.state_dir / FOLDER).is_dir():  # loaded before mail items were stored
-        return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect()).select(columns)
-    parts = case.parts(FOLDER)
+    if records is not None and records.height <= DECODE_AT_MOST and not (case.state_dir / FOLDER).is_dir():
+        return _decoded(case, records, since).select(columns)
+    try:
+        parts = index_parts(case)
+    except OSError:  # a case folder that cannot be written: decoded in memory
+        return _decoded(case, records, since).select(columns)
     stored = pl.scan_parquet(parts, schema=STORED_ITEM_SCHEMA, glob=False) if parts else pl.LazyFrame(schema=STORED_ITEM_SCHEMA)
     items = in_item_order(_selected(stored, records, since).collect())  # sorted narrow: the joined rows are 2x wider
     if records is None:

@@ -13,8 +13,9 @@ operations, kept only in the original record (`audit_data`):
   file's URL (`ObjectId`).
 
 The records are decoded by DuckDB's `json_transform` into a declared structure (a field of another type, or a
-record that is not JSON, reads as null, never an error), then exploded into rows by Polars. The loader decodes
-every record once and stores the rows in the case (mail_item_frame.py).
+record that is not JSON, reads as null, never an error), then exploded into rows by Polars. The loader decodes only
+the two fields the events keep as columns (`operation_count`, `throttled`: `access_columns`); the items are decoded
+when asked (mail_item_frame.py).
 """
 
 import json
@@ -49,17 +50,19 @@ MAIL_ITEM_SCHEMA: dict[str, pl.DataType] = {
 }
 #: The columns of the events a record's items are found by and read in order with.
 ITEM_KEYS = ("case", "record_id", "creation_time")
-#: What the case stores of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other `CARRIED`
+#: What the index of a case holds of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other `CARRIED`
 #: columns (long texts such as the user agent, the same for every item of a record) are joined back from the
 #: record's row of the events when the items are read.
 STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if name in ITEM_KEYS or name not in CARRIED}
 
 _ITEM = json.dumps({"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",
                     "ParentFolder": {"Path": "VARCHAR"}})
+#: The fields of a record the events' `operation_count` and `throttled` are read from (`access_columns`), as DuckDB
+#: reads them.
+ACCESS_FIELDS = {"OperationCount": "VARCHAR", "OperationProperties": "STRUCT(Name VARCHAR, Value VARCHAR)[]"}
 #: The fields of a record its items are made of, beyond the events' own (`AUDIT_FIELDS`), as DuckDB reads them.
-RECORD_FIELDS = {
-    "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR", "OperationCount": "VARCHAR",
-    "OperationProperties": "STRUCT(Name VARCHAR, Value VARCHAR)[]",
+RECORD_FIELDS = ACCESS_FIELDS | {
+    "SendAsUserSmtp": "VARCHAR", "SendOnBehalfOfUserSmtp": "VARCHAR",
     "Folders": "STRUCT(Path VARCHAR, FolderItems STRUCT(InternetMessageId VARCHAR, SizeInBytes VARCHAR, "
                "Subject VARCHAR)[])[]",
     "Folder": "STRUCT(Path VARCHAR)", "QueryText": "VARCHAR", "SearchQuery": "VARCHAR",
@@ -68,6 +71,8 @@ RECORD_FIELDS = {
 _STRUCTURE = json.dumps({"Operation": "VARCHAR", "MailboxOwnerUPN": "VARCHAR", "ObjectId": "VARCHAR", "Item": "JSON",
                          "AffectedItems": "JSON"} | RECORD_FIELDS)
 _RECORDS_QUERY = f"SELECT try(json_transform(audit_data, '{_STRUCTURE}')) AS record FROM records"
+_ACCESS_QUERY = ("SELECT try(json_transform(audit_data, '" + json.dumps({"Operation": "VARCHAR"} | ACCESS_FIELDS)
+                 + "')) AS record FROM records")
 _MESSAGES_QUERY = (f"SELECT try(json_transform(Item, '{_ITEM}')) AS item, "
                    f"try(json_transform(AffectedItems, '[{_ITEM}]')) AS affected_items FROM messages")
 _DATABASE = connect()
@@ -88,11 +93,31 @@ def _property(name: str) -> pl.Expr:
         pl.element().filter(pl.element().struct.field("Name") == name).struct.field("Value")).list.first()
 
 
+def _names_items() -> pl.Expr:
+    """Whether a record's operation is one whose items are decoded (or the record names no operation)."""
+    return pl.col("Operation").is_null() | pl.col("Operation").is_in(list(ACTIVITIES))
+
+
+def access_columns(fields: pl.DataFrame) -> pl.DataFrame:
+    """The events' `operation_count` and `throttled` (`IsThrottled` of `OperationProperties`) of records from their
+    fields as DuckDB read them (`Operation` and `ACCESS_FIELDS`); null for an operation that names no items."""
+    read = _names_items()
+    return fields.select(
+        pl.when(read).then(pl.col("OperationCount")).cast(pl.Int64, strict=False).alias("operation_count"),
+        (pl.when(read).then(_property("IsThrottled")).str.to_lowercase() == "true").alias("throttled"))
+
+
+def decoded_access_columns(texts: pl.Series) -> pl.DataFrame:
+    """`access_columns` of AuditData texts (all null where a text is not JSON)."""
+    records = _query(_ACCESS_QUERY, "records", texts.alias("audit_data").to_frame())
+    return access_columns(records.select(pl.col("record").struct.unnest()))
+
+
 def mail_records(fields: pl.DataFrame) -> pl.Series:
     """What the items of each record are made of (`mail_record`, read by `mail_items`) from its fields as DuckDB read
     them (`RECORD_FIELDS`, `Operation`, `MailboxOwnerUPN`, `ObjectId`, and `Item` and `AffectedItems` as JSON text);
     null for a record of an operation that names no items. A field of another type reads as null."""
-    read = pl.col("Operation").is_null() | pl.col("Operation").is_in(list(ACTIVITIES))
+    read = _names_items()
     messages = _query(_MESSAGES_QUERY, "messages", fields.select(pl.when(read).then(pl.col("Item", "AffectedItems"))))
     return fields.hstack(messages).select(pl.when(read).then(pl.struct(
         pl.coalesce("SendAsUserSmtp", "SendOnBehalfOfUserSmtp", "MailboxOwnerUPN").alias("mailbox"),
@@ -133,15 +158,6 @@ def in_item_order(items: pl.DataFrame) -> pl.DataFrame:
 def decoded_items(rows: pl.DataFrame) -> pl.DataFrame:
     """`mail_items` in no particular order."""
     return _items(rows, MAIL_ITEM_SCHEMA)
-
-
-def items_to_store(events: pl.DataFrame) -> pl.DataFrame:
-    """The items of a chunk of the events (with the `mail_record` `normalise` gives them) as the case stores them:
-    `STORED_ITEM_SCHEMA`, in no particular order; of a record id the chunk holds twice, only the first row's (the one
-    the loader keeps)."""
-    rows = (events.select(*ITEM_KEYS, "operation", "mailbox_owner_upn", "mail_record")  # before filtering: 4x faster
-            .filter(pl.col("operation").is_in(list(ACTIVITIES))).filter(pl.col("record_id").is_first_distinct()))
-    return _items(rows, STORED_ITEM_SCHEMA)
 
 
 def _items(rows: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

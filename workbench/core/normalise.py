@@ -15,7 +15,7 @@ from workbench.core.alerts import with_alert_fields
 from workbench.core.duckjson import decode_texts, lines_match
 from workbench.core.ipaddr import normalise_client_ip_column
 from workbench.core.jsontext import decode_records
-from workbench.core.mail_items import decoded_mail_records
+from workbench.core.mail_items import decoded_access_columns
 from workbench.core.schema import EVENT_SCHEMA, RECORD_TYPE_IDS, RECORD_TYPES, UTC_TIME
 
 #: UserType names (as Log Analytics' OfficeActivity writes them) by lower-cased name.
@@ -210,8 +210,7 @@ def _record_ids(frame: pl.DataFrame) -> pl.Series:
 
 
 def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
-    """Turn one raw chunk into events-frame rows, rejects and warnings; the rows keep their `mail_record`
-    (mail_items.py: decoded with their fields, else here) for the loader's mail items."""
+    """Turn one raw chunk into events-frame rows, rejects and warnings."""
     decoded, rejects = _decode(raw)
     record_type_text = pl.coalesce(_blank_to_null(pl.col("RecordType")), _blank_to_null(pl.col("env_record_type")))
     frame = decoded.with_columns(
@@ -289,13 +288,9 @@ def normalise(raw: pl.DataFrame, case: str, source_file: str) -> Normalised:
     )
     events = events.with_columns(first_party_name(pl.col("app_id")).alias("app_name"),
                                  first_party_name(pl.col("client_app_id")).alias("client_app_name"))
-    if "mail_record" not in events.columns:  # decoded with the fields (duckjson.py) unless DuckDB could not read them
-        events = events.with_columns(decoded_mail_records(events))
-    record = pl.col("mail_record")
-    events = events.with_columns(
-        record.struct.field("operation_count").cast(pl.Int64, strict=False).alias("operation_count"),
-        (record.struct.field("throttled").str.to_lowercase() == "true").alias("throttled"),
-    ).select(*EVENT_SCHEMA, "mail_record").cast(EVENT_SCHEMA)
+    if "throttled" not in events.columns:  # decoded with the fields (duckjson.py) unless DuckDB could not read them
+        events = events.hstack(decoded_access_columns(events["audit_data"]))
+    events = events.select(*EVENT_SCHEMA).cast(EVENT_SCHEMA)
     warnings = events.filter(pl.col("record_type").is_not_null() & pl.col("record_type_name").is_null()).select(
         "source_row", pl.format("unknown RecordType {}: loaded, type name unknown", pl.col("record_type")).alias("reason")
     )

@@ -10,6 +10,7 @@ Once the tables are in place the engine is locked: no file or network access, no
 
 import re
 import threading
+import time
 import tomllib
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,7 @@ from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
 from workbench.core.kept_records import fill_by_case, kept_by_case
-from workbench.core.mail_item_frame import case_mail_items, stored_parts
+from workbench.core.mail_item_frame import FOLDER as ITEM_INDEX, case_mail_items, index_parts
 from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
@@ -85,6 +86,8 @@ CONFLICTS_TABLE = "conflicting_duplicates"
 HUNTS_TABLE = "hunt_hits"
 ENRICHMENT_TABLE = "ip_enrichment"
 MAIL_ITEMS_TABLE = "mail_items"
+#: A query naming the table (not as a text literal, as `DESCRIBE` does: that reads no rows).
+_READS_MAIL_ITEMS = re.compile(rf"(?<!')\b{MAIL_ITEMS_TABLE}\b(?!')", re.IGNORECASE)
 _EXAMPLES = Path(__file__).with_name("article_queries.toml")
 _EVENT_ORDER = "creation_time, source_file, source_row"
 DEFAULT_TIMEOUT = 300.0  # seconds: an accidental cross join on a shared jump host ends by itself
@@ -153,13 +156,15 @@ class SqlSession:
         source_parts = {name: [] if isinstance(source, pl.DataFrame) else source.parts(name) for name in SOURCE_TABLES}
         for name, parts in source_parts.items():
             self._create_frame_view(name, parts, kept)
-        item_parts = self._create_mail_items_view(source)
+        self._unindexed: Case | CaseSet | None = None
+        index_folders = self._create_mail_items_view(source)
         for statement in _sentinel_statements():
             self._con.execute(statement)
-        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts, *item_parts,
+        on_disk = [] if isinstance(source, pl.DataFrame) else [*source.parts(), *conflict_parts,
                                                                *(part for parts in source_parts.values() for part in parts)]
         if on_disk:  # the only folders the locked engine may read
-            folders = dict.fromkeys(str(part.parent.resolve()) + "/" for part in on_disk)
+            folders = dict.fromkeys([*(str(part.parent.resolve()) + "/" for part in on_disk),
+                                     *(str(folder.resolve()) + "/" for folder in index_folders)])
             self._con.execute(f"SET allowed_directories = [{', '.join(_literal(folder) for folder in folders)}]")
         for name, frame in ((HUNTS_TABLE, hunts), (ENRICHMENT_TABLE, enrichment)):
             if frame is not None:
@@ -211,27 +216,48 @@ class SqlSession:
         self._con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {scan} ORDER BY {order}")
 
     def _create_mail_items_view(self, source: Case | CaseSet | pl.DataFrame) -> list[Path]:
-        """The mail items (mail_item_frame.py): the case's stored parts joined with their records' events columns,
-        else decoded now from the records (a case loaded before they were stored, or an events frame with
-        `audit_data`); returns the parts read."""
-        parts = None if isinstance(source, pl.DataFrame) else stored_parts(source)
-        if parts:
+        """The mail items (mail_item_frame.py): a case's index joined with its records' events columns, or an events
+        frame's items decoded now from its `audit_data`; returns the folders of the cases' indexes. An index not yet
+        built is built by the first query that reads the table (`_index_mail_items`): till then the view has the
+        table's columns and no rows."""
+        if isinstance(source, pl.DataFrame):
+            self._mail_items_view(mail_items(exposure_rows(source.lazy()).collect()) if "audit_data" in source.columns
+                                  else pl.DataFrame(schema=MAIL_ITEM_SCHEMA))
+            return []
+        cases = getattr(source, "cases", [source])
+        if all((one.state_dir / ITEM_INDEX).is_dir() for one in cases if one.parts()):
+            self._mail_items_view(index_parts(source), source)
+        else:
+            self._mail_items_view(pl.DataFrame(schema=MAIL_ITEM_SCHEMA))
+            self._unindexed = source
+        return [one.state_dir / ITEM_INDEX for one in cases]
+
+    def _mail_items_view(self, items: pl.DataFrame | list[Path], source: Case | CaseSet | None = None) -> None:
+        """(Re)define the table `mail_items` over `items` in memory, or over the index parts of `source`."""
+        if isinstance(items, list) and items:
             shared = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA if name not in STORED_ITEM_SCHEMA)
-            scan = (f'{_parquet_scan(parts)} JOIN (SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}) '
+            scan = (f'{_parquet_scan(items)} JOIN (SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}) '
                     'USING ("case", record_id)')
         else:
-            if parts is not None:
-                items = pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
-            elif isinstance(source, pl.DataFrame):
-                items = (mail_items(exposure_rows(source.lazy()).collect()) if "audit_data" in source.columns
-                         else pl.DataFrame(schema=MAIL_ITEM_SCHEMA))
-            else:
-                items = case_mail_items(source)
-            self._con.register("_mail_items", items)
+            self._con.register("_mail_items", pl.DataFrame(schema=MAIL_ITEM_SCHEMA) if isinstance(items, list) else items)
             scan = "_mail_items"
         columns = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA)
-        self._con.execute(f"CREATE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
-        return parts or []
+        self._con.execute(f"CREATE OR REPLACE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
+
+    def _index_mail_items(self, engine_sql: str) -> list[str]:
+        """Build the cases' mail item indexes when a query reads `mail_items` and they are not built; returns a note
+        saying so. A case whose folder cannot be written has its items decoded in memory for this session."""
+        if self._unindexed is None or not _READS_MAIL_ITEMS.search(engine_sql):
+            return []
+        source, self._unindexed = self._unindexed, None
+        start = time.perf_counter()
+        try:
+            self._mail_items_view(index_parts(source), source)
+        except OSError as error:
+            self._mail_items_view(case_mail_items(source))
+            return [f"mail_items: decoded in memory for this session; the case's index could not be written ({error})"]
+        return [f"mail_items: the case's mail items decoded into its index in {time.perf_counter() - start:.1f} s, "
+                "once for this load; later queries read the index"]
 
     def _create_conflicts_view(self, parts: list[Path]) -> None:
         """Records that share an `Id` with a loaded event but differ from it (conflicts.py), with where the loaded
@@ -295,6 +321,8 @@ class SqlSession:
         if self._case is not None and query.strip():
             self._case.store.add_query_history(query)
         repaired, engine_sql, values = self.prepare(query, params)
+        with self._lock:
+            notes = self._index_mail_items(engine_sql)
         with self._lock, self._deadline() as deadline:
             try:
                 frame = self._con.sql(engine_sql, params=values or None).pl()
@@ -306,7 +334,7 @@ class SqlSession:
                 raise SqlCancelled("query cancelled", query=query) from None
             except ERRORS as error:
                 raise engine_error(error, repaired) from None
-        return SqlResult(frame, repaired.notes, repaired.text, engine_sql)
+        return SqlResult(frame, [*notes, *repaired.notes], repaired.text, engine_sql)
 
     @contextmanager
     def _deadline(self) -> Iterator[threading.Event]:
