@@ -2,6 +2,7 @@
 (one row per message and recipient), accounted per file, deduplicated across shapes, stored in the case beside an
 audit log, and read by `workbench info` and `workbench sql`."""
 
+import csv
 import gzip
 import json
 import subprocess
@@ -321,3 +322,48 @@ def test_a_utf16_report_longer_than_a_transcoding_block_keeps_a_character_split_
     assert (report.files[0].format, report.files[0].loaded, report.files[0].rejected) == (
         "eac-summary-csv", len(subjects), 0)
     assert Case(tmp_path / "case").frame("messages").sort("source_row")["subject"].to_list() == subjects
+
+
+@pytest.mark.parametrize("name", ["get_messagetracev2.csv", "get_messagetrace_ps51.csv", "eac_enhanced_summary.csv",
+                                  "eac_extended.csv"])
+def test_a_csv_trace_keeps_each_row_by_span_and_reads_it_back_after_the_input_is_gone(tmp_path, name):
+    """The rows are not encoded again into the Parquet: the case keeps the file and reads each single-line row back as
+    the JSON object of its cells (a summary report's row once for each of its recipients); a row over several lines,
+    and the rows after it, are stored."""
+    source = tmp_path / name
+    source.write_bytes((CORPUS / name).read_bytes())
+    case = Case.named("kept", tmp_path / "cases", {"keep_inputs": "copy"})
+    case.load([source])
+    rows = case.scan(with_audit_data=True, frame="messages").select("source_row", "raw").collect()
+    stored = case.scan(with_audit_data=True, frame="messages", from_kept_inputs=False).collect()["raw"]
+    assert 0 < stored.null_count() <= rows.height
+    source.unlink()
+    read_back = case.scan(with_audit_data=True, frame="messages").select("source_row", "raw").collect()
+    assert read_back.equals(rows) and read_back["raw"].null_count() == 0
+    text = (CORPUS / name).read_bytes().decode(_encoding(CORPUS / name))
+    skip = 1 if text.startswith("#TYPE") else 0  # the header is row 1 after the `#TYPE` line, when there is one
+    header, *records = list(csv.reader(text.splitlines(keepends=True)[skip:]))
+    cells = {number: dict(zip([name.strip() for name in header], record))
+             for number, record in enumerate(records, 2 + skip)}
+    for source_row, raw in read_back.iter_rows():
+        assert {key: value for key, value in json.loads(raw).items() if value} == {
+            key: value for key, value in cells[source_row].items() if value}
+
+
+def _encoding(path: Path) -> str:
+    head = path.read_bytes()[:2]
+    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def test_a_json_lines_trace_keeps_its_lines_byte_for_byte(tmp_path):
+    """Before: a Graph message trace in JSON Lines lost its records (stored as null, the input not kept)."""
+    lines = [json.dumps({"id": f"7d1c-{n}", "receivedDateTime": f"2024-03-01T10:0{n}:00Z", "senderAddress": "a@contoso.com",
+                         "recipientAddress": f"r{n}@fabrikam.com", "subject": "Überweisung", "status": "Delivered",
+                         "messageId": f"<m{n}@contoso.com>", "size": 100 + n}, ensure_ascii=False) for n in range(3)]
+    source = tmp_path / "traces.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    case = Case.named("lines", tmp_path / "cases", {"keep_inputs": "copy"})
+    assert case.load([source]).files[0].format == "graph-messagetraces-jsonl"
+    source.unlink()
+    raw = case.scan(with_audit_data=True, frame="messages").sort("source_row").collect()["raw"].to_list()
+    assert raw == lines

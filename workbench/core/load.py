@@ -280,7 +280,8 @@ def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: 
     if "record_offset" in raw.columns:
         spans = (raw.select("source_row", pl.col("record_offset").alias("offset"),
                             pl.col("record_length").alias("length"))
-                 .filter(pl.col("offset").is_not_null()))
+                 .filter(pl.col("offset").is_not_null())
+                 .unique("source_row", keep="first", maintain_order=True))  # a report's row is read once per recipient
     return raw.height, result, spans
 
 

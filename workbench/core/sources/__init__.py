@@ -18,7 +18,7 @@ from workbench.core.formats import CSV_SHAPES, Shape, detect_shape, head_text
 from workbench.core.kept_records import WHOLE_ROW
 from workbench.core.normalise import Sorted, normalise
 from workbench.core.readers import RECORD_CELL, RawChunk, read_raw_chunks
-from workbench.core.sources.exports import detect_export, normalise_export, read_export
+from workbench.core.sources.exports import ExportShape, detect_export, normalise_export, read_export
 from workbench.core.sources.messages import normalise_messages, read_messages
 
 #: The frames a case holds, in the order they are shown.
@@ -49,17 +49,22 @@ def _sort_audit_records(raw: pl.DataFrame, case: str, source_file: str) -> Sorte
     return Sorted({"events": result.events}, result.rejects, result.warnings)
 
 
+def _kept_by_span(export: ExportShape) -> dict:
+    """How the case keeps the records of an export (kept_records.py): a JSON Lines line or a CSV row (the whole row,
+    as a JSON object of its cells) read back by its span; a JSON document's records are stored."""
+    return {"spans": export.container in ("lines", "csv"), "record_cell": WHOLE_ROW if export.container == "csv" else None}
+
+
 def detect(path: Path) -> FileShape:
     """The shape of the file at `path` from its content; NotAnAuditLog when it is none the loader reads."""
     text = head_text(path)
     export = detect_export(path, text) if text else None
     if export is not None and export.route == "messages":
         return FileShape(export.format, export.header_rows, partial(read_messages, shape=export),
-                         partial(normalise_messages, shape=export))
+                         partial(normalise_messages, shape=export), **_kept_by_span(export))
     if export is not None:
         return FileShape(export.format, export.header_rows, partial(read_export, shape=export),
-                         partial(normalise_export, shape=export), spans=export.container in ("lines", "csv"),
-                         record_cell=WHOLE_ROW if export.container == "csv" else None)
+                         partial(normalise_export, shape=export), **_kept_by_span(export))
     shape = detect_shape(path)
     return FileShape(shape.value, 1 if shape in CSV_SHAPES else 0, partial(read_raw_chunks, shape=shape),
                      _sort_audit_records, empty=shape is Shape.EMPTY,

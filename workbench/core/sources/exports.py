@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -229,11 +229,7 @@ def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
         finally:
             spans.close()
     elif shape.container == "csv":
-        spans = CsvRowSpans(path, _line_chunks(path), row_records, WHOLE_ROW, shape.skip_lines)
-        try:
-            yield from csv_chunks(path, None, _csv_records, skip_lines=shape.skip_lines, spans=spans.add)
-        finally:
-            spans.close()
+        yield from csv_rows_by_span(path, shape, _csv_records)
     else:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
         try:
@@ -247,6 +243,16 @@ def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
             texts = pl.Series("record", [json.dumps(record, ensure_ascii=False) for record in part], dtype=pl.String)
             rows = pl.int_range(start + 1, start + 1 + len(part), eager=True, dtype=pl.Int64).alias("source_row")
             yield partial(_raw, pl.DataFrame([rows, texts]))
+
+
+def csv_rows_by_span(path: Path, shape: ExportShape, finish: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[RawChunk]:
+    """The raw chunks of a CSV export (`finish` makes each batch one, as `csv_chunks` says), its rows with their byte
+    spans while they are single lines: the case reads each row back as its record (`WHOLE_ROW`, kept_records.py)."""
+    spans = CsvRowSpans(path, _line_chunks(path), row_records, WHOLE_ROW, shape.skip_lines)
+    try:
+        yield from csv_chunks(path, None, finish, skip_lines=shape.skip_lines, spans=spans.add)
+    finally:
+        spans.close()
 
 
 def _raw(frame: pl.DataFrame) -> pl.DataFrame:
@@ -281,7 +287,8 @@ def _with_records(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _records_of_rows(rows: pl.DataFrame, source_rows: pl.Series) -> pl.Series:
     """The records of the raw `rows` numbered `source_rows`, in that order (made where kept by span, `_with_records`)."""
-    wanted = _with_records(rows.filter(pl.col("source_row").is_in(source_rows.implode())))
+    wanted = _with_records(rows.filter(pl.col("source_row").is_in(source_rows.implode()))
+                           .unique("source_row", keep="first", maintain_order=True))  # a report's row per recipient
     return source_rows.to_frame("source_row").join(wanted.select("source_row", "record"), on="source_row", how="left",
                                                     maintain_order="left")["record"]
 

@@ -29,9 +29,11 @@ from typing import Iterator
 import polars as pl
 
 from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted
-from workbench.core.readers import RawChunk, csv_chunks
+from workbench.core.readers import RawChunk
 from workbench.core.schema import MESSAGE_SCHEMA
-from workbench.core.sources.exports import ExportShape, _csv_records, _rejects, _with_ids, read_export
+from workbench.core.sources.exports import (
+    ExportShape, _csv_records, _rejects, _with_ids, _with_records, _with_reject_texts, csv_rows_by_span, read_export,
+)
 from workbench.core.sources.fields import Spec, as_int, finished, lower, paths_of, pick, split_untimed
 from workbench.core.sources.json_fields import extract, extract_cells, record_problems
 from workbench.core.sources.message_shapes import SUMMARY_TIMES
@@ -80,7 +82,7 @@ def read_messages(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
     if shape.container != "csv":
         yield from read_export(path, shape)
         return
-    chunks = csv_chunks(path, None, partial(_csv_rows, dialect=shape.dialect), skip_lines=shape.skip_lines)
+    chunks = csv_rows_by_span(path, shape, partial(_csv_rows, dialect=shape.dialect))
     if shape.dialect == "eac-extended":
         yield partial(_joined, list(chunks))
     else:
@@ -179,8 +181,9 @@ def _record_id() -> pl.Expr:
             .when(trace.is_not_null()).then(pl.concat_str([pl.lit("trace:"), trace, pl.lit("|"), recipient])))
 
 
-def _finish(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
-    """The rows in `MESSAGE_SCHEMA`: status words, addresses and keys, ids, direction, record ids."""
+def _finish(frame: pl.DataFrame, dialect: str, raw: pl.DataFrame) -> pl.DataFrame:
+    """The rows in `MESSAGE_SCHEMA`: status words, addresses and keys, ids, direction, record ids (a row without ids
+    by a hash of its record, made from the `raw` rows where the case keeps it by span)."""
     if dialect == "eac-extended":
         frame = _fold_events(frame)
     elif dialect == "eac-summary":
@@ -200,7 +203,7 @@ def _finish(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
         as_int("size").alias("size"),
         _direction().alias("direction"),
     )
-    frame = _with_ids(frame.with_columns(_record_id().alias("record_id"), pl.col("record").alias("raw")))
+    frame = _with_ids(frame.with_columns(_record_id().alias("record_id"), pl.col("record").alias("raw")), raw)
     return finished(frame, MESSAGE_SCHEMA, ips={"from_ip": "from_ip", "to_ip": "to_ip"})
 
 
@@ -217,7 +220,7 @@ def normalise_messages(raw: pl.DataFrame, case: str, source_file: str, shape: Ex
         values = extract(rows["record"], paths_of(spec))
     bad = ~values["is_record"]
     if bad.any():  # Python only for these rows, to say why
-        unread = rows.filter(bad)
+        unread = _with_records(rows.filter(bad))
         rejects.append(_rejects(unread, pl.lit(pl.Series(record_problems(unread["record"]), dtype=pl.String))))
         rows, values = rows.filter(~bad), values.filter(~bad)
     context = rows.with_columns(pl.lit(case).alias("case"), pl.lit(source_file).alias("source_file"))
@@ -227,4 +230,4 @@ def normalise_messages(raw: pl.DataFrame, case: str, source_file: str, shape: Ex
     frame, untimed = split_untimed(frame.with_columns(_odata_time("time")), "message trace")
     rejects.append(untimed.with_columns(pl.col("text").str.slice(0, REJECT_TEXT_CHARS)).cast(REJECT_SCHEMA))
     no_warnings = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String})
-    return Sorted({"messages": _finish(frame, shape.dialect)}, pl.concat(rejects), no_warnings)
+    return Sorted({"messages": _finish(frame, shape.dialect, raw)}, _with_reject_texts(pl.concat(rejects), raw), no_warnings)
