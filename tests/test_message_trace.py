@@ -367,3 +367,13 @@ def test_a_json_lines_trace_keeps_its_lines_byte_for_byte(tmp_path):
     source.unlink()
     raw = case.scan(with_audit_data=True, frame="messages").sort("source_row").collect()["raw"].to_list()
     assert raw == lines
+
+
+def test_a_summary_rows_status_is_the_last_event_that_says_how_delivery_ended():
+    from workbench.core.sources.messages import _status_of_events
+
+    events = ["Receive, Deliver", "Receive, Defer, Fail", "Receive, Send, Resolve", "RECEIVE ,  expand ,", "Receive",
+              "DuplicateDeliver, Receive", "Receive, SEND_EXTERNAL", "", None, "Deliver, Redirect, Quarantine"]
+    statuses = pl.select(_status_of_events(pl.Series(events, dtype=pl.String))).to_series().to_list()
+    assert statuses == ["delivered", "failed", "delivered", "expanded", "receive", "delivered", "send_external", "",
+                        None, "quarantined"]

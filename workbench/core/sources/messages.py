@@ -120,15 +120,14 @@ def _odata_time(column: str) -> pl.Expr:
     return pl.when(milliseconds.is_not_null()).then(iso).otherwise(pl.col(column))
 
 
-def _event_words(events: pl.Expr) -> pl.Expr:
-    return events.str.to_lowercase().str.split(",").list.eval(pl.element().str.strip_chars())
+#: The last event of a list (`Receive, Deliver`) that says how delivery ended (greedy `.*`: the last one).
+_LAST_STATUS_EVENT = rf"(?is)^.*(?:^|,)\s*({'|'.join(sorted(EVENT_STATUS, key=len, reverse=True))})\s*(?:,|$)"
 
 
 def _status_of_events(events: pl.Expr) -> pl.Expr:
     """The status a list of events (`Receive, Deliver`) ends with (see the module docstring)."""
-    words = _event_words(events)
-    said = words.list.eval(pl.element().replace_strict(EVENT_STATUS, default=None)).list.drop_nulls()
-    return pl.coalesce(said.list.last(), words.list.last())
+    said = events.str.extract(_LAST_STATUS_EVENT, 1).str.to_lowercase().replace_strict(EVENT_STATUS, default=None)
+    return pl.coalesce(said, events.str.to_lowercase().str.split(",").list.last().str.strip_chars())
 
 
 def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
