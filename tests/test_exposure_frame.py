@@ -18,7 +18,7 @@ from workbench.core.case import Case
 from workbench.core.case_exposure import case_exposure
 from workbench.core.mail_item_frame import FOLDER, case_mail_items, index_parts
 from workbench.core.mail_items import exposure_rows, mail_items
-from workbench.core.sql import SqlSession
+from workbench.core.sql import SqlCancelled, SqlSession
 
 
 def _decoded_on_demand(case: Case) -> pl.DataFrame:
@@ -53,14 +53,20 @@ def test_the_index_built_when_first_needed_holds_the_records_decoded_on_demand(t
     assert_frame_equal(case_mail_items(case), indexed)  # read again from the index
 
 
-def test_the_index_is_built_a_batch_of_events_parts_at_a_time(tmp_path, monkeypatch):
+def _case_of_three_files(tmp_path) -> Case:
+    """The records in three files: three events parts."""
     all_records = records()
-    thirds = [all_records[start::3] for start in range(3)]
-    for number, part in enumerate(thirds):
+    for number in range(3):
+        part = all_records[number::3]
         (tmp_path / f"part{number}.jsonl").write_text("\n".join(json.dumps(record) for record in part) + "\n")
     case = Case.named("batches", tmp_path / "cases")
     case.open(sorted(tmp_path.glob("part*.jsonl")))
     assert len(case.parts()) == 3
+    return case
+
+
+def test_the_index_is_built_a_batch_of_events_parts_at_a_time(tmp_path, monkeypatch):
+    case = _case_of_three_files(tmp_path)
     monkeypatch.setattr(mail_item_frame, "INDEX_BATCH_ROWS", 1)  # a part of the index per events part
     indexed = case_mail_items(case)
     assert len(index_parts(case)) == 3
@@ -87,6 +93,25 @@ def test_the_sql_table_mail_items_builds_the_index_at_its_first_query_and_joins_
     assert not sent.notes  # built once
     again = SqlSession(case).run("SELECT count(*) AS n FROM mail_items")  # a new session reads the index built
     assert again.frame.item() == expected["n"].sum() and not again.notes
+
+
+def test_a_query_cancelled_while_the_index_is_built_leaves_no_index_and_the_next_one_builds_it(tmp_path, monkeypatch):
+    case = _case_of_three_files(tmp_path)
+    monkeypatch.setattr(mail_item_frame, "INDEX_BATCH_ROWS", 1)
+    session = SqlSession(case)
+    decode = mail_item_frame.decoded_items
+
+    def cancelled_while_decoding(rows):  # the analyst presses cancel during the first batches
+        session.cancel()
+        return decode(rows)
+
+    monkeypatch.setattr(mail_item_frame, "decoded_items", cancelled_while_decoding)
+    with pytest.raises(SqlCancelled, match="indexed"):
+        session.run("SELECT count(*) FROM mail_items")
+    assert not [path for path in case.state_dir.iterdir() if FOLDER in path.name]  # nothing in place, nothing aside
+    monkeypatch.setattr(mail_item_frame, "decoded_items", decode)
+    again = session.run("SELECT count(*) AS n FROM mail_items")
+    assert again.frame.item() == _decoded_on_demand(case).height and again.notes
 
 
 def test_a_record_loaded_twice_has_its_items_once(tmp_path):

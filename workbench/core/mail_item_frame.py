@@ -15,7 +15,7 @@ that an exposure reads a few thousand rows of. They are decoded when asked:
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -41,9 +41,13 @@ def _cases(case: "Case | CaseSet") -> list["Case"]:
     return getattr(case, "cases", [case])
 
 
-def _build_index(case: "Case", folder: Path) -> None:
+class Stopped(Exception):
+    """The building of an index was stopped (nothing of it is left)."""
+
+
+def _build_index(case: "Case", folder: Path, stopped: Callable[[], bool]) -> None:
     """Write the items of every record of the case into `folder`: a part per batch of its events parts, two batches
-    at a time (the decoding is half Python and DuckDB, half Polars)."""
+    at a time (the decoding is half Python and DuckDB, half Polars); raises Stopped once `stopped()` says so."""
     from workbench.core.load import _write_part  # the loader (and DuckDB) only when building
 
     batches, rows = [[]], 0
@@ -54,6 +58,8 @@ def _build_index(case: "Case", folder: Path) -> None:
         rows += pq.ParquetFile(part).metadata.num_rows
 
     def index_batch(number: int, parts: list[Path]) -> None:
+        if stopped():
+            raise Stopped
         items = decoded_items(exposure_rows(case.scan(with_audit_data=True, parts=parts)).collect())
         if items.height:
             _write_part(items.select(STORED_ITEM_SCHEMA.keys()), folder / f"part-{number:05d}.parquet")
@@ -62,11 +68,12 @@ def _build_index(case: "Case", folder: Path) -> None:
         list(pool.map(index_batch, range(len(batches)), batches))
 
 
-def index_parts(case: "Case | CaseSet") -> list[Path]:
+def index_parts(case: "Case | CaseSet", stopped: Callable[[], bool] = lambda: False) -> list[Path]:
     """The Parquet parts of the mail items of the case (of every case of a set), built first where missing; raises
-    OSError when a case's folder cannot be written."""
+    OSError when a case's folder cannot be written, Stopped when `stopped()` says so while building."""
     return [part for one in _cases(case) if one.parts()
-            for part in sorted(one.derived(FOLDER, lambda folder, one=one: _build_index(one, folder)).glob("part-*.parquet"))]
+            for part in sorted(one.derived(FOLDER, lambda folder, one=one: _build_index(one, folder, stopped))
+                               .glob("part-*.parquet"))]
 
 
 def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime | None) -> pl.LazyFrame:

@@ -34,7 +34,7 @@ from workbench.core.config import ConfigError
 from workbench.core.conflicts import KEPT_COLUMNS
 from workbench.core.duck import ERRORS, connect
 from workbench.core.kept_records import fill_by_case, kept_by_case
-from workbench.core.mail_item_frame import FOLDER as ITEM_INDEX, case_mail_items, index_parts
+from workbench.core.mail_item_frame import FOLDER as ITEM_INDEX, Stopped, case_mail_items, index_parts
 from workbench.core.mail_items import MAIL_ITEM_SCHEMA, STORED_ITEM_SCHEMA, exposure_rows, mail_items
 from workbench.core.schema import EVENT_SCHEMA, FRAME_SCHEMAS, RECORD_COLUMN, TIME_COLUMN
 from workbench.core.sql_guard import parse_read_only
@@ -157,6 +157,7 @@ class SqlSession:
         for name, parts in source_parts.items():
             self._create_frame_view(name, parts, kept)
         self._unindexed: Case | CaseSet | None = None
+        self._stop_indexing = threading.Event()
         index_folders = self._create_mail_items_view(source)
         for statement in _sentinel_statements():
             self._con.execute(statement)
@@ -251,8 +252,12 @@ class SqlSession:
             return []
         source, self._unindexed = self._unindexed, None
         start = time.perf_counter()
+        self._stop_indexing.clear()
         try:
-            self._mail_items_view(index_parts(source), source)
+            self._mail_items_view(index_parts(source, self._stop_indexing.is_set), source)
+        except Stopped:
+            self._unindexed = source  # the next query reading the table builds it again
+            raise SqlCancelled("query cancelled while the case's mail items were being indexed") from None
         except OSError as error:
             self._mail_items_view(case_mail_items(source))
             return [f"mail_items: decoded in memory for this session; the case's index could not be written ({error})"]
@@ -374,7 +379,9 @@ class SqlSession:
                 raise
 
     def cancel(self) -> None:
-        """Interrupt the running query (safe to call from another thread, and when nothing runs)."""
+        """Interrupt the running query, or the indexing of the mail items it waits for (safe to call from another
+        thread, and when nothing runs)."""
+        self._stop_indexing.set()
         self._con.interrupt()
 
     def close(self) -> None:
