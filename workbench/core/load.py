@@ -96,8 +96,8 @@ class FrameSink:
 
 
 class StateSink:
-    """Writes a load into a state folder: each frame's rows (`FrameSink`), the rejects as JSON Lines, and the inputs whose records it reads back by byte span
-    (kept_records.py: the files in `inputs/`, the spans in `spans/`)."""
+    """Writes a load into a state folder: each frame's rows (`FrameSink`), the rejects as JSON Lines, and the inputs
+    whose records it reads back by byte span (kept_records.py: the files in `inputs/`, the spans in `spans/`)."""
 
     def __init__(self, state: Path):
         self.state = state

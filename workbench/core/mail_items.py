@@ -50,9 +50,9 @@ MAIL_ITEM_SCHEMA: dict[str, pl.DataType] = {
 }
 #: The columns of the events a record's items are found by and read in order with.
 ITEM_KEYS = ("case", "record_id", "creation_time")
-#: What the index of a case holds of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other `CARRIED`
-#: columns (long texts such as the user agent, the same for every item of a record) are joined back from the
-#: record's row of the events when the items are read.
+#: What the index of a case holds of each item (mail_item_frame.py): its own columns and `ITEM_KEYS`; the other
+#: `CARRIED` columns (long texts such as the user agent, the same for every item of a record) are joined back from
+#: the record's row of the events when the items are read.
 STORED_ITEM_SCHEMA = {name: dtype for name, dtype in MAIL_ITEM_SCHEMA.items() if name in ITEM_KEYS or name not in CARRIED}
 
 _ITEM = json.dumps({"InternetMessageId": "VARCHAR", "Subject": "VARCHAR", "SizeInBytes": "VARCHAR",

@@ -237,13 +237,15 @@ class SqlSession:
         """(Re)define the table `mail_items` over `items` in memory, or over the index parts of `source`."""
         if isinstance(items, list) and items:
             shared = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA if name not in STORED_ITEM_SCHEMA)
-            scan = (f'{_parquet_scan(items)} JOIN (SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}) '
-                    'USING ("case", record_id)')
+            records = f'SELECT "case", record_id, {shared} FROM {_parquet_scan(source.parts())}'
+            scan = f'{_parquet_scan(items)} JOIN ({records}) USING ("case", record_id)'
         else:
-            self._con.register("_mail_items", pl.DataFrame(schema=MAIL_ITEM_SCHEMA) if isinstance(items, list) else items)
+            empty = pl.DataFrame(schema=MAIL_ITEM_SCHEMA)
+            self._con.register("_mail_items", items if isinstance(items, pl.DataFrame) else empty)
             scan = "_mail_items"
         columns = ", ".join(f'"{name}"' for name in MAIL_ITEM_SCHEMA)
-        self._con.execute(f"CREATE OR REPLACE VIEW {MAIL_ITEMS_TABLE} AS SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
+        self._con.execute(f"CREATE OR REPLACE VIEW {MAIL_ITEMS_TABLE} AS "
+                          f"SELECT {columns} FROM {scan} ORDER BY {_EVENT_ORDER}")
 
     def _index_mail_items(self, engine_sql: str) -> list[str]:
         """Build the cases' mail item indexes when a query reads `mail_items` and they are not built; returns a note

@@ -52,7 +52,8 @@ def _sort_audit_records(raw: pl.DataFrame, case: str, source_file: str) -> Sorte
 def _kept_by_span(export: ExportShape) -> dict:
     """How the case keeps the records of an export (kept_records.py): a JSON Lines line or a CSV row (the whole row,
     as a JSON object of its cells) read back by its span; a JSON document's records are stored."""
-    return {"spans": export.container in ("lines", "csv"), "record_cell": WHOLE_ROW if export.container == "csv" else None}
+    return {"spans": export.container in ("lines", "csv"),
+            "record_cell": WHOLE_ROW if export.container == "csv" else None}
 
 
 def detect(path: Path) -> FileShape:

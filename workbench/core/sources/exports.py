@@ -245,7 +245,8 @@ def read_export(path: Path, shape: ExportShape) -> Iterator[RawChunk]:
             yield partial(_raw, pl.DataFrame([rows, texts]))
 
 
-def csv_rows_by_span(path: Path, shape: ExportShape, finish: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[RawChunk]:
+def csv_rows_by_span(path: Path, shape: ExportShape,
+                     finish: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[RawChunk]:
     """The raw chunks of a CSV export (`finish` makes each batch one, as `csv_chunks` says), its rows with their byte
     spans while they are single lines: the case reads each row back as its record (`WHOLE_ROW`, kept_records.py)."""
     spans = CsvRowSpans(path, _line_chunks(path), row_records, WHOLE_ROW, shape.skip_lines)

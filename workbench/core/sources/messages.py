@@ -229,4 +229,5 @@ def normalise_messages(raw: pl.DataFrame, case: str, source_file: str, shape: Ex
     frame, untimed = split_untimed(frame.with_columns(_odata_time("time")), "message trace")
     rejects.append(untimed.with_columns(pl.col("text").str.slice(0, REJECT_TEXT_CHARS)).cast(REJECT_SCHEMA))
     no_warnings = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String})
-    return Sorted({"messages": _finish(frame, shape.dialect, raw)}, _with_reject_texts(pl.concat(rejects), raw), no_warnings)
+    rows = _finish(frame, shape.dialect, raw)
+    return Sorted({"messages": rows}, _with_reject_texts(pl.concat(rejects), raw), no_warnings)
