@@ -4,9 +4,8 @@ and `decode_texts` (the same for a column of AuditData texts, as in a CSV export
 DuckDB's JSON reader decodes the declared fields on its own threads at a fraction of the cost of
 Polars' `read_ndjson`, and writes nested values back as valid (minified) JSON. In the same parse it
 reads the two fields the events' `operation_count` and `throttled` come from (mail_items.py). It skips
-lines that hold only spaces, tabs or `\\r`, and stops with an
-error at the first line it cannot read; the reader then decodes the rest of the file itself, line by
-line where needed.
+lines that hold only spaces, tabs or `\\r`, and stops with an error at the first line it cannot read;
+the reader then decodes the rest of the file itself, line by line where needed.
 """
 
 import json
