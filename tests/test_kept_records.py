@@ -81,6 +81,23 @@ def test_a_line_not_valid_utf8_keeps_the_records_from_it_on_in_the_parquet(tmp_p
     assert stored_texts(case).null_count() < 5
 
 
+def test_a_line_whose_bad_bytes_read_as_one_replacement_of_their_length_keeps_its_record_in_the_parquet(tmp_path):
+    """Three bytes that are not UTF-8 (a cut four-byte sequence) read as one U+FFFD, three bytes too: the spans stay
+    in step, so only the line's own U+FFFD tells that its span would not read back what was loaded."""
+    lines = [json.dumps(record(n)).encode() for n in range(6)]
+    lines[3] = json.dumps(record(3, Name="x")).encode().replace(b'"x"', b'"\xf0\x9f\x98"')
+    lines[4] = json.dumps(record(4, Name="\ufffd"), ensure_ascii=False).encode()  # a real U+FFFD: no span either
+    source = tmp_path / "audit.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    case = Case(tmp_path / "case")
+    case.load([source])
+    stored = dict(pl.read_parquet(case.parts(), glob=False).select("source_row", "audit_data").iter_rows())
+    assert [row for row, text in sorted(stored.items()) if text is not None] == [4, 5]
+    assert stored[4] == lines[3].decode("utf-8", errors="replace") and "\ufffd" in stored[4]
+    source.unlink()
+    assert records_by_row(case) == {n + 1: stored[n + 1] if n in (3, 4) else lines[n].decode() for n in range(6)}
+
+
 def test_a_gzipped_input_is_kept_decompressed(tmp_path):
     text = "".join(json.dumps(record(n)) + "\n" for n in range(3))
     source = tmp_path / "audit.jsonl.gz"

@@ -350,8 +350,9 @@ class LineSpans:
         self._line_end = 2 if first_end > 0 and head[first_end - 1:first_end] == b"\r" else 1
         self.working = self._mapped is not None
 
-    def add(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """The block (`source_row`, `audit_data`) with `record_offset` and `record_length` where they are known."""
+    def add(self, lines: pl.DataFrame, odd: pl.Series | None = None) -> pl.DataFrame:
+        """The block (`source_row`, `audit_data`) with `record_offset` and `record_length` where they are known; `odd`,
+        the lines that may hold U+FFFD when the caller found them already (a superset: `duckjson.ODD_LINE`)."""
         text = lines["audit_data"]
         length = text.str.len_bytes().fill_null(0).cast(pl.Int64)
         step = length + self._line_end
@@ -360,7 +361,11 @@ class LineSpans:
         self.working = self.working and self._at_spans(text, offset, length)
         if not self.working:
             return lines
-        plain = text.is_not_null() & ~text.str.contains("\ufffd", literal=True).fill_null(True)
+        if odd is None:
+            plain = text.is_not_null() & ~text.str.contains("\ufffd", literal=True).fill_null(True)
+        else:  # only the odd lines (none of them null) are looked at again
+            odd = odd.fill_null(False).arg_true()
+            plain = text.is_not_null().scatter(odd, ~text.gather(odd).str.contains("\ufffd", literal=True))
         return lines.with_columns(pl.when(plain).then(offset).alias("record_offset"),
                                   pl.when(plain).then(length).alias("record_length"))
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from workbench.core.duck import connect
-from workbench.core.duckjson import DecodedLines, audit_fields, lines_match
+from workbench.core.duckjson import ODD_LINE, DecodedLines, audit_fields, lines_match
 from workbench.core.formats import NotAnAuditLog, Shape
 from workbench.core.kept_records import SPAN_COLUMNS, CsvRowSpans, LineSpans
 
@@ -113,12 +113,12 @@ def _numbered(text: pl.Series, first_line: int) -> pl.DataFrame:
     return pl.DataFrame([pl.int_range(first_line, first_line + text.len(), eager=True).alias("source_row"), text])
 
 
-def _json_lines_chunk(lines: pl.DataFrame, block: pl.DataFrame | None) -> pl.DataFrame:
+def _json_lines_chunk(lines: pl.DataFrame, block: pl.DataFrame | None, odd: pl.Series) -> pl.DataFrame:
     """A raw chunk of JSON Lines, with the fields of DuckDB's `block` when they match its lines (else `normalise`
-    decodes it)."""
+    decodes it); `odd`, the lines that match `duckjson.ODD_LINE`."""
     frame = _with_envelope(lines)
     fields = None if block is None else audit_fields(block)
-    if fields is not None and lines_match(frame["audit_data"], fields):
+    if fields is not None and lines_match(frame["audit_data"], fields, odd):
         return frame.hstack(fields)
     return frame
 
@@ -140,7 +140,8 @@ def read_json_lines(path: Path) -> Iterator[RawChunk]:
     decoded, spans = DecodedLines(path), LineSpans(path)
     try:
         for lines in _line_chunks(path):
-            yield partial(_json_lines_chunk, spans.add(lines), decoded.take(_records(lines["audit_data"])))
+            odd = lines["audit_data"].str.contains(ODD_LINE)  # one pass for the spans and for `lines_match`
+            yield partial(_json_lines_chunk, spans.add(lines, odd), decoded.take(_records(lines["audit_data"])), odd)
     finally:
         decoded.close()
         spans.close()
