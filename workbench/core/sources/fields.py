@@ -62,20 +62,23 @@ def lower(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase()
 
 
-#: The time forms the exports write most, tried alone first (a form tried on every row costs what parsing does).
-COMMON_TIMES = ("%Y-%m-%dT%H:%M:%S%.fZ", "%m/%d/%Y, %I:%M:%S%.f %p")
+#: The time forms the exports write most, tried alone first (a form tried on every row costs what parsing does), each
+#: on the texts with the ending it needs: ISO 8601 in UTC, read as RFC 3339 (`%+`, twice as fast as the same form
+#: spelt out) only where the text ends in `Z` (so that no other offset is read as one), and the admin center's form.
+COMMON_TIMES = (("%+", "Z"), ("%m/%d/%Y, %I:%M:%S%.f %p", "M"))
 
 
 def _times(text: pl.Series) -> pl.Series:
     """UTC times of a text column: each common form alone on the rows still unread, then every other form."""
-    times = pl.Series("creation_time", [None] * text.len(), dtype=UTC_TIME)
-    for form in COMMON_TIMES:
-        unread = times.is_null() & text.is_not_null()
+    times = pl.Series("creation_time", dtype=UTC_TIME).clear(text.len())
+    for form, ending in COMMON_TIMES:
+        unread = (times.is_null() & text.str.ends_with(ending)).fill_null(False)
         if not unread.any():
-            break
+            continue
         # Times are nearly all distinct: a cache by value costs more than it saves (a third of the parse).
         parsed = text.filter(unread).str.to_datetime(form, strict=False, time_unit="us", cache=False)
-        times = times.scatter(unread.arg_true(), parsed.dt.replace_time_zone("UTC"))
+        times = times.scatter(unread.arg_true(), parsed.dt.convert_time_zone("UTC") if form == "%+"
+                              else parsed.dt.replace_time_zone("UTC"))
     unread = times.is_null() & text.is_not_null()
     if unread.any():
         times = times.scatter(unread.arg_true(), text.filter(unread).to_frame("t").select(parse_time("t")).to_series())
