@@ -12,6 +12,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.core.case import Case
 from workbench.core.formats import NotAnAuditLog
@@ -377,3 +379,18 @@ def test_a_summary_rows_status_is_the_last_event_that_says_how_delivery_ended():
     statuses = pl.select(_status_of_events(pl.Series(events, dtype=pl.String))).to_series().to_list()
     assert statuses == ["delivered", "failed", "delivered", "expanded", "receive", "delivered", "send_external", "",
                         None, "quarantined"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["Receive, Deliver", "receive,send", " Receive, Defer, Fail ",
+                                                      "Expand", "", "Deliver, Redirect, Quarantine"]), st.text()),
+                max_size=40))
+def test_a_value_worked_out_once_per_distinct_value_is_what_every_row_would_get(events):
+    """`per_value` (a status or direction found once per distinct list of events) gives each row, null or not, what
+    the expression gives it row by row."""
+    from workbench.core.sources.fields import per_value
+    from workbench.core.sources.messages import _status_of_events
+
+    frame = pl.DataFrame({"events": events}, schema={"events": pl.String})
+    for expr in (_status_of_events(pl.col("events")), pl.col("events").str.len_chars().fill_null(-1)):
+        assert per_value(frame, "events", expr).to_list() == frame.select(expr).to_series().to_list()

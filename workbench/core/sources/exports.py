@@ -271,7 +271,7 @@ def _csv_records(batch: pl.DataFrame) -> pl.DataFrame:
     spanned = batch["record_offset"].is_not_null() if "record_offset" in batch.columns else None
     if spanned is not None and spanned.any():
         made = batch.filter(~spanned).select(row_record(cells)).to_series()
-        record = pl.lit(pl.Series([None] * batch.height, dtype=pl.String).scatter((~spanned).arg_true(), made))
+        record = pl.lit(pl.Series(dtype=pl.String).clear(batch.height).scatter((~spanned).arg_true(), made))
     else:
         record = row_record(cells)
     if "reader_problem" in batch.columns:

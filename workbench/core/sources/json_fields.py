@@ -143,7 +143,7 @@ def extract_cells(cells: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
         elif name in nested.columns:
             columns.append(nested[name])
         else:
-            columns.append(pl.Series(name, [None] * cells.height, dtype=pl.String))
+            columns.append(pl.Series(name, dtype=pl.String).clear(cells.height))
     return pl.DataFrame(columns).with_columns(pl.lit(True).alias("is_record"))
 
 

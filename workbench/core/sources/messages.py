@@ -34,7 +34,7 @@ from workbench.core.schema import MESSAGE_SCHEMA
 from workbench.core.sources.exports import (
     ExportShape, _csv_records, _rejects, _with_ids, _with_records, _with_reject_texts, csv_rows_by_span, read_export,
 )
-from workbench.core.sources.fields import Spec, as_int, finished, lower, paths_of, pick, split_untimed
+from workbench.core.sources.fields import Spec, as_int, finished, lower, paths_of, per_value, pick, split_untimed
 from workbench.core.sources.json_fields import extract, extract_cells, record_problems
 from workbench.core.sources.message_shapes import SUMMARY_TIMES
 
@@ -166,9 +166,11 @@ def _message_id(column: str) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(bracketed)
 
 
-def _direction() -> pl.Expr:
-    said = pl.col("direction_text").str.strip_chars().str.to_lowercase().replace_strict(_DIRECTIONS, default=None)
-    delivered_here = pl.col("delivery_events").str.contains(r"(?i)(?:^|[\s,])deliver(?:$|[\s,])").fill_null(False)
+def _direction(frame: pl.DataFrame) -> pl.Expr:
+    said = pl.lit(per_value(frame, "direction_text", pl.col("direction_text").str.strip_chars().str.to_lowercase()
+                            .replace_strict(_DIRECTIONS, default=None)))
+    delivered_here = pl.lit(per_value(frame, "delivery_events", pl.col("delivery_events").str.contains(
+        r"(?i)(?:^|[\s,])deliver(?:$|[\s,])").fill_null(False)))
     return pl.when((said == "outbound") & delivered_here).then(pl.lit("internal")).otherwise(said)
 
 
@@ -186,10 +188,11 @@ def _finish(frame: pl.DataFrame, dialect: str, raw: pl.DataFrame) -> pl.DataFram
     if dialect == "eac-extended":
         frame = _fold_events(frame)
     elif dialect == "eac-summary":
-        frame = frame.with_columns(_status_of_events(pl.col("delivery_events")).alias("status"))
+        frame = frame.with_columns(per_value(frame, "delivery_events", _status_of_events(pl.col("delivery_events")))
+                                   .alias("status"))
     else:
-        frame = frame.with_columns(pl.col("status_text").str.strip_chars().str.to_lowercase().alias("status"),
-                                   pl.lit(None, pl.String).alias("delivery_events"))
+        frame = frame.with_columns(per_value(frame, "status_text", pl.col("status_text").str.strip_chars().str.to_lowercase())
+                                   .alias("status"), pl.lit(None, pl.String).alias("delivery_events"))
     frame = frame.with_columns(
         pl.col("creation_time").alias("received"),
         pl.col("sender").str.strip_chars(), pl.col("recipient").str.strip_chars(),
@@ -200,7 +203,7 @@ def _finish(frame: pl.DataFrame, dialect: str, raw: pl.DataFrame) -> pl.DataFram
         lower("network_message_id").str.strip_chars().alias("network_message_id"),
         lower("organization_id").str.strip_chars().alias("organization_id"),
         as_int("size").alias("size"),
-        _direction().alias("direction"),
+        _direction(frame).alias("direction"),
     )
     frame = _with_ids(frame.with_columns(_record_id().alias("record_id"), pl.col("record").alias("raw")), raw)
     return finished(frame, MESSAGE_SCHEMA, ips={"from_ip": "from_ip", "to_ip": "to_ip"})
