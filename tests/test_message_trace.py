@@ -376,7 +376,7 @@ def test_a_summary_rows_status_is_the_last_event_that_says_how_delivery_ended():
 
     events = ["Receive, Deliver", "Receive, Defer, Fail", "Receive, Send, Resolve", "RECEIVE ,  expand ,", "Receive",
               "DuplicateDeliver, Receive", "Receive, SEND_EXTERNAL", "", None, "Deliver, Redirect, Quarantine"]
-    statuses = pl.select(_status_of_events(pl.Series(events, dtype=pl.String))).to_series().to_list()
+    statuses = _status_of_events(pl.Series(events, dtype=pl.String)).to_list()
     assert statuses == ["delivered", "failed", "delivered", "expanded", "receive", "delivered", "send_external", "",
                         None, "quarantined"]
 
@@ -387,10 +387,10 @@ def test_a_summary_rows_status_is_the_last_event_that_says_how_delivery_ended():
                 max_size=40))
 def test_a_value_worked_out_once_per_distinct_value_is_what_every_row_would_get(events):
     """`per_value` (a status or direction found once per distinct list of events) gives each row, null or not, what
-    the expression gives it row by row."""
-    from workbench.core.sources.fields import per_value
+    the work gives it row by row."""
+    from workbench.core.normalise import per_value
     from workbench.core.sources.messages import _status_of_events
 
-    frame = pl.DataFrame({"events": events}, schema={"events": pl.String})
-    for expr in (_status_of_events(pl.col("events")), pl.col("events").str.len_chars().fill_null(-1)):
-        assert per_value(frame, "events", expr).to_list() == frame.select(expr).to_series().to_list()
+    values = pl.Series("events", events, dtype=pl.String)
+    for work_out in (_status_of_events, lambda texts: texts.str.len_chars().fill_null(-1)):
+        assert per_value(values, work_out).to_list() == work_out(values).to_list()

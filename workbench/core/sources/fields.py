@@ -46,14 +46,6 @@ def pick(values: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     )
 
 
-def per_value(frame: pl.DataFrame, column: str, expr: pl.Expr) -> pl.Series:
-    """`expr`, an elementwise expression of `column`, worked out once per distinct value of the column and given to
-    each row: for a column of few values (a status, a list of delivery events), where a regex on every row costs ten
-    times as much."""
-    values = frame[column].unique()
-    return frame[column].replace_strict(values, values.to_frame().select(expr).to_series(), default=None)
-
-
 def as_bool(column: str) -> pl.Expr:
     """true/false, yes/no (any case) as a boolean; null otherwise."""
     text = pl.col(column).str.to_lowercase()

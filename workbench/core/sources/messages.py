@@ -28,13 +28,13 @@ from typing import Iterator
 
 import polars as pl
 
-from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted
+from workbench.core.normalise import REJECT_SCHEMA, REJECT_TEXT_CHARS, Sorted, per_value
 from workbench.core.readers import RawChunk
 from workbench.core.schema import MESSAGE_SCHEMA
 from workbench.core.sources.exports import (
     ExportShape, _csv_records, _rejects, _with_ids, _with_records, _with_reject_texts, csv_rows_by_span, read_export,
 )
-from workbench.core.sources.fields import Spec, as_int, finished, lower, paths_of, per_value, pick, split_untimed
+from workbench.core.sources.fields import Spec, as_int, finished, lower, paths_of, pick, split_untimed
 from workbench.core.sources.json_fields import extract, extract_cells, record_problems
 from workbench.core.sources.message_shapes import SUMMARY_TIMES
 
@@ -124,10 +124,10 @@ def _odata_time(column: str) -> pl.Expr:
 _LAST_STATUS_EVENT = rf"(?is)^.*(?:^|,)\s*({'|'.join(sorted(EVENT_STATUS, key=len, reverse=True))})\s*(?:,|$)"
 
 
-def _status_of_events(events: pl.Expr) -> pl.Expr:
-    """The status a list of events (`Receive, Deliver`) ends with (see the module docstring)."""
+def _status_of_events(events: pl.Series) -> pl.Series:
+    """The status each list of events (`Receive, Deliver`) ends with (see the module docstring)."""
     said = events.str.extract(_LAST_STATUS_EVENT, 1).str.to_lowercase().replace_strict(EVENT_STATUS, default=None)
-    return pl.coalesce(said, events.str.to_lowercase().str.split(",").list.last().str.strip_chars())
+    return said.fill_null(events.str.to_lowercase().str.split(",").list.last().str.strip_chars())
 
 
 def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
@@ -167,11 +167,11 @@ def _message_id(column: str) -> pl.Expr:
 
 
 def _direction(frame: pl.DataFrame) -> pl.Expr:
-    said = pl.lit(per_value(frame, "direction_text", pl.col("direction_text").str.strip_chars().str.to_lowercase()
-                            .replace_strict(_DIRECTIONS, default=None)))
-    delivered_here = pl.lit(per_value(frame, "delivery_events", pl.col("delivery_events").str.contains(
-        r"(?i)(?:^|[\s,])deliver(?:$|[\s,])").fill_null(False)))
-    return pl.when((said == "outbound") & delivered_here).then(pl.lit("internal")).otherwise(said)
+    said = per_value(frame["direction_text"],
+                     lambda text: text.str.strip_chars().str.to_lowercase().replace_strict(_DIRECTIONS, default=None))
+    delivered_here = per_value(frame["delivery_events"], lambda events: events.str.contains(
+        r"(?i)(?:^|[\s,])deliver(?:$|[\s,])").fill_null(False))
+    return pl.when(pl.lit(said == "outbound") & pl.lit(delivered_here)).then(pl.lit("internal")).otherwise(pl.lit(said))
 
 
 def _record_id() -> pl.Expr:
@@ -188,11 +188,10 @@ def _finish(frame: pl.DataFrame, dialect: str, raw: pl.DataFrame) -> pl.DataFram
     if dialect == "eac-extended":
         frame = _fold_events(frame)
     elif dialect == "eac-summary":
-        frame = frame.with_columns(per_value(frame, "delivery_events", _status_of_events(pl.col("delivery_events")))
-                                   .alias("status"))
+        frame = frame.with_columns(per_value(frame["delivery_events"], _status_of_events).alias("status"))
     else:
-        frame = frame.with_columns(per_value(frame, "status_text", pl.col("status_text").str.strip_chars().str.to_lowercase())
-                                   .alias("status"), pl.lit(None, pl.String).alias("delivery_events"))
+        status = per_value(frame["status_text"], lambda text: text.str.strip_chars().str.to_lowercase())
+        frame = frame.with_columns(status.alias("status"), pl.lit(None, pl.String).alias("delivery_events"))
     frame = frame.with_columns(
         pl.col("creation_time").alias("received"),
         pl.col("sender").str.strip_chars(), pl.col("recipient").str.strip_chars(),
