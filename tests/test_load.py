@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -77,6 +78,35 @@ def test_graph_json_lines_and_gzip(tmp_path, generator, small_case):
     events = load(tmp_path, gz).events()
     assert events.height == 50
     assert events["operation"].null_count() == 0
+
+
+def test_files_made_plain_while_the_file_before_them_loads_load_in_order_and_leave_nothing_behind(
+        tmp_path, generator, small_case):
+    """Gzipped and UTF-16 inputs, each decompressed or transcoded on a thread while the input before it loads, with
+    an empty file and one that is not a log between them: each loads whole, in the files' order, and the case reads
+    every record back from its own copies once the inputs are gone."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    generator.write(small_case[:100], "purview-csv", folder / "a.csv")
+    text = (folder / "a.csv").read_text(encoding="utf-8-sig")
+    (folder / "a.csv").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    generator.write(small_case[100:200], "jsonl", tmp_path / "b.jsonl")
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress((tmp_path / "b.jsonl").read_bytes()))
+    (folder / "c.json").write_bytes(b"")
+    (folder / "d.csv").write_text("not,an,audit,log\n1,2,3,4\n")
+    generator.write(small_case[200:], "purview-csv", folder / "e.csv")
+    (folder / "e.csv").write_bytes(b"\xff\xfe" + (folder / "e.csv").read_text(encoding="utf-8-sig").encode("utf-16-le"))
+    case = Case.named("t", tmp_path / "cases", {"keep_inputs": "copy"})
+    report = case.load(sorted(folder.iterdir()))
+    assert [(Path(f.path).name, f.loaded) for f in report.files] == [
+        ("a.csv", 100), ("b.jsonl.gz", 100), ("c.json", 0), ("d.csv", 0), ("e.csv", len(small_case) - 200)]
+    assert [(f.format, f.kept) for f in report.files] == [("purview-csv", "plain copy"), ("mgmt-jsonl", "plain copy"),
+                                                           ("empty", None), ("unreadable", None), ("purview-csv", "plain copy")]
+    assert not list((case.state_dir).glob("scratch*"))
+    shutil.rmtree(folder)
+    texts = dict(case.scan(with_audit_data=True).select("record_id", "audit_data").collect().iter_rows())
+    assert texts.keys() == {record["Id"].lower() for record in small_case}
+    assert all(json.loads(text)["Id"].lower() == record_id for record_id, text in texts.items())
 
 
 def test_folders_recursive_and_dedupe_across_files(tmp_path, generator, small_case):

@@ -6,7 +6,8 @@ import io
 import json
 import tempfile
 import zlib
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -214,6 +215,43 @@ def plain_file(path: Path, scratch: Path) -> Iterator[PlainFile]:
     finally:
         for file in made:
             file.unlink(missing_ok=True)
+
+
+class PlainFilesAhead:
+    """The plain content (`plain_file`) of files loaded one after another, the next one made on a thread of its own
+    while the one before it loads: transcoding a UTF-16 export holds one core (0.5 s for a 500 MB report), which
+    would otherwise wait idle beside it, as decompressing a `.gz` would."""
+
+    def __init__(self, scratch: Path):
+        self._scratch = scratch
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="plain-file")
+        self._made: dict[Path, Future] = {}
+
+    def start(self, path: Path) -> None:
+        """Start making the plain content of `path` on the thread."""
+        self._made[path] = self._thread.submit(self._enter, path)
+
+    @contextmanager
+    def plain(self, path: Path) -> Iterator[PlainFile]:
+        """The plain content of `path` (made now if it was not started), until the context ends."""
+        made = self._made.pop(path, None)
+        context, plain = made.result() if made else self._enter(path)
+        with ExitStack() as stack:
+            stack.push(context)
+            yield plain
+
+    def __enter__(self) -> "PlainFilesAhead":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Remove what was made and not used, and stop the thread."""
+        for made in self._made.values():
+            made.result()[0].__exit__(None, None, None)
+        self._thread.shutdown()
+
+    def _enter(self, path: Path) -> tuple[AbstractContextManager, PlainFile]:
+        context = plain_file(path, self._scratch)
+        return context, context.__enter__()
 
 
 TRANSCODE_BYTES = 4 << 20  # measured on a 495 MB UTF-16 report: a quarter less CPU than a text wrapper's 1M characters

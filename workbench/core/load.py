@@ -14,7 +14,7 @@ from typing import Callable
 import polars as pl
 
 from workbench.core.evidence import file_facts, sha256_of
-from workbench.core.formats import NotAnAuditLog, expand_paths, plain_file
+from workbench.core.formats import NotAnAuditLog, PlainFilesAhead, expand_paths
 from workbench.core.kept_records import keep_input, write_kept
 from workbench.core.load_report import FileReport, LoadReport, Progress
 from workbench.core.truncation import cut_off_note
@@ -224,40 +224,46 @@ def load_paths(paths: list[Path], case: str, sink: StateSink, scratch: Path, pro
 def _load_files(files: list[Path], shapes: list, case: str, sink: "StateSink", scratch: Path, report: LoadReport,
                 progress: Progress | None, allow_link: bool) -> int:
     """Load each file into `sink`, one FileReport each in `report` (in the files' order); returns the rows read."""
+    loading = [path for path, shape in zip(files, shapes) if isinstance(shape, FileShape) and not shape.empty]
+    next_loading = dict(zip(loading, loading[1:]))
     rows_read = 0
-    for done, (path, shape) in enumerate(zip(files, shapes)):
-        if progress:
-            progress(done, len(files), rows_read, str(path))
-        if isinstance(shape, NotAnAuditLog):
-            report.files.append(FileReport(str(path), UNREADABLE, note=str(shape)))
-            continue
-        file_report = FileReport(str(path), shape.format)
-        report.files.append(file_report)
-        if shape.empty:
-            file_report.note = "empty file: no records"
-            continue
-        with plain_file(path, scratch) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
-            kept = (sink.keep(str(path), plain.path, allow_link, case, shape.record_cell, shape.header_rows - 1)
-                    if shape.spans else None)
-            pending: deque[Future] = deque()
-            try:
-                for make_raw in shape.read(plain.path):
-                    pending.append(pool.submit(_sorted_chunk, make_raw, shape, case, str(path)))
-                    if len(pending) > WORKERS:
-                        rows_read += _account(pending.popleft().result(), sink, file_report, report)
-            except NotAnAuditLog as error:  # a whole JSON document that does not parse: nothing of it was read
-                file_report.format, file_report.note = UNREADABLE, "; ".join(filter(None, (str(error), plain.damage)))
-                if kept:
-                    kept()
+    with PlainFilesAhead(scratch) as plain_files:
+        for done, (path, shape) in enumerate(zip(files, shapes)):
+            if progress:
+                progress(done, len(files), rows_read, str(path))
+            if isinstance(shape, NotAnAuditLog):
+                report.files.append(FileReport(str(path), UNREADABLE, note=str(shape)))
                 continue
-            while pending:
-                rows_read += _account(pending.popleft().result(), sink, file_report, report)
-            if kept:  # once its spans are all stored, before `plain` is gone
-                kept()
-            if plain.damage:
-                file_report.note = plain.damage
-                rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
-            file_report.note = file_report.note or cut_off_note(file_report.rows)
+            file_report = FileReport(str(path), shape.format)
+            report.files.append(file_report)
+            if shape.empty:
+                file_report.note = "empty file: no records"
+                continue
+            with plain_files.plain(path) as plain, ThreadPoolExecutor(WORKERS, thread_name_prefix="normalise") as pool:
+                if path in next_loading:  # made beside this one
+                    plain_files.start(next_loading[path])
+                kept = (sink.keep(str(path), plain.path, allow_link, case, shape.record_cell, shape.header_rows - 1)
+                        if shape.spans else None)
+                pending: deque[Future] = deque()
+                try:
+                    for make_raw in shape.read(plain.path):
+                        pending.append(pool.submit(_sorted_chunk, make_raw, shape, case, str(path)))
+                        if len(pending) > WORKERS:
+                            rows_read += _account(pending.popleft().result(), sink, file_report, report)
+                except NotAnAuditLog as error:  # a whole JSON document that does not parse: nothing of it was read
+                    file_report.format = UNREADABLE
+                    file_report.note = "; ".join(filter(None, (str(error), plain.damage)))
+                    if kept:
+                        kept()
+                    continue
+                while pending:
+                    rows_read += _account(pending.popleft().result(), sink, file_report, report)
+                if kept:  # once its spans are all stored, before `plain` is gone
+                    kept()
+                if plain.damage:
+                    file_report.note = plain.damage
+                    rows_read += _account_cut_record(plain.tail, shape, sink, file_report, report)
+                file_report.note = file_report.note or cut_off_note(file_report.rows)
     return rows_read
 
 
