@@ -280,7 +280,7 @@ def _account_cut_record(tail: bytes, shape: FileShape, sink: StateSink, file_rep
 
 def _sorted_chunk(make_raw: RawChunk, shape: FileShape, case: str, source_file: str) -> tuple:
     """(rows read, the sorted chunk, the byte spans of its records or None)."""
-    raw = make_raw()
+    raw = make_raw().rechunk()  # else each of the steps' eager calls joins the reader's pieces again
     result = shape.sort(raw, case, source_file)
     spans = None
     if "record_offset" in raw.columns:
