@@ -394,3 +394,12 @@ def test_a_value_worked_out_once_per_distinct_value_is_what_every_row_would_get(
     values = pl.Series("events", events, dtype=pl.String)
     for work_out in (_status_of_events, lambda texts: texts.str.len_chars().fill_null(-1)):
         assert per_value(values, work_out).to_list() == work_out(values).to_list()
+
+
+def test_a_message_id_is_written_in_angle_brackets_once():
+    from workbench.core.sources.messages import _message_id
+
+    ids = {"<a@b>": "<a@b>", "a@b": "<a@b>", " <a@b> ": "<a@b>", "<a@b": "<a@b>", "a@b>": "<a@b>", "<<a>>": "<<a>>",
+           "<": "<>", "": None, "  ": None, None: None}
+    frame = pl.DataFrame({"id": list(ids)}, schema={"id": pl.String})
+    assert frame.select(_message_id("id")).to_series().to_list() == list(ids.values())

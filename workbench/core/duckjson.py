@@ -57,10 +57,11 @@ def _strings_unquoted(fields: pl.DataFrame) -> pl.DataFrame:
     """Nested fields that hold a JSON string, as its text (as Polars decodes it; DuckDB keeps the quotes)."""
     columns = {}
     for name in NESTED_FIELDS:
-        rows = fields[name].str.starts_with('"').fill_null(False).arg_true()
-        if rows.len():
+        quoted = fields[name].str.starts_with('"')
+        if quoted.any():
+            rows = quoted.fill_null(False).arg_true()
             columns[name] = fields[name].scatter(rows, fields[name].gather(rows).str.json_decode(pl.String))
-    return fields.with_columns(**columns)
+    return fields.with_columns(**columns) if columns else fields
 
 
 class DecodedLines:

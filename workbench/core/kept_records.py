@@ -314,12 +314,18 @@ class CsvRowSpans:
                 self.working = False
                 break
             self._pending = pl.concat([self._pending, spanned.select("source_row", *SPAN_COLUMNS)])
-        if not self.working or last is None:
+        if not self.working or last is None or self._pending.is_empty():
             return batch
-        with_spans = batch.join(self._pending, on="source_row", how="left", maintain_order="left")
+        # The pending lines from the batch's first row on are its rows, one for one (both numbered alike from the file's
+        # first line); were they not, no span is given.
+        spans = self._pending.slice(batch["source_row"][0] - self._pending["source_row"][0], batch.height)
+        if not spans["source_row"].equals(batch["source_row"]):
+            self.working = False
+            return batch
+        with_spans = batch.hstack(spans.select(*SPAN_COLUMNS))
         self._pending = self._pending.filter(pl.col("source_row") > last)
-        ends = with_spans.filter(pl.col("record_offset").is_not_null())
-        ends = ends.head(1).vstack(ends.tail(1))
+        known = with_spans["record_offset"].is_not_null().arg_true()
+        ends = with_spans[pl.concat([known.head(1), known.tail(1)])]
         read = csv_cells(_read_spans(self._path, ends["record_offset"], ends["record_length"]), self._path,
                          self._cell, self._skip_lines)
         if not read.equals(self._record_of(ends), check_names=False, check_dtypes=False):

@@ -161,9 +161,8 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
 def _message_id(column: str) -> pl.Expr:
     """The InternetMessageId in angle brackets, as the audit log writes it."""
     text = pl.col(column).str.strip_chars()
-    bracketed = pl.concat_str([pl.when(text.str.starts_with("<")).then(pl.lit("")).otherwise(pl.lit("<")), text,
-                               pl.when(text.str.ends_with(">")).then(pl.lit("")).otherwise(pl.lit(">"))])
-    return pl.when(text.str.len_chars() > 0).then(bracketed)
+    inside = text.str.strip_prefix("<").str.strip_suffix(">")
+    return pl.when(text.str.len_bytes() > 0).then(pl.concat_str([pl.lit("<"), inside, pl.lit(">")]))
 
 
 def _direction(frame: pl.DataFrame) -> pl.Expr:
