@@ -194,13 +194,14 @@ def test_export_times_read_in_every_form_the_exports_write_as_utc_instants():
     text that names none is a reject, with its reason."""
     from workbench.core.sources.fields import split_untimed
 
-    texts = {"2024-03-01T10:00:02.1234567Z": "2024-03-01T10:00:02.123456", "2024-03-01 10:00:02Z": "2024-03-01T10:00:02",
-             "2024-03-01T12:00:02+02:00": "2024-03-01T10:00:02", "2024-03-01T10:00:02": "2024-03-01T10:00:02",
-             "3/1/2024, 10:00:02 AM": "2024-03-01T10:00:02", "03/01/2024 10:00:02 PM": "2024-03-01T22:00:02",
-             "2024-03-01T10:00:02-05:00Z": None, "yesterday": None}
+    texts = {"2024-03-01T10:00:02.1234567Z": "2024-03-01T10:00:02.123456",
+             "2024-03-01 10:00:02Z": "2024-03-01T10:00:02", "2024-03-01T12:00:02+02:00": "2024-03-01T10:00:02",
+             "2024-03-01T10:00:02": "2024-03-01T10:00:02", "3/1/2024, 10:00:02 AM": "2024-03-01T10:00:02",
+             "03/01/2024 10:00:02 PM": "2024-03-01T22:00:02", "2024-03-01T10:00:02-05:00Z": None, "yesterday": None}
     frame = pl.DataFrame({"source_row": range(len(texts)), "time": list(texts), "record": list(texts)})
     read, rejects = split_untimed(frame, "test")
     got = dict(zip(read["time"], read["creation_time"].dt.replace_time_zone(None).dt.to_string("%Y-%m-%dT%H:%M:%S%.f")))
     assert got == {text: want.removesuffix(".000000") for text, want in texts.items() if want}
     assert read["creation_time"].dtype == pl.Datetime("us", "UTC")
-    assert rejects["reason"].to_list() == ["unreadable test time 2024-03-01T10:00:02-05:00Z", "unreadable test time yesterday"]
+    assert rejects["reason"].to_list() == ["unreadable test time 2024-03-01T10:00:02-05:00Z",
+                                           "unreadable test time yesterday"]

@@ -100,8 +100,9 @@ def test_files_made_plain_while_the_file_before_them_loads_load_in_order_and_lea
     report = case.load(sorted(folder.iterdir()))
     assert [(Path(f.path).name, f.loaded) for f in report.files] == [
         ("a.csv", 100), ("b.jsonl.gz", 100), ("c.json", 0), ("d.csv", 0), ("e.csv", len(small_case) - 200)]
-    assert [(f.format, f.kept) for f in report.files] == [("purview-csv", "plain copy"), ("mgmt-jsonl", "plain copy"),
-                                                           ("empty", None), ("unreadable", None), ("purview-csv", "plain copy")]
+    assert [(f.format, f.kept) for f in report.files] == [
+        ("purview-csv", "plain copy"), ("mgmt-jsonl", "plain copy"), ("empty", None), ("unreadable", None),
+        ("purview-csv", "plain copy")]
     assert not list((case.state_dir).glob("scratch*"))
     shutil.rmtree(folder)
     texts = dict(case.scan(with_audit_data=True).select("record_id", "audit_data").collect().iter_rows())
