@@ -104,8 +104,10 @@ def short_ranges(frames: dict[str, pl.LazyFrame]) -> dict[str, str]:
 
 
 def note_short_ranges(state: Path, report: LoadReport) -> None:
-    """Add a note to each file of the load `report` whose time range stops short in the state folder's frames."""
-    parts = {frame: sorted((state / frame).glob("part-*.parquet")) for frame in FRAME_NAMES}
+    """Add a note to each file of the load `report` whose time range stops short in the state folder's frames (those
+    that two files or more loaded rows into: one file alone has no other beside it)."""
+    parts = {frame: sorted((state / frame).glob("part-*.parquet")) for frame in FRAME_NAMES
+             if sum(1 for file in report.files if file.frames.get(frame)) >= 2}
     frames = {frame: pl.scan_parquet(paths, glob=False) for frame, paths in parts.items() if paths}
     notes = short_ranges(frames)
     for file in report.files:
