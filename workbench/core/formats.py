@@ -4,6 +4,7 @@ UTF-16 exports, as Excel re-saves them, included)."""
 import codecs
 import io
 import json
+import os
 import tempfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -211,6 +212,8 @@ def plain_file(path: Path, scratch: Path) -> Iterator[PlainFile]:
                 _transcode(current, encoding, out)
             current = made[-1]
         tail = _cut_tail(current) if damage else b""
+        with open(current, "rb") as handle:  # flushed to disk now, as the case keeps it: not all at the state's swap
+            os.fsync(handle.fileno())
         yield PlainFile(current, damage, tail)
     finally:
         for file in made:
