@@ -23,7 +23,9 @@ from workbench.core.formats import NotAnAuditLog, Shape
 from workbench.core.kept_records import SPAN_COLUMNS, CsvRowSpans, LineSpans
 
 CHUNK_BYTES = 48 << 20  # measured: 48 MB blocks load ~6 % faster than 24 MB; 96 MB no faster, 0.6 GB more RSS
-CHUNK_ROWS = 40_000  # at most; a CSV batch is about CHUNK_BYTES of rows (48 MB of a Purview CSV is 40,000)
+#: At most; a CSV batch is about CHUNK_BYTES of rows (48 MB of a Purview CSV is 40,000 rows, of a message trace
+#: 200,000). Measured on a 1M-row trace: batches of 100,000 load it 8 % faster than 40,000, for 190 MB more memory.
+CHUNK_ROWS = 100_000
 ENVELOPE = ("env_id", "env_time", "env_record_type", "env_operation", "env_user", "env_client_ip", "env_workload",
             "env_object_id", "reader_problem")
 
