@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.core.load import _write_part
+from workbench.core.load import write_part
 from workbench.core.load_report import LoadReport
 
 #: Columns that say where a row came from, not what it holds.
@@ -45,7 +45,7 @@ def fold(state: Path, report: LoadReport, frame: str) -> None:
                                         pl.sum_horizontal(pl.col(values).is_not_null()).alias("__filled"))
                   .sort(["record_id", "__filled", "__order"], descending=[False, True, False])
                   .group_by("record_id").agg(pl.col(values).drop_nulls().first()))
-        _write_part(loaded.update(merged, on="record_id"), part)
+        write_part(loaded.update(merged, on="record_id"), part)
 
 
 def fold_all(state: Path, report: LoadReport, frames: tuple[str, ...]) -> None:

@@ -86,7 +86,7 @@ class FrameSink:
     def _write(self, frame: pl.DataFrame, path: Path) -> None:
         """Write a part in the background while the next chunk is parsed (Polars releases the GIL)."""
         self.flush()
-        self._pending = self._writer.submit(_write_part, frame, path)
+        self._pending = self._writer.submit(write_part, frame, path)
 
     def flush(self) -> None:
         """Wait for the part being written; raises what the write raised."""
@@ -172,8 +172,9 @@ class StateSink:
             self._copier.shutdown()
 
 
-def _write_part(frame: pl.DataFrame, path: Path) -> None:
-    """Write a Parquet part and flush it to disk (here, beside the parsing, rather than all at the swap)."""
+def write_part(frame: pl.DataFrame, path: Path) -> None:
+    """Write a Parquet part of a state (the loader's compression) and flush it to disk as it is written, rather than
+    all at the state's swap; also used for the parts derived from a load (folds, the mail item index)."""
     frame.write_parquet(path, **PARQUET_COMPRESSION)
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())

@@ -48,7 +48,7 @@ class Stopped(Exception):
 def _build_index(case: "Case", folder: Path, stopped: Callable[[], bool]) -> None:
     """Write the items of every record of the case into `folder`: a part per batch of its events parts, two batches
     at a time (the decoding is half Python and DuckDB, half Polars); raises Stopped once `stopped()` says so."""
-    from workbench.core.load import _write_part  # the loader (and DuckDB) only when building
+    from workbench.core.load import write_part  # the loader (and DuckDB) only when building
 
     batches, rows = [[]], 0
     for part in case.parts():
@@ -62,7 +62,7 @@ def _build_index(case: "Case", folder: Path, stopped: Callable[[], bool]) -> Non
             raise Stopped
         items = decoded_items(exposure_rows(case.scan(with_audit_data=True, parts=parts)).collect())
         if items.height:
-            _write_part(items.select(STORED_ITEM_SCHEMA.keys()), folder / f"part-{number:05d}.parquet")
+            write_part(items.select(STORED_ITEM_SCHEMA.keys()), folder / f"part-{number:05d}.parquet")
 
     with ThreadPoolExecutor(2, thread_name_prefix="mail-item-index") as pool:
         list(pool.map(index_batch, range(len(batches)), batches))
