@@ -5,6 +5,9 @@ twice gives its items once; a case folder that cannot be written still gives the
 
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -181,6 +184,46 @@ def test_a_derived_folder_is_renamed_into_place_whole_and_the_first_one_renamed_
     assert (case.derived("index", ours) / "who.txt").read_text() == "theirs"
     assert not [path for path in case.state_dir.iterdir() if path.name.startswith(".index")]
     assert case.derived("index", broken) == case.state_dir / "index"  # built: not built again
+    assert os.listdir(case.state_dir / "index") == ["who.txt"]
+
+
+#: A process building the folder `index` of a case: it writes a file, says so, then is killed (`kill`) or waits for a
+#: line on its input before it finishes.
+BUILDER = """
+import os, signal, sys
+from workbench.core.case import Case
+
+def build(folder):
+    (folder / "half.txt").write_text("half")
+    print("building", flush=True)
+    if sys.argv[3] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    sys.stdin.readline()
+
+Case.named(sys.argv[1], sys.argv[2]).derived("index", build)
+"""
+
+
+def _aside(case: Case) -> set[str]:
+    return {path.name for path in case.state_dir.iterdir() if path.name.startswith(".index")}
+
+
+def test_the_folder_of_a_killed_build_is_removed_by_the_next_build_and_one_being_built_is_left(tmp_path):
+    case = case_of_records(tmp_path, "derived", records())
+    command = [sys.executable, "-c", BUILDER, "derived", str(tmp_path / "cases")]
+    killed = subprocess.run([*command, "kill"], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL and killed.stdout == "building\n"
+    (killed_aside,) = _aside(case)
+    assert (case.state_dir / killed_aside / "half.txt").exists()
+
+    with subprocess.Popen([*command, "wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as alive:
+        assert alive.stdout.readline() == "building\n"
+        (being_built,) = _aside(case) - {killed_aside}
+        assert (case.derived("index", lambda folder: (folder / "who.txt").write_text("ours")) / "who.txt").exists()
+        assert _aside(case) == {being_built}  # the killed build's folder removed, the live one's left
+        alive.communicate("go\n", timeout=120)
+    assert alive.returncode == 0
+    assert not _aside(case)  # it found the folder built and removed its own
     assert os.listdir(case.state_dir / "index") == ["who.txt"]
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from workbench.core.activity import activity, frame_of, view_rows
-from workbench.core.case_lock import StatePin, Waiting, remove_if_unpinned, writer_lock
+from workbench.core.case_lock import StatePin, Waiting, building, remove_if_abandoned, remove_if_unpinned, writer_lock
 from workbench.core.config import ConfigError, cases_root
 from workbench.core.evidence import changed_inputs
 from workbench.core.constant_columns import constant_columns
@@ -178,23 +178,28 @@ class Case:
         """The folder `name` of the state in force, derived from what its load wrote (an index, say): the first time it
         is asked for, `build` writes it into a folder aside, which is flushed and renamed into place, so that readers
         see it complete or not at all. When two processes build it at once, the first renamed is kept. The load's own
-        files are never changed; a build cut short by a crash leaves its folder aside until the state is replaced."""
+        files are never changed; the folder aside of a build cut short by a crash or a kill is removed by the next
+        build (its build lock is free: case_lock.py)."""
         target = self.state_dir / name
         if target.is_dir():
             return target
+        left = re.compile(rf"\.{re.escape(name)}-[0-9a-f]{{12}}")
+        for path in self.state_dir.iterdir():
+            if left.fullmatch(path.name):
+                remove_if_abandoned(path)
         aside = self.state_dir / f".{name}-{uuid.uuid4().hex[:12]}"
-        aside.mkdir()
-        try:
-            build(aside)
-            _fsync_tree(aside)
+        with building(aside):
             try:
-                os.rename(aside, target)
-            except OSError:  # built by another process meanwhile
-                if not target.is_dir():
-                    raise
-            _fsync(self.state_dir)
-        finally:
-            shutil.rmtree(aside, ignore_errors=True)
+                build(aside)
+                _fsync_tree(aside)
+                try:
+                    os.rename(aside, target)
+                except OSError:  # built by another process meanwhile
+                    if not target.is_dir():
+                        raise
+                _fsync(self.state_dir)
+            finally:
+                shutil.rmtree(aside, ignore_errors=True)
         return target
 
     @property

@@ -4,10 +4,13 @@
   The holder's process id is written into the lock file so that a waiting process can say who it waits for.
 - A state pin (`<state>/.pin`, shared): a process reading a state of the case holds it, so that a writer that
   has swapped a newer state in leaves the old one on disk until its last reader is gone.
+- A build lock (on the folder itself, exclusive): a process building a folder derived from a state holds it, so
+  that a folder left by a build that crashed or was killed is told from one being built (`remove_if_abandoned`).
 """
 
 import fcntl
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -109,5 +112,35 @@ def pinned(state: Path) -> bool:
         return False
     try:
         return not _try(fd, fcntl.LOCK_EX)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def building(folder: Path) -> Iterator[None]:
+    """Create `folder` and hold its build lock for the block. It is made under another name and locked before it
+    takes its own, so that no other process sees it unlocked."""
+    making = folder.with_name(folder.name + ".new")
+    making.mkdir()
+    fd = os.open(making, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(making, folder)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_if_abandoned(folder: Path) -> bool:
+    """Remove a folder made by `building` whose builder is gone (it crashed or was killed); True when removed."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # removed meanwhile
+        return False
+    try:
+        if not _try(fd, fcntl.LOCK_EX):
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
     finally:
         os.close(fd)
