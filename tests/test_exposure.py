@@ -248,6 +248,18 @@ def test_exposure_command_json_csv_and_usage(case, tmp_path, capsys):
     assert reads > 1 and f"the first 1 of {reads} rows shown" in capped
 
 
+def test_exposure_command_says_on_stderr_when_it_indexes_the_mail_items_first(case, tmp_path, capsys, monkeypatch):
+    from workbench.core import mail_item_frame
+
+    monkeypatch.setattr(mail_item_frame, "DECODE_AT_MOST", 2)
+    assert _exposure(tmp_path, "--attacker-ip", ATTACKER_IP, "--format", "json") == 0
+    first = capsys.readouterr()
+    assert "workbench: indexing the mail items of case exposure" in first.err
+    assert json.loads(first.out)["rows"]  # the document alone on stdout
+    assert _exposure(tmp_path, "--attacker-ip", ATTACKER_IP, "--format", "json") == 0
+    assert "indexing" not in capsys.readouterr().err
+
+
 def test_report_has_an_exposure_section_by_the_marked_attribution(case, tmp_path):
     from workbench.core.report import case_report
     from workbench.core.report_format import write_report

@@ -137,14 +137,20 @@ def test_the_exposure_decodes_few_records_from_their_text_and_reads_the_index_on
     assert indexed.notes == decoded.notes
 
 
-def test_an_exposure_of_many_records_builds_the_index(tmp_path, monkeypatch):
+def test_an_exposure_of_many_records_builds_the_index_and_says_so_once(tmp_path, monkeypatch):
     case = case_of_records(tmp_path, "many", records())
     attribution = Attribution(ips=frozenset({ATTACKER_IP}))
-    decoded = case_exposure(case, attribution, case.activity())
+    told = []
+    decoded = case_exposure(case, attribution, case.activity(), say=told.append)
+    assert told == []  # decoded from the records' text: nothing to wait for
     monkeypatch.setattr(mail_item_frame, "DECODE_AT_MOST", 2)
-    indexed = case_exposure(case, attribution, case.activity())
+    indexed = case_exposure(case, attribution, case.activity(), say=told.append)
     assert (case.state_dir / FOLDER).is_dir()
     assert_frame_equal(indexed.rows, decoded.rows)
+    assert len(told) == 1 and told[0].startswith("indexing the mail items of case many (those of ")
+    assert "once for this load" in told[0]
+    case_exposure(case, attribution, case.activity(), say=told.append)
+    assert len(told) == 1  # built: read, nothing to say
 
 
 def test_a_case_folder_that_cannot_be_written_still_gives_the_exposure_and_the_table(tmp_path, monkeypatch):

@@ -48,6 +48,21 @@ async def test_f8_shows_the_proposal_and_a_accepts_it_into_the_case(small_case):
         assert "a accept" not in text_of(app, "#exposure-status")
 
 
+async def test_the_status_line_says_when_the_mail_items_are_indexed_first(small_case, monkeypatch):
+    from workbench.core import mail_item_frame
+
+    monkeypatch.setattr(mail_item_frame, "DECODE_AT_MOST", 2)  # more records than that: the index is built
+    said = []
+    monkeypatch.setattr(ExposureScreen, "say", lambda screen, message: said.append(message))
+    app = workbench_of(small_case)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_exposure(app, pilot)
+        assert table.row_count > 0
+    indexing = [message for message in said if message.startswith("indexing the mail items of case exposure-ui")]
+    assert len(indexing) == 1 and indexing[0].endswith("once for this load, about a minute per 10M events…")
+    assert said.index(indexing[0]) < len(said) - 1  # said while computing, then the hint once done
+
+
 async def test_nothing_proposed_says_how_to_attribute(small_case):
     app = workbench_of(small_case, proposing=False)
     async with app.run_test(size=(80, 24)) as pilot:

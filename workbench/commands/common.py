@@ -90,6 +90,11 @@ def opened_case_set(args: argparse.Namespace, config: dict) -> CaseSet:
     return cases
 
 
+def tell(message: str) -> None:
+    """A note for the analyst on stderr (`workbench: ...`), apart from the command's output."""
+    print(visible(f"workbench: {message}"), file=sys.stderr)
+
+
 def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, LoadReport]:
     """Open (loading or reusing) the case for the command's inputs, with progress on stderr."""
     case = case_from_args(args)
@@ -99,10 +104,7 @@ def open_case(args: argparse.Namespace, quiet: bool = False) -> tuple[Case, Load
         if current and not quiet and sys.stderr.isatty():
             print(f"\rloading {done + 1}/{total}: {visible(current)} ({rows:,} rows read)\x1b[K", end="", file=sys.stderr)
 
-    def waiting(message: str) -> None:
-        print(visible(f"workbench: {message}"), file=sys.stderr)
-
-    report, _reused = case.open(paths, progress, waiting)
+    report, _reused = case.open(paths, progress, tell)
     if not quiet and sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)
     return case, report

@@ -10,7 +10,9 @@ from typing import IO
 import polars as pl
 from rich.text import Text
 
-from workbench.commands.common import UsageError, add_format_argument, add_rows_argument, opened_case_set, print_frame
+from workbench.commands.common import (
+    UsageError, add_format_argument, add_rows_argument, opened_case_set, print_frame, tell,
+)
 from workbench.core.attribution import RULE
 from workbench.core.activity import SOURCES
 from workbench.core.case_exposure import EXPOSURE_READS, attribution_in_force, case_exposure, given_attribution
@@ -127,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
             offer += f"; nothing proposed from hunts flagging many accounts: {', '.join(proposal.passed_over)}"
         raise UsageError(f"nothing is attributed to the attacker: mark IPs or sessions in the workbench, or give "
                          f"--attacker-ip / --attacker-session{offer}")
-    found = case_exposure(case, attribution, activity, args.user, _time(args.start, "--from"), _time(args.end, "--to"))
+    found = case_exposure(case, attribution, activity, args.user, _time(args.start, "--from"), _time(args.end, "--to"),
+                          tell)
     fmt = format_for_path(args.output) if args.output else args.format
     if args.output:
         if fmt == "json":

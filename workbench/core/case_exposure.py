@@ -3,7 +3,7 @@ attribution in force (the analyst's marks, else the proposal), the case's mail i
 message trace."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import polars as pl
 
@@ -64,13 +64,15 @@ def attribution_in_force(case: "Case | CaseSet", activity: pl.DataFrame | pl.Laz
 
 
 def case_exposure(case: "Case | CaseSet", attribution: Attribution, activity: pl.DataFrame | pl.LazyFrame, users: list[str] = (),
-                  start: datetime | None = None, end: datetime | None = None) -> Exposure:
+                  start: datetime | None = None, end: datetime | None = None,
+                  say: Callable[[str], None] | None = None) -> Exposure:
     """The exposure of the case by `attribution` (exposure.py), reading the mail items of only the records it needs;
-    `activity` in memory, or the case's scan (then only the rows the exposure needs are read)."""
+    `activity` in memory, or the case's scan (then only the rows the exposure needs are read); `say` is told when
+    the case's mail items are indexed first (case_mail_items)."""
     shared = shared_sessions(activity, attribution)
     attributed = attributed_rows(activity, attribution, shared)
     start, end = window(attributed, start, end)
     since = None if start is None else start - THROTTLE_PERIOD
-    items = case_mail_items(case, records_needed(activity, attributed, start, end), since)
+    items = case_mail_items(case, records_needed(activity, attributed, start, end), since, say)
     messages = case_messages(case, items.get_column("message_id").drop_nulls().unique())
     return exposure(items, activity, messages, attribution, users, start, end, shared)

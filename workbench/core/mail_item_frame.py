@@ -88,10 +88,16 @@ def _decoded(case: "Case", records: pl.DataFrame | None, since: datetime | None)
     return mail_items(_selected(exposure_rows(case.scan(with_audit_data=True)), records, since).collect())
 
 
-def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
+def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime | None,
+                    say: Callable[[str], None] | None) -> pl.DataFrame:
     columns = [name for name in MAIL_ITEM_SCHEMA if records is None or name not in CARRIED or name in records.columns]
-    if records is not None and records.height <= DECODE_AT_MOST and not (case.state_dir / FOLDER).is_dir():
+    indexed = (case.state_dir / FOLDER).is_dir()
+    if records is not None and records.height <= DECODE_AT_MOST and not indexed:
         return _decoded(case, records, since).select(columns)
+    if say is not None and not indexed and case.parts():
+        needed = "every record's" if records is None else f"those of {records.height:,} records"
+        say(f"indexing the mail items of case {case.name} ({needed} are needed): once for this load, about a minute "
+            "per 10M events")
     try:
         parts = index_parts(case)
     except OSError:  # a case folder that cannot be written: decoded in memory
@@ -106,12 +112,13 @@ def _one_case_items(case: "Case", records: pl.DataFrame | None, since: datetime 
     return items.join(shared, on=["case", "record_id"], how="inner", maintain_order="left").select(columns)
 
 
-def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None,
-                    since: datetime | None = None) -> pl.DataFrame:
+def case_mail_items(case: "Case | CaseSet", records: pl.DataFrame | None = None, since: datetime | None = None,
+                    say: Callable[[str], None] | None = None) -> pl.DataFrame:
     """The mailbox and file activity of the case's audit records, one row per item (mail_items.py), in time order:
     only that of `records` (rows of the events, or of the activity's `ual` source, with their `CARRIED` columns or
-    some of them: the items carry those) when given, only from `since` on when given."""
-    found = [_one_case_items(one, records, since) for one in _cases(case)]
+    some of them: the items carry those) when given, only from `since` on when given. `say` is told when a case's
+    index is to be built first (a minute or so per 10M events)."""
+    found = [_one_case_items(one, records, since, say) for one in _cases(case)]
     if len(found) == 1:  # in item order already
         return found[0]
     return in_item_order(pl.concat(found, how="vertical_relaxed")) if found else pl.DataFrame(schema=MAIL_ITEM_SCHEMA)

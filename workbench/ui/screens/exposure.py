@@ -105,7 +105,8 @@ class ExposureScreen(CaseScreen):
             pairs = loaded.case.store.attribution()
             attribution, _ = attribution_in_force(loaded.case, loaded.events, app_config(self.app), use_proposal=True,
                                                   hits=hits)
-            found = None if attribution.empty else case_exposure(loaded.case, attribution, loaded.events)
+            found = None if attribution.empty else case_exposure(
+                loaded.case, attribution, loaded.events, say=lambda message: self.app.call_from_thread(self.say, f"{message}…"))
         except Exception as error:  # said in the status line, never a traceback on screen
             self.app.call_from_thread(self._failed, f"cannot compute the exposure: {type(error).__name__}: {error}")
             return
