@@ -339,14 +339,14 @@ def export_case_events(case: "Case | CaseSet", path: Path, events: pl.DataFrame 
     if marked_only:
         events = events.filter(pl.col("record_id").is_in(list(marks)))
     count = events.lazy().select(pl.len()).collect().item()
-
+    if fmt == "xlsx":
+        check_rows(count)  # before any record is read
     stored = stored_records(case, events)  # one scan for every batch (records kept by span are read per batch)
 
     def table(rows: pl.DataFrame) -> pl.DataFrame:
         return inert_text(annotated_events(rows, marks, notes, tags, original_records(case, rows, stored), **extra))
 
     if fmt == "xlsx":
-        check_rows(count)
         cells = neutralise_formulas(table(pl.concat(export_batches(events))).drop("audit_data"))
         write_atomic_file(path, lambda temporary: write_workbook(temporary, cells, annotations(cells)))
         return count
