@@ -86,7 +86,7 @@ def _selected(rows: pl.LazyFrame, records: pl.DataFrame | None, since: datetime 
 
 def _decoded(case: "Case", records: pl.DataFrame | None, since: datetime | None) -> pl.DataFrame:
     rows = _selected(exposure_rows(case.scan(with_audit_data=True, from_kept_inputs=False)), records, since).collect()
-    # The records kept by span read in one pass over the input: the scan's fill, a pass per Parquet part, took 3x as long
+    # The records read in one pass over the kept input: the scan's fill (a pass per Parquet part) took 3x as long
     return mail_items(rows.with_columns(case.kept_records.fill(rows)))
 
 

@@ -105,12 +105,16 @@ class ExposureScreen(CaseScreen):
             pairs = loaded.case.store.attribution()
             attribution, _ = attribution_in_force(loaded.case, loaded.events, app_config(self.app), use_proposal=True,
                                                   hits=hits)
-            found = None if attribution.empty else case_exposure(
-                loaded.case, attribution, loaded.events, say=lambda message: self.app.call_from_thread(self.say, f"{message}…"))
+            found = None if attribution.empty else case_exposure(loaded.case, attribution, loaded.events,
+                                                                 say=self.say_from_worker)
         except Exception as error:  # said in the status line, never a traceback on screen
             self.app.call_from_thread(self._failed, f"cannot compute the exposure: {type(error).__name__}: {error}")
             return
         self.app.call_from_thread(self._computed, hits, pairs, attribution, found)
+
+    def say_from_worker(self, message: str) -> None:
+        """Say in the status line, from the worker, what the computation is doing (a step that takes a while)."""
+        self.app.call_from_thread(self.say, f"{message}…")
 
     def _failed(self, message: str) -> None:
         self.computing = False
